@@ -1,0 +1,30 @@
+// swift-tools-version:6.0
+// WeakSpot: measured influence and structured pruning for CNNs. No package dependencies by design.
+import PackageDescription
+
+let package = Package(
+    name: "WeakSpot",
+    products: [
+        .library(
+            name: "WeakSpot",
+            targets: ["ONNXFormat", "NetworkIR", "Linalg", "Execution", "DataInput", "WeakSpotCLI"]),
+        .executable(name: "weakspot", targets: ["weakspot"]),
+    ],
+    targets: [
+        .target(name: "CKernels"),
+        .target(name: "Linalg", dependencies: ["CKernels"]),
+        .target(name: "ONNXFormat"),
+        .target(name: "NetworkIR", dependencies: ["ONNXFormat"]),
+        .target(name: "Execution", dependencies: ["NetworkIR", "Linalg"]),
+        .target(name: "DataInput"),
+        .target(name: "WeakSpotCLI", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "DataInput", "Linalg"]),
+        .executableTarget(name: "weakspot", dependencies: ["WeakSpotCLI"]),
+        .target(name: "TestSupport", path: "Tests/Support"),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
+        .testTarget(name: "ONNXFormatTests", dependencies: ["ONNXFormat", "TestSupport"]),
+        .testTarget(name: "NetworkIRTests", dependencies: ["NetworkIR", "ONNXFormat", "TestSupport"]),
+        .testTarget(name: "ExecutionTests", dependencies: ["Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
+        .testTarget(name: "DataInputTests", dependencies: ["DataInput", "TestSupport"]),
+        .testTarget(name: "WeakSpotCLITests", dependencies: ["WeakSpotCLI", "TestSupport"]),
+    ]
+)
