@@ -1,0 +1,88 @@
+/* CPU feature probe and the per-ISA dispatch of every public entry point. */
+#include "CKernels.h"
+
+#define CK_DECLARE(isa)                                                                              \
+    size_t ck_f32_gemm_scratch_bytes__##isa(void);                                                   \
+    ck_gemm_blocking ck_f32_gemm_blocking__##isa(void);                                              \
+    void ck_f32_gemm__##isa(const ck_gemm_call *call, void *scratch);                               \
+    void ck_f32_pack_a__##isa(int64_t m, int64_t k, const float *src, ptrdiff_t rs, ptrdiff_t cs,   \
+                              float *dst);                                                          \
+    void ck_f32_pack_b__##isa(int64_t k, int64_t n, const float *src, ptrdiff_t rs, ptrdiff_t cs,   \
+                              float *dst);                                                          \
+    void ck_f32_depthwise__##isa(const ck_im2col *g, int64_t c0, int64_t c1, const float *input,    \
+                                 const float *weights, float *output, const ck_epilogue *e,         \
+                                 float *scratch);
+
+CK_DECLARE(generic)
+#if defined(__x86_64__)
+CK_DECLARE(avx2)
+CK_DECLARE(avx512)
+#endif
+
+int ck_isa_supported(ck_isa isa) {
+    switch (isa) {
+    case CK_ISA_GENERIC: return 1;
+#if defined(__x86_64__)
+    case CK_ISA_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case CK_ISA_AVX512:
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+               __builtin_cpu_supports("fma");
+#endif
+    default: return 0;
+    }
+}
+
+ck_isa ck_isa_best(void) {
+    if (ck_isa_supported(CK_ISA_AVX512)) return CK_ISA_AVX512;
+    if (ck_isa_supported(CK_ISA_AVX2)) return CK_ISA_AVX2;
+    return CK_ISA_GENERIC;
+}
+
+ck_isa ck_isa_effective(ck_isa isa) { return ck_isa_supported(isa) ? isa : CK_ISA_GENERIC; }
+
+#if defined(__x86_64__)
+#define CK_DISPATCH(call_generic, call_avx2, call_avx512)                                            \
+    switch (ck_isa_effective(isa)) {                                                                 \
+    case CK_ISA_AVX512: return call_avx512;                                                          \
+    case CK_ISA_AVX2: return call_avx2;                                                              \
+    default: return call_generic;                                                                    \
+    }
+#else
+#define CK_DISPATCH(call_generic, call_avx2, call_avx512) return call_generic;
+#endif
+
+#define CK_ALL(fn, ...) CK_DISPATCH(fn##__generic(__VA_ARGS__), fn##__avx2(__VA_ARGS__), fn##__avx512(__VA_ARGS__))
+
+ck_gemm_blocking ck_gemm_blocking_for(ck_isa isa) { CK_ALL(ck_f32_gemm_blocking) }
+size_t ck_f32_gemm_scratch_bytes(ck_isa isa) { CK_ALL(ck_f32_gemm_scratch_bytes) }
+void ck_f32_gemm(ck_isa isa, const ck_gemm_call *call, void *scratch) { CK_ALL(ck_f32_gemm, call, scratch) }
+
+size_t ck_f32_packed_a_count(ck_isa isa, int64_t m, int64_t k) {
+    ck_gemm_blocking b = ck_gemm_blocking_for(isa);
+    return (size_t)((m + b.mr - 1) / b.mr * b.mr) * (size_t)k;
+}
+
+size_t ck_f32_packed_b_count(ck_isa isa, int64_t k, int64_t n) {
+    ck_gemm_blocking b = ck_gemm_blocking_for(isa);
+    return (size_t)((n + b.nr - 1) / b.nr * b.nr) * (size_t)k;
+}
+
+void ck_f32_pack_a(ck_isa isa, int64_t m, int64_t k, const float *src, ptrdiff_t rs, ptrdiff_t cs, float *dst) {
+    CK_ALL(ck_f32_pack_a, m, k, src, rs, cs, dst)
+}
+
+void ck_f32_pack_b(ck_isa isa, int64_t k, int64_t n, const float *src, ptrdiff_t rs, ptrdiff_t cs, float *dst) {
+    CK_ALL(ck_f32_pack_b, k, n, src, rs, cs, dst)
+}
+
+size_t ck_f32_depthwise_scratch_floats(const ck_im2col *g) {
+    int64_t ph = (g->oh - 1) * g->sh + (g->kh - 1) * g->dh + 1;
+    int64_t pw = (g->ow - 1) * g->sw + (g->kw - 1) * g->dw + 1;
+    return (size_t)(ph * pw + 16);
+}
+
+void ck_f32_depthwise(ck_isa isa, const ck_im2col *g, int64_t c0, int64_t c1, const float *input,
+                      const float *weights, float *output, const ck_epilogue *e, float *scratch) {
+    CK_ALL(ck_f32_depthwise, g, c0, c1, input, weights, output, e, scratch)
+}

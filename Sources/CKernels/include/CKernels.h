@@ -1,0 +1,111 @@
+/*
+ * CKernels: per-ISA float32 GEMM and depthwise-convolution kernels behind a run-time dispatcher.
+ *
+ * Every entry point takes a ck_isa; the caller (Linalg) chooses it once with ck_isa_best() and
+ * may force another one. An ISA the CPU lacks falls back to CK_ISA_GENERIC, so no call can
+ * execute an unsupported instruction. All matrices are float32; strides are in elements.
+ */
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { CK_ISA_GENERIC = 0, CK_ISA_AVX2 = 1, CK_ISA_AVX512 = 2 } ck_isa;
+
+/** 1 when this CPU (and build) can run the variant. */
+int ck_isa_supported(ck_isa isa);
+/** The fastest supported variant. */
+ck_isa ck_isa_best(void);
+
+/** Register tile and cache blocking of one variant. */
+typedef struct {
+    int mr, nr;       /* micro-kernel tile: rows of A, columns of B */
+    int mc, kc, nc;   /* cache blocks; mc % mr == 0, nc % nr == 0 */
+} ck_gemm_blocking;
+
+/** The blocking the variant uses (the variant actually run, after fallback). */
+ck_gemm_blocking ck_gemm_blocking_for(ck_isa isa);
+/** The variant that runs when isa is requested (isa, or generic when unsupported). */
+ck_isa ck_isa_effective(ck_isa isa);
+
+typedef enum { CK_BIAS_NONE = 0, CK_BIAS_PER_ROW = 1, CK_BIAS_PER_COLUMN = 2 } ck_bias_kind;
+typedef enum { CK_ACT_NONE = 0, CK_ACT_CLIP = 1 } ck_activation_kind;
+
+/**
+ * Applied once per output element after the full reduction, in this order:
+ * v = acc (+ C if accumulate) + bias + residual; v = min(max(v, lo), hi) when act == CK_ACT_CLIP.
+ * ReLU is CLIP with lo = 0, hi = +inf. The residual has the output's strides.
+ */
+typedef struct {
+    ck_bias_kind bias_kind;
+    const float *bias;
+    const float *residual;
+    ck_activation_kind act;
+    float lo, hi;
+} ck_epilogue;
+
+typedef enum {
+    CK_OPERAND_STRIDED = 0,  /* element (r, c) at data[r * rs + c * cs] */
+    CK_OPERAND_PACKED = 1,   /* produced by ck_f32_pack_a / ck_f32_pack_b with the same isa */
+    CK_OPERAND_IM2COL = 2    /* B only: the im2col matrix of one NCHW image, never materialised */
+} ck_operand_kind;
+
+/** Convolution geometry of one group, for CK_OPERAND_IM2COL (B is [cin*kh*kw x oh*ow]). */
+typedef struct {
+    int64_t cin, ih, iw, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow;
+} ck_im2col;
+
+typedef struct {
+    ck_operand_kind kind;
+    const float *data;  /* strided: element (0,0); packed: the packed buffer; im2col: image [cin][ih][iw] */
+    ptrdiff_t rs, cs;
+    const ck_im2col *conv;
+} ck_operand;
+
+/**
+ * C[M x N] (element (i, j) at c[i * rsc + j * csc]) = A[M x K] . B[K x N], epilogue applied.
+ * Only the block rows [m0, m1) and columns [n0, n1) are computed, so threads can split the
+ * output; m0 must be a multiple of mr when A is packed, n0 a multiple of nr when B is packed.
+ * Each element is reduced in the same order whatever the block split (bit-identical results).
+ * scratch must hold ck_f32_gemm_scratch_bytes(isa) bytes, 64-byte aligned.
+ */
+typedef struct {
+    int64_t m, n, k;
+    ck_operand a, b;
+    float *c;
+    ptrdiff_t rsc, csc;
+    int accumulate;
+    ck_epilogue epilogue;
+    int64_t m0, m1, n0, n1;
+} ck_gemm_call;
+
+size_t ck_f32_gemm_scratch_bytes(ck_isa isa);
+void ck_f32_gemm(ck_isa isa, const ck_gemm_call *call, void *scratch);
+
+/** Floats needed to pack a rows x cols A (or B) operand for isa. */
+size_t ck_f32_packed_a_count(ck_isa isa, int64_t m, int64_t k);
+size_t ck_f32_packed_b_count(ck_isa isa, int64_t k, int64_t n);
+/** Packs a whole operand once (e.g. constant weights); src is CK_OPERAND_STRIDED. */
+void ck_f32_pack_a(ck_isa isa, int64_t m, int64_t k, const float *src, ptrdiff_t rs, ptrdiff_t cs, float *dst);
+void ck_f32_pack_b(ck_isa isa, int64_t k, int64_t n, const float *src, ptrdiff_t rs, ptrdiff_t cs, float *dst);
+
+/**
+ * Depthwise convolution (one filter per channel, multiplier 1) of channels [c0, c1) of one NCHW
+ * image: out[c][oh][ow] = epilogue(sum_{kh,kw} in[c][oh*sh - pt + kh*dh][ow*sw - pl + kw*dw] *
+ * w[c][kh][kw]), zero padding. The epilogue's bias is per channel (CK_BIAS_PER_ROW) and its
+ * residual has the output's layout. scratch holds ck_f32_depthwise_scratch_floats floats.
+ */
+size_t ck_f32_depthwise_scratch_floats(const ck_im2col *geometry);
+void ck_f32_depthwise(ck_isa isa, const ck_im2col *geometry, int64_t c0, int64_t c1,
+                      const float *input, const float *weights, float *output,
+                      const ck_epilogue *epilogue, float *scratch);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

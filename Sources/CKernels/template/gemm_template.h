@@ -1,0 +1,340 @@
+/*
+ * GEMM body, instantiated once per ISA by a .c file that defines:
+ *   CK_ISA_NAME (token: generic, avx2, avx512), CK_MR, CK_NV (vectors per tile row), CK_VL (lanes),
+ *   CK_MC, CK_KC, CK_NC, and the micro-kernel symbol CK_KERNEL_SYMBOL (e.g. ck_f32_gemm_14x32__avx512).
+ * The including file wraps this in its ISA's target attribute region. Loop nest (BLIS order):
+ * jc (NC columns) > pc (KC depth, packs B) > ic (MC rows, packs A) > jr (NR) > ir (MR) > kernel.
+ */
+#include "CKernels.h"
+#include <string.h>
+
+#pragma clang fp contract(fast)
+
+#define CK_NR (CK_NV * CK_VL)
+#define CK_CAT2(a, b) a##b
+#define CK_CAT(a, b) CK_CAT2(a, b)
+#define CK_FN(name) CK_CAT(CK_CAT(ck_, name), CK_CAT(__, CK_ISA_NAME))
+
+typedef float ck_vec __attribute__((vector_size(CK_VL * 4)));
+typedef float ck_vecu __attribute__((vector_size(CK_VL * 4), aligned(4)));
+
+static inline ck_vec ck_loadu(const float *p) { return *(const ck_vecu *)p; }
+static inline void ck_storeu(float *p, ck_vec v) { *(ck_vecu *)p = v; }
+static inline ck_vec ck_splat(float x) {
+    ck_vec v;
+    for (int i = 0; i < CK_VL; i++) v[i] = x;
+    return v;
+}
+
+/* Per-tile epilogue operands, already offset to the tile's first element. */
+typedef struct {
+    const float *row_bias;   /* MR values or NULL */
+    const float *col_bias;   /* NR values or NULL */
+    const float *residual;   /* row stride ldr, unit column stride, or NULL */
+    ptrdiff_t ldr;
+    int clip;
+    float lo, hi;
+} ck_tile_epilogue;
+
+/*
+ * The register tile: c[MR x NR] (row stride ldc, unit column stride) = (load_c ? c : 0) +
+ * a_panel . b_panel over kc steps, then the epilogue when epi != NULL. a_panel is kc x MR
+ * (k-major), b_panel kc x NR (k-major).
+ */
+void CK_KERNEL_SYMBOL(int64_t kc, const float *restrict a, const float *restrict b, float *c,
+                      ptrdiff_t ldc, int load_c, const ck_tile_epilogue *epi) {
+    ck_vec acc[CK_MR][CK_NV];
+    if (load_c) {
+#pragma clang loop unroll(full)
+        for (int i = 0; i < CK_MR; i++)
+#pragma clang loop unroll(full)
+            for (int v = 0; v < CK_NV; v++) acc[i][v] = ck_loadu(c + i * ldc + v * CK_VL);
+    } else {
+#pragma clang loop unroll(full)
+        for (int i = 0; i < CK_MR; i++)
+#pragma clang loop unroll(full)
+            for (int v = 0; v < CK_NV; v++) acc[i][v] = (ck_vec){0};
+    }
+    for (int64_t k = 0; k < kc; k++) {
+        ck_vec bv[CK_NV];
+#pragma clang loop unroll(full)
+        for (int v = 0; v < CK_NV; v++) bv[v] = ck_loadu(b + v * CK_VL);
+#pragma clang loop unroll(full)
+        for (int i = 0; i < CK_MR; i++) {
+            ck_vec av = ck_splat(a[i]);
+#pragma clang loop unroll(full)
+            for (int v = 0; v < CK_NV; v++) acc[i][v] = av * bv[v] + acc[i][v];
+        }
+        a += CK_MR;
+        b += CK_NR;
+    }
+    if (epi) {
+        if (epi->row_bias) {
+#pragma clang loop unroll(full)
+            for (int i = 0; i < CK_MR; i++) {
+                ck_vec bias = ck_splat(epi->row_bias[i]);
+#pragma clang loop unroll(full)
+                for (int v = 0; v < CK_NV; v++) acc[i][v] += bias;
+            }
+        }
+        if (epi->col_bias) {
+#pragma clang loop unroll(full)
+            for (int v = 0; v < CK_NV; v++) {
+                ck_vec bias = ck_loadu(epi->col_bias + v * CK_VL);
+#pragma clang loop unroll(full)
+                for (int i = 0; i < CK_MR; i++) acc[i][v] += bias;
+            }
+        }
+        if (epi->residual) {
+#pragma clang loop unroll(full)
+            for (int i = 0; i < CK_MR; i++)
+#pragma clang loop unroll(full)
+                for (int v = 0; v < CK_NV; v++) acc[i][v] += ck_loadu(epi->residual + i * epi->ldr + v * CK_VL);
+        }
+        if (epi->clip) {
+            ck_vec lo = ck_splat(epi->lo), hi = ck_splat(epi->hi);
+#pragma clang loop unroll(full)
+            for (int i = 0; i < CK_MR; i++)
+#pragma clang loop unroll(full)
+                for (int v = 0; v < CK_NV; v++)
+                    acc[i][v] = __builtin_elementwise_min(__builtin_elementwise_max(acc[i][v], lo), hi);
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int i = 0; i < CK_MR; i++)
+#pragma clang loop unroll(full)
+        for (int v = 0; v < CK_NV; v++) ck_storeu(c + i * ldc + v * CK_VL, acc[i][v]);
+}
+
+static inline int64_t ck_min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t ck_round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+/* Packs rows [i0, i0 + mc) x depth [p0, p0 + kc) of a strided A into MR-row panels, zero rows past m. */
+static void CK_FN(pack_a_block)(int64_t m, const float *src, ptrdiff_t rs, ptrdiff_t cs, int64_t i0,
+                                int64_t mc, int64_t p0, int64_t kc, float *restrict dst) {
+    for (int64_t ir = 0; ir < mc; ir += CK_MR) {
+        float *panel = dst + ir * kc;
+        int64_t rows = ck_min64(CK_MR, m - (i0 + ir));
+        if (rows < CK_MR) memset(panel, 0, sizeof(float) * (size_t)(kc * CK_MR));
+        for (int64_t i = 0; i < rows; i++) {
+            const float *row = src + (i0 + ir + i) * rs + p0 * cs;
+            if (cs == 1) {
+                for (int64_t k = 0; k < kc; k++) panel[k * CK_MR + i] = row[k];
+            } else {
+                for (int64_t k = 0; k < kc; k++) panel[k * CK_MR + i] = row[k * cs];
+            }
+        }
+    }
+}
+
+/* Packs depth [p0, p0 + kc) x columns [j0, j0 + nc) of a strided B into NR-column panels. */
+static void CK_FN(pack_b_block)(int64_t n, const float *src, ptrdiff_t rs, ptrdiff_t cs, int64_t j0,
+                                int64_t nc, int64_t p0, int64_t kc, float *restrict dst) {
+    for (int64_t jr = 0; jr < nc; jr += CK_NR) {
+        float *panel = dst + jr * kc;
+        int64_t cols = ck_min64(CK_NR, n - (j0 + jr));
+        const float *base = src + p0 * rs + (j0 + jr) * cs;
+        if (cs == 1 && cols == CK_NR) {
+            for (int64_t k = 0; k < kc; k++) memcpy(panel + k * CK_NR, base + k * rs, sizeof(float) * CK_NR);
+        } else if (rs == 1) {
+            if (cols < CK_NR) memset(panel, 0, sizeof(float) * (size_t)(kc * CK_NR));
+            for (int64_t j = 0; j < cols; j++) {
+                const float *column = base + j * cs;
+                for (int64_t k = 0; k < kc; k++) panel[k * CK_NR + j] = column[k];
+            }
+        } else {
+            for (int64_t k = 0; k < kc; k++) {
+                float *out = panel + k * CK_NR;
+                const float *row = base + k * rs;
+                int64_t j = 0;
+                for (; j < cols; j++) out[j] = row[j * cs];
+                for (; j < CK_NR; j++) out[j] = 0;
+            }
+        }
+    }
+}
+
+/*
+ * Packs depth [p0, p0 + kc) x columns [j0, j0 + nc) of the implicit im2col matrix of one image:
+ * row k = (ic, kh, kw), column j = (oh, ow). Columns are walked in runs sharing one output row so
+ * that the inner copy is a unit- or constant-stride loop without per-element division.
+ */
+static void CK_FN(pack_b_im2col)(const ck_im2col *g, const float *image, int64_t j0, int64_t nc,
+                                 int64_t p0, int64_t kc, float *restrict dst) {
+    const int64_t n = g->oh * g->ow, khw = g->kh * g->kw;
+    for (int64_t jr = 0; jr < nc; jr += CK_NR) {
+        float *panel = dst + jr * kc;
+        int64_t first = j0 + jr;
+        int64_t cols = ck_min64(CK_NR, n - first);
+        /* Runs of columns in one output row: (oh, ow start, count, offset in the panel). */
+        int64_t run_oh[CK_NR + 1], run_ow[CK_NR + 1], run_len[CK_NR + 1], run_at[CK_NR + 1];
+        int runs = 0;
+        for (int64_t j = 0; j < cols;) {
+            int64_t col = first + j, oh = col / g->ow, ow = col % g->ow;
+            int64_t len = ck_min64(g->ow - ow, cols - j);
+            run_oh[runs] = oh; run_ow[runs] = ow; run_len[runs] = len; run_at[runs] = j;
+            runs++;
+            j += len;
+        }
+        int64_t ic = p0 / khw, kh = (p0 / g->kw) % g->kh, kw = p0 % g->kw;
+        for (int64_t k = 0; k < kc; k++) {
+            float *out = panel + k * CK_NR;
+            const float *plane = image + ic * g->ih * g->iw;
+            const int64_t woff = kw * g->dw - g->pl;
+            for (int r = 0; r < runs; r++) {
+                float *o = out + run_at[r];
+                const int64_t len = run_len[r];
+                const int64_t ih = run_oh[r] * g->sh - g->pt + kh * g->dh;
+                if (ih < 0 || ih >= g->ih) {
+                    for (int64_t t = 0; t < len; t++) o[t] = 0;
+                    continue;
+                }
+                const float *row = plane + ih * g->iw;
+                const int64_t ow0 = run_ow[r];
+                /* valid t: 0 <= (ow0 + t) * sw + woff < iw */
+                int64_t lo_num = -(ow0 * g->sw + woff);
+                int64_t t_lo = lo_num <= 0 ? 0 : (lo_num + g->sw - 1) / g->sw;
+                int64_t hi_num = g->iw - 1 - (ow0 * g->sw + woff);
+                int64_t t_hi = hi_num < 0 ? 0 : hi_num / g->sw + 1;
+                if (t_lo > len) t_lo = len;
+                if (t_hi > len) t_hi = len;
+                if (t_hi < t_lo) t_hi = t_lo;
+                int64_t t = 0;
+                for (; t < t_lo; t++) o[t] = 0;
+                const float *src = row + ow0 * g->sw + woff;
+                if (g->sw == 1) {
+                    for (; t < t_hi; t++) o[t] = src[t];
+                } else if (g->sw == 2) {
+                    for (; t < t_hi; t++) o[t] = src[2 * t];
+                } else {
+                    for (; t < t_hi; t++) o[t] = src[t * g->sw];
+                }
+                for (; t < len; t++) o[t] = 0;
+            }
+            for (int64_t t = cols; t < CK_NR; t++) out[t] = 0;
+            if (++kw == g->kw) {
+                kw = 0;
+                if (++kh == g->kh) { kh = 0; ic++; }
+            }
+        }
+    }
+}
+
+size_t CK_FN(f32_gemm_scratch_bytes)(void) {
+    size_t floats = (size_t)CK_MC * CK_KC + (size_t)CK_KC * CK_NC + (size_t)CK_MR * CK_NR + 64;
+    return floats * sizeof(float);
+}
+
+ck_gemm_blocking CK_FN(f32_gemm_blocking)(void) {
+    ck_gemm_blocking b = {CK_MR, CK_NR, CK_MC, CK_KC, CK_NC};
+    return b;
+}
+
+void CK_FN(f32_pack_a)(int64_t m, int64_t k, const float *src, ptrdiff_t rs, ptrdiff_t cs, float *dst) {
+    const int64_t mpad = ck_round_up(m, CK_MR);
+    for (int64_t p0 = 0; p0 < k; p0 += CK_KC) {
+        int64_t kc = ck_min64(CK_KC, k - p0);
+        CK_FN(pack_a_block)(m, src, rs, cs, 0, mpad, p0, kc, dst + p0 * mpad);
+    }
+}
+
+void CK_FN(f32_pack_b)(int64_t k, int64_t n, const float *src, ptrdiff_t rs, ptrdiff_t cs, float *dst) {
+    const int64_t npad = ck_round_up(n, CK_NR);
+    for (int64_t p0 = 0; p0 < k; p0 += CK_KC) {
+        int64_t kc = ck_min64(CK_KC, k - p0);
+        CK_FN(pack_b_block)(n, src, rs, cs, 0, npad, p0, kc, dst + p0 * npad);
+    }
+}
+
+/* Scalar epilogue and scatter for a partial tile computed into `tile` (MR x NR, row stride NR). */
+static void CK_FN(store_edge)(const ck_gemm_call *call, const float *tile, int64_t i0, int64_t j0,
+                              int64_t rows, int64_t cols, int last) {
+    const ck_epilogue *e = &call->epilogue;
+    for (int64_t i = 0; i < rows; i++) {
+        for (int64_t j = 0; j < cols; j++) {
+            float v = tile[i * CK_NR + j];
+            ptrdiff_t at = (i0 + i) * call->rsc + (j0 + j) * call->csc;
+            if (last) {
+                if (e->bias_kind == CK_BIAS_PER_ROW) v += e->bias[i0 + i];
+                else if (e->bias_kind == CK_BIAS_PER_COLUMN) v += e->bias[j0 + j];
+                if (e->residual) v += e->residual[at];
+                if (e->act == CK_ACT_CLIP) v = __builtin_elementwise_min(__builtin_elementwise_max(v, e->lo), e->hi);
+            }
+            call->c[at] = v;
+        }
+    }
+}
+
+void CK_FN(f32_gemm)(const ck_gemm_call *call, void *scratch) {
+    const int64_t m = call->m, n = call->n, k = call->k;
+    const int64_t m1 = ck_min64(call->m1, m), n1 = ck_min64(call->n1, n);
+    if (call->m0 >= m1 || call->n0 >= n1) return;
+    const int64_t mpad = ck_round_up(m, CK_MR), npad = ck_round_up(n, CK_NR);
+    float *abuf = (float *)scratch;
+    float *bbuf = abuf + (size_t)CK_MC * CK_KC;
+    float *tile = bbuf + (size_t)CK_KC * CK_NC;
+    const ck_epilogue *e = &call->epilogue;
+    const int full_store_ok = call->csc == 1;
+    for (int64_t jc = call->n0; jc < n1; jc += CK_NC) {
+        const int64_t nc = ck_min64(CK_NC, n1 - jc);
+        int64_t p0 = 0;
+        do {
+            const int64_t kc = ck_min64(CK_KC, k - p0);
+            const int first = p0 == 0, last = p0 + kc >= k;
+            const float *bblk;
+            if (call->b.kind == CK_OPERAND_PACKED) {
+                bblk = call->b.data + p0 * npad + jc * kc;
+            } else if (call->b.kind == CK_OPERAND_IM2COL) {
+                CK_FN(pack_b_im2col)(call->b.conv, call->b.data, jc, ck_round_up(nc, CK_NR), p0, kc, bbuf);
+                bblk = bbuf;
+            } else {
+                CK_FN(pack_b_block)(n, call->b.data, call->b.rs, call->b.cs, jc, ck_round_up(nc, CK_NR), p0, kc, bbuf);
+                bblk = bbuf;
+            }
+            for (int64_t ic = call->m0; ic < m1; ic += CK_MC) {
+                const int64_t mc = ck_min64(CK_MC, m1 - ic);
+                const float *ablk;
+                if (call->a.kind == CK_OPERAND_PACKED) {
+                    ablk = call->a.data + p0 * mpad + ic * kc;
+                } else {
+                    CK_FN(pack_a_block)(m, call->a.data, call->a.rs, call->a.cs, ic, ck_round_up(mc, CK_MR), p0, kc, abuf);
+                    ablk = abuf;
+                }
+                for (int64_t jr = 0; jr < nc; jr += CK_NR) {
+                    const int64_t j = jc + jr, cols = ck_min64(CK_NR, n1 - j);
+                    const float *bp = bblk + jr * kc;
+                    for (int64_t ir = 0; ir < mc; ir += CK_MR) {
+                        const int64_t i = ic + ir, rows = ck_min64(CK_MR, m1 - i);
+                        const float *ap = ablk + ir * kc;
+                        const int load_c = !first || call->accumulate;
+                        float *cp = call->c + i * call->rsc + j * call->csc;
+                        if (rows == CK_MR && cols == CK_NR && full_store_ok) {
+                            ck_tile_epilogue te;
+                            const ck_tile_epilogue *tep = NULL;
+                            if (last) {
+                                te.row_bias = e->bias_kind == CK_BIAS_PER_ROW ? e->bias + i : NULL;
+                                te.col_bias = e->bias_kind == CK_BIAS_PER_COLUMN ? e->bias + j : NULL;
+                                te.residual = e->residual ? e->residual + i * call->rsc + j : NULL;
+                                te.ldr = call->rsc;
+                                te.clip = e->act == CK_ACT_CLIP;
+                                te.lo = e->lo;
+                                te.hi = e->hi;
+                                tep = &te;
+                            }
+                            CK_KERNEL_SYMBOL(kc, ap, bp, cp, call->rsc, load_c, tep);
+                        } else {
+                            if (load_c) {
+                                for (int64_t r = 0; r < CK_MR; r++)
+                                    for (int64_t s = 0; s < CK_NR; s++)
+                                        tile[r * CK_NR + s] = (r < rows && s < cols) ? cp[r * call->rsc + s * call->csc] : 0;
+                            }
+                            CK_KERNEL_SYMBOL(kc, ap, bp, tile, CK_NR, load_c, NULL);
+                            CK_FN(store_edge)(call, tile, i, j, rows, cols, last);
+                        }
+                    }
+                }
+            }
+            p0 += kc;
+        } while (p0 < k);
+    }
+}

@@ -1,0 +1,180 @@
+import CKernels
+
+/// A 2-D convolution (ONNX `Conv`) with its weights packed once at construction, run on any
+/// batch size and input spatial size.
+///
+/// Paths: depthwise (groups == C_in == C_out) runs a direct kernel vectorised along the output
+/// width; 1×1 stride-1 unpadded convolutions are a GEMM straight on the input; everything else
+/// is an implicit-im2col GEMM whose B panels are gathered from the input during packing.
+/// The epilogue is `activation(conv + bias + residual)`.
+public final class Conv2D: @unchecked Sendable {
+    public let geometry: ConvGeometry
+    /// The kernel variant the packed weights are laid out for.
+    public let isa: KernelISA
+    private let bias: [Float]?
+    /// GEMM paths: per-group A panels, `groupStride` floats apart. Depthwise: OIHW weights.
+    private let weights: UnsafeMutablePointer<Float>
+    private let groupStride: Int
+    private let reduction: Int
+
+    public enum Path: Sendable { case depthwise, pointwise, im2col }
+    public var path: Path {
+        geometry.isDepthwise ? .depthwise : (geometry.isPointwise ? .pointwise : .im2col)
+    }
+
+    /// - Parameters:
+    ///   - weights: OIHW, `geometry.weightCount()` values.
+    ///   - bias: one value per output channel, or nil.
+    /// - Throws: `LinalgError` for an invalid geometry or wrong weight or bias counts.
+    public init(weights: [Float], bias: [Float]?, geometry: ConvGeometry, isa: KernelISA = .selected) throws {
+        let count = try geometry.weightCount()
+        guard weights.count == count else {
+            throw LinalgError("conv weights: expected \(count) values (OIHW), got \(weights.count)")
+        }
+        if let bias, bias.count != geometry.outputChannels {
+            throw LinalgError("conv bias: expected \(geometry.outputChannels) values, got \(bias.count)")
+        }
+        self.geometry = geometry
+        self.isa = isa.effective
+        self.bias = bias
+        let groups = geometry.groups
+        let rowsPerGroup = geometry.outputChannels / groups
+        reduction = geometry.inputChannels / groups * geometry.kernelHeight * geometry.kernelWidth
+        if geometry.isDepthwise {
+            groupStride = 0
+            self.weights = .allocate(capacity: max(count, 1))
+            weights.withUnsafeBufferPointer { src in
+                if let base = src.baseAddress { self.weights.initialize(from: base, count: count) }
+            }
+        } else {
+            let stride = Int(ck_f32_packed_a_count(self.isa.cValue, Int64(rowsPerGroup), Int64(reduction)))
+            groupStride = stride
+            self.weights = .allocate(capacity: max(try Checked.product(stride, groups, what: "conv packed weights"), 1))
+            weights.withUnsafeBufferPointer { src in
+                guard let base = src.baseAddress else { return }
+                for g in 0..<groups {
+                    ck_f32_pack_a(self.isa.cValue, Int64(rowsPerGroup), Int64(reduction),
+                                  base + g * rowsPerGroup * reduction, reduction, 1, self.weights + g * stride)
+                }
+            }
+        }
+    }
+
+    deinit { weights.deallocate() }
+
+    /// Output height and width of `geometry` for an input of `inputHeight × inputWidth`.
+    public static func outputSize(geometry: ConvGeometry, inputHeight: Int, inputWidth: Int) throws -> (height: Int, width: Int) {
+        try geometry.outputSize(inputHeight: inputHeight, inputWidth: inputWidth)
+    }
+
+    /// Convolves `batch` NCHW images.
+    ///
+    /// - Parameters:
+    ///   - input: batch × C_in × inputHeight × inputWidth values.
+    ///   - output: batch × C_out × outputHeight × outputWidth values (see `outputSize`); must not
+    ///     overlap `input`.
+    ///   - residual: nil, or a tensor of the output's shape added before the activation (it may
+    ///     be `output` itself).
+    ///   - threads: worker threads (clamped to 1...64); results are bit-identical for any count.
+    /// - Throws: `LinalgError` when the input size gives no output or sizes overflow.
+    public func run(input: UnsafePointer<Float>, batch: Int, inputHeight: Int, inputWidth: Int,
+                    output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
+                    activation: Activation, threads: Int) throws {
+        let g = geometry
+        let (oh, ow) = try g.outputSize(inputHeight: inputHeight, inputWidth: inputWidth)
+        guard batch >= 0 else { throw LinalgError("conv run: expected batch >= 0, got \(batch)") }
+        let inImage = try Checked.product(g.inputChannels, inputHeight, inputWidth, what: "conv input")
+        let outPlane = try Checked.product(oh, ow, what: "conv output")
+        let outImage = try Checked.product(g.outputChannels, outPlane, what: "conv output")
+        _ = try Checked.product(batch, max(inImage, outImage), what: "conv batch")
+        guard batch > 0 else { return }
+        var shape = ck_im2col(cin: Int64(g.inputChannels / g.groups), ih: Int64(inputHeight), iw: Int64(inputWidth),
+                              kh: Int64(g.kernelHeight), kw: Int64(g.kernelWidth),
+                              sh: Int64(g.strideHeight), sw: Int64(g.strideWidth),
+                              pt: Int64(g.padTop), pl: Int64(g.padLeft),
+                              dh: Int64(g.dilationHeight), dw: Int64(g.dilationWidth),
+                              oh: Int64(oh), ow: Int64(ow))
+        let epilogue = Epilogue(bias: .none, residual: residual, activation: activation)
+        bias.withUnsafeBufferPointer(fallback: ()) { biasPointer in
+            withUnsafePointer(to: &shape) { shapePointer in
+                if path == .depthwise {
+                    runDepthwise(shape: shapePointer, batch: batch, input: input, output: output,
+                                 bias: biasPointer, epilogue: epilogue, inImage: inImage, outImage: outImage, threads: threads)
+                } else {
+                    runGEMM(shape: shapePointer, batch: batch, input: input, output: output, bias: biasPointer,
+                            epilogue: epilogue, inImage: inImage, outImage: outImage, outPlane: outPlane, threads: threads)
+                }
+            }
+        }
+    }
+
+    private func runGEMM(shape: UnsafePointer<ck_im2col>, batch: Int, input: UnsafePointer<Float>,
+                         output: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, epilogue: Epilogue,
+                         inImage: Int, outImage: Int, outPlane: Int, threads: Int) {
+        let g = geometry
+        let groups = g.groups
+        let m = g.outputChannels / groups
+        let groupInput = g.inputChannels / groups * Int(shape.pointee.ih * shape.pointee.iw)
+        let pointwise = path == .pointwise
+        var template = ck_gemm_call()
+        template.m = Int64(m); template.n = Int64(outPlane); template.k = Int64(reduction)
+        template.rsc = outPlane; template.csc = 1
+        template.a.kind = CK_OPERAND_PACKED
+        template.b.kind = pointwise ? CK_OPERAND_STRIDED : CK_OPERAND_IM2COL
+        template.b.rs = outPlane; template.b.cs = 1
+        template.b.conv = shape
+        template.epilogue = epilogue.cValue
+        if bias != nil { template.epilogue.bias_kind = CK_BIAS_PER_ROW }
+        let packed = UnsafePointer(weights)
+        GEMMScheduler.run(jobs: batch * groups, m: m, n: outPlane, isa: isa, threads: threads) { job in
+            let image = job / groups, group = job % groups
+            var call = template
+            call.a.data = packed + group * groupStride
+            call.b.data = input + image * inImage + group * groupInput
+            let outOffset = image * outImage + group * m * outPlane
+            call.c = output + outOffset
+            if let residual = epilogue.residual { call.epilogue.residual = residual + outOffset }
+            if let bias { call.epilogue.bias = bias + group * m }
+            return call
+        }
+    }
+
+    private func runDepthwise(shape: UnsafePointer<ck_im2col>, batch: Int, input: UnsafePointer<Float>,
+                              output: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, epilogue: Epilogue,
+                              inImage: Int, outImage: Int, threads: Int) {
+        let channels = geometry.inputChannels
+        let units = batch * channels
+        let workers = min(Parallel.clamp(threads: threads), units)
+        let scratchBytes = Int(ck_f32_depthwise_scratch_floats(shape)) * MemoryLayout<Float>.size
+        var base = epilogue.cValue
+        if let bias { base.bias_kind = CK_BIAS_PER_ROW; base.bias = bias }
+        let weights = UnsafePointer(self.weights)
+        let isa = self.isa
+        Parallel.run(workers: workers) { worker in
+            let mine = Parallel.share(worker, of: workers, count: units)
+            guard !mine.isEmpty else { return }
+            ScratchPool.with(byteCount: scratchBytes) { scratch in
+                var unit = mine.lowerBound
+                while unit < mine.upperBound {
+                    let image = unit / channels, c0 = unit % channels
+                    let c1 = min(channels, c0 + (mine.upperBound - unit))
+                    var e = base
+                    if let residual = epilogue.residual { e.residual = residual + image * outImage }
+                    ck_f32_depthwise(isa.cValue, shape, Int64(c0), Int64(c1), input + image * inImage, weights,
+                                     output + image * outImage, &e, scratch.assumingMemoryBound(to: Float.self))
+                    unit += c1 - c0
+                }
+            }
+        }
+    }
+}
+
+extension Optional where Wrapped == [Float] {
+    /// Calls `body` with the array's base address, or nil when there is no array.
+    func withUnsafeBufferPointer<R>(fallback: Void, _ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
+        switch self {
+        case .none: return try body(nil)
+        case let .some(array): return try array.withUnsafeBufferPointer { try body($0.baseAddress) }
+        }
+    }
+}

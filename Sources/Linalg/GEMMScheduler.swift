@@ -1,0 +1,43 @@
+import CKernels
+
+/// Splits a batch of equally shaped GEMMs (`jobs` of them, each C[m×n]) into per-thread blocks.
+///
+/// Blocks are whole column strips (multiples of the tile's columns) or whole row strips
+/// (multiples of its rows), so every element is reduced by one thread with the same kernel in
+/// the same order: results are bit-identical for any thread count.
+enum GEMMScheduler {
+    static func run(jobs: Int, m: Int, n: Int, isa: KernelISA, threads: Int,
+                    call: (_ job: Int) -> ck_gemm_call) {
+        guard jobs > 0, m > 0, n > 0 else { return }
+        let tile = isa.effective.tile
+        let columnTiles = (n + tile.columns - 1) / tile.columns
+        let rowTiles = (m + tile.rows - 1) / tile.rows
+        let workers = min(Parallel.clamp(threads: threads), max(jobs * columnTiles, jobs * rowTiles))
+        let byColumns = workers == 1 || jobs * columnTiles >= 4 * workers || columnTiles * jobs >= rowTiles * jobs
+        let tilesPerJob = byColumns ? columnTiles : rowTiles
+        let units = jobs * tilesPerJob
+        let scratchBytes = Int(ck_f32_gemm_scratch_bytes(isa.cValue))
+        Parallel.run(workers: min(workers, units)) { worker in
+            let mine = Parallel.share(worker, of: min(workers, units), count: units)
+            guard !mine.isEmpty else { return }
+            ScratchPool.with(byteCount: scratchBytes) { scratch in
+                var unit = mine.lowerBound
+                while unit < mine.upperBound {
+                    let job = unit / tilesPerJob
+                    let first = unit % tilesPerJob
+                    let last = min(tilesPerJob, first + (mine.upperBound - unit))
+                    var c = call(job)
+                    if byColumns {
+                        c.m0 = 0; c.m1 = Int64(m)
+                        c.n0 = Int64(first * tile.columns); c.n1 = Int64(min(n, last * tile.columns))
+                    } else {
+                        c.n0 = 0; c.n1 = Int64(n)
+                        c.m0 = Int64(first * tile.rows); c.m1 = Int64(min(m, last * tile.rows))
+                    }
+                    ck_f32_gemm(isa.cValue, &c, scratch)
+                    unit += last - first
+                }
+            }
+        }
+    }
+}

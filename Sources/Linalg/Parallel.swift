@@ -1,0 +1,30 @@
+import Dispatch
+
+/// Runs `body(worker)` for worker in 0..<workers, concurrently when workers > 1.
+enum Parallel {
+    static func run(workers: Int, _ body: (Int) -> Void) {
+        if workers <= 1 {
+            body(0)
+        } else {
+            // The closure only reads caller-owned memory and writes disjoint output blocks.
+            withoutActuallyEscaping(body) { escapable in
+                let box = UncheckedBody(body: escapable)
+                DispatchQueue.concurrentPerform(iterations: workers) { box.body($0) }
+            }
+        }
+    }
+
+    private struct UncheckedBody: @unchecked Sendable {
+        let body: (Int) -> Void
+    }
+
+    /// The thread count actually used for a requested one: at least 1, at most 64.
+    static func clamp(threads: Int) -> Int { min(max(threads, 1), 64) }
+
+    /// Splits `count` units into `parts` contiguous ranges whose sizes differ by at most one.
+    static func share(_ part: Int, of parts: Int, count: Int) -> Range<Int> {
+        let base = count / parts, extra = count % parts
+        let start = part * base + min(part, extra)
+        return start..<(start + base + (part < extra ? 1 : 0))
+    }
+}
