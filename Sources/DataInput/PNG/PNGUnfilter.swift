@@ -1,0 +1,71 @@
+/// Reverses PNG's per-scanline filters (spec §9) in place.
+enum PNGUnfilter {
+    /// Reconstructs one scanline in place.
+    /// - Parameters:
+    ///   - filter: the scanline's filter-type byte (0 none, 1 sub, 2 up, 3 average, 4 Paeth).
+    ///   - row: the `count` filtered bytes, replaced by the reconstructed ones.
+    ///   - previous: the previous reconstructed scanline of the same pass, nil for its first row
+    ///     (then treated as zeros, as the spec says).
+    ///   - stride: bytes per complete pixel, at least 1.
+    /// Throws `.corrupt` for a filter type above 4 (`where` says which row, for the message).
+    static func apply(filter: UInt8, row: UnsafeMutablePointer<UInt8>, previous: UnsafePointer<UInt8>?,
+                      count: Int, stride: Int, where location: @autoclosure () -> String) throws(ImageDecodingError) {
+        switch filter {
+        case 0:
+            return
+        case 1:
+            sub(row, count: count, stride: stride)
+        case 2:
+            guard let previous else { return }
+            for i in 0..<count { row[i] &+= previous[i] }
+        case 3:
+            if let previous {
+                for i in 0..<min(stride, count) { row[i] &+= previous[i] >> 1 }
+                var i = stride
+                while i < count {
+                    row[i] &+= UInt8(truncatingIfNeeded: (UInt16(row[i - stride]) + UInt16(previous[i])) >> 1)
+                    i += 1
+                }
+            } else {
+                var i = stride
+                while i < count {
+                    row[i] &+= row[i - stride] >> 1
+                    i += 1
+                }
+            }
+        case 4:
+            guard let previous else {
+                // Paeth with an all-zero previous row predicts the left byte: the same as sub.
+                sub(row, count: count, stride: stride)
+                return
+            }
+            for i in 0..<min(stride, count) { row[i] &+= previous[i] }
+            var i = stride
+            while i < count {
+                row[i] &+= paeth(Int(row[i - stride]), Int(previous[i]), Int(previous[i - stride]))
+                i += 1
+            }
+        default:
+            throw ImageDecodingError(.corrupt, "png: \(location()): filter type \(filter), expected 0 to 4")
+        }
+    }
+
+    @inline(__always)
+    private static func sub(_ row: UnsafeMutablePointer<UInt8>, count: Int, stride: Int) {
+        var i = stride
+        while i < count {
+            row[i] &+= row[i - stride]
+            i += 1
+        }
+    }
+
+    /// The predictor of spec §9.4: whichever of left, up, upper-left is closest to left + up - upper-left.
+    @inline(__always)
+    static func paeth(_ a: Int, _ b: Int, _ c: Int) -> UInt8 {
+        let pa = abs(b - c)
+        let pb = abs(a - c)
+        let pc = abs(a + b - 2 * c)
+        if pa <= pb && pa <= pc { return UInt8(truncatingIfNeeded: a) }
+        return UInt8(truncatingIfNeeded: pb <= pc ? b : c)
+    }
+}
