@@ -1,0 +1,122 @@
+import Foundation
+import NetworkIR
+
+/// How a plan is built.
+public struct ExecutionOptions: Sendable {
+    /// Worker threads for every kernel (1...).
+    public var threads: Int
+    /// Fuse Conv→BatchNormalization→Add→Relu chains and similar when the intermediate values are
+    /// not observable.
+    public var fuse: Bool
+    /// Use the slow reference kernels everywhere (for checking the fast ones). Also forced by the
+    /// environment variable `WEAKSPOT_EXECUTOR=reference`.
+    public var useReferenceKernels: Bool
+    /// Values that must exist as tensors during a run (fusion never hides them): the places where
+    /// a caller reads or replaces activations.
+    public var observable: Set<ValueID>
+
+    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, fuse: Bool = true,
+                useReferenceKernels: Bool = ProcessInfo.processInfo.environment["WEAKSPOT_EXECUTOR"] == "reference",
+                observable: Set<ValueID> = []) {
+        self.threads = max(1, threads)
+        self.fuse = fuse
+        self.useReferenceKernels = useReferenceKernels
+        self.observable = observable
+    }
+}
+
+/// One executable step: one node, or a fused chain of nodes.
+struct Step: Sendable {
+    /// The node indices it covers, in order; the first names the step in errors.
+    let nodes: [Int]
+    let inputs: [ValueID]
+    let output: ValueID
+    let kernel: StepKernel
+}
+
+/// A graph compiled for execution: kernels chosen, weights folded and packed once. Runs any batch
+/// size, and any part of the graph: given the values already known (the input, or cached
+/// activations), `run` executes only the steps that the requested outputs still need.
+public final class ExecutionPlan: Sendable {
+    public let graph: Graph
+    public let options: ExecutionOptions
+    let steps: [Step]
+    /// The step producing each value (nil for inputs and constants).
+    let producerStep: [Int?]
+
+    public init(graph: Graph, options: ExecutionOptions = .init()) throws(GraphError) {
+        self.graph = graph
+        self.options = options
+        let steps = try PlanBuilder(graph: graph, options: options).build()
+        var producer = [Int?](repeating: nil, count: graph.values.count)
+        for (i, s) in steps.enumerated() { producer[s.output] = i }
+        self.steps = steps
+        self.producerStep = producer
+    }
+
+    /// The number of steps after fusion (for diagnostics and tests).
+    public var stepCount: Int { steps.count }
+
+    /// Runs the graph on one input batch and returns the graph outputs in order.
+    public func run(_ input: Tensor) throws(ExecutionError) -> [Tensor] {
+        guard let first = graph.inputs.first else { throw ExecutionError("the graph has no input") }
+        let expected = first.sampleShape
+        guard input.rank == expected.count + 1, Array(input.shape.dropFirst()) == expected else {
+            throw ExecutionError("input shape \(input.shape) does not match the model's (N, \(expected.map(String.init).joined(separator: ", ")))")
+        }
+        let result = try run(known: [first.value: input], outputs: graph.outputs)
+        return graph.outputs.map { result[$0]! }
+    }
+
+    /// Computes `outputs` (and returns them together with every value in `keep` that was computed
+    /// or known) from the values in `known`. Steps whose output is known are skipped, so passing
+    /// cached activations runs only the part of the graph downstream of the values that changed.
+    /// `batch` is the leading dimension of the runtime tensors (inferred from `known` if nil).
+    public func run(known: [ValueID: Tensor], outputs: [ValueID], keep: Set<ValueID> = [], batch: Int? = nil) throws(ExecutionError) -> [ValueID: Tensor] {
+        let batch = batch ?? known.values.first?.shape.first ?? 1
+        var env = [Tensor?](repeating: nil, count: graph.values.count)
+        for (id, t) in known { env[id] = t }
+        // Which steps are needed, walking back from the outputs.
+        var needed = [Bool](repeating: false, count: steps.count)
+        var stack = outputs + Array(keep)
+        var visited = Set<ValueID>()
+        while let v = stack.popLast() {
+            guard visited.insert(v).inserted, env[v] == nil, graph.constants[v] == nil else { continue }
+            guard let s = producerStep[v] else {
+                if keep.contains(v) && !outputs.contains(v) { continue }
+                throw ExecutionError("value '\(graph.values[v].name)' is neither known nor computed by the graph")
+            }
+            if !needed[s] {
+                needed[s] = true
+                stack.append(contentsOf: steps[s].inputs)
+            }
+        }
+        // Remaining reads of each value, to free activations as soon as possible.
+        var reads = [Int](repeating: 0, count: graph.values.count)
+        for (i, s) in steps.enumerated() where needed[i] { for v in s.inputs { reads[v] += 1 } }
+        let retained = Set(outputs).union(keep)
+        for (i, step) in steps.enumerated() where needed[i] {
+            var ins: [Tensor] = []
+            ins.reserveCapacity(step.inputs.count)
+            for v in step.inputs {
+                if let t = env[v] { ins.append(t) } else if let c = graph.constants[v] { ins.append(c) } else {
+                    throw ExecutionError("value '\(graph.values[v].name)' is missing", node: graph.nodes[step.nodes[0]].name)
+                }
+            }
+            for v in step.inputs where env[v] != nil {
+                reads[v] -= 1
+                if reads[v] == 0 && !retained.contains(v) && known[v] == nil { env[v] = nil }
+            }
+            do {
+                env[step.output] = try step.kernel.run(ins, batch: batch, threads: options.threads)
+            } catch {
+                var e = error
+                if e.node == nil { let n = graph.nodes[step.nodes[0]]; e.node = "\(n.name) (\(n.op.onnxName))" }
+                throw e
+            }
+        }
+        var result: [ValueID: Tensor] = [:]
+        for v in retained { if let t = env[v] ?? graph.constants[v] { result[v] = t } }
+        return result
+    }
+}
