@@ -79,7 +79,7 @@ void ck_f32_pack_b(ck_isa isa, int64_t k, int64_t n, const float *src, ptrdiff_t
 size_t ck_f32_depthwise_scratch_floats(const ck_im2col *g) {
     int64_t ph = (g->oh - 1) * g->sh + (g->kh - 1) * g->dh + 1;
     int64_t pw = (g->ow - 1) * g->sw + (g->kw - 1) * g->dw + 1;
-    return (size_t)(ph * pw + 16);
+    return (size_t)((ph * pw + 15) / 16 * 16 + pw + 16);
 }
 
 void ck_f32_depthwise(ck_isa isa, const ck_im2col *g, int64_t c0, int64_t c1, const float *input,

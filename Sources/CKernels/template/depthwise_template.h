@@ -57,6 +57,7 @@ void CK_FN(f32_depthwise)(const ck_im2col *g, int64_t c0, int64_t c1, const floa
     const int64_t ph = ck_dw_plane_h(g), pw = ck_dw_plane_w(g);
     const int64_t khw = g->kh * g->kw, out_plane = g->oh * g->ow, in_plane = g->ih * g->iw;
     float *plane = scratch;
+    float *acc = scratch + ((ph * pw + 15) / 16) * 16;
     const int dil1 = g->dh == 1 && g->dw == 1;
     const int square = g->kh == g->kw;
     for (int64_t c = c0; c < c1; c++) {
@@ -86,22 +87,24 @@ void CK_FN(f32_depthwise)(const ck_im2col *g, int64_t c0, int64_t c1, const floa
         for (int64_t oh = 0; oh < g->oh; oh++) {
             const float *prow = plane + oh * g->sh * pw;
             float *out = dst + oh * g->ow;
-            if (dil1 && square && g->kh == 3 && g->sw == 1) CK_FN(dw_row_3x3s1)(prow, pw, w, g->ow, out);
-            else if (dil1 && square && g->kh == 3 && g->sw == 2) CK_FN(dw_row_3x3s2)(prow, pw, w, g->ow, out);
-            else if (dil1 && square && g->kh == 5 && g->sw == 1) CK_FN(dw_row_5x5s1)(prow, pw, w, g->ow, out);
-            else if (dil1 && square && g->kh == 5 && g->sw == 2) CK_FN(dw_row_5x5s2)(prow, pw, w, g->ow, out);
-            else CK_FN(dw_row_general)(prow, pw, w, g, out);
+            /* The row is built in scratch first: the residual may be the output itself. */
+            if (dil1 && square && g->kh == 3 && g->sw == 1) CK_FN(dw_row_3x3s1)(prow, pw, w, g->ow, acc);
+            else if (dil1 && square && g->kh == 3 && g->sw == 2) CK_FN(dw_row_3x3s2)(prow, pw, w, g->ow, acc);
+            else if (dil1 && square && g->kh == 5 && g->sw == 1) CK_FN(dw_row_5x5s1)(prow, pw, w, g->ow, acc);
+            else if (dil1 && square && g->kh == 5 && g->sw == 2) CK_FN(dw_row_5x5s2)(prow, pw, w, g->ow, acc);
+            else CK_FN(dw_row_general)(prow, pw, w, g, acc);
             if (has_bias)
-                for (int64_t ow = 0; ow < g->ow; ow++) out[ow] += bias;
+                for (int64_t ow = 0; ow < g->ow; ow++) acc[ow] += bias;
             if (res) {
                 const float *r = res + oh * g->ow;
-                for (int64_t ow = 0; ow < g->ow; ow++) out[ow] += r[ow];
+                for (int64_t ow = 0; ow < g->ow; ow++) acc[ow] += r[ow];
             }
             if (e->act == CK_ACT_CLIP) {
                 const float lo = e->lo, hi = e->hi;
                 for (int64_t ow = 0; ow < g->ow; ow++)
-                    out[ow] = __builtin_elementwise_min(__builtin_elementwise_max(out[ow], lo), hi);
+                    acc[ow] = __builtin_elementwise_min(__builtin_elementwise_max(acc[ow], lo), hi);
             }
+            memcpy(out, acc, sizeof(float) * (size_t)g->ow);
         }
     }
 }

@@ -265,7 +265,17 @@ static void CK_FN(store_edge)(const ck_gemm_call *call, const float *tile, int64
     }
 }
 
-void CK_FN(f32_gemm)(const ck_gemm_call *call, void *scratch) {
+void CK_FN(f32_gemm)(const ck_gemm_call *in_call, void *scratch) {
+    /* A residual that is C itself is C's initial value: accumulate into it instead, since the
+       partial sums of earlier depth blocks overwrite C before the epilogue would read it. */
+    ck_gemm_call aliased;
+    const ck_gemm_call *call = in_call;
+    if (in_call->epilogue.residual == in_call->c && !in_call->accumulate) {
+        aliased = *in_call;
+        aliased.accumulate = 1;
+        aliased.epilogue.residual = NULL;
+        call = &aliased;
+    }
     const int64_t m = call->m, n = call->n, k = call->k;
     const int64_t m1 = ck_min64(call->m1, m), n1 = ck_min64(call->n1, n);
     if (call->m0 >= m1 || call->n0 >= n1) return;

@@ -1,0 +1,182 @@
+import Linalg
+import XCTest
+
+final class ConvTests: XCTestCase {
+    private struct Case {
+        var name: String
+        var geometry: ConvGeometry
+        var height: Int
+        var width: Int
+        var batch: Int = 1
+    }
+
+    private static func geometry(_ cin: Int, _ cout: Int, _ kh: Int, _ kw: Int, stride: (Int, Int) = (1, 1),
+                                 pads: (Int, Int, Int, Int) = (0, 0, 0, 0), dilation: (Int, Int) = (1, 1),
+                                 groups: Int = 1) -> ConvGeometry {
+        ConvGeometry(inputChannels: cin, outputChannels: cout, kernelHeight: kh, kernelWidth: kw,
+                     strideHeight: stride.0, strideWidth: stride.1, padTop: pads.0, padLeft: pads.1,
+                     padBottom: pads.2, padRight: pads.3, dilationHeight: dilation.0, dilationWidth: dilation.1,
+                     groups: groups)
+    }
+
+    private static let cases: [Case] = [
+        Case(name: "3x3 same", geometry: geometry(5, 7, 3, 3, pads: (1, 1, 1, 1)), height: 9, width: 11),
+        Case(name: "3x3 same batch 3", geometry: geometry(4, 33, 3, 3, pads: (1, 1, 1, 1)), height: 8, width: 13, batch: 3),
+        Case(name: "3x3 stride 2", geometry: geometry(6, 16, 3, 3, stride: (2, 2), pads: (1, 1, 1, 1)), height: 15, width: 12),
+        Case(name: "1x1 pointwise", geometry: geometry(19, 29, 1, 1), height: 7, width: 9),
+        Case(name: "1x1 pointwise batch 3", geometry: geometry(8, 15, 1, 1), height: 6, width: 6, batch: 3),
+        Case(name: "1x1 stride 2", geometry: geometry(12, 20, 1, 1, stride: (2, 2)), height: 9, width: 8),
+        Case(name: "7x7 stride 2 stem", geometry: geometry(3, 16, 7, 7, stride: (2, 2), pads: (3, 3, 3, 3)), height: 23, width: 21),
+        Case(name: "7x7 stride 2 stem batch 3", geometry: geometry(3, 8, 7, 7, stride: (2, 2), pads: (3, 3, 3, 3)), height: 16, width: 16, batch: 3),
+        Case(name: "asymmetric pads", geometry: geometry(3, 5, 3, 2, pads: (0, 2, 1, 0)), height: 7, width: 6),
+        Case(name: "tf same stride 2", geometry: geometry(4, 6, 3, 3, stride: (2, 2), pads: (0, 0, 1, 1)), height: 10, width: 10),
+        Case(name: "dilation 2", geometry: geometry(4, 9, 3, 3, pads: (2, 2, 2, 2), dilation: (2, 2)), height: 10, width: 9),
+        Case(name: "dilation 2x1 stride 1x2", geometry: geometry(3, 4, 3, 3, stride: (1, 2), pads: (1, 0, 2, 1), dilation: (2, 1)), height: 9, width: 11),
+        Case(name: "groups 2", geometry: geometry(6, 10, 3, 3, pads: (1, 1, 1, 1), groups: 2), height: 8, width: 7),
+        Case(name: "groups 3 batch 3", geometry: geometry(9, 6, 3, 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 3), height: 7, width: 9, batch: 3),
+        Case(name: "depthwise 3x3 s1", geometry: geometry(10, 10, 3, 3, pads: (1, 1, 1, 1), groups: 10), height: 12, width: 37),
+        Case(name: "depthwise 3x3 s2", geometry: geometry(7, 7, 3, 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 7), height: 13, width: 40),
+        Case(name: "depthwise 3x3 s2 tf pads", geometry: geometry(4, 4, 3, 3, stride: (2, 2), pads: (0, 0, 1, 1), groups: 4), height: 12, width: 12, batch: 3),
+        Case(name: "depthwise 5x5 s1", geometry: geometry(5, 5, 5, 5, pads: (2, 2, 2, 2), groups: 5), height: 11, width: 19),
+        Case(name: "depthwise 5x5 s2", geometry: geometry(6, 6, 5, 5, stride: (2, 2), pads: (2, 2, 2, 2), groups: 6), height: 14, width: 17),
+        Case(name: "depthwise dilation 2", geometry: geometry(3, 3, 3, 3, pads: (2, 2, 2, 2), dilation: (2, 2), groups: 3), height: 9, width: 10),
+        Case(name: "depthwise 3x2 asymmetric", geometry: geometry(4, 4, 3, 2, stride: (1, 2), pads: (1, 0, 0, 1), groups: 4), height: 8, width: 9),
+        Case(name: "depthwise 3x3 no pad", geometry: geometry(3, 3, 3, 3, groups: 3), height: 5, width: 5, batch: 3),
+        Case(name: "depthwise 1x1", geometry: geometry(3, 3, 1, 1, groups: 3), height: 4, width: 5),
+        Case(name: "input smaller than padded kernel", geometry: geometry(2, 3, 3, 3, pads: (1, 1, 1, 1)), height: 1, width: 1),
+        Case(name: "wide output crosses panels", geometry: geometry(2, 3, 3, 3, pads: (1, 1, 1, 1)), height: 3, width: 70),
+    ]
+
+    private func run(_ c: Case, isa: KernelISA, bias: Bool, residual: Bool, activation: Activation,
+                     threads: Int) throws -> (got: [Float], reference: [ReferenceValue]) {
+        let g = c.geometry
+        var random = SeededValues(seed: UInt64(c.name.utf8.count * 31 + c.height * 7 + c.width))
+        let weights = random.array(try g.weightCount())
+        let biasValues = bias ? random.array(g.outputChannels) : nil
+        let input = random.array(c.batch * g.inputChannels * c.height * c.width)
+        let (oh, ow) = try Conv2D.outputSize(geometry: g, inputHeight: c.height, inputWidth: c.width)
+        let outCount = c.batch * g.outputChannels * oh * ow
+        let residualValues = residual ? random.array(outCount) : nil
+        let conv = try Conv2D(weights: weights, bias: biasValues, geometry: g, isa: isa)
+        var output = [Float](repeating: .nan, count: outCount)
+        try output.withUnsafeMutableBufferPointer { out in
+            try (residualValues ?? []).withUnsafeBufferPointer { res in
+                try conv.run(input: input, batch: c.batch, inputHeight: c.height, inputWidth: c.width,
+                             output: out.baseAddress!, residual: residual ? res.baseAddress : nil,
+                             activation: activation, threads: threads)
+            }
+        }
+        let reference = try referenceConv(g, batch: c.batch, height: c.height, width: c.width, input: input,
+                                          weights: weights, bias: biasValues, residual: residualValues,
+                                          activation: activation)
+        return (output, reference)
+    }
+
+    func testEveryGeometryAgainstDirectConvolution() throws {
+        for isa in KernelISA.available {
+            for c in Self.cases {
+                let result = try run(c, isa: isa, bias: true, residual: false, activation: .none, threads: 1)
+                if let message = contractMismatch(result.got, result.reference) {
+                    XCTFail("\(isa) \(c.name): \(message)")
+                }
+            }
+        }
+    }
+
+    func testEpiloguesOnEveryPath() throws {
+        let activations: [Activation] = [.none, .relu, .clip(min: 0, max: 6), .clip(min: -0.3, max: 0.4)]
+        let picks = Self.cases.filter { ["3x3 same batch 3", "1x1 pointwise batch 3", "depthwise 3x3 s2 tf pads", "depthwise 5x5 s1", "groups 3 batch 3"].contains($0.name) }
+        XCTAssertEqual(picks.count, 5)
+        for isa in KernelISA.available {
+            for c in picks {
+                for bias in [false, true] {
+                    for residual in [false, true] {
+                        for activation in activations {
+                            let result = try run(c, isa: isa, bias: bias, residual: residual, activation: activation, threads: 1)
+                            if let message = contractMismatch(result.got, result.reference) {
+                                XCTFail("\(isa) \(c.name) bias \(bias) residual \(residual) \(activation): \(message)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func testResidualMayBeTheOutputItself() throws {
+        let geometries = [Self.geometry(4, 4, 3, 3, pads: (1, 1, 1, 1)), Self.geometry(4, 4, 3, 3, pads: (1, 1, 1, 1), groups: 4),
+                          Self.geometry(4, 4, 1, 1), Self.geometry(40, 4, 3, 3, pads: (1, 1, 1, 1))]
+        for isa in KernelISA.available {
+            for geometry in geometries {
+                var random = SeededValues(seed: 11)
+                let weights = random.array(try geometry.weightCount())
+                let input = random.array(geometry.inputChannels * 6 * 40)
+                let initial = random.array(4 * 6 * 40)
+                let conv = try Conv2D(weights: weights, bias: nil, geometry: geometry, isa: isa)
+                var output = initial
+                try output.withUnsafeMutableBufferPointer { out in
+                    try conv.run(input: input, batch: 1, inputHeight: 6, inputWidth: 40, output: out.baseAddress!,
+                                 residual: UnsafePointer(out.baseAddress!), activation: .relu, threads: 2)
+                }
+                let reference = try referenceConv(geometry, batch: 1, height: 6, width: 40, input: input, weights: weights,
+                                                  bias: nil, residual: initial, activation: .relu)
+                if let message = contractMismatch(output, reference) {
+                    XCTFail("\(isa) in-place residual, \(geometry.inputChannels) in, groups \(geometry.groups): \(message)")
+                }
+            }
+        }
+    }
+
+    func testThreadCountDoesNotChangeAnyBit() throws {
+        let shapes: [Case] = [
+            Case(name: "many channels", geometry: Self.geometry(32, 70, 3, 3, pads: (1, 1, 1, 1)), height: 9, width: 9),
+            Case(name: "wide", geometry: Self.geometry(8, 16, 3, 3, stride: (2, 2), pads: (1, 1, 1, 1)), height: 40, width: 60, batch: 3),
+            Case(name: "pointwise", geometry: Self.geometry(24, 40, 1, 1), height: 14, width: 14, batch: 3),
+            Case(name: "depthwise", geometry: Self.geometry(24, 24, 3, 3, pads: (1, 1, 1, 1), groups: 24), height: 14, width: 14, batch: 3),
+            Case(name: "grouped", geometry: Self.geometry(8, 8, 3, 3, pads: (1, 1, 1, 1), groups: 2), height: 10, width: 10, batch: 3),
+        ]
+        for isa in KernelISA.available {
+            for c in shapes {
+                let one = try run(c, isa: isa, bias: true, residual: true, activation: .relu, threads: 1).got
+                let two = try run(c, isa: isa, bias: true, residual: true, activation: .relu, threads: 2).got
+                let three = try run(c, isa: isa, bias: true, residual: true, activation: .relu, threads: 3).got
+                XCTAssertEqual(one, two, "\(isa) \(c.name): 1 vs 2 threads")
+                XCTAssertEqual(one, three, "\(isa) \(c.name): 1 vs 3 threads")
+            }
+        }
+    }
+
+    func testPathChoice() throws {
+        XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 6), bias: nil, geometry: Self.geometry(3, 2, 1, 1)).path, .pointwise)
+        XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 27), bias: nil, geometry: Self.geometry(3, 3, 3, 3, groups: 3)).path, .depthwise)
+        XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 6), bias: nil, geometry: Self.geometry(3, 2, 1, 1, stride: (2, 2))).path, .im2col)
+    }
+
+    func testInvalidInputsThrow() {
+        let g = Self.geometry(3, 2, 3, 3)
+        XCTAssertThrowsError(try Conv2D(weights: [1, 2], bias: nil, geometry: g))
+        XCTAssertThrowsError(try Conv2D(weights: [Float](repeating: 0, count: 54), bias: [1], geometry: g))
+        XCTAssertThrowsError(try Conv2D(weights: [], bias: nil, geometry: Self.geometry(3, 2, 3, 3, groups: 2)))
+        XCTAssertThrowsError(try Conv2D(weights: [], bias: nil, geometry: Self.geometry(3, 2, 0, 3)))
+        XCTAssertThrowsError(try Conv2D(weights: [], bias: nil, geometry: Self.geometry(3, 2, 3, 3, stride: (0, 1))))
+        XCTAssertThrowsError(try Conv2D(weights: [], bias: nil, geometry: Self.geometry(Int.max, 2, 3, 3)))
+        XCTAssertThrowsError(try g.outputSize(inputHeight: 2, inputWidth: 5))
+        XCTAssertThrowsError(try g.outputSize(inputHeight: 0, inputWidth: 5))
+        XCTAssertThrowsError(try g.outputSize(inputHeight: Int.max, inputWidth: 5))
+        guard let conv = try? Conv2D(weights: [Float](repeating: 0, count: 54), bias: nil, geometry: g) else {
+            return XCTFail("valid conv rejected")
+        }
+        var output: [Float] = [0]
+        XCTAssertThrowsError(try conv.run(input: [0], batch: 1, inputHeight: 1, inputWidth: 1, output: &output,
+                                          residual: nil, activation: .none, threads: 1))
+        XCTAssertThrowsError(try conv.run(input: [0], batch: -1, inputHeight: 3, inputWidth: 3, output: &output,
+                                          residual: nil, activation: .none, threads: 1))
+    }
+
+    func testOutputSize() throws {
+        let stem = Self.geometry(3, 64, 7, 7, stride: (2, 2), pads: (3, 3, 3, 3))
+        XCTAssertTrue(try stem.outputSize(inputHeight: 224, inputWidth: 224) == (112, 112))
+        let tfSame = Self.geometry(3, 3, 3, 3, stride: (2, 2), pads: (0, 0, 1, 1))
+        XCTAssertTrue(try tfSame.outputSize(inputHeight: 224, inputWidth: 223) == (112, 111))
+    }
+}
