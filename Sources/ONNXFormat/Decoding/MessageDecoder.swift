@@ -39,6 +39,10 @@ struct MessageDecoder {
                 }
             }
             guard sawGraph else { throw ONNXError(.malformed, "model has no graph (field 7)") }
+            // IR version 3 and later must import at least the default operator set.
+            guard model.irVersion < 3 || !model.opsetImports.isEmpty else {
+                throw ONNXError(.malformed, "model of ir_version \(model.irVersion) imports no operator set (opset_import, field 8)")
+            }
         }
         return model
     }
@@ -103,9 +107,9 @@ struct MessageDecoder {
                     let info = try reader.readMessage(tag, "value_info")
                     graph.valueInfo.append(try decodeValueInfo(info, path: "\(path).value_info[\(graph.valueInfo.count)]\(Self.label(info, nameField: 1))"))
                 case 15:
-                    let sparse = try reader.readMessage(tag, "sparse_initializer")
+                    _ = try reader.readMessage(tag, "sparse_initializer")
                     throw ONNXError(.unsupported, "sparse initializers are not supported (convert them to dense initializers)",
-                                    offset: tag.offset, context: "\(path).sparse_initializer\(Self.label(sparse, nameField: 1))")
+                                    offset: tag.offset, context: "\(path).sparse_initializer")
                 case 16:
                     graph.metadata.append(try decodeEntry(try reader.readMessage(tag, "metadata_props"), path: "\(path).metadata_props[\(graph.metadata.count)]"))
                 default: try reader.skip(tag)
