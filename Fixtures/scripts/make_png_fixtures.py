@@ -168,6 +168,185 @@ def quantize(rgb, colors):
     return idx, pal
 
 
+# --------------------------------------------------------------------------------------------------
+# Files that must be refused, and raw zlib streams (good and bad) for ZlibInflater.
+
+class BitWriter:
+    """DEFLATE bit order: values least significant bit first; Huffman codes most significant first."""
+
+    def __init__(self):
+        self.bits = []
+
+    def value(self, v, n):
+        self.bits += [(v >> i) & 1 for i in range(n)]
+
+    def code(self, c, n):
+        self.bits += [(c >> (n - 1 - i)) & 1 for i in range(n)]
+
+    def bytes(self):
+        b = self.bits + [0] * (-len(self.bits) % 8)
+        return bytes(sum(b[i + k] << k for k in range(8)) for i in range(0, len(b), 8))
+
+
+def zlib_wrap(deflate: bytes, adler_of: bytes = b"") -> bytes:
+    return b"\x78\x01" + deflate + struct.pack(">I", zlib.adler32(adler_of))
+
+
+CL_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
+
+
+def dynamic_header(w, hlit, hdist, cl_lengths):
+    """Writes BFINAL=1, BTYPE=2, counts and the code-length code lengths (dict symbol -> length)."""
+    hclen = max(CL_ORDER.index(s) for s in cl_lengths) + 1
+    w.value(1, 1); w.value(2, 2)
+    w.value(hlit - 257, 5); w.value(hdist - 1, 5); w.value(hclen - 4, 4)
+    for s in CL_ORDER[:hclen]:
+        w.value(cl_lengths.get(s, 0), 3)
+
+
+def oversubscribed_stream():
+    """A code-length code {1: '0', 2: '1'} then 258 lengths of 1: 258 one-bit codes."""
+    w = BitWriter()
+    dynamic_header(w, 257, 1, {1: 1, 2: 1})
+    for _ in range(258):
+        w.code(0, 1)
+    return w.bytes() + b"\x00" * 8
+
+
+def incomplete_stream():
+    """Only two literal/length codes of 2 bits (symbols 0 and 256): half the code space is a hole."""
+    w = BitWriter()
+    dynamic_header(w, 257, 1, {0: 1, 2: 1})
+    for i in range(258):
+        w.code(1 if i in (0, 256) else 0, 1)
+    w.code(0, 2); w.code(0, 2); w.code(1, 2)  # literal 0 twice, then the hole (if it were reached)
+    return w.bytes() + b"\x00" * 8
+
+
+def oversubscribed_code_length_stream():
+    w = BitWriter()
+    dynamic_header(w, 257, 1, {s: 1 for s in CL_ORDER})
+    return w.bytes() + b"\x00" * 8
+
+
+def distance_too_far_stream():
+    """Fixed Huffman: a length-3 match at distance 1 as the very first symbol."""
+    w = BitWriter()
+    w.value(1, 1); w.value(1, 2)
+    w.code(1, 7)   # symbol 257: length 3
+    w.code(0, 5)   # distance symbol 0: distance 1
+    w.code(0, 7)   # end of block
+    return w.bytes()
+
+
+def endless_literal_stream():
+    """Fixed Huffman literals forever (well past any buffer): must stop at the size limit."""
+    w = BitWriter()
+    w.value(1, 1); w.value(1, 2)
+    for _ in range(20000):
+        w.code(0x30, 8)  # literal 0
+    return w.bytes()
+
+
+def make_bad_fixtures(cat, camera):
+    bad = []
+
+    def add(name, data, kind, contains, why):
+        with open(os.path.join(OUT, name), "wb") as f:
+            f.write(data)
+        bad.append({"file": name, "kind": kind, "contains": contains, "why": why})
+
+    grey = camera[:4, :4, None]
+    raw_grey = b"".join(b"\x00" + bytes(grey[y].reshape(-1)) for y in range(4))
+
+    def png(ihdr, idat_stream, extra_before=b"", palette=None):
+        out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + extra_before
+        if palette is not None:
+            out += chunk(b"PLTE", palette)
+        return out + chunk(b"IDAT", idat_stream) + chunk(b"IEND", b"")
+
+    grey4 = struct.pack(">IIBBBBB", 4, 4, 8, 0, 0, 0, 0)
+    add("bad_huge_100000x100000.png", png(struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0), zlib.compress(b"\0" * 100)),
+        "tooLarge", "--max-pixels", "declared size refused before any allocation")
+    add("bad_claims_10000x10000.png", png(struct.pack(">IIBBBBB", 10000, 10000, 8, 0, 0, 0, 0), zlib.compress(b"\0" * 1000)),
+        "corrupt", "cannot inflate", "within the pixel limit, but a tiny IDAT cannot fill it: refused before allocating 100 MB")
+    add("bad_bomb.png", png(grey4, zlib.compress(b"\0" * 5_000_000, 9)), "corrupt", "exceeds",
+        "a 4x4 image whose IDAT inflates to 5 MB: stops at the 20 bytes IHDR implies")
+    add("bad_short_data.png", png(grey4, zlib.compress(raw_grey[:-3])), "truncated", "inflated to",
+        "IDAT inflates to fewer bytes than IHDR implies")
+    good = zlib.compress(raw_grey)
+    add("bad_adler.png", png(grey4, good[:-4] + bytes(b ^ 0xFF for b in good[-4:])), "corrupt", "adler",
+        "wrong Adler-32 (chunk CRC recomputed, so only the zlib trailer is wrong)")
+    valid = png(grey4, good)
+    broken_crc = bytearray(valid)
+    idat_at = valid.index(b"IDAT")
+    broken_crc[idat_at + 4 + len(good)] ^= 0x01
+    add("bad_crc_idat.png", bytes(broken_crc), "corrupt", "IDAT", "wrong CRC on IDAT: the message names the chunk")
+    add("bad_oversubscribed.png", png(grey4, zlib_wrap(oversubscribed_stream())), "corrupt", "over-subscribed",
+        "dynamic Huffman code with more codes than code space")
+    add("bad_incomplete.png", png(grey4, zlib_wrap(incomplete_stream())), "corrupt", "incomplete",
+        "dynamic Huffman code with a hole (zlib refuses it too)")
+    add("bad_code_length_oversubscribed.png", png(grey4, zlib_wrap(oversubscribed_code_length_stream())), "corrupt",
+        "over-subscribed", "over-subscribed code-length code")
+    add("bad_distance.png", png(grey4, zlib_wrap(distance_too_far_stream())), "corrupt", "distance",
+        "a match reaching before the start of the output")
+    add("bad_block_type3.png", png(grey4, b"\x78\x01\x07\x00\x00\x00\x00\x00\x00\x00"), "corrupt", "reserved",
+        "deflate block type 3")
+    add("bad_stored_length.png", png(grey4, b"\x78\x01\x01\x05\x00\x34\x12" + b"\x00" * 9), "corrupt", "complement",
+        "stored block whose NLEN is not the complement of LEN")
+    add("bad_filter_type.png", png(grey4, zlib.compress(b"\x05" + raw_grey[1:])), "corrupt", "filter type",
+        "scanline filter type 5")
+    add("bad_unknown_critical.png", png(grey4, good, extra_before=chunk(b"ABCD", b"x")), "unsupported", "ABCD",
+        "unknown critical chunk")
+    add("bad_no_iend.png", valid[:-12], "truncated", "IEND", "file ends after IDAT")
+    add("bad_palette_missing.png", png(struct.pack(">IIBBBBB", 4, 4, 8, 3, 0, 0, 0), good), "corrupt", "PLTE",
+        "colour type 3 without PLTE")
+    add("bad_bit_depth.png", png(struct.pack(">IIBBBBB", 4, 4, 4, 2, 0, 0, 0), good), "corrupt", "bit depth",
+        "RGB with bit depth 4")
+    add("bad_zero_width.png", png(struct.pack(">IIBBBBB", 0, 4, 8, 0, 0, 0, 0), good), "corrupt", "dimensions",
+        "zero width")
+    add("bad_endless_literals.png", png(grey4, zlib_wrap(endless_literal_stream())), "corrupt", "exceeds",
+        "literals far past the declared size")
+    add("bad_signature.png", b"GIF89a" + valid[6:], "corrupt", "signature", "not a PNG")
+    add("bad_ihdr_not_first.png", valid[:8] + chunk(b"tEXt", b"a\x00b") + valid[8:], "corrupt", "IHDR",
+        "a chunk before IHDR")
+    add("bad_ppm_truncated.ppm", b"P6\n37 29\n255\n" + cat.tobytes()[:-1], "truncated", "raster", "P6 one byte short")
+    add("bad_ppm_huge.ppm", b"P6\n100000 100000\n255\n" + b"\0" * 10, "tooLarge", "--max-pixels", "declared size refused")
+    add("bad_ppm_maxval.pgm", b"P5\n2 2\n70000\n" + b"\0" * 16, "corrupt", "maxval", "maxval above 65535")
+    add("bad_ppm_plain_over_maxval.pgm", b"P2\n2 1\n15\n3 16\n", "corrupt", "exceeds maxval",
+        "plain sample above maxval (Pillow refuses it too)")
+    add("bad_ppm_float.pfm", b"PF\n1 1\n-1.0\n" + b"\0" * 12, "unsupported", "PFM", "floating-point PFM")
+    bad.sort(key=lambda m: m["file"])
+    with open(os.path.join(OUT, "bad_manifest.json"), "w") as f:
+        json.dump(bad, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+def make_zlib_fixtures():
+    """Raw zlib streams with their inflated bytes, for ZlibInflater: zlib.compress is the reference."""
+    rows = []
+    text = open(__file__, "rb").read()
+    rng = np.random.default_rng(7)
+    cases = {
+        "empty": b"",
+        "text_level9": text,
+        "random_level6": rng.integers(0, 256, 3000).astype(np.uint8).tobytes(),
+        "runs_level1": b"".join(bytes([i % 7]) * (i % 300) for i in range(400)),
+        "long_distance": bytes(rng.integers(0, 256, 20000).astype(np.uint8)) * 3,
+    }
+    for name, data in cases.items():
+        level = 9 if "9" in name else 1 if "1" in name else 6
+        z = zlib.compress(data, level)
+        with open(os.path.join(OUT, f"zlib_{name}.zz"), "wb") as f:
+            f.write(z)
+        with open(os.path.join(OUT, f"zlib_{name}.raw"), "wb") as f:
+            f.write(data)
+        rows.append({"file": f"zlib_{name}.zz", "raw": f"zlib_{name}.raw", "size": len(data)})
+    with open(os.path.join(OUT, "zlib_manifest.json"), "w") as f:
+        json.dump(rows, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
@@ -329,6 +508,15 @@ def main():
     record("p2_ascii_maxval15_7x3.pgm",
            b"P2\n# c\n7 3\n15\n" + b" ".join(b"%d" % v for v in (photo("camera", (7, 3)) >> 4).reshape(-1)) + b"\n",
            "ascii P2, maxval 15")
+
+    b = io.BytesIO(); Image.fromarray(camera).convert("1").save(b, format="PPM")
+    record("pil_bilevel_37x29.pbm", b.getvalue(), "pillow P4 (raw bitmap, rows padded to bytes)")
+    bits = (photo("camera", (7, 3)) > 128).astype(np.uint8)
+    record("p1_plain_7x3.pbm", b"P1\n7 3\n" + b"".join(b"".join(b"%d" % v for v in row) + b"\n" for row in bits),
+           "plain P1, no separators between pixels")
+
+    make_bad_fixtures(cat, camera)
+    make_zlib_fixtures()
 
     MANIFEST.sort(key=lambda m: m["file"])
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
