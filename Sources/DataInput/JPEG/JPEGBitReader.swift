@@ -45,6 +45,20 @@ struct JPEGBitReader {
             return
         }
         let end = data.count
+        // Fast path: eight bytes ahead hold no 0xFF, so they are all data bytes.
+        if !stopped && end - position >= 8 {
+            let word = UInt64(bigEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+            let inverted = ~word
+            let hasFF = (inverted &- 0x0101_0101_0101_0101) & ~inverted & 0x8080_8080_8080_8080
+            if hasFF == 0 {
+                let n = (64 - count) >> 3
+                let chunk = n == 8 ? word : word >> UInt64(64 - 8 * n)
+                buffer |= chunk << UInt64(64 - count - 8 * n)
+                count += 8 * n
+                position += n
+                return
+            }
+        }
         while count <= 56 {
             if stopped {
                 padWithZeros()
@@ -135,7 +149,7 @@ struct JPEGBitReader {
     /// Decodes one Huffman symbol. A code that is not in the table decodes as symbol 0, as libjpeg
     /// does (it warns and carries on); the caller's loops stay bounded either way.
     @inline(__always)
-    mutating func decode(_ table: JPEGHuffmanTable) -> Int {
+    mutating func decode(_ table: JPEGHuffmanLookup) -> Int {
         refill()
         let entry = Int(table.fast[Int(truncatingIfNeeded: buffer >> UInt64(64 - JPEGHuffmanTable.lookaheadBits))])
         if entry != 0 {
@@ -146,7 +160,7 @@ struct JPEGBitReader {
     }
 
     @inline(never)
-    private mutating func decodeSlow(_ table: JPEGHuffmanTable) -> Int {
+    private mutating func decodeSlow(_ table: JPEGHuffmanLookup) -> Int {
         let window = peek16()
         var length = JPEGHuffmanTable.lookaheadBits + 1
         while length <= 16 {
@@ -154,7 +168,7 @@ struct JPEGBitReader {
             if code <= table.maxCode[length] {
                 skip(length)
                 let index = table.valueOffset[length] + code
-                guard index >= 0 && index < table.values.count else { return 0 }
+                guard index >= 0 && index < 256 else { return 0 }
                 return Int(table.values[index])
             }
             length += 1

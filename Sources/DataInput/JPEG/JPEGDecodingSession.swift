@@ -124,6 +124,13 @@ struct JPEGDecodingSession {
             throw ImageDecodingError(.corrupt, "sos: scan before any frame header", offset: entropyStart)
         }
         if coefficients == nil {
+            // Every block costs at least one bit of entropy-coded data (a DC code), so a file too
+            // short for its declared size is truncated; say so before allocating for that size.
+            let blocks = frame.components.reduce(0) { $0 + $1.widthInBlocks * $1.heightInBlocks }
+            let available = data.count - entropyStart
+            if blocks > 8 * available + 64 {
+                throw ImageDecodingError(.truncated, "sos: the frame needs \(blocks) blocks, the file has \(available) bytes of data left", offset: entropyStart)
+            }
             coefficients = JPEGCoefficientStore(frame: frame)
             componentQuantization = Array(repeating: nil, count: frame.components.count)
         }

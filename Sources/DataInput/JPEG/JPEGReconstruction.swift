@@ -54,13 +54,6 @@ enum JPEGReconstruction {
                 }
                 return
             }
-            JPEGColorConverter.crToR.withUnsafeBufferPointer { crToR in
-            JPEGColorConverter.cbToB.withUnsafeBufferPointer { cbToB in
-            JPEGColorConverter.crToG.withUnsafeBufferPointer { crToG in
-            JPEGColorConverter.cbToG.withUnsafeBufferPointer { cbToG in
-                guard let crToR = crToR.baseAddress, let cbToB = cbToB.baseAddress,
-                      let crToG = crToG.baseAddress, let cbToG = cbToG.baseAddress else { return }
-                let tables = (crToR, cbToB, crToG, cbToG)
                 var sources: [UnsafePointer<UInt8>] = Array(repeating: UnsafePointer(rows), count: 3)
                 for y in 0..<height {
                     for ci in 0..<3 {
@@ -76,7 +69,7 @@ enum JPEGReconstruction {
                     let target = out + y * width * 3
                     if colorTransform == .yCbCr {
                         JPEGColorConverter.convertRow(y: sources[0], cb: sources[1], cr: sources[2],
-                                                      width: width, out: target, tables: tables)
+                                                      width: width, out: target)
                     } else {
                         for x in 0..<width {
                             target[3 * x] = sources[0][x]
@@ -85,10 +78,6 @@ enum JPEGReconstruction {
                         }
                     }
                 }
-            }
-            }
-            }
-            }
         }
         return DecodedImage(width: width, height: height, channels: channels, pixels: pixels)
     }

@@ -8,13 +8,26 @@
 struct JPEGScanDecoder {
     private enum Pass { case sequential, dcFirst, dcRefine, acFirst, acRefine }
 
+    /// One block position of an MCU, resolved once per scan so the MCU loop touches no arrays.
+    private struct BlockSlot {
+        var coefficients: UnsafeMutablePointer<Int16>
+        var blocksPerLine: Int
+        var horizontalSampling: Int
+        var verticalSampling: Int
+        var dx: Int
+        var dy: Int
+        /// Index of the component within the scan (its DC prediction).
+        var slot: Int
+        var dc: JPEGHuffmanLookup?
+        var ac: JPEGHuffmanLookup?
+    }
+
     let frame: JPEGFrame
     let scan: JPEGScan
     let dcTables: [JPEGHuffmanTable?]
     let acTables: [JPEGHuffmanTable?]
     let restartInterval: Int
     let coefficients: JPEGCoefficientStore
-    private var predictions: [Int32]
     private var eobRun = 0
 
     init(frame: JPEGFrame, scan: JPEGScan, dcTables: [JPEGHuffmanTable?], acTables: [JPEGHuffmanTable?],
@@ -25,7 +38,6 @@ struct JPEGScanDecoder {
         self.acTables = acTables
         self.restartInterval = restartInterval
         self.coefficients = coefficients
-        self.predictions = Array(repeating: 0, count: scan.componentIndices.count)
     }
 
     mutating func run(_ reader: inout JPEGBitReader) throws(ImageDecodingError) {
@@ -37,58 +49,76 @@ struct JPEGScanDecoder {
         } else {
             pass = scan.approximationHigh == 0 ? .acFirst : .acRefine
         }
-        // Blocks of one MCU: (slot in the scan, block column offset, block row offset).
-        var layout: [(slot: Int, dx: Int, dy: Int)] = []
-        let mcusPerLine: Int, mcusPerColumn: Int
-        if scan.componentIndices.count == 1 {
-            let c = frame.components[scan.componentIndices[0]]
-            mcusPerLine = c.widthInBlocks
-            mcusPerColumn = c.heightInBlocks
-            layout = [(0, 0, 0)]
-        } else {
-            mcusPerLine = frame.mcusPerLine
-            mcusPerColumn = frame.mcusPerColumn
-            for (slot, index) in scan.componentIndices.enumerated() {
-                let c = frame.components[index]
-                for dy in 0..<c.verticalSampling {
-                    for dx in 0..<c.horizontalSampling { layout.append((slot, dx, dy)) }
+        let interleaved = scan.componentIndices.count > 1
+        var layout: [BlockSlot] = []
+        for (slot, index) in scan.componentIndices.enumerated() {
+            let c = frame.components[index]
+            let (h, v) = interleaved ? (c.horizontalSampling, c.verticalSampling) : (1, 1)
+            for dy in 0..<v {
+                for dx in 0..<h {
+                    layout.append(BlockSlot(coefficients: coefficients.pointers[index], blocksPerLine: c.blocksPerLine,
+                                            horizontalSampling: h, verticalSampling: v, dx: dx, dy: dy, slot: slot,
+                                            dc: dcTables[slot]?.lookup, ac: acTables[slot]?.lookup))
                 }
             }
         }
-        let slotComponents = scan.componentIndices.map { frame.components[$0] }
-        let slotPointers = scan.componentIndices.map { coefficients.pointers[$0] }
-        let interleaved = scan.componentIndices.count > 1
+        let mcusPerLine: Int, mcusPerColumn: Int
+        if interleaved {
+            mcusPerLine = frame.mcusPerLine
+            mcusPerColumn = frame.mcusPerColumn
+        } else {
+            let c = frame.components[scan.componentIndices[0]]
+            mcusPerLine = c.widthInBlocks
+            mcusPerColumn = c.heightInBlocks
+        }
+        let predictions = UnsafeMutablePointer<Int32>.allocate(capacity: 4)
+        predictions.initialize(repeating: 0, count: 4)
+        defer { predictions.deallocate() }
+        let slots = UnsafeMutablePointer<BlockSlot>.allocate(capacity: layout.count)
+        slots.initialize(from: layout, count: layout.count)
+        defer { slots.deinitialize(count: layout.count); slots.deallocate() }
+        let slotCount = layout.count
+        let low = scan.approximationLow
         var untilRestart = restartInterval
         try jpegNaturalOrder.withUnsafeBufferPointer { (natural) throws(ImageDecodingError) in
             guard let natural = natural.baseAddress else { return }
             for my in 0..<mcusPerColumn {
+                try checkNotTruncated(reader)
                 for mx in 0..<mcusPerLine {
                     if restartInterval > 0 {
                         if untilRestart == 0 {
                             try checkNotTruncated(reader)
                             reader.restart()
-                            for i in predictions.indices { predictions[i] = 0 }
+                            predictions.update(repeating: 0, count: 4)
                             eobRun = 0
                             untilRestart = restartInterval
                         }
                         untilRestart -= 1
                     }
-                    for entry in layout {
-                        let c = slotComponents[entry.slot]
-                        let bx = interleaved ? mx * c.horizontalSampling + entry.dx : mx
-                        let by = interleaved ? my * c.verticalSampling + entry.dy : my
-                        let block = slotPointers[entry.slot] + (by * c.blocksPerLine + bx) * 64
+                    for i in 0..<slotCount {
+                        let s = slots[i]
+                        let bx = mx * s.horizontalSampling + s.dx
+                        let by = my * s.verticalSampling + s.dy
+                        let block = s.coefficients + (by * s.blocksPerLine + bx) * 64
                         switch pass {
                         case .sequential:
-                            decodeSequential(&reader, block: block, slot: entry.slot, natural: natural)
+                            guard let dc = s.dc, let ac = s.ac else { continue }
+                            Self.decodeSequential(&reader, block: block, dc: dc, ac: ac,
+                                                  prediction: predictions + s.slot, natural: natural)
                         case .dcFirst:
-                            decodeDCFirst(&reader, block: block, slot: entry.slot)
+                            guard let dc = s.dc else { continue }
+                            let size = reader.decode(dc)
+                            let value = predictions[s.slot] &+ reader.signedBits(size & 15)
+                            predictions[s.slot] = value
+                            block[0] = Int16(truncatingIfNeeded: value << Int32(low))
                         case .dcRefine:
-                            if reader.bit() != 0 { block[0] |= Int16(truncatingIfNeeded: 1 << scan.approximationLow) }
+                            if reader.bit() != 0 { block[0] |= Int16(truncatingIfNeeded: 1 << low) }
                         case .acFirst:
-                            decodeACFirst(&reader, block: block, natural: natural)
+                            guard let ac = s.ac else { continue }
+                            decodeACFirst(&reader, block: block, ac: ac, natural: natural)
                         case .acRefine:
-                            decodeACRefine(&reader, block: block, natural: natural)
+                            guard let ac = s.ac else { continue }
+                            decodeACRefine(&reader, block: block, ac: ac, natural: natural)
                         }
                     }
                 }
@@ -104,14 +134,23 @@ struct JPEGScanDecoder {
     }
 
     @inline(__always)
-    private mutating func decodeSequential(_ reader: inout JPEGBitReader, block: UnsafeMutablePointer<Int16>,
-                                           slot: Int, natural: UnsafePointer<Int>) {
-        guard let dc = dcTables[slot], let ac = acTables[slot] else { return }
+    private static func decodeSequential(_ reader: inout JPEGBitReader, block: UnsafeMutablePointer<Int16>,
+                                         dc: JPEGHuffmanLookup, ac: JPEGHuffmanLookup,
+                                         prediction: UnsafeMutablePointer<Int32>, natural: UnsafePointer<Int>) {
         let size = reader.decode(dc)
-        predictions[slot] = predictions[slot] &+ reader.signedBits(size & 15)
-        block[0] = Int16(truncatingIfNeeded: predictions[slot])
+        prediction.pointee = prediction.pointee &+ reader.signedBits(size & 15)
+        block[0] = Int16(truncatingIfNeeded: prediction.pointee)
         var k = 1
         while k < 64 {
+            reader.refill()
+            let shortcut = ac.fastAC[reader.peek(JPEGHuffmanTable.lookaheadBits)]
+            if shortcut != 0 {
+                k += Int(shortcut >> 4) & 15
+                reader.skip(Int(shortcut & 15))
+                block[natural[k]] = Int16(truncatingIfNeeded: shortcut >> 8)
+                k += 1
+                continue
+            }
             let rs = reader.decode(ac)
             let run = rs >> 4, size = rs & 15
             if size != 0 {
@@ -125,20 +164,12 @@ struct JPEGScanDecoder {
         }
     }
 
-    private mutating func decodeDCFirst(_ reader: inout JPEGBitReader, block: UnsafeMutablePointer<Int16>, slot: Int) {
-        guard let dc = dcTables[slot] else { return }
-        let size = reader.decode(dc)
-        predictions[slot] = predictions[slot] &+ reader.signedBits(size & 15)
-        block[0] = Int16(truncatingIfNeeded: predictions[slot] << Int32(scan.approximationLow))
-    }
-
     private mutating func decodeACFirst(_ reader: inout JPEGBitReader, block: UnsafeMutablePointer<Int16>,
-                                        natural: UnsafePointer<Int>) {
+                                        ac: JPEGHuffmanLookup, natural: UnsafePointer<Int>) {
         if eobRun > 0 {
             eobRun -= 1
             return
         }
-        guard let ac = acTables[0] else { return }
         let low = Int32(scan.approximationLow)
         var k = scan.spectralStart
         while k <= scan.spectralEnd {
@@ -159,8 +190,7 @@ struct JPEGScanDecoder {
     }
 
     private mutating func decodeACRefine(_ reader: inout JPEGBitReader, block: UnsafeMutablePointer<Int16>,
-                                         natural: UnsafePointer<Int>) {
-        guard let ac = acTables[0] else { return }
+                                         ac: JPEGHuffmanLookup, natural: UnsafePointer<Int>) {
         let plus = Int16(truncatingIfNeeded: 1 << scan.approximationLow)
         let minus = Int16(truncatingIfNeeded: -1 << scan.approximationLow)
         let end = scan.spectralEnd
