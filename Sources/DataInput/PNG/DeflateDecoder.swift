@@ -6,7 +6,8 @@
 /// least one bit and the reader refuses to run far past its input, so no input makes it loop.
 struct DeflateDecoder {
     var reader: DeflateBitReader
-    /// The output buffer; owned by the caller, who deallocates it (also after a throw).
+    /// The output buffer; owned by the caller, who deallocates it (also after a throw). It must
+    /// have `DeflateDecoder.slack` writable bytes past `capacity`: match copies move 8 bytes at a time.
     var output: UnsafeMutablePointer<UInt8>
     var capacity: Int
     var count = 0
@@ -16,6 +17,8 @@ struct DeflateDecoder {
     let growable: Bool
     /// What to say when `limit` is passed: the error kind and a fragment naming the limit.
     let limitError: (ImageDecodingError.Kind, String)
+
+    static let slack = 16
 
     private let literalLengths = DeflateHuffmanTable(alphabet: .literalLength)
     private let distances = DeflateHuffmanTable(alphabet: .distance)
@@ -160,16 +163,17 @@ struct DeflateDecoder {
             reader = r
             count = n
         }
+        let literalPrimaryBits = literalLengths.primaryBits
         while true {
+            // 56+ bits: two literal codes (15 bits each at most) need no refill in between.
             try r.refill()
             var entry = literalTable[r.peek(64) & literalMask]
             if entry >> 8 & 7 == DeflateHuffmanTable.kindSubtable {
-                r.consume(literalLengths.primaryBits)
+                r.consume(literalPrimaryBits)
                 entry = literalTable[Int(entry >> 16) + r.peek(Int(entry & 15))]
             }
             r.consume(Int(entry & 15))
-            let kind = entry >> 8 & 7
-            if kind == DeflateHuffmanTable.kindLiteral {
+            if entry >> 8 & 7 == DeflateHuffmanTable.kindLiteral {
                 if n >= end {
                     count = n
                     try reserve(1)
@@ -177,8 +181,24 @@ struct DeflateDecoder {
                 }
                 out[n] = UInt8(truncatingIfNeeded: entry >> 16)
                 n += 1
-                continue
+                entry = literalTable[r.peek(64) & literalMask]
+                if entry >> 8 & 7 == DeflateHuffmanTable.kindSubtable {
+                    r.consume(literalPrimaryBits)
+                    entry = literalTable[Int(entry >> 16) + r.peek(Int(entry & 15))]
+                }
+                r.consume(Int(entry & 15))
+                if entry >> 8 & 7 == DeflateHuffmanTable.kindLiteral {
+                    if n >= end {
+                        count = n
+                        try reserve(1)
+                        out = output; end = capacity
+                    }
+                    out[n] = UInt8(truncatingIfNeeded: entry >> 16)
+                    n += 1
+                    continue
+                }
             }
+            let kind = entry >> 8 & 7
             if kind == DeflateHuffmanTable.kindEndOfBlock { return }
             if kind != DeflateHuffmanTable.kindBase {
                 throw ImageDecodingError(.corrupt, "deflate: invalid literal/length code")
@@ -186,6 +206,8 @@ struct DeflateDecoder {
             let extra = Int(entry >> 4 & 15)
             let length = Int(entry >> 16) + r.peek(extra)
             r.consume(extra)
+            // A distance needs 28 bits at most (15-bit code, 13 extra bits).
+            if r.bitCount < 28 { try r.refill() }
 
             var distanceEntry = distanceTable[r.peek(64) & distanceMask]
             if distanceEntry >> 8 & 7 == DeflateHuffmanTable.kindSubtable {
@@ -213,15 +235,23 @@ struct DeflateDecoder {
     }
 
     /// Copies `length` bytes from `distance` bytes back; overlapping copies repeat the pattern.
+    /// May write up to 7 bytes past the end (into the buffer's slack or bytes decoded next).
     @inline(__always)
     private static func copyMatch(_ destination: UnsafeMutablePointer<UInt8>, distance: Int, length: Int) {
-        let source = destination - distance
-        if distance >= length {
-            destination.update(from: source, count: length)
+        var source = UnsafeRawPointer(destination - distance)
+        var target = UnsafeMutableRawPointer(destination)
+        if distance >= 8 {
+            // Each 8-byte word is read before it is written over, and lies wholly in decoded output.
+            let end = target + length
+            repeat {
+                target.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
+                source += 8
+                target += 8
+            } while target < end
         } else if distance == 1 {
-            destination.update(repeating: source.pointee, count: length)
+            destination.update(repeating: destination[-1], count: length)
         } else {
-            for i in 0..<length { destination[i] = source[i] }
+            for i in 0..<length { destination[i] = destination[i - distance] }
         }
     }
 
@@ -238,7 +268,7 @@ struct DeflateDecoder {
             throw ImageDecodingError(.corrupt, "deflate: output exceeds the \(capacity)-byte buffer")
         }
         let newCapacity = min(limit, max(needed, capacity * 2, 4096))
-        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity + DeflateDecoder.slack)
         grown.update(from: output, count: count)
         output.deallocate()
         output = grown

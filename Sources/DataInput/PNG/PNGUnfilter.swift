@@ -39,11 +39,15 @@ enum PNGUnfilter {
                 sub(row, count: count, stride: stride)
                 return
             }
-            for i in 0..<min(stride, count) { row[i] &+= previous[i] }
-            var i = stride
-            while i < count {
-                row[i] &+= paeth(Int(row[i - stride]), Int(previous[i]), Int(previous[i - stride]))
-                i += 1
+            switch stride {
+            case 3: paethRow3(row, previous, count: count)
+            default:
+                for i in 0..<min(stride, count) { row[i] &+= previous[i] }
+                var i = stride
+                while i < count {
+                    row[i] &+= paeth(Int(row[i - stride]), Int(previous[i]), Int(previous[i - stride]))
+                    i += 1
+                }
             }
         default:
             throw ImageDecodingError(.corrupt, "png: \(location()): filter type \(filter), expected 0 to 4")
@@ -59,13 +63,33 @@ enum PNGUnfilter {
         }
     }
 
+    /// Paeth for 3-byte pixels (8-bit RGB, the common photo case): the three channels' left and
+    /// upper-left bytes stay in registers, and their independent chains interleave.
+    @inline(__always)
+    private static func paethRow3(_ row: UnsafeMutablePointer<UInt8>, _ previous: UnsafePointer<UInt8>, count: Int) {
+        guard count >= 3 else { return }
+        var a0 = Int(row[0] &+ previous[0]), a1 = Int(row[1] &+ previous[1]), a2 = Int(row[2] &+ previous[2])
+        var c0 = Int(previous[0]), c1 = Int(previous[1]), c2 = Int(previous[2])
+        row[0] = UInt8(truncatingIfNeeded: a0); row[1] = UInt8(truncatingIfNeeded: a1); row[2] = UInt8(truncatingIfNeeded: a2)
+        var i = 3
+        while i + 3 <= count {
+            let b0 = Int(previous[i]), b1 = Int(previous[i + 1]), b2 = Int(previous[i + 2])
+            a0 = Int(row[i] &+ paeth(a0, b0, c0))
+            a1 = Int(row[i + 1] &+ paeth(a1, b1, c1))
+            a2 = Int(row[i + 2] &+ paeth(a2, b2, c2))
+            row[i] = UInt8(truncatingIfNeeded: a0); row[i + 1] = UInt8(truncatingIfNeeded: a1); row[i + 2] = UInt8(truncatingIfNeeded: a2)
+            c0 = b0; c1 = b1; c2 = b2
+            i += 3
+        }
+    }
+
     /// The predictor of spec §9.4: whichever of left, up, upper-left is closest to left + up - upper-left.
     @inline(__always)
     static func paeth(_ a: Int, _ b: Int, _ c: Int) -> UInt8 {
         let pa = abs(b - c)
         let pb = abs(a - c)
         let pc = abs(a + b - 2 * c)
-        if pa <= pb && pa <= pc { return UInt8(truncatingIfNeeded: a) }
-        return UInt8(truncatingIfNeeded: pb <= pc ? b : c)
+        let bOrC = pb <= pc ? b : c
+        return UInt8(truncatingIfNeeded: pa <= pb && pa <= pc ? a : bOrC)
     }
 }

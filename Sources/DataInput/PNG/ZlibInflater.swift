@@ -45,7 +45,7 @@ public enum ZlibInflater {
             throw ImageDecodingError(.unsupported, "zlib: preset dictionary")
         }
         let capacity = expectedSize ?? min(limit, max(4096, input.count.multipliedReportingOverflow(by: 4).partialValue))
-        let output = UnsafeMutablePointer<UInt8>.allocate(capacity: max(capacity, 1))
+        let output = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity + DeflateDecoder.slack)
         var decoder = DeflateDecoder(
             reader: DeflateBitReader(base: base, count: input.count, position: 2),
             output: output, capacity: capacity, limit: limit, growable: expectedSize == nil, limitError: limitError)
