@@ -9,6 +9,7 @@
                               float *dst);                                                          \
     void ck_f32_pack_b__##isa(int64_t k, int64_t n, const float *src, ptrdiff_t rs, ptrdiff_t cs,   \
                               float *dst);                                                          \
+    size_t ck_f32_depthwise_scratch_floats__##isa(const ck_im2col *g);                              \
     void ck_f32_depthwise__##isa(const ck_im2col *g, int64_t c0, int64_t c1, const float *input,    \
                                  const float *weights, float *output, const ck_epilogue *e,         \
                                  float *scratch);
@@ -77,9 +78,7 @@ void ck_f32_pack_b(ck_isa isa, int64_t k, int64_t n, const float *src, ptrdiff_t
 }
 
 size_t ck_f32_depthwise_scratch_floats(const ck_im2col *g) {
-    int64_t ph = (g->oh - 1) * g->sh + (g->kh - 1) * g->dh + 1;
-    int64_t pw = (g->ow - 1) * g->sw + (g->kw - 1) * g->dw + 1;
-    return (size_t)((ph * pw + 15) / 16 * 16 + pw + 16);
+    return ck_f32_depthwise_scratch_floats__generic(g);
 }
 
 void ck_f32_depthwise(ck_isa isa, const ck_im2col *g, int64_t c0, int64_t c1, const float *input,

@@ -1,9 +1,12 @@
 /*
  * Depthwise convolution body, instantiated per ISA next to gemm_template.h (same CK_ISA_NAME).
- * Each channel's input is first copied into a zero-bordered plane covering exactly the receptive
- * field, so the inner loops have no bounds checks and vectorise along the output width.
- * 3x3 and 5x5 with stride 1 or 2 and dilation 1 have unrolled bodies; other shapes accumulate
- * tap by tap into a row buffer.
+ *
+ * Each channel's zero-padded input is split into s*s phase planes (stride s): phase (py, px)
+ * holds padded pixels (y*s + py, x*s + px). Tap (kh, kw) then reads its phase plane at a fixed
+ * offset from the output position, with unit stride, so the output is computed as one flat loop
+ * over a virtual grid of oh rows x qw columns (qw >= ow; the extra columns are discarded). That
+ * keeps small planes (7x7, 14x14) vectorised. 3x3 and 5x5 have single-pass unrolled bodies;
+ * other shapes accumulate tap by tap.
  */
 #include "CKernels.h"
 #include <string.h>
@@ -16,95 +19,126 @@
 #define CK_FN(name) CK_CAT(CK_CAT(ck_, name), CK_CAT(__, CK_ISA_NAME))
 #endif
 
-static inline int64_t ck_dw_plane_h(const ck_im2col *g) { return (g->oh - 1) * g->sh + (g->kh - 1) * g->dh + 1; }
-static inline int64_t ck_dw_plane_w(const ck_im2col *g) { return (g->ow - 1) * g->sw + (g->kw - 1) * g->dw + 1; }
-
-/* One output row with a K x K filter, stride S, dilation 1: rows[kh] point at the plane rows. */
-#define CK_DW_ROW(K, S)                                                                              \
-    static void CK_FN(dw_row_##K##x##K##s##S)(const float *plane, int64_t pw, const float *w,       \
-                                              int64_t ow_count, float *restrict out) {              \
-        float wk[K * K];                                                                            \
-        for (int t = 0; t < K * K; t++) wk[t] = w[t];                                               \
-        for (int64_t ow = 0; ow < ow_count; ow++) {                                                 \
-            const float *p = plane + ow * S;                                                        \
-            float acc = p[0] * wk[0];                                                               \
-            _Pragma("clang loop unroll(full)") for (int t = 1; t < K * K; t++)                      \
-                acc += p[(t / K) * pw + (t % K)] * wk[t];                                           \
-            out[ow] = acc;                                                                          \
-        }                                                                                           \
+/* acc[u] = sum_t src[t][u] * w[t] for u < count, taps in order t = 0 ..< K*K. */
+#define CK_DW_TAPS(K)                                                                                \
+    static void CK_FN(dw_taps_##K##x##K)(const float *const *src, const float *w, int64_t count,     \
+                                         float *restrict acc) {                                      \
+        const float *s[K * K];                                                                       \
+        float wk[K * K];                                                                             \
+        for (int t = 0; t < K * K; t++) { s[t] = src[t]; wk[t] = w[t]; }                             \
+        for (int64_t u = 0; u < count; u++) {                                                        \
+            float a = s[0][u] * wk[0];                                                               \
+            _Pragma("clang loop unroll(full)") for (int t = 1; t < K * K; t++) a += s[t][u] * wk[t]; \
+            acc[u] = a;                                                                              \
+        }                                                                                            \
     }
 
-CK_DW_ROW(3, 1)
-CK_DW_ROW(3, 2)
-CK_DW_ROW(5, 1)
-CK_DW_ROW(5, 2)
+CK_DW_TAPS(3)
+CK_DW_TAPS(5)
 
-static void CK_FN(dw_row_general)(const float *plane, int64_t pw, const float *w, const ck_im2col *g,
-                                  float *restrict out) {
-    for (int64_t ow = 0; ow < g->ow; ow++) out[ow] = 0;
-    for (int64_t kh = 0; kh < g->kh; kh++) {
-        for (int64_t kw = 0; kw < g->kw; kw++) {
-            const float wt = w[kh * g->kw + kw];
-            const float *p = plane + kh * g->dh * pw + kw * g->dw;
-            const int64_t sw = g->sw;
-            for (int64_t ow = 0; ow < g->ow; ow++) out[ow] += p[ow * sw] * wt;
-        }
+static void CK_FN(dw_taps_general)(const float *const *src, const float *w, int64_t taps, int64_t count,
+                                   float *restrict acc) {
+    for (int64_t u = 0; u < count; u++) acc[u] = src[0][u] * w[0];
+    for (int64_t t = 1; t < taps; t++) {
+        const float *s = src[t];
+        const float wt = w[t];
+        for (int64_t u = 0; u < count; u++) acc[u] += s[u] * wt;
     }
+}
+
+/* Geometry of the phase planes shared by the scratch-size query and the kernel. */
+typedef struct {
+    int64_t ph, pw;  /* padded extent actually read */
+    int64_t qh, qw;  /* one phase plane: qh rows of qw, plus a tail of qw + 16 zeros */
+    int64_t plane;   /* floats per phase plane including the tail */
+} ck_dw_layout;
+
+static ck_dw_layout CK_FN(dw_layout)(const ck_im2col *g) {
+    ck_dw_layout l;
+    l.ph = (g->oh - 1) * g->sh + (g->kh - 1) * g->dh + 1;
+    l.pw = (g->ow - 1) * g->sw + (g->kw - 1) * g->dw + 1;
+    l.qh = (l.ph + g->sh - 1) / g->sh;
+    l.qw = (l.pw + g->sw - 1) / g->sw;
+    l.plane = (l.qh * l.qw + l.qw + 16 + 15) / 16 * 16;
+    return l;
+}
+
+size_t CK_FN(f32_depthwise_scratch_floats)(const ck_im2col *g) {
+    ck_dw_layout l = CK_FN(dw_layout)(g);
+    return (size_t)(g->sh * g->sw * l.plane + (g->oh * l.qw + 16) + g->kh * g->kw * 2 + 64);
 }
 
 void CK_FN(f32_depthwise)(const ck_im2col *g, int64_t c0, int64_t c1, const float *input,
                           const float *weights, float *output, const ck_epilogue *e, float *scratch) {
-    const int64_t ph = ck_dw_plane_h(g), pw = ck_dw_plane_w(g);
-    const int64_t khw = g->kh * g->kw, out_plane = g->oh * g->ow, in_plane = g->ih * g->iw;
-    float *plane = scratch;
-    float *acc = scratch + ((ph * pw + 15) / 16) * 16;
-    const int dil1 = g->dh == 1 && g->dw == 1;
-    const int square = g->kh == g->kw;
-    for (int64_t c = c0; c < c1; c++) {
-        const float *src = input + c * in_plane;
-        /* plane[y][x] = src[y - pt][x - pl], zero outside */
-        for (int64_t y = 0; y < ph; y++) {
-            float *row = plane + y * pw;
-            const int64_t iy = y - g->pt;
-            if (iy < 0 || iy >= g->ih) {
-                memset(row, 0, sizeof(float) * (size_t)pw);
-                continue;
-            }
-            int64_t x_lo = g->pl < 0 ? 0 : g->pl;
-            if (x_lo > pw) x_lo = pw;
-            int64_t x_hi = g->pl + g->iw;
-            if (x_hi > pw) x_hi = pw;
-            if (x_hi < x_lo) x_hi = x_lo;
-            for (int64_t x = 0; x < x_lo; x++) row[x] = 0;
-            for (int64_t x = x_lo; x < x_hi; x++) row[x] = src[iy * g->iw + x - g->pl];
-            for (int64_t x = x_hi; x < pw; x++) row[x] = 0;
+    const ck_dw_layout l = CK_FN(dw_layout)(g);
+    const int64_t sh = g->sh, sw = g->sw, phases = sh * sw;
+    const int64_t taps = g->kh * g->kw, out_plane = g->oh * g->ow, in_plane = g->ih * g->iw;
+    const int64_t count = g->oh * l.qw;
+    float *planes = scratch;
+    float *acc = planes + phases * l.plane;
+    const float *src[64];
+    const float **srcs = taps <= 64 ? src : (const float **)(acc + ((count + 15) / 16) * 16);
+    for (int64_t kh = 0, t = 0; kh < g->kh; kh++) {
+        for (int64_t kw = 0; kw < g->kw; kw++, t++) {
+            int64_t y = kh * g->dh, x = kw * g->dw;
+            srcs[t] = planes + ((y % sh) * sw + (x % sw)) * l.plane + (y / sh) * l.qw + (x / sw);
         }
-        const float *w = weights + c * khw;
+    }
+    memset(planes, 0, sizeof(float) * (size_t)(phases * l.plane));
+    for (int64_t c = c0; c < c1; c++) {
+        const float *in = input + c * in_plane;
+        /* Phase planes: padded pixel (y, x) = in[y - pt][x - pl]; zero borders stay zero. */
+        for (int64_t y = 0; y < l.ph; y++) {
+            const int64_t iy = y - g->pt;
+            if (iy < 0 || iy >= g->ih) continue;
+            const float *row = in + iy * g->iw;
+            int64_t x_lo = g->pl, x_hi = g->pl + g->iw;
+            if (x_hi > l.pw) x_hi = l.pw;
+            for (int64_t px = 0; px < sw; px++) {
+                float *dst = planes + ((y % sh) * sw + px) * l.plane + (y / sh) * l.qw;
+                /* x = xx * sw + px within [x_lo, x_hi) */
+                int64_t xx0 = x_lo <= px ? 0 : (x_lo - px + sw - 1) / sw;
+                int64_t xx1 = x_hi <= px ? 0 : (x_hi - px + sw - 1) / sw;
+                const float *s = row + xx0 * sw + px - g->pl;
+                if (sw == 1) {
+                    for (int64_t xx = xx0; xx < xx1; xx++) dst[xx] = s[xx - xx0];
+                } else if (sw == 2) {
+                    for (int64_t xx = xx0; xx < xx1; xx++) dst[xx] = s[2 * (xx - xx0)];
+                } else {
+                    for (int64_t xx = xx0; xx < xx1; xx++) dst[xx] = s[(xx - xx0) * sw];
+                }
+            }
+        }
+        const float *w = weights + c * taps;
+        if (g->dh == 1 && g->dw == 1 && g->kh == 3 && g->kw == 3) CK_FN(dw_taps_3x3)(srcs, w, count, acc);
+        else if (g->dh == 1 && g->dw == 1 && g->kh == 5 && g->kw == 5) CK_FN(dw_taps_5x5)(srcs, w, count, acc);
+        else CK_FN(dw_taps_general)(srcs, w, taps, count, acc);
         float *dst = output + c * out_plane;
         const float bias = e->bias_kind == CK_BIAS_PER_ROW ? e->bias[c] : 0.0f;
-        const int has_bias = e->bias_kind == CK_BIAS_PER_ROW;
         const float *res = e->residual ? e->residual + c * out_plane : NULL;
+        const int clip = e->act == CK_ACT_CLIP;
+        const float lo = clip ? e->lo : -__builtin_inff(), hi = clip ? e->hi : __builtin_inff();
         for (int64_t oh = 0; oh < g->oh; oh++) {
-            const float *prow = plane + oh * g->sh * pw;
+            const float *a = acc + oh * l.qw;
             float *out = dst + oh * g->ow;
-            /* The row is built in scratch first: the residual may be the output itself. */
-            if (dil1 && square && g->kh == 3 && g->sw == 1) CK_FN(dw_row_3x3s1)(prow, pw, w, g->ow, acc);
-            else if (dil1 && square && g->kh == 3 && g->sw == 2) CK_FN(dw_row_3x3s2)(prow, pw, w, g->ow, acc);
-            else if (dil1 && square && g->kh == 5 && g->sw == 1) CK_FN(dw_row_5x5s1)(prow, pw, w, g->ow, acc);
-            else if (dil1 && square && g->kh == 5 && g->sw == 2) CK_FN(dw_row_5x5s2)(prow, pw, w, g->ow, acc);
-            else CK_FN(dw_row_general)(prow, pw, w, g, acc);
-            if (has_bias)
-                for (int64_t ow = 0; ow < g->ow; ow++) acc[ow] += bias;
-            if (res) {
-                const float *r = res + oh * g->ow;
-                for (int64_t ow = 0; ow < g->ow; ow++) acc[ow] += r[ow];
+            const float *r = res ? res + oh * g->ow : NULL;
+            /* Branches stay outside the loops: a vectorised loop with a per-lane condition
+               becomes masked loads from the NULL residual, which fault-assist on every row.
+               The clamp is written so that it compiles to max/min instructions; NaN passes. */
+            const int64_t n = g->ow;
+            if (r) {
+                for (int64_t ow = 0; ow < n; ow++) {
+                    float v = a[ow] + bias + r[ow];
+                    v = v < lo ? lo : v;
+                    out[ow] = v > hi ? hi : v;
+                }
+            } else {
+                for (int64_t ow = 0; ow < n; ow++) {
+                    float v = a[ow] + bias;
+                    v = v < lo ? lo : v;
+                    out[ow] = v > hi ? hi : v;
+                }
             }
-            if (e->act == CK_ACT_CLIP) {
-                const float lo = e->lo, hi = e->hi;
-                for (int64_t ow = 0; ow < g->ow; ow++)
-                    acc[ow] = __builtin_elementwise_min(__builtin_elementwise_max(acc[ow], lo), hi);
-            }
-            memcpy(out, acc, sizeof(float) * (size_t)g->ow);
         }
     }
 }
