@@ -14,6 +14,9 @@ struct JPEGDecodingSession {
     var restartInterval = 0
     var frame: JPEGFrame?
     var coefficients: JPEGCoefficientStore?
+    /// Set for single-scan sequential files, whose blocks go straight to samples (libjpeg, too,
+    /// decides from the first scan whether it needs a whole-image coefficient buffer).
+    var directPlanes: JPEGPlanes?
     /// The quantisation table of each component, latched at the first scan that carries it (as libjpeg does).
     var componentQuantization: [[Int32]?] = []
     var sawJFIF = false
@@ -123,7 +126,11 @@ struct JPEGDecodingSession {
         guard let frame else {
             throw ImageDecodingError(.corrupt, "sos: scan before any frame header", offset: entropyStart)
         }
-        if coefficients == nil {
+        if directPlanes != nil {
+            // A single-scan file has had its scan; libjpeg ignores any further ones too.
+            return entropyStart
+        }
+        if coefficients == nil && scanCount == 0 {
             // Every block costs at least one bit of entropy-coded data (a DC code), so a file too
             // short for its declared size is truncated; say so before allocating for that size.
             let blocks = frame.components.reduce(0) { $0 + $1.widthInBlocks * $1.heightInBlocks }
@@ -131,7 +138,6 @@ struct JPEGDecodingSession {
             if blocks > 8 * available + 64 {
                 throw ImageDecodingError(.truncated, "sos: the frame needs \(blocks) blocks, the file has \(available) bytes of data left", offset: entropyStart)
             }
-            coefficients = JPEGCoefficientStore(frame: frame)
             componentQuantization = Array(repeating: nil, count: frame.components.count)
         }
         for index in scan.componentIndices where componentQuantization[index] == nil {
@@ -141,11 +147,20 @@ struct JPEGDecodingSession {
             }
             componentQuantization[index] = table
         }
+        let target: JPEGScanDecoder.Target
+        if scanCount == 0 && !frame.progressive && scan.componentIndices.count == frame.components.count {
+            let planes = JPEGPlanes(frame: frame)
+            directPlanes = planes
+            target = .planes(planes, quantization: componentQuantization.map { $0 ?? [] })
+        } else {
+            if coefficients == nil { coefficients = JPEGCoefficientStore(frame: frame) }
+            guard let coefficients else { return entropyStart }
+            target = .store(coefficients)
+        }
         let tables = try scanTables(scan, frame: frame, offset: entropyStart)
         var reader = JPEGBitReader(data, position: entropyStart)
-        guard let coefficients else { return entropyStart }
         var decoder = JPEGScanDecoder(frame: frame, scan: scan, dcTables: tables.dc, acTables: tables.ac,
-                                      restartInterval: restartInterval, coefficients: coefficients)
+                                      restartInterval: restartInterval, target: target)
         try decoder.run(&reader)
         scanCount += 1
         return reader.position
@@ -182,12 +197,19 @@ struct JPEGDecodingSession {
 
     /// Turns the coefficients into pixels: IDCT, upsampling, colour conversion.
     private func finish() throws(ImageDecodingError) -> DecodedImage {
-        guard let frame, let coefficients, scanCount > 0 else {
+        guard let frame, scanCount > 0 else {
             throw ImageDecodingError(.corrupt, "jpeg: no image data before the eoi marker", offset: data.count)
         }
-        let quantization = componentQuantization.map { $0 ?? [Int32](repeating: 0, count: 64) }
-        return JPEGReconstruction.pixels(frame: frame, coefficients: coefficients, quantization: quantization,
-                                         colorTransform: colorTransform(frame))
+        let planes: JPEGPlanes
+        if let directPlanes {
+            planes = directPlanes
+        } else if let coefficients {
+            let quantization = componentQuantization.map { $0 ?? [Int32](repeating: 0, count: 64) }
+            planes = JPEGReconstruction.planes(frame: frame, coefficients: coefficients, quantization: quantization)
+        } else {
+            throw ImageDecodingError(.corrupt, "jpeg: no image data before the eoi marker", offset: data.count)
+        }
+        return JPEGReconstruction.pixels(frame: frame, planes: planes, colorTransform: colorTransform(frame))
     }
 
     /// libjpeg's guess of the stored colour space for 3 components (jdapimin.c).

@@ -1,25 +1,17 @@
 /// From coefficients to pixels: islow IDCT of every block into per-component sample planes,
 /// then, row by row, upsampling to full resolution and colour conversion (or a grey copy).
 enum JPEGReconstruction {
-    /// - Parameters:
-    ///   - quantization: per component, the 64 islow multipliers (natural order) latched for it.
-    /// - Returns: HWC pixels, 1 channel for `.grey`, 3 (RGB) otherwise.
-    static func pixels(frame: JPEGFrame, coefficients: JPEGCoefficientStore, quantization: [[Int32]],
-                       colorTransform: JPEGColorTransform) -> DecodedImage {
-        let width = frame.width, height = frame.height
-        // Component planes: widthInBlocks × 8 samples per row, heightInBlocks × 8 rows.
-        var planes: [UnsafeMutablePointer<UInt8>] = []
-        var strides: [Int] = []
-        defer { for p in planes { p.deallocate() } }
+    /// IDCT of every stored block (progressive and multi-scan files) into new planes.
+    /// - Parameter quantization: per component, the 64 islow multipliers (natural order) latched for it.
+    static func planes(frame: JPEGFrame, coefficients: JPEGCoefficientStore, quantization: [[Int32]]) -> JPEGPlanes {
+        let planes = JPEGPlanes(frame: frame)
         let workspace = UnsafeMutablePointer<Int32>.allocate(capacity: 64)
         defer { workspace.deallocate() }
         JPEGInverseDCT.rangeLimit.withUnsafeBufferPointer { limit in
             guard let limit = limit.baseAddress else { return }
             for (ci, c) in frame.components.enumerated() {
-                let stride = c.widthInBlocks * 8
-                let plane = UnsafeMutablePointer<UInt8>.allocate(capacity: stride * c.heightInBlocks * 8)
-                planes.append(plane)
-                strides.append(stride)
+                let stride = planes.strides[ci]
+                let plane = planes.pointers[ci]
                 quantization[ci].withUnsafeBufferPointer { q in
                     guard let q = q.baseAddress else { return }
                     let blocks = coefficients.pointers[ci]
@@ -33,6 +25,15 @@ enum JPEGReconstruction {
                 }
             }
         }
+        return planes
+    }
+
+    /// Upsampling and colour conversion of finished planes.
+    /// - Returns: HWC pixels, 1 channel for `.grey`, 3 (RGB) otherwise.
+    static func pixels(frame: JPEGFrame, planes: JPEGPlanes, colorTransform: JPEGColorTransform) -> DecodedImage {
+        let width = frame.width, height = frame.height
+        let strides = planes.strides
+        let planes = planes.pointers
         let channels = colorTransform == .grey ? 1 : 3
         var pixels = [UInt8](repeating: 0, count: width * height * channels)
         let upsamplers = frame.components.map { JPEGUpsampler(component: $0, frame: frame) }
@@ -80,5 +81,25 @@ enum JPEGReconstruction {
                 }
         }
         return DecodedImage(width: width, height: height, channels: channels, pixels: pixels)
+    }
+}
+
+/// Decoded samples of each component before upsampling: `widthInBlocks × 8` bytes per row
+/// (`strides`), `heightInBlocks × 8` rows; only the first `sampleWidth × sampleHeight` matter.
+final class JPEGPlanes {
+    let pointers: [UnsafeMutablePointer<UInt8>]
+    let strides: [Int]
+
+    init(frame: JPEGFrame) {
+        strides = frame.components.map { $0.widthInBlocks * 8 }
+        pointers = frame.components.map { c in
+            let p = UnsafeMutablePointer<UInt8>.allocate(capacity: c.widthInBlocks * 8 * c.heightInBlocks * 8)
+            p.initialize(repeating: 128, count: c.widthInBlocks * 8 * c.heightInBlocks * 8)
+            return p
+        }
+    }
+
+    deinit {
+        for p in pointers { p.deallocate() }
     }
 }

@@ -20,6 +20,12 @@ struct JPEGScanDecoder {
         var slot: Int
         var dc: JPEGHuffmanLookup?
         var ac: JPEGHuffmanLookup?
+        /// Direct mode: where the block's samples go, and its component's multipliers.
+        var plane: UnsafeMutablePointer<UInt8>?
+        var stride: Int
+        var quantization: UnsafePointer<Int32>?
+        var widthInBlocks: Int
+        var heightInBlocks: Int
     }
 
     let frame: JPEGFrame
@@ -27,17 +33,25 @@ struct JPEGScanDecoder {
     let dcTables: [JPEGHuffmanTable?]
     let acTables: [JPEGHuffmanTable?]
     let restartInterval: Int
-    let coefficients: JPEGCoefficientStore
+    /// Where coefficients go: kept for later (multi-scan files) or straight through the IDCT.
+    enum Target {
+        case store(JPEGCoefficientStore)
+        /// Single-scan sequential files: each block is transformed as soon as it is decoded, into
+        /// `planes`, with the per-component multipliers `quantization` (natural order).
+        case planes(JPEGPlanes, quantization: [[Int32]])
+    }
+
+    let target: Target
     private var eobRun = 0
 
     init(frame: JPEGFrame, scan: JPEGScan, dcTables: [JPEGHuffmanTable?], acTables: [JPEGHuffmanTable?],
-         restartInterval: Int, coefficients: JPEGCoefficientStore) {
+         restartInterval: Int, target: Target) {
         self.frame = frame
         self.scan = scan
         self.dcTables = dcTables
         self.acTables = acTables
         self.restartInterval = restartInterval
-        self.coefficients = coefficients
+        self.target = target
     }
 
     mutating func run(_ reader: inout JPEGBitReader) throws(ImageDecodingError) {
@@ -50,15 +64,42 @@ struct JPEGScanDecoder {
             pass = scan.approximationHigh == 0 ? .acFirst : .acRefine
         }
         let interleaved = scan.componentIndices.count > 1
+        // Direct mode needs one 64-coefficient scratch block, the IDCT workspace and stable multipliers.
+        let scratch = UnsafeMutablePointer<Int16>.allocate(capacity: 64)
+        scratch.initialize(repeating: 0, count: 64)
+        let workspace = UnsafeMutablePointer<Int32>.allocate(capacity: 64)
+        let multipliers = UnsafeMutablePointer<Int32>.allocate(capacity: 64 * max(frame.components.count, 1))
+        multipliers.initialize(repeating: 0, count: 64 * max(frame.components.count, 1))
+        defer {
+            scratch.deallocate()
+            workspace.deallocate()
+            multipliers.deallocate()
+        }
         var layout: [BlockSlot] = []
         for (slot, index) in scan.componentIndices.enumerated() {
             let c = frame.components[index]
             let (h, v) = interleaved ? (c.horizontalSampling, c.verticalSampling) : (1, 1)
+            var coefficientBase = scratch
+            var plane: UnsafeMutablePointer<UInt8>?
+            var stride = 0
+            var quantization: UnsafePointer<Int32>?
+            switch target {
+            case .store(let store):
+                coefficientBase = store.pointers[index]
+            case .planes(let planes, let tables):
+                plane = planes.pointers[index]
+                stride = planes.strides[index]
+                let q = multipliers + 64 * index
+                for i in 0..<64 where i < tables[index].count { q[i] = tables[index][i] }
+                quantization = UnsafePointer(q)
+            }
             for dy in 0..<v {
                 for dx in 0..<h {
-                    layout.append(BlockSlot(coefficients: coefficients.pointers[index], blocksPerLine: c.blocksPerLine,
+                    layout.append(BlockSlot(coefficients: coefficientBase, blocksPerLine: c.blocksPerLine,
                                             horizontalSampling: h, verticalSampling: v, dx: dx, dy: dy, slot: slot,
-                                            dc: dcTables[slot]?.lookup, ac: acTables[slot]?.lookup))
+                                            dc: dcTables[slot]?.lookup, ac: acTables[slot]?.lookup,
+                                            plane: plane, stride: stride, quantization: quantization,
+                                            widthInBlocks: c.widthInBlocks, heightInBlocks: c.heightInBlocks))
                 }
             }
         }
@@ -80,8 +121,9 @@ struct JPEGScanDecoder {
         let slotCount = layout.count
         let low = scan.approximationLow
         var untilRestart = restartInterval
+        try JPEGInverseDCT.rangeLimit.withUnsafeBufferPointer { (limit) throws(ImageDecodingError) in
         try jpegNaturalOrder.withUnsafeBufferPointer { (natural) throws(ImageDecodingError) in
-            guard let natural = natural.baseAddress else { return }
+            guard let natural = natural.baseAddress, let limit = limit.baseAddress else { return }
             for my in 0..<mcusPerColumn {
                 try checkNotTruncated(reader)
                 for mx in 0..<mcusPerLine {
@@ -99,30 +141,45 @@ struct JPEGScanDecoder {
                         let s = slots[i]
                         let bx = mx * s.horizontalSampling + s.dx
                         let by = my * s.verticalSampling + s.dy
-                        let block = s.coefficients + (by * s.blocksPerLine + bx) * 64
                         switch pass {
                         case .sequential:
                             guard let dc = s.dc, let ac = s.ac else { continue }
+                            if let plane = s.plane, let q = s.quantization {
+                                Self.decodeSequential(&reader, block: scratch, dc: dc, ac: ac,
+                                                      prediction: predictions + s.slot, natural: natural)
+                                if bx < s.widthInBlocks && by < s.heightInBlocks {
+                                    JPEGInverseDCT.transform(scratch, q, plane + by * 8 * s.stride + bx * 8,
+                                                             stride: s.stride, workspace, limit)
+                                }
+                                scratch.update(repeating: 0, count: 64)
+                                continue
+                            }
+                            let block = s.coefficients + (by * s.blocksPerLine + bx) * 64
                             Self.decodeSequential(&reader, block: block, dc: dc, ac: ac,
                                                   prediction: predictions + s.slot, natural: natural)
                         case .dcFirst:
                             guard let dc = s.dc else { continue }
+                            let block = s.coefficients + (by * s.blocksPerLine + bx) * 64
                             let size = reader.decode(dc)
                             let value = predictions[s.slot] &+ reader.signedBits(size & 15)
                             predictions[s.slot] = value
                             block[0] = Int16(truncatingIfNeeded: value << Int32(low))
                         case .dcRefine:
+                            let block = s.coefficients + (by * s.blocksPerLine + bx) * 64
                             if reader.bit() != 0 { block[0] |= Int16(truncatingIfNeeded: 1 << low) }
                         case .acFirst:
                             guard let ac = s.ac else { continue }
+                            let block = s.coefficients + (by * s.blocksPerLine + bx) * 64
                             decodeACFirst(&reader, block: block, ac: ac, natural: natural)
                         case .acRefine:
                             guard let ac = s.ac else { continue }
+                            let block = s.coefficients + (by * s.blocksPerLine + bx) * 64
                             decodeACRefine(&reader, block: block, ac: ac, natural: natural)
                         }
                     }
                 }
             }
+        }
         }
         try checkNotTruncated(reader)
     }
