@@ -83,12 +83,19 @@ enum PNGUnfilter {
         }
     }
 
+    /// |x| without the overflow trap of `abs` (inputs are within ±510 here).
+    @inline(__always)
+    private static func magnitude(_ x: Int) -> Int {
+        let sign = x >> 63
+        return (x ^ sign) &- sign
+    }
+
     /// The predictor of spec §9.4: whichever of left, up, upper-left is closest to left + up - upper-left.
     @inline(__always)
     static func paeth(_ a: Int, _ b: Int, _ c: Int) -> UInt8 {
-        let pa = abs(b - c)
-        let pb = abs(a - c)
-        let pc = abs(a + b - 2 * c)
+        let pa = magnitude(b &- c)
+        let pb = magnitude(a &- c)
+        let pc = magnitude(a &+ b &- c &- c)
         let bOrC = pb <= pc ? b : c
         return UInt8(truncatingIfNeeded: pa <= pb && pa <= pc ? a : bOrC)
     }
