@@ -6,9 +6,10 @@ Usage:
   python3 Fixtures/scripts/make_onnx_fixtures.py                 # (re)write Fixtures/onnx/*
   python3 Fixtures/scripts/make_onnx_fixtures.py --export-resnet18 DIR
         # export torchvision resnet18 (random weights, seed 0) to DIR/resnet18.onnx (not committed, 45 MB)
-  python3 Fixtures/scripts/make_onnx_fixtures.py --check-roundtrip ORIGINAL REENCODED
+  python3 Fixtures/scripts/make_onnx_fixtures.py --check-roundtrip ORIGINAL REENCODED [ORIGINAL2 REENCODED2 ...]
         # onnx.load(REENCODED) must equal onnx.load(ORIGINAL) message for message; onnx.checker
-        # must accept it and ONNX Runtime must give identical outputs.
+        # must accept it and ONNX Runtime must give identical outputs. REENCODED comes from
+        #   WEAKSPOT_ONNX_REENCODE=ORIGINAL:REENCODED swift test -c release --filter LargeModelTests
 
 Each fixture below says why it exists. Expected values go to small_model.json, computed with
 numpy / ml_dtypes / struct, never with the Swift reader.
@@ -306,15 +307,30 @@ def export_resnet18(folder):
 
 
 def check_roundtrip(original, reencoded):
+    """Our re-encoding must be the same message as the original (external data, which our writer
+    inlines, is loaded into both first), pass onnx.checker, and give ONNX Runtime identical outputs."""
     a = onnx.load(original)
     b = onnx.load(reencoded)
-    assert a == b, "re-encoded model differs from the original message"
+    from onnx.external_data_helper import _get_all_tensors
+    for tensor in _get_all_tensors(a):
+        if tensor.HasField("data_location") and tensor.data_location == TensorProto.DEFAULT:
+            tensor.ClearField("data_location")  # left behind by onnx's own external-data loader
+    assert a == b, f"{reencoded}: re-encoded model differs from {original}"
     onnx.checker.check_model(b, full_check=True)
     import onnxruntime as ort
-    x = np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32)
-    outs = [ort.InferenceSession(p, providers=["CPUExecutionProvider"]).run(None, {"input": x})[0] for p in (original, reencoded)]
-    assert np.array_equal(outs[0], outs[1])
-    print(f"round trip ok: messages equal, checker passed, ONNX Runtime outputs identical "
+    rng = np.random.default_rng(0)
+    feeds = {}
+    for value in ort.InferenceSession(original, providers=["CPUExecutionProvider"]).get_inputs():
+        shape = [d if isinstance(d, int) else 1 for d in value.shape]
+        if value.type == "tensor(float)":
+            feeds[value.name] = rng.standard_normal(shape).astype(np.float32)
+        elif value.type == "tensor(int64)":
+            feeds[value.name] = np.ones(shape, dtype=np.int64)
+        else:
+            raise SystemExit(f"{original}: no random input for {value.type}")
+    outs = [ort.InferenceSession(p, providers=["CPUExecutionProvider"]).run(None, feeds) for p in (original, reencoded)]
+    assert all(np.array_equal(x, y, equal_nan=True) for x, y in zip(*outs))
+    print(f"round trip ok: {original}: messages equal, checker passed, ONNX Runtime outputs identical "
           f"({os.path.getsize(original)} bytes original, {os.path.getsize(reencoded)} re-encoded)")
 
 
@@ -322,7 +338,8 @@ if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "--export-resnet18":
         export_resnet18(sys.argv[2])
     elif len(sys.argv) >= 2 and sys.argv[1] == "--check-roundtrip":
-        check_roundtrip(sys.argv[2], sys.argv[3])
+        for i in range(2, len(sys.argv) - 1, 2):
+            check_roundtrip(sys.argv[i], sys.argv[i + 1])
     else:
         os.makedirs(OUT, exist_ok=True)
         small_model()

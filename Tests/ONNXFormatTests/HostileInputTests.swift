@@ -137,7 +137,7 @@ final class HostileInputTests: XCTestCase {
     func testMissingFileIsAnIOError() {
         XCTAssertThrowsError(try ONNXModel.load(path: "/nonexistent/model.onnx")) { error in
             XCTAssertEqual((error as? ONNXError)?.kind, .io)
-            XCTAssertEqual("\(error)", "/nonexistent/model.onnx: cannot read the file")
+            XCTAssertEqual("\(error)", "/nonexistent/model.onnx: cannot open the file (No such file or directory)")
         }
     }
 

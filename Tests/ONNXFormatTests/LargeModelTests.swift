@@ -37,17 +37,50 @@ final class LargeModelTests: XCTestCase {
         XCTAssertTrue(checksum.isFinite)
     }
 
-    /// With `WEAKSPOT_ONNX_REENCODE=IN.onnx:OUT.onnx`, decodes a real model, prints the time and
-    /// writes our encoding to OUT for `make_onnx_fixtures.py --check-roundtrip IN OUT`.
-    func testReencodeRealModelWhenAsked() throws {
-        guard let spec = ProcessInfo.processInfo.environment["WEAKSPOT_ONNX_REENCODE"] else { throw XCTSkip("WEAKSPOT_ONNX_REENCODE not set") }
-        let parts = spec.split(separator: ":").map(String.init)
-        guard parts.count == 2 else { return XCTFail("expected IN:OUT, got \(spec)") }
-        let start = Date()
-        let model = try ONNXModel.load(path: parts[0])
-        let seconds = Date().timeIntervalSince(start)
-        print("loaded \(parts[0]) (\(model.graph.nodes.count) nodes, \(model.graph.initializers.count) initializers) in \(String(format: "%.3f", seconds)) s")
-        try Data(model.encoded()).write(to: URL(fileURLWithPath: parts[1]))
-        XCTAssertEqual(try ONNXModel.decode(model.encoded(), externalDataDirectory: nil), model)
+    /// The committed torchvision models (Fixtures/models, made by make_models.py; ResNet-18 is
+    /// 45 MB in two external-data files): initializer totals match counts.json, written by PyTorch.
+    func testCommittedModelsLoadWithTheirInitializerTotals() throws {
+        struct Entry: Decodable { var file: String; var initializerTotal: Int }
+        let countsPath = FixturePaths.path("models/counts.json")
+        guard FileManager.default.fileExists(atPath: countsPath) else { throw XCTSkip("Fixtures/models/counts.json missing") }
+        let entries = try JSONDecoder().decode([String: Entry].self, from: Data(FixturePaths.data("models/counts.json")))
+        XCTAssertNotNil(entries["resnet18"])
+        for (name, entry) in entries.sorted(by: { $0.key < $1.key }) {
+            let path = FixturePaths.path("models/" + entry.file)
+            let start = Date()
+            let model = try ONNXModel.load(path: path)
+            var total = 0
+            for tensor in model.graph.initializers {
+                total += tensor.elementCount
+                if tensor.dataType == .float { XCTAssertEqual(try tensor.floats().count, tensor.elementCount) }
+            }
+            let seconds = Date().timeIntervalSince(start)
+            print("\(name): loaded and read \(total) initializer elements in \(String(format: "%.3f", seconds)) s")
+            XCTAssertEqual(total, entry.initializerTotal, name)
+            XCTAssertEqual(try ONNXModel.decode(model.encoded(), externalDataDirectory: nil), model, name)
+        }
+    }
+
+    /// With `WEAKSPOT_ONNX_REENCODE=IN.onnx:OUT.onnx[,IN2:OUT2...]`, decodes real models, prints the
+    /// load time and writes our encoding to OUT for `make_onnx_fixtures.py --check-roundtrip IN OUT`.
+    func testReencodeRealModelsWhenAsked() throws {
+        guard let spec = ProcessInfo.processInfo.environment["WEAKSPOT_ONNX_REENCODE"] else {
+            throw XCTSkip("WEAKSPOT_ONNX_REENCODE not set")
+        }
+        for pair in spec.split(separator: ",") {
+            let parts = pair.split(separator: ":").map(String.init)
+            guard parts.count == 2 else { return XCTFail("expected IN:OUT, got \(pair)") }
+            var model = try ONNXModel.load(path: parts[0])
+            var times: [Double] = []
+            for _ in 0..<3 {
+                let start = Date()
+                model = try ONNXModel.load(path: parts[0])
+                times.append(Date().timeIntervalSince(start))
+            }
+            print("loaded \(parts[0]) (\(model.graph.nodes.count) nodes, \(model.graph.initializers.count) initializers): "
+                  + times.map { String(format: "%.3f", $0) }.joined(separator: ", ") + " s")
+            try Data(model.encoded()).write(to: URL(fileURLWithPath: parts[1]))
+            XCTAssertEqual(try ONNXModel.decode(model.encoded(), externalDataDirectory: nil), model)
+        }
     }
 }

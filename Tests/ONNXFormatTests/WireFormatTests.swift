@@ -127,3 +127,89 @@ final class WireFormatTests: XCTestCase {
         expectError(PB.model(graph: PB.message(15, sparse)), .unsupported, ["graph.sparse_initializer", "sparse initializers are not supported"])
     }
 }
+
+/// Limits other than the wire-level ones, each named in its message.
+final class LimitTests: XCTestCase {
+    func testTensorElementLimitIsConfigurable() throws {
+        let bytes = PB.model(graph: PB.message(5, PB.floatTensor(name: "w", dims: [2, 3], floats: Array(repeating: 1, count: 6))))
+        XCTAssertNoThrow(try ONNXModel.decode(bytes, externalDataDirectory: nil, limits: ONNXLimits(maxTensorElements: 6)))
+        XCTAssertThrowsError(try ONNXModel.decode(bytes, externalDataDirectory: nil, limits: ONNXLimits(maxTensorElements: 5))) { error in
+            XCTAssertEqual((error as? ONNXError)?.kind, .limitExceeded)
+            XCTAssertTrue("\(error)".hasSuffix("in graph.initializer[0] 'w': tensor declares 6 elements, limit 5 (raise with --max-tensor-elements)"), "\(error)")
+        }
+    }
+
+    func testOverflowingDimsAreRefused() {
+        let tensor = PB.int(1, Int64.max) + PB.int(1, 4) + PB.int(2, 1) + PB.string(8, "w")
+        XCTAssertThrowsError(try ONNXModel.decode(PB.model(graph: PB.message(5, tensor)), externalDataDirectory: nil)) { error in
+            XCTAssertEqual((error as? ONNXError)?.kind, .limitExceeded)
+            XCTAssertTrue("\(error)".contains("declare more than"), "\(error)")
+        }
+    }
+
+    /// One-byte varints decoded as int64 expand eightfold: the ratio limit bounds that.
+    func testInitializerBytesRatio() throws {
+        let count = 1000
+        let tensor = PB.int(1, Int64(count)) + PB.int(2, 7) + PB.string(8, "ids")
+            + PB.bytes(7, Array(repeating: 1, count: count))
+        let bytes = PB.model(graph: PB.message(5, tensor))
+        let model = try ONNXModel.decode(bytes, externalDataDirectory: nil)
+        XCTAssertEqual(try model.graph.initializers[0].int64s(), Array(repeating: 1, count: count))
+        XCTAssertThrowsError(try ONNXModel.decode(bytes, externalDataDirectory: nil,
+                                                  limits: ONNXLimits(maxTotalInitializerBytesRatio: 4))) { error in
+            XCTAssertEqual((error as? ONNXError)?.kind, .limitExceeded)
+            XCTAssertTrue("\(error)".contains("initializers declare 8000 bytes"), "\(error)")
+            XCTAssertTrue("\(error)".contains("--max-initializer-bytes-ratio"), "\(error)")
+        }
+    }
+
+    func testTensorFieldRules() {
+        func expect(_ tensor: [UInt8], _ fragment: String, line: UInt = #line) {
+            let node = PB.string(3, "c") + PB.string(4, "Constant")
+                + PB.message(5, PB.string(1, "value"), PB.message(5, tensor), PB.int(20, 4))
+            XCTAssertThrowsError(try ONNXModel.decode(PB.model(graph: PB.message(1, node)), externalDataDirectory: nil), line: line) { error in
+                XCTAssertTrue("\(error)".contains("graph.node[0] 'c'.attribute 'value'.t: " + fragment), "\(error)", line: line)
+            }
+        }
+        let raw = PB.bytes(9, [0, 0, 0, 0])
+        expect(PB.int(1, 1) + PB.int(2, 1) + raw + PB.fixed32(4, 0), "tensor stores data in more than one field: float_data, raw_data")
+        expect(PB.int(1, 1) + PB.int(2, 7) + PB.fixed32(4, 0), "int64 tensor stores its data in float_data, expected int64_data")
+        expect(PB.int(1, 2) + PB.int(2, 1) + PB.fixed32(4, 0), "float_data holds 1 values, dims [2] need 2")
+        expect(PB.int(1, 2) + PB.int(2, 1), "tensor declares 2 elements of float but stores no data")
+        expect(PB.int(2, 99) + raw, "data_type 99 is not a known onnx data type")
+        expect(raw, "tensor has no data_type")
+        expect(PB.int(1, 1) + PB.int(2, 8) + raw, "string tensor cannot use raw_data")
+        expect(PB.int(2, 1) + raw + PB.int(14, 2), "data_location 2 is neither")
+        expect(PB.int(2, 1) + PB.int(14, 1) + PB.message(13, PB.string(1, "location"), PB.string(2, "w.bin")),
+               "tensor uses external data file 'w.bin' but the model was decoded without a folder")
+    }
+
+    func testExternalDataEntries() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("onnx-ext-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data([1, 0, 0, 0, 0, 0, 0x80, 0x3F]).write(to: folder.appendingPathComponent("w.bin"))
+        func tensor(_ entries: [(String, String)]) -> [UInt8] {
+            let model = PB.model(graph: PB.message(5, PB.int(2, 1) + PB.string(8, "w") + PB.int(14, 1)
+                + entries.flatMap { PB.message(13, PB.string(1, $0.0), PB.string(2, $0.1)) }))
+            return model
+        }
+        let ok = try ONNXModel.decode(tensor([("location", "w.bin"), ("offset", "4")]), externalDataDirectory: folder.path)
+        XCTAssertEqual(try ok.graph.initializers[0].floats(), [1])
+        for (entries, fragment) in [
+            ([("location", "w.bin"), ("offset", "-4")], "offset '-4' is not a non-negative integer"),
+            ([("location", "w.bin"), ("length", "x")], "length 'x' is not a non-negative integer"),
+            ([("location", "w.bin")], "external data length 8 in 'w.bin', tensor dims need 4 bytes"),
+            ([("location", "w.bin"), ("offset", "9")], "offset 9 is past the end of 'w.bin' (8 bytes)"),
+            ([("location", "missing.bin")], "'missing.bin' not found in the model folder"),
+            ([("offset", "0")], "external data has no location"),
+            ([("location", "a/../../w.bin")], "leaves the model folder"),
+        ] {
+            XCTAssertThrowsError(try ONNXModel.decode(tensor(entries), externalDataDirectory: folder.path)) { error in
+                XCTAssertEqual((error as? ONNXError)?.kind, .externalData, "\(error)")
+                XCTAssertTrue("\(error)".contains("in graph.initializer[0] 'w': external data"), "\(error)")
+                XCTAssertTrue("\(error)".contains(fragment), "\(error)")
+            }
+        }
+    }
+}

@@ -53,7 +53,9 @@ struct MessageDecoder {
         try inContext(path) {
             while let tag = try reader.nextTag() {
                 switch tag.number {
-                case 1: opset.domain = try reader.readString(tag, "domain")
+                case 1:
+                    opset.domain = try reader.readString(tag, "domain")
+                    opset.writesEmptyDomain = opset.domain.isEmpty
                 case 2: opset.version = try reader.readInt64(tag, "version")
                 default: try reader.skip(tag)
                 }
@@ -176,6 +178,8 @@ struct MessageDecoder {
                 case 1: info.name = try reader.readString(tag, "name")
                 case 2: (info.elementType, info.shape) = try decodeType(try reader.readMessage(tag, "type"))
                 case 3: info.docString = try reader.readString(tag, "doc_string")
+                case 4:
+                    info.metadata.append(try decodeEntry(try reader.readMessage(tag, "metadata_props"), path: "\(path).metadata_props[\(info.metadata.count)]"))
                 default: try reader.skip(tag)
                 }
             }

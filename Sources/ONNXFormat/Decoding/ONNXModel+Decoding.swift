@@ -6,16 +6,9 @@ extension ONNXModel {
     ///
     /// - Throws: `ONNXError`; its `file` is `path`.
     public static func load(path: String, limits: ONNXLimits = .init()) throws -> ONNXModel {
-        let bytes: [UInt8]
-        do {
-            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-            defer { try? handle.close() }
-            bytes = [UInt8](try handle.readToEnd() ?? Data())
-        } catch {
-            throw ONNXError(.io, "cannot read the file", file: path)
-        }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
+            let bytes = try FileBytes.read(path)
             return try decode(bytes, externalDataDirectory: folder.isEmpty ? "." : folder, limits: limits)
         } catch var error as ONNXError {
             error.file = path

@@ -14,7 +14,7 @@ extension ONNXModel {
         w.message(7) { $0.graph(graph) }
         for opset in opsetImports {
             w.message(8) { m in
-                m.optionalString(1, opset.domain)
+                if !opset.domain.isEmpty || opset.writesEmptyDomain { m.string(1, opset.domain) }
                 m.int64(2, opset.version)
             }
         }
@@ -107,5 +107,6 @@ extension WireWriter {
             }
         }
         optionalString(3, info.docString)
+        for entry in info.metadata { message(4) { $0.entry(entry) } }
     }
 }

@@ -37,15 +37,22 @@ public struct ONNXModel: Sendable, Equatable {
     }
 }
 
-/// `OperatorSetIdProto`: an imported operator set.
+/// `OperatorSetIdProto`: an imported operator set. Equality compares domain and version.
 public struct ONNXOpsetID: Sendable, Equatable {
     /// "" (or "ai.onnx") is the default operator set.
     public var domain: String
     public var version: Int64
+    /// Whether an empty domain was written explicitly in the file (the torch.export-based exporter
+    /// does, the TorchScript one does not); kept so that re-encoding gives the same message.
+    var writesEmptyDomain = false
 
     public init(domain: String, version: Int64) {
         self.domain = domain
         self.version = version
+    }
+
+    public static func == (a: ONNXOpsetID, b: ONNXOpsetID) -> Bool {
+        a.domain == b.domain && a.version == b.version
     }
 }
 

@@ -9,12 +9,16 @@ public struct ONNXValueInfo: Sendable, Equatable {
     /// The dims, outermost first; nil when the rank is unknown (no shape given).
     public var shape: [ONNXDimension]?
     public var docString: String
+    /// `metadata_props` (exporters record provenance here, e.g. the original PyTorch name).
+    public var metadata: [ONNXMetadataEntry]
 
-    public init(name: String, elementType: ONNXDataType? = nil, shape: [ONNXDimension]? = nil, docString: String = "") {
+    public init(name: String, elementType: ONNXDataType? = nil, shape: [ONNXDimension]? = nil, docString: String = "",
+                metadata: [ONNXMetadataEntry] = []) {
         self.name = name
         self.elementType = elementType
         self.shape = shape
         self.docString = docString
+        self.metadata = metadata
     }
 }
 
