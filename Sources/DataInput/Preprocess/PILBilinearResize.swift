@@ -66,35 +66,45 @@ public enum PILResize {
                              rows: Range<Int>, axis: PILResampleAxis, into out: UnsafeMutableBufferPointer<UInt8>) {
         let half: Int32 = 1 << (PILResampleAxis.precisionBits - 1)
         let width = axis.window.count
-        axis.weights.withUnsafeBufferPointer { weights in
+        let stride = axis.stride
+        guard let source = input.baseAddress, let target = out.baseAddress else { return }
+        axis.weights.withUnsafeBufferPointer { weightBuffer in
+        axis.first.withUnsafeBufferPointer { firstBuffer in
+        axis.taps.withUnsafeBufferPointer { tapsBuffer in
+            guard let weights = weightBuffer.baseAddress, let first = firstBuffer.baseAddress,
+                  let taps = tapsBuffer.baseAddress else { return }
             for (r, y) in rows.enumerated() {
-                let rowStart = y * imageWidth * c
-                let outRow = r * width * c
+                let row = source + y * imageWidth * c
+                var o = target + r * width * c
                 for slot in 0..<width {
-                    let k = slot * axis.stride
-                    let base = rowStart + axis.first[slot] * c
-                    let taps = axis.taps[slot]
+                    let k = weights + slot * stride
+                    var p = row + first[slot] * c
+                    let n = taps[slot]
                     if c == 3 {
                         var s0 = half, s1 = half, s2 = half
-                        for t in 0..<taps {
-                            let w = weights[k + t]
-                            let p = base + t * 3
-                            s0 &+= Int32(input[p]) &* w
-                            s1 &+= Int32(input[p + 1]) &* w
-                            s2 &+= Int32(input[p + 2]) &* w
+                        for t in 0..<n {
+                            let w = k[t]
+                            s0 &+= Int32(p[0]) &* w
+                            s1 &+= Int32(p[1]) &* w
+                            s2 &+= Int32(p[2]) &* w
+                            p += 3
                         }
-                        out[outRow + slot * 3] = clip(s0)
-                        out[outRow + slot * 3 + 1] = clip(s1)
-                        out[outRow + slot * 3 + 2] = clip(s2)
+                        o[0] = clip(s0)
+                        o[1] = clip(s1)
+                        o[2] = clip(s2)
+                        o += 3
                     } else {
                         for ch in 0..<c {
                             var s = half
-                            for t in 0..<taps { s &+= Int32(input[base + t * c + ch]) &* weights[k + t] }
-                            out[outRow + slot * c + ch] = clip(s)
+                            for t in 0..<n { s &+= Int32(p[t * c + ch]) &* k[t] }
+                            o[ch] = clip(s)
                         }
+                        o += c
                     }
                 }
             }
+        }
+        }
         }
     }
 
@@ -103,20 +113,22 @@ public enum PILResize {
     static func resampleColumns(_ input: UnsafeBufferPointer<UInt8>, rowOffset: Int, samplesPerRow: Int,
                                 axis: PILResampleAxis, into out: UnsafeMutableBufferPointer<UInt8>) {
         let half: Int32 = 1 << (PILResampleAxis.precisionBits - 1)
-        var sums = [Int32](repeating: 0, count: samplesPerRow)
-        axis.weights.withUnsafeBufferPointer { weights in
-            sums.withUnsafeMutableBufferPointer { sums in
-                for slot in 0..<axis.window.count {
-                    for i in 0..<samplesPerRow { sums[i] = half }
-                    let k = slot * axis.stride
-                    for t in 0..<axis.taps[slot] {
-                        let w = weights[k + t]
-                        let row = (axis.first[slot] + t - rowOffset) * samplesPerRow
-                        for i in 0..<samplesPerRow { sums[i] &+= Int32(input[row + i]) &* w }
-                    }
-                    let outRow = slot * samplesPerRow
-                    for i in 0..<samplesPerRow { out[outRow + i] = clip(sums[i]) }
+        let sums = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, samplesPerRow))
+        defer { sums.deallocate() }
+        guard let source = input.baseAddress, let target = out.baseAddress else { return }
+        axis.weights.withUnsafeBufferPointer { weightBuffer in
+            guard let weights = weightBuffer.baseAddress else { return }
+            for slot in 0..<axis.window.count {
+                for i in 0..<samplesPerRow { sums[i] = half }
+                let k = weights + slot * axis.stride
+                let first = axis.first[slot] - rowOffset
+                for t in 0..<axis.taps[slot] {
+                    let w = k[t]
+                    let row = source + (first + t) * samplesPerRow
+                    for i in 0..<samplesPerRow { sums[i] &+= Int32(row[i]) &* w }
                 }
+                let o = target + slot * samplesPerRow
+                for i in 0..<samplesPerRow { o[i] = clip(sums[i]) }
             }
         }
     }

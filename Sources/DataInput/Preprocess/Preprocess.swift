@@ -33,26 +33,50 @@ enum PreprocessKernel {
             columns: (columns.lowerBound + g.offsetX)..<(columns.upperBound + g.offsetX))
 
         let channels = spec.channels
-        let tables = (0..<channels).map { c in
+        var tables = [Float](repeating: 0, count: channels * 256)
+        for c in 0..<channels {
             let mean = spec.mean.count == 1 ? spec.mean[0] : spec.mean[c]
             let std = spec.std.count == 1 ? spec.std[0] : spec.std[c]
-            return (0..<256).map { p in (Float(p) / 255 - mean) / std }
+            for p in 0..<256 { tables[c * 256 + p] = (Float(p) / 255 - mean) / std }
         }
         let width = g.outputWidth, height = g.outputHeight
         let sourceChannels = source.channels
-        for c in 0..<channels {
-            let table = tables[c]
-            let padding = table[0]
-            let sourceChannel = sourceChannels == 1 ? 0 : c
+        // Padding first (zero pixels), then the resized window over it.
+        let padded = rows.count != height || columns.count != width
+        for c in 0..<channels where padded {
+            let padding = tables[c * 256]
             for y in 0..<height {
-                for x in 0..<width {
-                    var value = padding
-                    if rows.contains(y) && columns.contains(x) {
-                        let i = ((y - rows.lowerBound) * columns.count + (x - columns.lowerBound)) * sourceChannels
-                        value = table[Int(window[i + sourceChannel])]
+                for x in 0..<width where !(rows.contains(y) && columns.contains(x)) {
+                    out[layout == .nchw ? (c * height + y) * width + x : (y * width + x) * channels + c] = padding
+                }
+            }
+        }
+        guard !window.isEmpty else { return }
+        let windowWidth = columns.count
+        tables.withUnsafeBufferPointer { table in
+            window.withUnsafeBufferPointer { pixels in
+                for y in rows {
+                    let pixelRow = (y - rows.lowerBound) * windowWidth * sourceChannels
+                    for c in 0..<channels {
+                        let t = table.baseAddress! + c * 256
+                        let sourceChannel = sourceChannels == 1 ? 0 : c
+                        var p = pixelRow + sourceChannel
+                        if layout == .nchw {
+                            var o = (c * height + y) * width + columns.lowerBound
+                            for _ in 0..<windowWidth {
+                                out[o] = t[Int(pixels[p])]
+                                o += 1
+                                p += sourceChannels
+                            }
+                        } else {
+                            var o = (y * width + columns.lowerBound) * channels + c
+                            for _ in 0..<windowWidth {
+                                out[o] = t[Int(pixels[p])]
+                                o += channels
+                                p += sourceChannels
+                            }
+                        }
                     }
-                    let o = layout == .nchw ? (c * height + y) * width + x : (y * width + x) * channels + c
-                    out[o] = value
                 }
             }
         }
