@@ -20,6 +20,21 @@ typedef float ck_vecu __attribute__((vector_size(CK_VL * 4), aligned(4)));
 
 static inline ck_vec ck_loadu(const float *p) { return *(const ck_vecu *)p; }
 static inline void ck_storeu(float *p, ck_vec v) { *(ck_vecu *)p = v; }
+typedef int32_t ck_ivec __attribute__((vector_size(CK_VL * 4)));
+
+/* x < lo ? lo : x, then x > hi ? hi : x: one max and one min instruction; a NaN passes through. */
+static inline ck_vec ck_clamp(ck_vec x, ck_vec lo, ck_vec hi) {
+    ck_ivec below = x < lo;
+    x = (ck_vec)((below & (ck_ivec)lo) | (~below & (ck_ivec)x));
+    ck_ivec above = x > hi;
+    return (ck_vec)((above & (ck_ivec)hi) | (~above & (ck_ivec)x));
+}
+
+static inline float ck_clamp1(float x, float lo, float hi) {
+    x = x < lo ? lo : x;
+    return x > hi ? hi : x;
+}
+
 static inline ck_vec ck_splat(float x) {
     ck_vec v;
     for (int i = 0; i < CK_VL; i++) v[i] = x;
@@ -37,23 +52,26 @@ typedef struct {
 } ck_tile_epilogue;
 
 /*
- * The register tile: c[MR x NR] (row stride ldc, unit column stride) = (load_c ? c : 0) +
- * a_panel . b_panel over kc steps, then the epilogue when epi != NULL. a_panel is kc x MR
- * (k-major), b_panel kc x NR (k-major).
+ * The register tile: the first `rows` rows of c[MR x NR] (row stride ldc, unit column stride) =
+ * (load_c ? c : 0) + a_panel . b_panel over kc steps, then the epilogue when epi != NULL.
+ * a_panel is kc x MR (k-major, rows past `rows` ignored), b_panel kc x NR (k-major). Every
+ * element sees the same sequence of fused multiply-adds whatever `rows` is, so row-remainder
+ * tiles give bit-identical results to full ones.
  */
-void CK_KERNEL_SYMBOL(int64_t kc, const float *restrict a, const float *restrict b, float *c,
-                      ptrdiff_t ldc, int load_c, const ck_tile_epilogue *epi) {
+static inline __attribute__((always_inline)) void CK_FN(tile_body)(
+    const int rows, int64_t kc, const float *restrict a, const float *restrict b, float *c, ptrdiff_t ldc,
+    int load_c, const ck_tile_epilogue *epi) {
     ck_vec acc[CK_MR][CK_NV];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < CK_MR; i++)
+#pragma clang loop unroll(full)
+        for (int v = 0; v < CK_NV; v++) acc[i][v] = (ck_vec){0};
     if (load_c) {
 #pragma clang loop unroll(full)
         for (int i = 0; i < CK_MR; i++)
+            if (i < rows)
 #pragma clang loop unroll(full)
-            for (int v = 0; v < CK_NV; v++) acc[i][v] = ck_loadu(c + i * ldc + v * CK_VL);
-    } else {
-#pragma clang loop unroll(full)
-        for (int i = 0; i < CK_MR; i++)
-#pragma clang loop unroll(full)
-            for (int v = 0; v < CK_NV; v++) acc[i][v] = (ck_vec){0};
+                for (int v = 0; v < CK_NV; v++) acc[i][v] = ck_loadu(c + i * ldc + v * CK_VL);
     }
     for (int64_t k = 0; k < kc; k++) {
         ck_vec bv[CK_NV];
@@ -61,9 +79,11 @@ void CK_KERNEL_SYMBOL(int64_t kc, const float *restrict a, const float *restrict
         for (int v = 0; v < CK_NV; v++) bv[v] = ck_loadu(b + v * CK_VL);
 #pragma clang loop unroll(full)
         for (int i = 0; i < CK_MR; i++) {
-            ck_vec av = ck_splat(a[i]);
+            if (i < rows) {
+                ck_vec av = ck_splat(a[i]);
 #pragma clang loop unroll(full)
-            for (int v = 0; v < CK_NV; v++) acc[i][v] = av * bv[v] + acc[i][v];
+                for (int v = 0; v < CK_NV; v++) acc[i][v] = av * bv[v] + acc[i][v];
+            }
         }
         a += CK_MR;
         b += CK_NR;
@@ -72,9 +92,11 @@ void CK_KERNEL_SYMBOL(int64_t kc, const float *restrict a, const float *restrict
         if (epi->row_bias) {
 #pragma clang loop unroll(full)
             for (int i = 0; i < CK_MR; i++) {
-                ck_vec bias = ck_splat(epi->row_bias[i]);
+                if (i < rows) {
+                    ck_vec bias = ck_splat(epi->row_bias[i]);
 #pragma clang loop unroll(full)
-                for (int v = 0; v < CK_NV; v++) acc[i][v] += bias;
+                    for (int v = 0; v < CK_NV; v++) acc[i][v] += bias;
+                }
             }
         }
         if (epi->col_bias) {
@@ -88,23 +110,63 @@ void CK_KERNEL_SYMBOL(int64_t kc, const float *restrict a, const float *restrict
         if (epi->residual) {
 #pragma clang loop unroll(full)
             for (int i = 0; i < CK_MR; i++)
+                if (i < rows)
 #pragma clang loop unroll(full)
-                for (int v = 0; v < CK_NV; v++) acc[i][v] += ck_loadu(epi->residual + i * epi->ldr + v * CK_VL);
+                    for (int v = 0; v < CK_NV; v++) acc[i][v] += ck_loadu(epi->residual + i * epi->ldr + v * CK_VL);
         }
         if (epi->clip) {
             ck_vec lo = ck_splat(epi->lo), hi = ck_splat(epi->hi);
 #pragma clang loop unroll(full)
             for (int i = 0; i < CK_MR; i++)
 #pragma clang loop unroll(full)
-                for (int v = 0; v < CK_NV; v++)
-                    acc[i][v] = __builtin_elementwise_min(__builtin_elementwise_max(acc[i][v], lo), hi);
+                for (int v = 0; v < CK_NV; v++) acc[i][v] = ck_clamp(acc[i][v], lo, hi);
         }
     }
 #pragma clang loop unroll(full)
     for (int i = 0; i < CK_MR; i++)
+        if (i < rows)
 #pragma clang loop unroll(full)
-        for (int v = 0; v < CK_NV; v++) ck_storeu(c + i * ldc + v * CK_VL, acc[i][v]);
+            for (int v = 0; v < CK_NV; v++) ck_storeu(c + i * ldc + v * CK_VL, acc[i][v]);
 }
+
+typedef void (*CK_FN(tile_fn))(int64_t, const float *restrict, const float *restrict, float *, ptrdiff_t, int,
+                               const ck_tile_epilogue *);
+
+/* The full tile, exported under the kernel's documented symbol. */
+void CK_KERNEL_SYMBOL(int64_t kc, const float *restrict a, const float *restrict b, float *c, ptrdiff_t ldc,
+                      int load_c, const ck_tile_epilogue *epi) {
+    CK_FN(tile_body)(CK_MR, kc, a, b, c, ldc, load_c, epi);
+}
+
+#define CK_ROWS_KERNEL(R)                                                                            \
+    static void CK_FN(tile_rows_##R)(int64_t kc, const float *restrict a, const float *restrict b,   \
+                                     float *c, ptrdiff_t ldc, int load_c, const ck_tile_epilogue *e) { \
+        CK_FN(tile_body)(R < CK_MR ? R : CK_MR, kc, a, b, c, ldc, load_c, e);                        \
+    }
+CK_ROWS_KERNEL(1) CK_ROWS_KERNEL(2) CK_ROWS_KERNEL(3) CK_ROWS_KERNEL(4) CK_ROWS_KERNEL(5)
+#if CK_MR > 6
+CK_ROWS_KERNEL(6) CK_ROWS_KERNEL(7) CK_ROWS_KERNEL(8) CK_ROWS_KERNEL(9) CK_ROWS_KERNEL(10)
+CK_ROWS_KERNEL(11)
+#endif
+#if CK_MR > 12
+CK_ROWS_KERNEL(12) CK_ROWS_KERNEL(13)
+#endif
+
+/* Kernels by number of valid rows (index 1 ... MR). */
+static const CK_FN(tile_fn) CK_FN(tiles)[CK_MR + 1] = {
+    NULL, CK_FN(tile_rows_1), CK_FN(tile_rows_2), CK_FN(tile_rows_3), CK_FN(tile_rows_4), CK_FN(tile_rows_5),
+#if CK_MR == 6
+    CK_KERNEL_SYMBOL,
+#elif CK_MR == 14
+    CK_FN(tile_rows_6), CK_FN(tile_rows_7), CK_FN(tile_rows_8), CK_FN(tile_rows_9), CK_FN(tile_rows_10),
+    CK_FN(tile_rows_11), CK_FN(tile_rows_12), CK_FN(tile_rows_13), CK_KERNEL_SYMBOL,
+#elif CK_MR == 12
+    CK_FN(tile_rows_6), CK_FN(tile_rows_7), CK_FN(tile_rows_8), CK_FN(tile_rows_9), CK_FN(tile_rows_10),
+    CK_FN(tile_rows_11), CK_KERNEL_SYMBOL,
+#else
+#error "add the row-remainder kernels for this CK_MR"
+#endif
+};
 
 static inline int64_t ck_min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t ck_round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
@@ -246,21 +308,34 @@ void CK_FN(f32_pack_b)(int64_t k, int64_t n, const float *src, ptrdiff_t rs, ptr
     }
 }
 
-/* Scalar epilogue and scatter for a partial tile computed into `tile` (MR x NR, row stride NR). */
+/*
+ * Epilogue and store of a partial tile computed into `tile` (MR x NR, row stride NR). The
+ * branches sit outside the loops: a per-element `if (residual)` would vectorise into masked
+ * loads from a NULL pointer, which take a fault assist on every row.
+ */
 static void CK_FN(store_edge)(const ck_gemm_call *call, const float *tile, int64_t i0, int64_t j0,
                               int64_t rows, int64_t cols, int last) {
     const ck_epilogue *e = &call->epilogue;
+    const ptrdiff_t rsc = call->rsc, csc = call->csc;
+    const int clip = last && e->act == CK_ACT_CLIP;
+    const float lo = clip ? e->lo : -__builtin_inff(), hi = clip ? e->hi : __builtin_inff();
+    const float *col_bias = last && e->bias_kind == CK_BIAS_PER_COLUMN ? e->bias + j0 : NULL;
     for (int64_t i = 0; i < rows; i++) {
-        for (int64_t j = 0; j < cols; j++) {
-            float v = tile[i * CK_NR + j];
-            ptrdiff_t at = (i0 + i) * call->rsc + (j0 + j) * call->csc;
-            if (last) {
-                if (e->bias_kind == CK_BIAS_PER_ROW) v += e->bias[i0 + i];
-                else if (e->bias_kind == CK_BIAS_PER_COLUMN) v += e->bias[j0 + j];
-                if (e->residual) v += e->residual[at];
-                if (e->act == CK_ACT_CLIP) v = __builtin_elementwise_min(__builtin_elementwise_max(v, e->lo), e->hi);
-            }
-            call->c[at] = v;
+        const float *t = tile + i * CK_NR;
+        float *c = call->c + (i0 + i) * rsc + j0 * csc;
+        const float *r = last && e->residual ? e->residual + (i0 + i) * rsc + j0 * csc : NULL;
+        if (!last) {
+            for (int64_t j = 0; j < cols; j++) c[j * csc] = t[j];
+        } else if (e->bias_kind == CK_BIAS_PER_ROW) {
+            const float rb = e->bias[i0 + i];
+            if (r) for (int64_t j = 0; j < cols; j++) c[j * csc] = ck_clamp1(t[j] + rb + r[j * csc], lo, hi);
+            else for (int64_t j = 0; j < cols; j++) c[j * csc] = ck_clamp1(t[j] + rb, lo, hi);
+        } else if (col_bias) {
+            if (r) for (int64_t j = 0; j < cols; j++) c[j * csc] = ck_clamp1(t[j] + col_bias[j] + r[j * csc], lo, hi);
+            else for (int64_t j = 0; j < cols; j++) c[j * csc] = ck_clamp1(t[j] + col_bias[j], lo, hi);
+        } else {
+            if (r) for (int64_t j = 0; j < cols; j++) c[j * csc] = ck_clamp1(t[j] + r[j * csc], lo, hi);
+            else for (int64_t j = 0; j < cols; j++) c[j * csc] = ck_clamp1(t[j], lo, hi);
         }
     }
 }
@@ -318,7 +393,7 @@ void CK_FN(f32_gemm)(const ck_gemm_call *in_call, void *scratch) {
                         const float *ap = ablk + ir * kc;
                         const int load_c = !first || call->accumulate;
                         float *cp = call->c + i * call->rsc + j * call->csc;
-                        if (rows == CK_MR && cols == CK_NR && full_store_ok) {
+                        if (cols == CK_NR && full_store_ok) {
                             ck_tile_epilogue te;
                             const ck_tile_epilogue *tep = NULL;
                             if (last) {
@@ -331,14 +406,14 @@ void CK_FN(f32_gemm)(const ck_gemm_call *in_call, void *scratch) {
                                 te.hi = e->hi;
                                 tep = &te;
                             }
-                            CK_KERNEL_SYMBOL(kc, ap, bp, cp, call->rsc, load_c, tep);
+                            CK_FN(tiles)[rows](kc, ap, bp, cp, call->rsc, load_c, tep);
                         } else {
                             if (load_c) {
-                                for (int64_t r = 0; r < CK_MR; r++)
+                                for (int64_t r = 0; r < rows; r++)
                                     for (int64_t s = 0; s < CK_NR; s++)
-                                        tile[r * CK_NR + s] = (r < rows && s < cols) ? cp[r * call->rsc + s * call->csc] : 0;
+                                        tile[r * CK_NR + s] = s < cols ? cp[r * call->rsc + s * call->csc] : 0;
                             }
-                            CK_KERNEL_SYMBOL(kc, ap, bp, tile, CK_NR, load_c, NULL);
+                            CK_FN(tiles)[rows](kc, ap, bp, tile, CK_NR, load_c, NULL);
                             CK_FN(store_edge)(call, tile, i, j, rows, cols, last);
                         }
                     }
