@@ -109,6 +109,9 @@ def write_tensor_cases(images, jpeg):
          normalized(images["tiny"], 20, (25, 36), IMAGENET_MEAN, IMAGENET_STD))
     # decode + preprocess end to end, with Pillow's JPEG decoding as the reference.
     save(PRE, "tensor_jpeg_chelsea.npy", normalized(jpeg, 80, 64, IMAGENET_MEAN, IMAGENET_STD))
+    # one output channel: convert("L") of a colour image, then the usual transforms.
+    grey = T.Compose([T.Resize(64), T.CenterCrop(56), T.ToTensor(), T.Normalize([0.5], [0.5])])
+    save(PRE, "tensor_luminance_chelsea.npy", grey(images["chelsea"].convert("L")).numpy().astype(np.float32))
     # raw preset: ToTensor only (values in [0, 1]), no resize, no crop.
     save(PRE, "tensor_raw_tiny.npy", torch_tensor(images["tiny"]).numpy().astype(np.float32))
 
