@@ -2,8 +2,8 @@
 /// `FF 00` is a data byte `FF`, `FF FF … FF xx` is a run of fill bytes before marker `xx`, and once a
 /// marker (or the end of the data) is reached the reader supplies zero bits, as libjpeg does.
 ///
-/// Bits are kept left-aligned in a 64-bit buffer; `refill()` tops it up to at least 57 bits, so
-/// a caller may take up to 57 bits after one refill (a Huffman code plus its extra bits needs ≤ 32).
+/// Bits are kept left-aligned in a 64-bit buffer; `refill()` tops it up (to at least 57 bits)
+/// whenever fewer than 32 remain, so a Huffman code plus its magnitude bits (≤ 31) never run dry.
 /// Zero bits supplied after the stop are counted, so the decoder can tell afterwards whether it
 /// read past the real data (`overran`) and whether that stop was the end of the file (`hitEnd`).
 struct JPEGBitReader {
@@ -28,9 +28,10 @@ struct JPEGBitReader {
     /// Whether bits beyond the real data (at a marker or the file's end) have been consumed.
     var overran: Bool { overranFlag || padded > count }
 
+    /// Makes at least 32 bits available: enough for a Huffman code and its magnitude bits.
     @inline(__always)
     mutating func refill() {
-        if count > 56 { return }
+        if count >= 32 { return }
         refillSlow()
     }
 

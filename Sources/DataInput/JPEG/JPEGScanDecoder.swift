@@ -191,9 +191,12 @@ struct JPEGScanDecoder {
     }
 
     @inline(__always)
-    private static func decodeSequential(_ reader: inout JPEGBitReader, block: UnsafeMutablePointer<Int16>,
+    private static func decodeSequential(_ readerState: inout JPEGBitReader, block: UnsafeMutablePointer<Int16>,
                                          dc: JPEGHuffmanLookup, ac: JPEGHuffmanLookup,
                                          prediction: UnsafeMutablePointer<Int32>, natural: UnsafePointer<Int>) {
+        // A local copy lets the bit buffer live in registers for the whole block.
+        var reader = readerState
+        defer { readerState = reader }
         let size = reader.decode(dc)
         prediction.pointee = prediction.pointee &+ reader.signedBits(size & 15)
         block[0] = Int16(truncatingIfNeeded: prediction.pointee)
