@@ -9,7 +9,10 @@ public enum PPMDecoder {
     public static func decode(_ bytes: [UInt8], limits: ImageLimits) throws(ImageDecodingError) -> DecodedImage {
         let header = try PPMHeader.parse(bytes, limits: limits)
         let channels = header.samplesPerPixel
-        let samples = header.width * header.height * channels
+        let (samples, overflow) = (header.width * header.height).multipliedReportingOverflow(by: channels)
+        guard !overflow else {
+            throw ImageDecodingError(.tooLarge, "ppm: \(header.width)x\(header.height)x\(channels) samples overflow (lower --max-pixels)")
+        }
         let pixels = header.plain
             ? try PPMPlainRaster.read(bytes, header: header, samples: samples)
             : try readRaw(bytes, header: header, samples: samples)
