@@ -9,7 +9,9 @@ public struct ONNXLimits: Sendable, Equatable {
     /// larger than any CNN weight, while 2^31 − 1 would let a single hostile tensor ask for 8 GiB
     /// of float32 or 16 GiB of int64 when converted. Option: `--max-tensor-elements`.
     public var maxTensorElements: Int
-    /// Deepest nesting of protobuf groups and nested type messages. Default 64. Option: `--max-nesting-depth`.
+    /// Deepest nesting of protobuf groups inside skipped unknown fields. Default 64. (Known
+    /// messages nest to a fixed depth: subgraphs and nested sequence/map types are not descended
+    /// into, so no input can drive recursion.) Option: `--max-nesting-depth`.
     public var maxNestingDepth: Int
     /// Longest single string or bytes field (names, doc strings, string attributes, string tensor
     /// elements); tensor `raw_data` is governed by the tensor limits instead. Default 16 MiB.

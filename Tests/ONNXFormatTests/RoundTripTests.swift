@@ -13,6 +13,18 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(again.encoded(), encoded, "encoding is deterministic")
     }
 
+    func testWriteAndLoadAgain() throws {
+        let model = try SmallModelTests.load()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("onnx-write-\(getpid()).onnx").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try model.write(to: path)
+        XCTAssertEqual(try ONNXModel.load(path: path), model)
+        XCTAssertThrowsError(try model.write(to: "/nonexistent-folder/m.onnx")) { error in
+            XCTAssertEqual((error as? ONNXError)?.kind, .io)
+            XCTAssertTrue("\(error)".hasPrefix("/nonexistent-folder/m.onnx: cannot write the model"), "\(error)")
+        }
+    }
+
     func testSubgraphsAreKeptOpaqueAndRoundTrip() throws {
         let model = try ONNXModel.load(path: FixturePaths.path("onnx/if_model.onnx"))
         let node = try XCTUnwrap(model.graph.nodes.first)

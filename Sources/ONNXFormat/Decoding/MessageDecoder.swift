@@ -221,7 +221,7 @@ struct MessageDecoder {
                 switch inner.number {
                 case 1:
                     let value = try dimReader.readInt64(inner, "dim_value")
-                    dim = value >= 0 ? .value(Int(value)) : .unknown
+                    dim = value >= 0 ? Int(exactly: value).map(ONNXDimension.value) ?? .unknown : .unknown
                 case 2: dim = .symbolic(try dimReader.readString(inner, "dim_param"))
                 default: try dimReader.skip(inner)
                 }
