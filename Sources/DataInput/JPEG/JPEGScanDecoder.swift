@@ -224,15 +224,27 @@ struct JPEGScanDecoder {
         }
     }
 
-    private mutating func decodeACFirst(_ reader: inout JPEGBitReader, block: UnsafeMutablePointer<Int16>,
+    private mutating func decodeACFirst(_ readerState: inout JPEGBitReader, block: UnsafeMutablePointer<Int16>,
                                         ac: JPEGHuffmanLookup, natural: UnsafePointer<Int>) {
         if eobRun > 0 {
             eobRun -= 1
             return
         }
+        var reader = readerState
+        defer { readerState = reader }
         let low = Int32(scan.approximationLow)
+        let end = scan.spectralEnd
         var k = scan.spectralStart
-        while k <= scan.spectralEnd {
+        while k <= end {
+            reader.refill()
+            let shortcut = ac.fastAC[reader.peek(JPEGHuffmanTable.lookaheadBits)]
+            if shortcut != 0 {
+                k += Int(shortcut >> 4) & 15
+                reader.skip(Int(shortcut & 15))
+                block[natural[k]] = Int16(truncatingIfNeeded: (shortcut >> 8) << low)
+                k += 1
+                continue
+            }
             let rs = reader.decode(ac)
             let run = rs >> 4, size = rs & 15
             if size != 0 {
@@ -249,8 +261,10 @@ struct JPEGScanDecoder {
         }
     }
 
-    private mutating func decodeACRefine(_ reader: inout JPEGBitReader, block: UnsafeMutablePointer<Int16>,
+    private mutating func decodeACRefine(_ readerState: inout JPEGBitReader, block: UnsafeMutablePointer<Int16>,
                                          ac: JPEGHuffmanLookup, natural: UnsafePointer<Int>) {
+        var reader = readerState
+        defer { readerState = reader }
         let plus = Int16(truncatingIfNeeded: 1 << scan.approximationLow)
         let minus = Int16(truncatingIfNeeded: -1 << scan.approximationLow)
         let end = scan.spectralEnd
