@@ -2,7 +2,7 @@
 public struct DatasetOptions: Sendable {
     public var preprocess: PreprocessSpec
     /// Layout of each item in a batch: NCHW or NHWC (the model's input layout).
-    public var layout: InputLayout
+    public var layout: PreprocessLayout
     /// `--labels`: overrides class-folder labels when both exist.
     public var labelsPath: String?
     /// Images of a batch are decoded and preprocessed on this many threads (at least 1).
@@ -15,7 +15,7 @@ public struct DatasetOptions: Sendable {
     /// Required for `synthetic:` sources, ignored otherwise.
     public var syntheticShape: [Int]?
 
-    public init(preprocess: PreprocessSpec = .imagenet, layout: InputLayout = .nchw, labelsPath: String? = nil,
+    public init(preprocess: PreprocessSpec = .imagenet, layout: PreprocessLayout = .nchw, labelsPath: String? = nil,
                 threads: Int = 1, skipBad: Bool = false, limits: ImageLimits = ImageLimits(),
                 syntheticShape: [Int]? = nil) {
         self.preprocess = preprocess

@@ -4,7 +4,7 @@
 /// step (in practice bit-identical): the resize is byte-identical to Pillow's.
 /// Throws when the spec is invalid, the image has 0 pixels or an unsupported channel count, or the
 /// output would exceed `PreprocessGeometry.maxOutputPixels`.
-public func preprocess(_ image: DecodedImage, spec: PreprocessSpec, layout: InputLayout) throws(PreprocessError) -> [Float] {
+public func preprocess(_ image: DecodedImage, spec: PreprocessSpec, layout: PreprocessLayout) throws(PreprocessError) -> [Float] {
     try spec.validate()
     let geometry = try spec.geometry(width: image.width, height: image.height)
     var out = [Float](repeating: 0, count: spec.channels * geometry.outputWidth * geometry.outputHeight)
@@ -20,7 +20,7 @@ enum PreprocessKernel {
     /// Writes one image into `out`, which holds exactly `spec.channels * outputHeight * outputWidth`
     /// floats. `spec` must be valid and `geometry` computed from it for this image's size.
     static func run(_ image: DecodedImage, spec: PreprocessSpec, geometry g: PreprocessGeometry,
-                    layout: InputLayout, into out: UnsafeMutableBufferPointer<Float>) throws(PreprocessError) {
+                    layout: PreprocessLayout, into out: UnsafeMutableBufferPointer<Float>) throws(PreprocessError) {
         guard image.channels == 1 || image.channels == 3 else {
             throw PreprocessError("image: expected 1 or 3 channels, got \(image.channels)")
         }

@@ -54,7 +54,7 @@ extension PreprocessSpec {
     }
 
     /// Shape of one preprocessed image: `[C, H, W]` for NCHW, `[H, W, C]` for NHWC.
-    public func outputShape(_ geometry: PreprocessGeometry, layout: InputLayout) -> [Int] {
+    public func outputShape(_ geometry: PreprocessGeometry, layout: PreprocessLayout) -> [Int] {
         layout == .nchw ? [channels, geometry.outputHeight, geometry.outputWidth]
             : [geometry.outputHeight, geometry.outputWidth, channels]
     }

@@ -1,9 +1,10 @@
-/// Memory order of one preprocessed image, as the model's input expects it.
-public enum InputLayout: String, Sendable, Equatable {
+/// Memory order of one preprocessed image, as the model's input expects it. The raw values match
+/// NetworkIR's `InputLayout`, so `PreprocessLayout(rawValue: input.layout.rawValue)` converts.
+public enum PreprocessLayout: String, Sendable, Equatable {
     /// Channels, then rows, then columns (PyTorch, most ONNX exports).
-    case nchw
+    case nchw = "NCHW"
     /// Rows, then columns, then channels (Keras/TensorFlow exports).
-    case nhwc
+    case nhwc = "NHWC"
 }
 
 /// What is done to a decoded image before it reaches the model, defined as torchvision does it on
