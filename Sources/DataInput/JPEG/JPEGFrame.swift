@@ -63,32 +63,6 @@ struct JPEGScan: Sendable {
     var approximationLow: Int
 }
 
-/// Coefficients of every block of every component, kept until all scans are read.
-/// Layout per component: blocks row by row (`blocksPerLine` per row), 64 `Int16` per block in
-/// natural (row-major) order, quantised (not yet multiplied by the table), as libjpeg keeps them.
-final class JPEGCoefficientStore {
-    let pointers: [UnsafeMutablePointer<Int16>]
-    let counts: [Int]
-
-    init(frame: JPEGFrame) {
-        var pointers: [UnsafeMutablePointer<Int16>] = []
-        var counts: [Int] = []
-        for c in frame.components {
-            let n = c.blocksPerLine * c.blocksPerColumn * 64
-            let p = UnsafeMutablePointer<Int16>.allocate(capacity: n)
-            p.initialize(repeating: 0, count: n)
-            pointers.append(p)
-            counts.append(n)
-        }
-        self.pointers = pointers
-        self.counts = counts
-    }
-
-    deinit {
-        for p in pointers { p.deallocate() }
-    }
-}
-
 /// Zigzag position → natural (row-major) position, with 16 extra entries mapping to 63 so that a
 /// run that overshoots coefficient 63 in corrupt data lands on 63, as in libjpeg.
 let jpegNaturalOrder: [Int] = [

@@ -83,23 +83,3 @@ enum JPEGReconstruction {
         return DecodedImage(width: width, height: height, channels: channels, pixels: pixels)
     }
 }
-
-/// Decoded samples of each component before upsampling: `widthInBlocks × 8` bytes per row
-/// (`strides`), `heightInBlocks × 8` rows; only the first `sampleWidth × sampleHeight` matter.
-final class JPEGPlanes {
-    let pointers: [UnsafeMutablePointer<UInt8>]
-    let strides: [Int]
-
-    init(frame: JPEGFrame) {
-        strides = frame.components.map { $0.widthInBlocks * 8 }
-        pointers = frame.components.map { c in
-            let p = UnsafeMutablePointer<UInt8>.allocate(capacity: c.widthInBlocks * 8 * c.heightInBlocks * 8)
-            p.initialize(repeating: 128, count: c.widthInBlocks * 8 * c.heightInBlocks * 8)
-            return p
-        }
-    }
-
-    deinit {
-        for p in pointers { p.deallocate() }
-    }
-}
