@@ -77,7 +77,7 @@ final class WireFormatTests: XCTestCase {
     }
 
     func testLengthPastTheEndIsTruncated() {
-        expectError(PB.key(7, 2) + PB.varint(100) + [1, 2, 3], .truncated, ["at byte 1", "length 100", "3 bytes left"])
+        expectError(PB.key(7, 2) + PB.varint(100) + [1, 2, 3], .truncated, ["at byte 1", "field 7 'graph': length 100", "3 bytes left"])
         // Inside the graph: a node whose declared length exceeds the graph's.
         let graph = PB.key(1, 2) + PB.varint(40) + PB.string(4, "Relu")
         expectError(PB.int(1, 8) + PB.message(7, graph), .truncated, ["in graph", "length 40"])

@@ -164,7 +164,13 @@ struct WireReader {
     /// A length-delimited payload range, refused when longer than `limit` bytes.
     mutating func readPayload(_ tag: WireTag, _ name: String, limit: Int? = nil) throws -> Range<Int> {
         try expect(tag, .lengthDelimited, name)
-        let range = try readLengthDelimited()
+        let range: Range<Int>
+        do {
+            range = try readLengthDelimited()
+        } catch var error as ONNXError {
+            error.message = "field \(tag.number) '\(name)': " + error.message
+            throw error
+        }
         if let limit, range.count > limit {
             throw ONNXError(.limitExceeded, "field '\(name)' holds \(range.count) bytes, limit \(limit) (raise with --max-string-bytes)", offset: tag.offset)
         }
