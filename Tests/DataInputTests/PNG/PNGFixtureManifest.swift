@@ -58,7 +58,7 @@ struct PNGBadFixture: Decodable {
     func bytes() throws -> [UInt8] { try FixturePaths.data("png/" + file) }
 }
 
-func describe(_ kind: ImageDecodingError.Kind) -> String {
+func pngErrorKindName(_ kind: ImageDecodingError.Kind) -> String {
     switch kind {
     case .truncated: "truncated"
     case .corrupt: "corrupt"

@@ -17,7 +17,7 @@ final class PNGMalformedInputTests: XCTestCase {
                     : try PPMDecoder.decode(bytes, limits: ImageLimits())
                 XCTFail("\(fixture.file): decoded to \(image.width)x\(image.height), expected \(fixture.kind) (\(fixture.why))")
             } catch {
-                XCTAssertEqual(describe(error.kind), fixture.kind, "\(fixture.file): \(error) (\(fixture.why))")
+                XCTAssertEqual(pngErrorKindName(error.kind), fixture.kind, "\(fixture.file): \(error) (\(fixture.why))")
                 XCTAssertTrue(error.description.contains(fixture.contains),
                               "\(fixture.file): message \"\(error)\" lacks \"\(fixture.contains)\"")
             }
@@ -28,7 +28,7 @@ final class PNGMalformedInputTests: XCTestCase {
         let bytes = try FixturePaths.data("png/bad_huge_100000x100000.png")
         XCTAssertThrowsError(try PNGDecoder.decode(bytes, limits: ImageLimits())) { error in
             guard let error = error as? ImageDecodingError else { return XCTFail("\(error)") }
-            XCTAssertEqual(describe(error.kind), "tooLarge")
+            XCTAssertEqual(pngErrorKindName(error.kind), "tooLarge")
             XCTAssertEqual(error.offset, 8, "the IHDR chunk")
         }
         // A lower limit refuses an ordinary image, naming the option.
@@ -72,7 +72,7 @@ final class PNGMalformedInputTests: XCTestCase {
     }
 
     func testSeededRandomBytesNeverCrash() {
-        var random = SplitMix64(seed: 1)
+        var random = PNGTestRandom(seed: 1)
         let signatureAndHeader = Array(try! FixturePaths.data("png/pil_rgb_37x29.png").prefix(33))
         var decoded = 0
         for trial in 0..<3000 {
@@ -88,7 +88,7 @@ final class PNGMalformedInputTests: XCTestCase {
     /// Single-byte corruptions, first as they come (the CRC catches most), then with every chunk's
     /// CRC recomputed, so that the damage reaches the inflater, the filters and the pixel writer.
     func testRandomSingleByteCorruptionsThrowOrDecode() throws {
-        var random = SplitMix64(seed: 2)
+        var random = PNGTestRandom(seed: 2)
         for name in ["enc_palette4_trns_37x29_adam7.png", "pil_rgb_64x48_optimize.png", "enc_rgb16_64x48_filter4.png", "enc_grey2_37x29.png"] {
             let original = try FixturePaths.data("png/" + name)
             var outcomes = [0, 0]
@@ -109,7 +109,7 @@ final class PNGMalformedInputTests: XCTestCase {
     }
 
     func testRandomCorruptionsOfARawZlibStream() throws {
-        var random = SplitMix64(seed: 3)
+        var random = PNGTestRandom(seed: 3)
         let original = try FixturePaths.data("png/zlib_text_level9.zz")
         var refused = 0
         for _ in 0..<2000 {
@@ -123,8 +123,8 @@ final class PNGMalformedInputTests: XCTestCase {
     }
 }
 
-/// A seeded generator (SplitMix64), so failures reproduce.
-struct SplitMix64 {
+/// A seeded generator (PNGTestRandom), so failures reproduce.
+struct PNGTestRandom {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
