@@ -96,7 +96,7 @@ public final class Dataset: Sendable {
         case .npy(let path):
             let header = try NPYFileReader(path: path).header
             items = .npy(header: header)
-            try Dataset.checkNPY(header, path: path)
+            try Dataset.checkNPY(header, path: path, limits: options.limits)
         case .synthetic(let count, let seed):
             guard let shape = options.syntheticShape, !shape.isEmpty, shape.allSatisfy({ $0 > 0 }),
                   let elements = NPYArray.elementCount(shape), elements <= PreprocessGeometry.maxOutputPixels * 3 else {
@@ -122,16 +122,27 @@ public final class Dataset: Sendable {
         self.files = files
     }
 
-    static func checkNPY(_ header: NPYHeader, path: String) throws(DatasetError) {
+    /// Refuses dtypes and shapes the pipeline cannot use, and items so large that one batch
+    /// would break the memory bound (more than `limits.maxPixels` pixels, or more floats than
+    /// three channels of `PreprocessGeometry.maxOutputPixels`).
+    static func checkNPY(_ header: NPYHeader, path: String, limits: ImageLimits) throws(DatasetError) {
+        let perItem = NPYArray.elementCount(Array(header.shape.dropFirst())) ?? Int.max
         switch header.dtype {
         case .float32, .float64:
             guard header.shape.count >= 2 else {
                 throw DatasetError("\(path): expected a batch of inputs (N, ...), got shape \(header.shape)")
             }
+            guard perItem <= 3 * PreprocessGeometry.maxOutputPixels else {
+                throw DatasetError("\(path): expected at most \(3 * PreprocessGeometry.maxOutputPixels) values per input, got \(perItem)")
+            }
         case .uint8:
             let s = header.shape
             guard s.count == 3 || (s.count == 4 && (s[3] == 1 || s[3] == 3)) else {
                 throw DatasetError("\(path): expected uint8 pixels shaped (N,H,W,C) with C 1 or 3, or (N,H,W), got \(s)")
+            }
+            let (pixels, overflow) = s[1].multipliedReportingOverflow(by: s[2])
+            guard !overflow, pixels <= limits.maxPixels else {
+                throw DatasetError("\(path): expected at most \(limits.maxPixels) pixels per image (--max-pixels), got \(s[1])x\(s[2])")
             }
         case .int32, .int64:
             throw DatasetError("\(path): expected float32 inputs or uint8 pixels, got \(header.dtype)")

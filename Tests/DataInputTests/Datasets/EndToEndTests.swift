@@ -65,5 +65,11 @@ final class EndToEndTests: XCTestCase {
         XCTAssertNil(try reader.next())
 
         XCTAssertThrowsError(try Dataset(source: .npy(path: FixturePaths.path("npy/i64_2x2x2.npy"))))
+        // No items, but a per-item size whose pixel count overflows: refused, no trap.
+        let hostile = "{'descr': '|u1', 'fortran_order': False, 'shape': (0, 4294967296, 4294967296, 3), }"
+        var bytes: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(hostile.utf8.count + 1), 0]
+        bytes += Array(hostile.utf8) + [0x0A]
+        try Data(bytes).write(to: URL(fileURLWithPath: folder.path + "/hostile.npy"))
+        XCTAssertThrowsError(try Dataset(source: .npy(path: folder.path + "/hostile.npy")))
     }
 }
