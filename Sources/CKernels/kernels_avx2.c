@@ -7,9 +7,15 @@
 #define CK_MR 6
 #define CK_NV 2
 #define CK_VL 8
+#ifndef CK_MC
 #define CK_MC 120
+#endif
+#ifndef CK_KC
 #define CK_KC 256
-#define CK_NC 2048
+#endif
+#ifndef CK_NC
+#define CK_NC 1024
+#endif
 #define CK_KERNEL_SYMBOL ck_f32_gemm_6x16__avx2
 #include "template/gemm_template.h"
 #include "template/depthwise_template.h"

@@ -7,9 +7,15 @@
 #define CK_MR 14
 #define CK_NV 2
 #define CK_VL 16
+#ifndef CK_MC
 #define CK_MC 168
+#endif
+#ifndef CK_KC
 #define CK_KC 256
-#define CK_NC 2048
+#endif
+#ifndef CK_NC
+#define CK_NC 1024
+#endif
 #define CK_KERNEL_SYMBOL ck_f32_gemm_14x32__avx512
 #include "template/gemm_template.h"
 #include "template/depthwise_template.h"

@@ -44,6 +44,7 @@ final class ConvTests: XCTestCase {
         Case(name: "depthwise 3x3 no pad", geometry: geometry(3, 3, 3, 3, groups: 3), height: 5, width: 5, batch: 3),
         Case(name: "depthwise 1x1", geometry: geometry(3, 3, 1, 1, groups: 3), height: 4, width: 5),
         Case(name: "input smaller than padded kernel", geometry: geometry(2, 3, 3, 3, pads: (1, 1, 1, 1)), height: 1, width: 1),
+        Case(name: "kernel wider than the packing tables", geometry: geometry(2, 3, 3, 13, stride: (1, 2), pads: (1, 6, 1, 5)), height: 6, width: 30),
         Case(name: "wide output crosses panels", geometry: geometry(2, 3, 3, 3, pads: (1, 1, 1, 1)), height: 3, width: 70),
     ]
 

@@ -218,62 +218,96 @@ static void CK_FN(pack_b_block)(int64_t n, const float *src, ptrdiff_t rs, ptrdi
 
 /*
  * Packs depth [p0, p0 + kc) x columns [j0, j0 + nc) of the implicit im2col matrix of one image:
- * row k = (ic, kh, kw), column j = (oh, ow). Columns are walked in runs sharing one output row so
- * that the inner copy is a unit- or constant-stride loop without per-element division.
+ * row k = (ic, kh, kw), column j = (oh, ow). A panel's columns are cut into runs sharing one
+ * output row; which input row a run reads depends only on kh, and which columns are inside the
+ * image only on kw, so both are tabulated once per panel (kernels up to CK_TAB wide) and the
+ * per-k work is a zero fill plus one unit- or constant-stride copy per run, with no division.
  */
+#define CK_TAB 11
+#define CK_RUNS (CK_NR + 1)
+
+typedef struct {
+    int64_t row[CK_TAB][CK_RUNS];      /* ih * iw of the run's input row, or -1 outside the image */
+    int32_t lo[CK_TAB][CK_RUNS];       /* valid run positions [lo, hi) for this kw */
+    int32_t hi[CK_TAB][CK_RUNS];
+    int64_t col[CK_TAB][CK_RUNS];      /* input column of run position 0 for this kw */
+} ck_im2col_tables;
+
+static void CK_FN(im2col_row_entry)(const ck_im2col *g, const int64_t *run_oh, int runs, int64_t kh,
+                                    int64_t *row) {
+    for (int r = 0; r < runs; r++) {
+        const int64_t ih = run_oh[r] * g->sh - g->pt + kh * g->dh;
+        row[r] = ih < 0 || ih >= g->ih ? -1 : ih * g->iw;
+    }
+}
+
+static void CK_FN(im2col_col_entry)(const ck_im2col *g, const int64_t *run_ow, const int64_t *run_len, int runs,
+                                    int64_t kw, int32_t *lo, int32_t *hi, int64_t *col) {
+    for (int r = 0; r < runs; r++) {
+        const int64_t base = run_ow[r] * g->sw + kw * g->dw - g->pl, len = run_len[r];
+        /* valid t: 0 <= base + t * sw < iw */
+        int64_t t_lo = base >= 0 ? 0 : (-base + g->sw - 1) / g->sw;
+        int64_t t_hi = base > g->iw - 1 ? 0 : (g->iw - 1 - base) / g->sw + 1;
+        if (t_lo > len) t_lo = len;
+        if (t_hi > len) t_hi = len;
+        if (t_hi < t_lo) t_hi = t_lo;
+        lo[r] = (int32_t)t_lo;
+        hi[r] = (int32_t)t_hi;
+        col[r] = base;
+    }
+}
+
 static void CK_FN(pack_b_im2col)(const ck_im2col *g, const float *image, int64_t j0, int64_t nc,
                                  int64_t p0, int64_t kc, float *restrict dst) {
-    const int64_t n = g->oh * g->ow, khw = g->kh * g->kw;
+    const int64_t n = g->oh * g->ow, khw = g->kh * g->kw, plane_size = g->ih * g->iw, sw = g->sw;
+    const int tabled = g->kh <= CK_TAB && g->kw <= CK_TAB;
+    ck_im2col_tables tab;
     for (int64_t jr = 0; jr < nc; jr += CK_NR) {
         float *panel = dst + jr * kc;
-        int64_t first = j0 + jr;
-        int64_t cols = ck_min64(CK_NR, n - first);
-        /* Runs of columns in one output row: (oh, ow start, count, offset in the panel). */
-        int64_t run_oh[CK_NR + 1], run_ow[CK_NR + 1], run_len[CK_NR + 1], run_at[CK_NR + 1];
+        const int64_t first = j0 + jr;
+        const int64_t cols = ck_min64(CK_NR, n - first);
+        int64_t run_oh[CK_RUNS], run_ow[CK_RUNS], run_len[CK_RUNS], run_at[CK_RUNS];
         int runs = 0;
         for (int64_t j = 0; j < cols;) {
-            int64_t col = first + j, oh = col / g->ow, ow = col % g->ow;
-            int64_t len = ck_min64(g->ow - ow, cols - j);
+            const int64_t col = first + j, oh = col / g->ow, ow = col % g->ow;
+            const int64_t len = ck_min64(g->ow - ow, cols - j);
             run_oh[runs] = oh; run_ow[runs] = ow; run_len[runs] = len; run_at[runs] = j;
             runs++;
             j += len;
         }
+        if (tabled) {
+            for (int64_t kh = 0; kh < g->kh; kh++) CK_FN(im2col_row_entry)(g, run_oh, runs, kh, tab.row[kh]);
+            for (int64_t kw = 0; kw < g->kw; kw++)
+                CK_FN(im2col_col_entry)(g, run_ow, run_len, runs, kw, tab.lo[kw], tab.hi[kw], tab.col[kw]);
+        }
         int64_t ic = p0 / khw, kh = (p0 / g->kw) % g->kh, kw = p0 % g->kw;
         for (int64_t k = 0; k < kc; k++) {
             float *out = panel + k * CK_NR;
-            const float *plane = image + ic * g->ih * g->iw;
-            const int64_t woff = kw * g->dw - g->pl;
-            for (int r = 0; r < runs; r++) {
-                float *o = out + run_at[r];
-                const int64_t len = run_len[r];
-                const int64_t ih = run_oh[r] * g->sh - g->pt + kh * g->dh;
-                if (ih < 0 || ih >= g->ih) {
-                    for (int64_t t = 0; t < len; t++) o[t] = 0;
-                    continue;
-                }
-                const float *row = plane + ih * g->iw;
-                const int64_t ow0 = run_ow[r];
-                /* valid t: 0 <= (ow0 + t) * sw + woff < iw */
-                int64_t lo_num = -(ow0 * g->sw + woff);
-                int64_t t_lo = lo_num <= 0 ? 0 : (lo_num + g->sw - 1) / g->sw;
-                int64_t hi_num = g->iw - 1 - (ow0 * g->sw + woff);
-                int64_t t_hi = hi_num < 0 ? 0 : hi_num / g->sw + 1;
-                if (t_lo > len) t_lo = len;
-                if (t_hi > len) t_hi = len;
-                if (t_hi < t_lo) t_hi = t_lo;
-                int64_t t = 0;
-                for (; t < t_lo; t++) o[t] = 0;
-                const float *src = row + ow0 * g->sw + woff;
-                if (g->sw == 1) {
-                    for (; t < t_hi; t++) o[t] = src[t];
-                } else if (g->sw == 2) {
-                    for (; t < t_hi; t++) o[t] = src[2 * t];
-                } else {
-                    for (; t < t_hi; t++) o[t] = src[t * g->sw];
-                }
-                for (; t < len; t++) o[t] = 0;
+            const float *plane = image + ic * plane_size;
+            int64_t th = kh, tw = kw;
+            if (!tabled) {
+                th = tw = 0;
+                CK_FN(im2col_row_entry)(g, run_oh, runs, kh, tab.row[0]);
+                CK_FN(im2col_col_entry)(g, run_ow, run_len, runs, kw, tab.lo[0], tab.hi[0], tab.col[0]);
             }
-            for (int64_t t = cols; t < CK_NR; t++) out[t] = 0;
+#pragma clang loop unroll(full)
+            for (int v = 0; v < CK_NV; v++) ck_storeu(out + v * CK_VL, (ck_vec){0});
+            for (int r = 0; r < runs; r++) {
+                const int64_t row = tab.row[th][r];
+                const int32_t lo = tab.lo[tw][r], hi = tab.hi[tw][r];
+                if (row < 0 || lo >= hi) continue;
+                float *o = out + run_at[r];
+                const float *src = plane + row + tab.col[tw][r];
+                if (sw == 1) {
+                    int32_t t = lo;
+                    for (; t + CK_VL <= hi; t += CK_VL) ck_storeu(o + t, ck_loadu(src + t));
+                    for (; t < hi; t++) o[t] = src[t];
+                } else if (sw == 2) {
+                    for (int32_t t = lo; t < hi; t++) o[t] = src[2 * t];
+                } else {
+                    for (int32_t t = lo; t < hi; t++) o[t] = src[t * sw];
+                }
+            }
             if (++kw == g->kw) {
                 kw = 0;
                 if (++kh == g->kh) { kh = 0; ic++; }
