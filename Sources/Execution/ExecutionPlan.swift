@@ -47,7 +47,8 @@ public final class ExecutionPlan: Sendable {
     public init(graph: Graph, options: ExecutionOptions = .init()) throws(GraphError) {
         self.graph = graph
         self.options = options
-        let steps = try PlanBuilder(graph: graph, options: options).build()
+        var builder = PlanBuilder(graph: graph, options: options)
+        let steps = try builder.build()
         var producer = [Int?](repeating: nil, count: graph.values.count)
         for (i, s) in steps.enumerated() { producer[s.output] = i }
         self.steps = steps

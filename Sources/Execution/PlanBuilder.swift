@@ -6,6 +6,8 @@ struct PlanBuilder {
     let options: ExecutionOptions
     let consumers: [[Int]]
     let outputSet: Set<ValueID>
+    /// Nodes already covered by an earlier fused step: never fused twice.
+    var claimed: Set<Int> = []
 
     init(graph: Graph, options: ExecutionOptions) {
         self.graph = graph
@@ -21,10 +23,11 @@ struct PlanBuilder {
 
     /// The single consumer of `v` when `v` may be fused into it.
     func fusibleConsumer(_ v: ValueID) -> Int? {
-        isPrivate(v) ? consumers[v][0] : nil
+        guard isPrivate(v), !claimed.contains(consumers[v][0]) else { return nil }
+        return consumers[v][0]
     }
 
-    func build() throws(GraphError) -> [Step] {
+    mutating func build() throws(GraphError) -> [Step] {
         let shapes = try graph.inferShapes(batch: 1)
         var steps: [Step] = []
         var covered = [Bool](repeating: false, count: graph.nodes.count)
@@ -106,10 +109,12 @@ struct PlanBuilder {
                 inputs = node.inputs
                 kernel = try singleKernel(node, shapes: shapes)
             }
-            for j in chain { covered[j] = true }
+            for j in chain { covered[j] = true; claimed.insert(j) }
             steps.append(Step(nodes: chain, inputs: inputs, output: output, kernel: kernel))
         }
-        return steps
+        // A fused step runs where its last node stood: a residual operand computed between the
+        // Conv and the Add is then ready.
+        return steps.sorted { $0.nodes.last! < $1.nodes.last! }
     }
 
     func fuseActivation(after output: inout ValueID, chain: inout [Int]) -> FusedActivation {

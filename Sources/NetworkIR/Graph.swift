@@ -34,11 +34,21 @@ public struct GraphInput: Sendable, Equatable {
     /// The shape for one sample (everything after the batch dimension).
     public var sampleShape: [Int]
     public var layout: InputLayout
+    /// The first dimension the model fixes, or nil when it is symbolic (any batch size);
+    /// 0 marks a scalar (rank-0) input.
+    public var declaredBatch: Int?
 
-    public init(value: ValueID, sampleShape: [Int], layout: InputLayout) {
+    /// The full shape for a batch of `batch` samples.
+    public func shape(batch: Int) -> [Int] {
+        if declaredBatch == 0 && sampleShape.isEmpty { return [] }
+        return [declaredBatch ?? batch] + sampleShape
+    }
+
+    public init(value: ValueID, sampleShape: [Int], layout: InputLayout, declaredBatch: Int? = nil) {
         self.value = value
         self.sampleShape = sampleShape
         self.layout = layout
+        self.declaredBatch = declaredBatch
     }
 }
 

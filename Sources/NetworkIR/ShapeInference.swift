@@ -153,7 +153,7 @@ extension Graph {
     /// writes). Throws the first node whose inputs do not fit.
     public func inferShapes(batch: Int) throws(GraphError) -> [[Int]?] {
         var shapes = [[Int]?](repeating: nil, count: values.count)
-        for input in inputs { shapes[input.value] = [batch] + input.sampleShape }
+        for input in inputs { shapes[input.value] = input.shape(batch: batch) }
         for (id, t) in constants { shapes[id] = t.shape }
         for node in nodes {
             var ins = [[Int]]()

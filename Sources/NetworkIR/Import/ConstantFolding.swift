@@ -156,7 +156,7 @@ enum ConstantFolding {
             return ConstantValue(kind: x.kind, shape: shape, elements: out)
         case "Slice":
             let x = try input(0)
-            let starts = try input(1).integers("starts"), ends = try input(2).integers("ends")
+            let starts = try input(1).clampedIntegers(), ends = try input(2).clampedIntegers()
             let axes = inputs.count > 3 && inputs[3] != nil ? try input(3).integers("axes") : Array(0..<starts.count)
             let steps = inputs.count > 4 && inputs[4] != nil ? try input(4).integers("steps") : [Int](repeating: 1, count: starts.count)
             let attrs = try Importer.sliceAttributes(starts: starts, ends: ends, axes: axes, steps: steps, rank: x.shape.count)

@@ -38,6 +38,11 @@ struct ConstantValue: Equatable {
         return result
     }
 
+    /// The elements as integers clamped to ±2^40: Slice bounds use INT64_MAX/MIN for "to the end".
+    func clampedIntegers() -> [Int] {
+        elements.map { e in e.isNaN ? 0 : Int(max(min(e, 1.0e12), -1.0e12)) }
+    }
+
     func scalar(_ what: String) throws(GraphError) -> Double {
         guard elements.count == 1 else { throw GraphError(.attribute, "\(what) must be a scalar, got shape \(shape)") }
         return elements[0]

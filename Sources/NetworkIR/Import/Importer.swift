@@ -48,15 +48,16 @@ public enum Importer {
 enum KnownValue {
     /// An activation, with its shapes in the batch-1 and batch-2 worlds.
     case runtime(ValueID, [Int], [Int])
-    /// A float initializer, kept as a tensor (weights can be large).
-    case weight(Tensor)
+    /// A float initializer, kept as a tensor (weights can be large). `origin` names the tensor it
+    /// came from, so that aliases (Identity of a shared initializer) stay one constant.
+    case weight(Tensor, origin: String)
     /// A value computed at import time, in the batch-1 and batch-2 worlds.
     case folded(ConstantValue, ConstantValue)
 
     func constant(world: Int) -> ConstantValue? {
         switch self {
         case .runtime: return nil
-        case .weight(let t): return ConstantValue(tensor: t)
+        case .weight(let t, _): return ConstantValue(tensor: t)
         case .folded(let a, let b): return world == 1 ? a : b
         }
     }
@@ -85,7 +86,7 @@ struct ImportState {
             case .float, .float16, .double, .bfloat16:
                 let floats: [Float]
                 do { floats = try t.floats() } catch { throw GraphError(.input, "initializer '\(t.name)': \(error)") }
-                known[t.name] = .weight(Tensor(shape: t.dims, storage: floats))
+                known[t.name] = .weight(Tensor(shape: t.dims, storage: floats), origin: t.name)
             default:
                 let c = try ConstantValue(onnx: t)
                 known[t.name] = .folded(c, c)
@@ -107,12 +108,15 @@ struct ImportState {
 
     mutating func addInput(_ info: ONNXValueInfo, options: ImportOptions) throws(GraphError) {
         var dims: [Int] = []
+        // The first dimension is the batch when it is symbolic; a model exported with a fixed
+        // first dimension keeps it in both worlds (its Reshape targets are then fixed too).
+        var batched = options.inputShape != nil
         if let shape = info.shape {
             for (i, d) in shape.enumerated() {
                 switch d {
                 case .value(let v) where v > 0: dims.append(v)
                 default:
-                    if i == 0 { dims.append(1) } else if let given = options.inputShape, i < given.count { dims.append(given[i]) } else {
+                    if i == 0 { dims.append(1); batched = true } else if let given = options.inputShape, i < given.count { dims.append(given[i]) } else {
                         throw GraphError(.input, "input '\(info.name)' has a symbolic dimension \(i) other than the batch; give --input-shape")
                     }
                 }
@@ -124,14 +128,20 @@ struct ImportState {
             }
             dims = given
         }
-        guard !dims.isEmpty else { throw GraphError(.input, "input '\(info.name)' has no shape; give --input-shape") }
+        guard info.shape != nil || !dims.isEmpty else { throw GraphError(.input, "input '\(info.name)' has no shape; give --input-shape") }
+        if dims.isEmpty {
+            let id = newValue(info.name)
+            known[info.name] = .runtime(id, [], [])
+            inputs.append(GraphInput(value: id, sampleShape: [], layout: .nchw, declaredBatch: 0))
+            return
+        }
         guard dims.allSatisfy({ $0 > 0 }), (ConstantFolding.checkedProduct(dims) ?? Int.max) < 1 << 31 else {
             throw GraphError(.input, "input '\(info.name)' shape \(dims) is invalid")
         }
         let id = newValue(info.name)
         let sample = Array(dims.dropFirst())
-        known[info.name] = .runtime(id, [1] + sample, [2] + sample)
-        inputs.append(GraphInput(value: id, sampleShape: sample, layout: .nchw))
+        known[info.name] = batched ? .runtime(id, [1] + sample, [2] + sample) : .runtime(id, dims, dims)
+        inputs.append(GraphInput(value: id, sampleShape: sample, layout: .nchw, declaredBatch: batched ? nil : dims[0]))
     }
 
     mutating func uniqueName(_ name: String, opType: String, index: Int) -> String {
@@ -185,12 +195,21 @@ struct ImportState {
         }
         if node.opType == "Constant" {
             let c = try attributes.constantNodeValue()
-            known[output] = c.kind == .float && c.count > 64 ? .weight(c.tensor) : .folded(c, c)
+            known[output] = c.kind == .float && c.count > 64 ? .weight(c.tensor, origin: output) : .folded(c, c)
             return
         }
         let allKnownAtImport = ins.allSatisfy { k in
             if case .runtime = k { return false }
             return true
+        }
+        let castTarget = try attributes.int("to") ?? 1
+        if ["Identity", "Dropout"].contains(node.opType) || (node.opType == "Cast" && [1, 10, 11, 16].contains(castTarget)) {
+            guard let first = ins.first, let k = first else { throw GraphError(.structure, "missing input") }
+            if node.opType == "Dropout", ins.count > 2, let training = ins[2], (training.constant(world: 1)?.elements.first ?? 0) != 0 {
+                throw GraphError(.attribute, "Dropout in training mode is not supported")
+            }
+            known[output] = k
+            return
         }
         if node.opType == "Shape", case .runtime(_, let s1, let s2)? = ins.first {
             known[output] = .folded(ConstantValue(integers: try ConstantFolding.sliceOfShape(s1, attributes)),
@@ -200,16 +219,7 @@ struct ImportState {
         if allKnownAtImport && ConstantFolding.foldable.contains(node.opType) {
             let a = try ConstantFolding.evaluate(node.opType, ins.map { $0?.constant(world: 1) }, attributes, opset: opset)
             let b = try ConstantFolding.evaluate(node.opType, ins.map { $0?.constant(world: 2) }, attributes, opset: opset)
-            known[output] = a == b && a.kind == .float && a.count > 64 ? .weight(a.tensor) : .folded(a, b)
-            return
-        }
-        let castTarget = try attributes.int("to") ?? 1
-        if ["Identity", "Dropout"].contains(node.opType) || (node.opType == "Cast" && [1, 10, 11, 16].contains(castTarget)) {
-            guard let first = ins.first, let k = first else { throw GraphError(.structure, "missing input") }
-            if node.opType == "Dropout", ins.count > 2, let training = ins[2], (training.constant(world: 1)?.elements.first ?? 0) != 0 {
-                throw GraphError(.attribute, "Dropout in training mode is not supported")
-            }
-            known[output] = k
+            known[output] = a == b && a.kind == .float && a.count > 64 ? .weight(a.tensor, origin: output) : .folded(a, b)
             return
         }
         if node.opType == "Cast" {
@@ -224,8 +234,8 @@ struct ImportState {
             switch k {
             case .runtime(let id, let s1, let s2):
                 ids.append(id); shapes1.append(s1); shapes2.append(s2)
-            case .weight(let t):
-                ids.append(registerWeight(node.inputs[i], t)); shapes1.append(t.shape); shapes2.append(t.shape)
+            case .weight(let t, let origin):
+                ids.append(registerWeight(origin, t)); shapes1.append(t.shape); shapes2.append(t.shape)
             case .folded(let a, let b):
                 guard a == b else { throw GraphError(.structure, "input \(i) depends on the batch size but is used as data") }
                 ids.append(registerWeight(node.inputs[i], a.tensor)); shapes1.append(a.shape); shapes2.append(a.shape)
@@ -248,14 +258,18 @@ struct ImportState {
 
     func finish(_ graph: ONNXGraph) throws(GraphError) -> Graph {
         var outputs: [ValueID] = []
+        var state = self
         for o in graph.outputs {
-            guard case .runtime(let id, _, _)? = known[o.name] else {
-                throw GraphError(.structure, "graph output '\(o.name)' is not computed from the input")
+            switch state.known[o.name] {
+            case .runtime(let id, _, _)?: outputs.append(id)
+            case .weight(let t, let origin)?: outputs.append(state.registerWeight(origin, t))
+            case .folded(let a, let b)? where a == b: outputs.append(state.registerWeight(o.name, a.tensor))
+            case .folded?: throw GraphError(.structure, "graph output '\(o.name)' is computed from the input's shape alone and depends on the batch size")
+            case nil: throw GraphError(.structure, "graph output '\(o.name)' is never produced")
             }
-            outputs.append(id)
         }
         guard !outputs.isEmpty else { throw GraphError(.structure, "the graph has no output") }
-        var result = Graph(values: values, nodes: nodes, constants: constants, inputs: inputs, outputs: outputs, opset: opset)
+        var result = Graph(values: state.values, nodes: state.nodes, constants: state.constants, inputs: state.inputs, outputs: outputs, opset: opset)
         result.removeUnusedNodes()
         result.detectInputLayout()
         return result

@@ -86,7 +86,7 @@ struct OperatorBuilder {
         guard i < inputs.count, let k = inputs[i] else { throw GraphError(.structure, "missing input \(i)") }
         switch k {
         case .runtime(_, let s, _): return s.count
-        case .weight(let t): return t.shape.count
+        case .weight(let t, _): return t.shape.count
         case .folded(let a, _): return a.shape.count
         }
     }
@@ -96,7 +96,7 @@ struct OperatorBuilder {
         guard i < inputs.count, let k = inputs[i] else { return nil }
         switch k {
         case .runtime: throw GraphError(.structure, "\(what) (input \(i)) must be a constant")
-        case .weight(let t): return ConstantValue(tensor: t)
+        case .weight(let t, _): return ConstantValue(tensor: t)
         case .folded(let a, let b):
             guard a == b else { throw GraphError(.structure, "\(what) (input \(i)) depends on the batch size") }
             return a
@@ -137,7 +137,7 @@ struct OperatorBuilder {
     }
 
     func conv() throws(GraphError) -> (Operator, [Int]) {
-        guard isConstant(1), case .weight(let w)? = inputs[1] ?? nil else {
+        guard isConstant(1), case .weight(let w, _)? = inputs[1] ?? nil else {
             throw GraphError(.structure, "Conv weight must be a float constant")
         }
         guard w.shape.count == 4 else { throw GraphError(.attribute, "only 2-D convolution is supported; weight shape \(w.shape)") }
@@ -256,8 +256,8 @@ struct OperatorBuilder {
             guard let s = try constantOperand(1, "starts"), let e = try constantOperand(2, "ends") else {
                 throw GraphError(.structure, "Slice needs starts and ends")
             }
-            starts = try s.integers("starts")
-            ends = try e.integers("ends")
+            starts = s.clampedIntegers()
+            ends = e.clampedIntegers()
             axes = try constantOperand(3, "axes")?.integers("axes")
             steps = try constantOperand(4, "steps")?.integers("steps")
         }
