@@ -325,8 +325,9 @@ def make_bad_fixtures(cat, camera):
 def make_zlib_fixtures():
     """Raw zlib streams with their inflated bytes, for ZlibInflater: zlib.compress is the reference."""
     rows = []
-    text = open(__file__, "rb").read()
     rng = np.random.default_rng(7)
+    words = b"deflate huffman literal length distance window block stored fixed dynamic adler png chunk".split()
+    text = b" ".join(words[i] for i in rng.integers(0, len(words), 4000))
     cases = {
         "empty": b"",
         "text_level9": text,
@@ -462,6 +463,9 @@ def main():
     extra = (chunk(b"tEXt", b"Comment\x00fixture"), chunk(b"gAMA", struct.pack(">I", 45455)),
              chunk(b"pHYs", struct.pack(">IIB", 2835, 2835, 1)), chunk(b"zzZz", b"private ancillary"))
     record("enc_rgb8_37x29_ancillary.png", encode_png(cat, 2, 8, extra=extra), "ancillary chunks are skipped")
+    idx, pal = quantize(cat, 16)
+    record("enc_palette4_short_plte_37x29.png", encode_png(idx[..., None], 3, 4, palette=pal[:9]),
+           "indices past the end of a 9-entry PLTE: Pillow gives black")
     record("enc_grey8_37x29_trns.png", encode_png(camera[..., None], 0, 8, trns=struct.pack(">H", 77)),
            "grey with tRNS: ignored")
     record("enc_rgb8_37x29_trns.png", encode_png(cat, 2, 8, trns=struct.pack(">HHH", 1, 2, 3)),
