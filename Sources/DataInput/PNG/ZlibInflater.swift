@@ -13,6 +13,9 @@ public enum ZlibInflater {
     ///   - maxSize: largest output accepted.
     /// Bytes after the Adler-32 trailer are ignored.
     public static func inflate(_ bytes: [UInt8], expectedSize: Int?, maxSize: Int) throws(ImageDecodingError) -> [UInt8] {
+        guard maxSize >= 0, (expectedSize ?? 0) >= 0 else {
+            throw ImageDecodingError(.corrupt, "zlib: sizes must not be negative, got expected \(expectedSize ?? 0), max \(maxSize)")
+        }
         if let expectedSize, expectedSize > maxSize {
             throw ImageDecodingError(.tooLarge, "zlib: expected size \(expectedSize) exceeds the \(maxSize)-byte limit")
         }
