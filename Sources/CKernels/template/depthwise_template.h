@@ -63,9 +63,18 @@ static ck_dw_layout CK_FN(dw_layout)(const ck_im2col *g) {
     return l;
 }
 
+static void CK_FN(dw_phase_columns)(const ck_im2col *g, const ck_dw_layout *l, int64_t px, int64_t *lo, int64_t *hi) {
+    int64_t x_lo = g->pl, x_hi = g->pl + g->iw;
+    if (x_hi > l->pw) x_hi = l->pw;
+    if (x_hi < x_lo) x_hi = x_lo;
+    *lo = x_lo <= px ? 0 : (x_lo - px + g->sw - 1) / g->sw;
+    *hi = x_hi <= px ? 0 : (x_hi - px + g->sw - 1) / g->sw;
+    if (*hi < *lo) *hi = *lo;
+}
+
 size_t CK_FN(f32_depthwise_scratch_floats)(const ck_im2col *g) {
     ck_dw_layout l = CK_FN(dw_layout)(g);
-    return (size_t)(g->sh * g->sw * l.plane + (g->oh * l.qw + 16) + g->kh * g->kw * 2 + 64);
+    return (size_t)(g->sh * g->sw * l.plane + (g->oh * l.qw + 16) + g->kh * g->kw * 4 + 64);
 }
 
 void CK_FN(f32_depthwise)(const ck_im2col *g, int64_t c0, int64_t c1, const float *input,
@@ -85,58 +94,71 @@ void CK_FN(f32_depthwise)(const ck_im2col *g, int64_t c0, int64_t c1, const floa
         }
     }
     memset(planes, 0, sizeof(float) * (size_t)(phases * l.plane));
+    /* Column range of each phase px: plane columns xx with x = xx * sw + px in [pl, pl + iw). */
+    int64_t phase_lo[16], phase_hi[16];
+    const int tabled = sw <= 16;
+    for (int64_t px = 0; tabled && px < sw; px++) CK_FN(dw_phase_columns)(g, &l, px, &phase_lo[px], &phase_hi[px]);
     for (int64_t c = c0; c < c1; c++) {
         const float *in = input + c * in_plane;
         /* Phase planes: padded pixel (y, x) = in[y - pt][x - pl]; zero borders stay zero. */
-        for (int64_t y = 0; y < l.ph; y++) {
+        for (int64_t y = 0, py = 0, yy = 0; y < l.ph; y++) {
             const int64_t iy = y - g->pt;
-            if (iy < 0 || iy >= g->ih) continue;
-            const float *row = in + iy * g->iw;
-            int64_t x_lo = g->pl, x_hi = g->pl + g->iw;
-            if (x_hi > l.pw) x_hi = l.pw;
-            for (int64_t px = 0; px < sw; px++) {
-                float *dst = planes + ((y % sh) * sw + px) * l.plane + (y / sh) * l.qw;
-                /* x = xx * sw + px within [x_lo, x_hi) */
-                int64_t xx0 = x_lo <= px ? 0 : (x_lo - px + sw - 1) / sw;
-                int64_t xx1 = x_hi <= px ? 0 : (x_hi - px + sw - 1) / sw;
-                const float *s = row + xx0 * sw + px - g->pl;
-                if (sw == 1) {
-                    for (int64_t xx = xx0; xx < xx1; xx++) dst[xx] = s[xx - xx0];
-                } else if (sw == 2) {
-                    for (int64_t xx = xx0; xx < xx1; xx++) dst[xx] = s[2 * (xx - xx0)];
-                } else {
-                    for (int64_t xx = xx0; xx < xx1; xx++) dst[xx] = s[(xx - xx0) * sw];
+            if (iy >= 0 && iy < g->ih) {
+                const float *row = in + iy * g->iw;
+                for (int64_t px = 0; px < sw; px++) {
+                    float *dst = planes + (py * sw + px) * l.plane + yy * l.qw;
+                    int64_t xx0, xx1;
+                    if (tabled) { xx0 = phase_lo[px]; xx1 = phase_hi[px]; }
+                    else CK_FN(dw_phase_columns)(g, &l, px, &xx0, &xx1);
+                    const float *s = row + xx0 * sw + px - g->pl;
+                    if (sw == 1) {
+                        for (int64_t xx = xx0; xx < xx1; xx++) dst[xx] = s[xx - xx0];
+                    } else if (sw == 2) {
+                        for (int64_t xx = xx0; xx < xx1; xx++) dst[xx] = s[2 * (xx - xx0)];
+                    } else {
+                        for (int64_t xx = xx0; xx < xx1; xx++) dst[xx] = s[(xx - xx0) * sw];
+                    }
                 }
             }
+            if (++py == sh) { py = 0; yy++; }
         }
         const float *w = weights + c * taps;
-        if (g->dh == 1 && g->dw == 1 && g->kh == 3 && g->kw == 3) CK_FN(dw_taps_3x3)(srcs, w, count, acc);
-        else if (g->dh == 1 && g->dw == 1 && g->kh == 5 && g->kw == 5) CK_FN(dw_taps_5x5)(srcs, w, count, acc);
-        else CK_FN(dw_taps_general)(srcs, w, taps, count, acc);
         float *dst = output + c * out_plane;
         const float bias = e->bias_kind == CK_BIAS_PER_ROW ? e->bias[c] : 0.0f;
         const float *res = e->residual ? e->residual + c * out_plane : NULL;
         const int clip = e->act == CK_ACT_CLIP;
         const float lo = clip ? e->lo : -__builtin_inff(), hi = clip ? e->hi : __builtin_inff();
-        for (int64_t oh = 0; oh < g->oh; oh++) {
-            const float *a = acc + oh * l.qw;
-            float *out = dst + oh * g->ow;
-            const float *r = res ? res + oh * g->ow : NULL;
-            /* Branches stay outside the loops: a vectorised loop with a per-lane condition
-               becomes masked loads from the NULL residual, which fault-assist on every row.
-               The clamp is written so that it compiles to max/min instructions; NaN passes. */
-            const int64_t n = g->ow;
-            if (r) {
-                for (int64_t ow = 0; ow < n; ow++) {
-                    float v = a[ow] + bias + r[ow];
-                    v = v < lo ? lo : v;
-                    out[ow] = v > hi ? hi : v;
-                }
-            } else {
-                for (int64_t ow = 0; ow < n; ow++) {
-                    float v = a[ow] + bias;
-                    v = v < lo ? lo : v;
-                    out[ow] = v > hi ? hi : v;
+        /* Rows in chunks whose accumulators stay in L1 between the taps and the epilogue. */
+        int64_t chunk = 2048 / l.qw;
+        if (chunk < 1) chunk = 1;
+        for (int64_t oh0 = 0; oh0 < g->oh; oh0 += chunk) {
+            const int64_t rows = oh0 + chunk <= g->oh ? chunk : g->oh - oh0;
+            const float *chunk_src[64];
+            const float **cs = taps <= 64 ? chunk_src : srcs + taps;
+            for (int64_t t = 0; t < taps; t++) cs[t] = srcs[t] + oh0 * l.qw;
+            if (g->dh == 1 && g->dw == 1 && g->kh == 3 && g->kw == 3) CK_FN(dw_taps_3x3)(cs, w, rows * l.qw, acc);
+            else if (g->dh == 1 && g->dw == 1 && g->kh == 5 && g->kw == 5) CK_FN(dw_taps_5x5)(cs, w, rows * l.qw, acc);
+            else CK_FN(dw_taps_general)(cs, w, taps, rows * l.qw, acc);
+            for (int64_t oh = oh0; oh < oh0 + rows; oh++) {
+                const float *a = acc + (oh - oh0) * l.qw;
+                float *out = dst + oh * g->ow;
+                const float *r = res ? res + oh * g->ow : NULL;
+                /* Branches stay outside the loops: a vectorised loop with a per-lane condition
+                   becomes masked loads from the NULL residual, which fault-assist on every row.
+                   The clamp is written so that it compiles to max/min instructions; NaN passes. */
+                const int64_t n = g->ow;
+                if (r) {
+                    for (int64_t ow = 0; ow < n; ow++) {
+                        float v = a[ow] + bias + r[ow];
+                        v = v < lo ? lo : v;
+                        out[ow] = v > hi ? hi : v;
+                    }
+                } else {
+                    for (int64_t ow = 0; ow < n; ow++) {
+                        float v = a[ow] + bias;
+                        v = v < lo ? lo : v;
+                        out[ow] = v > hi ? hi : v;
+                    }
                 }
             }
         }
