@@ -85,3 +85,11 @@ void ck_f32_depthwise(ck_isa isa, const ck_im2col *g, int64_t c0, int64_t c1, co
                       const float *weights, float *output, const ck_epilogue *e, float *scratch) {
     CK_ALL(ck_f32_depthwise, g, c0, c1, input, weights, output, e, scratch)
 }
+
+void ck_cpu_relax(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}

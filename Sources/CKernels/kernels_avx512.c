@@ -4,8 +4,12 @@
 #include <string.h>
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))), apply_to = function)
 #define CK_ISA_NAME avx512
+#ifndef CK_MR
 #define CK_MR 14
+#endif
+#ifndef CK_NV
 #define CK_NV 2
+#endif
 #define CK_VL 16
 #ifndef CK_MC
 #define CK_MC 168

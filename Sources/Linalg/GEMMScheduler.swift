@@ -13,7 +13,9 @@ enum GEMMScheduler {
         let columnTiles = (n + tile.columns - 1) / tile.columns
         let rowTiles = (m + tile.rows - 1) / tile.rows
         let workers = min(Parallel.clamp(threads: threads), max(jobs * columnTiles, jobs * rowTiles))
-        let byColumns = workers == 1 || jobs * columnTiles >= 4 * workers || columnTiles * jobs >= rowTiles * jobs
+        // Column strips need no duplicated packing (each thread packs only its own B panels), so
+        // they win whenever there are enough of them; row strips make every thread pack all of B.
+        let byColumns = workers == 1 || jobs * columnTiles >= workers
         let tilesPerJob = byColumns ? columnTiles : rowTiles
         let units = jobs * tilesPerJob
         let scratchBytes = Int(ck_f32_gemm_scratch_bytes(isa.cValue))

@@ -1,21 +1,11 @@
-import Dispatch
-
 /// Runs `body(worker)` for worker in 0..<workers, concurrently when workers > 1.
 enum Parallel {
     static func run(workers: Int, _ body: (Int) -> Void) {
         if workers <= 1 {
             body(0)
         } else {
-            // The closure only reads caller-owned memory and writes disjoint output blocks.
-            withoutActuallyEscaping(body) { escapable in
-                let box = UncheckedBody(body: escapable)
-                DispatchQueue.concurrentPerform(iterations: workers) { box.body($0) }
-            }
+            WorkerPool.shared.run(workers: workers, body)
         }
-    }
-
-    private struct UncheckedBody: @unchecked Sendable {
-        let body: (Int) -> Void
     }
 
     /// The thread count actually used for a requested one: at least 1, at most 64.

@@ -105,6 +105,9 @@ void ck_f32_depthwise(ck_isa isa, const ck_im2col *geometry, int64_t c0, int64_t
                       const float *input, const float *weights, float *output,
                       const ck_epilogue *epilogue, float *scratch);
 
+/** A spin-wait hint (x86 `pause`, arm64 `yield`) for the worker pool's short busy waits. */
+void ck_cpu_relax(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -143,30 +143,106 @@ void CK_KERNEL_SYMBOL(int64_t kc, const float *restrict a, const float *restrict
                                      float *c, ptrdiff_t ldc, int load_c, const ck_tile_epilogue *e) { \
         CK_FN(tile_body)(R < CK_MR ? R : CK_MR, kc, a, b, c, ldc, load_c, e);                        \
     }
-CK_ROWS_KERNEL(1) CK_ROWS_KERNEL(2) CK_ROWS_KERNEL(3) CK_ROWS_KERNEL(4) CK_ROWS_KERNEL(5)
+#if CK_MR > 1
+CK_ROWS_KERNEL(1)
+#endif
+#if CK_MR > 2
+CK_ROWS_KERNEL(2)
+#endif
+#if CK_MR > 3
+CK_ROWS_KERNEL(3)
+#endif
+#if CK_MR > 4
+CK_ROWS_KERNEL(4)
+#endif
+#if CK_MR > 5
+CK_ROWS_KERNEL(5)
+#endif
 #if CK_MR > 6
-CK_ROWS_KERNEL(6) CK_ROWS_KERNEL(7) CK_ROWS_KERNEL(8) CK_ROWS_KERNEL(9) CK_ROWS_KERNEL(10)
+CK_ROWS_KERNEL(6)
+#endif
+#if CK_MR > 7
+CK_ROWS_KERNEL(7)
+#endif
+#if CK_MR > 8
+CK_ROWS_KERNEL(8)
+#endif
+#if CK_MR > 9
+CK_ROWS_KERNEL(9)
+#endif
+#if CK_MR > 10
+CK_ROWS_KERNEL(10)
+#endif
+#if CK_MR > 11
 CK_ROWS_KERNEL(11)
 #endif
 #if CK_MR > 12
-CK_ROWS_KERNEL(12) CK_ROWS_KERNEL(13)
+CK_ROWS_KERNEL(12)
+#endif
+#if CK_MR > 13
+CK_ROWS_KERNEL(13)
+#endif
+#if CK_MR > 14
+CK_ROWS_KERNEL(14)
+#endif
+#if CK_MR > 15
+CK_ROWS_KERNEL(15)
 #endif
 
 /* Kernels by number of valid rows (index 1 ... MR). */
 static const CK_FN(tile_fn) CK_FN(tiles)[CK_MR + 1] = {
-    NULL, CK_FN(tile_rows_1), CK_FN(tile_rows_2), CK_FN(tile_rows_3), CK_FN(tile_rows_4), CK_FN(tile_rows_5),
-#if CK_MR == 6
-    CK_KERNEL_SYMBOL,
-#elif CK_MR == 14
-    CK_FN(tile_rows_6), CK_FN(tile_rows_7), CK_FN(tile_rows_8), CK_FN(tile_rows_9), CK_FN(tile_rows_10),
-    CK_FN(tile_rows_11), CK_FN(tile_rows_12), CK_FN(tile_rows_13), CK_KERNEL_SYMBOL,
-#elif CK_MR == 12
-    CK_FN(tile_rows_6), CK_FN(tile_rows_7), CK_FN(tile_rows_8), CK_FN(tile_rows_9), CK_FN(tile_rows_10),
-    CK_FN(tile_rows_11), CK_KERNEL_SYMBOL,
-#else
-#error "add the row-remainder kernels for this CK_MR"
+    NULL,
+#if CK_MR > 1
+    CK_FN(tile_rows_1),
 #endif
+#if CK_MR > 2
+    CK_FN(tile_rows_2),
+#endif
+#if CK_MR > 3
+    CK_FN(tile_rows_3),
+#endif
+#if CK_MR > 4
+    CK_FN(tile_rows_4),
+#endif
+#if CK_MR > 5
+    CK_FN(tile_rows_5),
+#endif
+#if CK_MR > 6
+    CK_FN(tile_rows_6),
+#endif
+#if CK_MR > 7
+    CK_FN(tile_rows_7),
+#endif
+#if CK_MR > 8
+    CK_FN(tile_rows_8),
+#endif
+#if CK_MR > 9
+    CK_FN(tile_rows_9),
+#endif
+#if CK_MR > 10
+    CK_FN(tile_rows_10),
+#endif
+#if CK_MR > 11
+    CK_FN(tile_rows_11),
+#endif
+#if CK_MR > 12
+    CK_FN(tile_rows_12),
+#endif
+#if CK_MR > 13
+    CK_FN(tile_rows_13),
+#endif
+#if CK_MR > 14
+    CK_FN(tile_rows_14),
+#endif
+#if CK_MR > 15
+    CK_FN(tile_rows_15),
+#endif
+    CK_KERNEL_SYMBOL,
 };
+#if CK_MR > 16
+#error "CK_MR above 16 needs more row-remainder kernels"
+#endif
+
 
 static inline int64_t ck_min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t ck_round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
