@@ -4,7 +4,7 @@ enum Parallel {
         if workers <= 1 {
             body(0)
         } else {
-            WorkerPool.shared.run(workers: workers, body)
+            WorkerPool.shared.run(parts: workers, body)
         }
     }
 

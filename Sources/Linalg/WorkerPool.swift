@@ -6,93 +6,98 @@ import Synchronization
 /// Persistent helper threads for kernel calls that last tens of microseconds.
 ///
 /// `DispatchQueue.concurrentPerform` wakes its workers too late for such calls (measured here:
-/// two 20 µs halves take 40 µs, i.e. run serially), so helpers spin briefly after each job
-/// waiting for the next one, then sleep on a condition. One job runs at a time; a caller that
-/// finds the pool busy, or asks for more workers than it has, falls back to concurrentPerform.
+/// two 20 µs halves take 40 µs, i.e. run serially). Here the caller publishes a job, helpers
+/// that are awake claim its parts, and the caller claims parts too, so a helper that is late
+/// (asleep, or sharing the caller's CPU with another process's load) costs nothing: the caller
+/// simply runs that part itself. Which thread runs a part never changes what it computes.
+///
+/// Helpers spin (yielding) for 200 µs after a job, waiting for the next one, then sleep on a
+/// condition. One job runs at a time; a caller that finds the pool busy runs every part itself.
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool(helpers: max(ProcessInfo.processInfo.activeProcessorCount - 1, 0))
 
-    /// How long an idle helper spins before sleeping.
     private static let spinNanoseconds: UInt64 = 200_000
 
-    private let helpers: Int
-    private let generation = Atomic<Int>(0)
-    private let pending = Atomic<Int>(0)
-    private let busy = Mutex<Bool>(false)
+    /// serial << 16 | parts << 8 | next part. A claim is a compare-exchange on the whole word, so
+    /// a helper can only ever claim a part of the job whose serial it observed.
+    private let state = Atomic<Int>(0)
+    private let finished = Atomic<Int>(0)
+    private let busy = Atomic<Bool>(false)
     private let wakeup = NSCondition()
-    /// Written by the caller before `generation` is bumped (release), read by helpers after they
-    /// observe the new generation (acquire).
+    /// Written before `state` is published (release), read after a successful claim (acquire).
     private var job: ((Int) -> Void)?
-    private var jobWorkers = 0
 
     private init(helpers: Int) {
-        self.helpers = helpers
         for index in 0..<helpers {
-            let thread = Thread { [unowned self] in self.helperLoop(index: index + 1) }
+            let thread = Thread { [unowned self] in self.helperLoop() }
             thread.name = "weakspot-kernels-\(index + 1)"
             thread.start()
         }
     }
 
-    /// Runs `body(worker)` for worker in 0..<workers and returns when all have finished.
-    func run(workers: Int, _ body: (Int) -> Void) {
-        let acquired = busy.withLock { taken -> Bool in
-            if taken { return false }
-            taken = true
-            return true
-        }
-        guard acquired, workers - 1 <= helpers else {
-            if acquired { busy.withLock { $0 = false } }
-            withoutActuallyEscaping(body) { escapable in
-                let box = UncheckedBody(body: escapable)
-                DispatchQueue.concurrentPerform(iterations: workers) { box.body($0) }
-            }
+    /// Runs `body(part)` for part in 0..<parts (at most 255) and returns when all have finished.
+    func run(parts: Int, _ body: (Int) -> Void) {
+        guard parts > 1, parts < 256,
+              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            for part in 0..<parts { body(part) }
             return
         }
         withoutActuallyEscaping(body) { escapable in
             job = escapable
-            jobWorkers = workers
-            pending.store(helpers, ordering: .relaxed)
-            generation.add(1, ordering: .releasing)
+            finished.store(0, ordering: .relaxed)
+            let serial = ((state.load(ordering: .relaxed) >> 16) + 1) & 0xFFFF_FFFF
+            state.store(serial << 16 | parts << 8, ordering: .releasing)
             wakeup.lock()
             wakeup.broadcast()
             wakeup.unlock()
-            escapable(0)
+            claimParts(serial: serial)
             var spins = 0
-            while pending.load(ordering: .acquiring) > 0 {
+            while finished.load(ordering: .acquiring) < parts {
                 spins += 1
-                if spins < 4096 { ck_cpu_relax() } else { sched_yield() }
+                if spins < 2048 { ck_cpu_relax() } else { sched_yield() }
             }
             job = nil
         }
-        busy.withLock { $0 = false }
+        busy.store(false, ordering: .releasing)
     }
 
-    private func helperLoop(index: Int) {
-        var seen = 0
+    /// Claims and runs parts of job `serial` until none is left.
+    private func claimParts(serial: Int) {
+        while true {
+            let word = state.load(ordering: .acquiring)
+            let parts = (word >> 8) & 0xFF, next = word & 0xFF
+            guard word >> 16 == serial, next < parts else { return }
+            guard state.compareExchange(expected: word, desired: word + 1, ordering: .acquiringAndReleasing).exchanged else {
+                continue
+            }
+            job?(next)
+            finished.add(1, ordering: .releasing)
+        }
+    }
+
+    private func helperLoop() {
+        var seen = state.load(ordering: .acquiring) >> 16
         while true {
             var spins = 0
             var spinStart: UInt64 = 0
-            while generation.load(ordering: .acquiring) == seen {
+            while state.load(ordering: .acquiring) >> 16 == seen {
                 spins += 1
-                if spins & 255 == 0 {
+                if spins & 63 == 0 {
+                    // Yield so that a caller sharing this CPU is not starved by the spin.
+                    sched_yield()
                     let now = DispatchTime.now().uptimeNanoseconds
                     if spinStart == 0 { spinStart = now }
                     if now - spinStart > Self.spinNanoseconds {
                         wakeup.lock()
-                        while generation.load(ordering: .acquiring) == seen { wakeup.wait() }
+                        while state.load(ordering: .acquiring) >> 16 == seen { wakeup.wait() }
                         wakeup.unlock()
                     }
+                } else {
+                    ck_cpu_relax()
                 }
-                ck_cpu_relax()
             }
-            seen = generation.load(ordering: .acquiring)
-            if index < jobWorkers, let job { job(index) }
-            pending.subtract(1, ordering: .releasing)
+            seen = state.load(ordering: .acquiring) >> 16
+            claimParts(serial: seen)
         }
-    }
-
-    private struct UncheckedBody: @unchecked Sendable {
-        let body: (Int) -> Void
     }
 }
