@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .library(
             name: "WeakSpot",
-            targets: ["ONNXFormat", "NetworkIR", "Linalg", "Execution", "DataInput", "WeakSpotCLI"]),
+            targets: ["ONNXFormat", "NetworkIR", "Linalg", "Execution", "DataInput", "ChannelGroups", "Influence", "WeakSpotCLI"]),
         .executable(name: "weakspot", targets: ["weakspot"]),
     ],
     targets: [
@@ -16,14 +16,17 @@ let package = Package(
         .target(name: "ONNXFormat"),
         .target(name: "NetworkIR", dependencies: ["ONNXFormat"]),
         .target(name: "Execution", dependencies: ["NetworkIR", "Linalg"]),
+        .target(name: "ChannelGroups", dependencies: ["NetworkIR"]),
+        .target(name: "Influence", dependencies: ["NetworkIR", "Execution", "ChannelGroups", "DataInput"]),
         .target(name: "DataInput"),
-        .target(name: "WeakSpotCLI", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "DataInput", "Linalg"]),
+        .target(name: "WeakSpotCLI", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "DataInput", "Linalg", "ChannelGroups", "Influence"]),
         .executableTarget(name: "weakspot", dependencies: ["WeakSpotCLI"]),
         .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
         .testTarget(name: "ONNXFormatTests", dependencies: ["ONNXFormat", "TestSupport"]),
         .testTarget(name: "NetworkIRTests", dependencies: ["NetworkIR", "ONNXFormat", "TestSupport"]),
         .testTarget(name: "ExecutionTests", dependencies: ["Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
+        .testTarget(name: "InfluenceTests", dependencies: ["Influence", "ChannelGroups", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
         .testTarget(name: "DataInputTests", dependencies: ["DataInput", "TestSupport"]),
         .testTarget(name: "WeakSpotCLITests", dependencies: ["WeakSpotCLI", "TestSupport"]),
     ]

@@ -25,6 +25,9 @@ public struct ExecutionOptions: Sendable {
     }
 }
 
+/// A rewrite of an activation in place (for example, zeroing some channels).
+public typealias Intervention = @Sendable (inout Tensor) -> Void
+
 /// One executable step: one node, or a fused chain of nodes.
 struct Step: Sendable {
     /// The node indices it covers, in order; the first names the step in errors.
@@ -73,10 +76,20 @@ public final class ExecutionPlan: Sendable {
     /// or known) from the values in `known`. Steps whose output is known are skipped, so passing
     /// cached activations runs only the part of the graph downstream of the values that changed.
     /// `batch` is the leading dimension of the runtime tensors (inferred from `known` if nil).
-    public func run(known: [ValueID: Tensor], outputs: [ValueID], keep: Set<ValueID> = [], batch: Int? = nil) throws(ExecutionError) -> [ValueID: Tensor] {
+    ///
+    /// `interventions` rewrite a value right after it is known or computed, before any step reads
+    /// it: the profiler's masks. An intervened value must be observable in the plan's options
+    /// (fusion would otherwise hide it), or be in `known`.
+    public func run(known: [ValueID: Tensor], outputs: [ValueID], keep: Set<ValueID> = [], batch: Int? = nil,
+                    interventions: [ValueID: Intervention] = [:]) throws(ExecutionError) -> [ValueID: Tensor] {
         let batch = batch ?? known.values.first?.shape.first ?? 1
         var env = [Tensor?](repeating: nil, count: graph.values.count)
         for (id, t) in known { env[id] = t }
+        for (id, change) in interventions {
+            if env[id] != nil { change(&env[id]!) } else if producerStep[id] == nil {
+                throw ExecutionError("value '\(graph.values[id].name)' cannot be intervened on: it is neither known nor observable in the plan")
+            }
+        }
         // Which steps are needed, walking back from the outputs.
         var needed = [Bool](repeating: false, count: steps.count)
         var stack = outputs + Array(keep)
@@ -110,6 +123,7 @@ public final class ExecutionPlan: Sendable {
             }
             do {
                 env[step.output] = try step.kernel.run(ins, batch: batch, threads: options.threads)
+                if let change = interventions[step.output] { change(&env[step.output]!) }
             } catch {
                 var e = error
                 if e.node == nil { let n = graph.nodes[step.nodes[0]]; e.node = "\(n.name) (\(n.op.onnxName))" }

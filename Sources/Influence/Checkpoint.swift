@@ -1,0 +1,88 @@
+import Foundation
+
+/// What a checkpoint holds: for each item of the run, how many input batches it has been measured
+/// on and its per-input values so far; the baseline logits of every batch seen. Floats are written
+/// in their shortest round-trip form, so a resumed run continues with exactly the same numbers.
+struct CheckpointState {
+    static let schema = "weakspot.checkpoint/1"
+    var fingerprint: String
+    var chunksDone: [Int]
+    /// [item][level][metric] → per-input values.
+    var values: [[[String: [Double]]]]
+    var baselineChunks: [[Float]]
+
+    init(fingerprint: String, items: Int, levels: Int) {
+        self.fingerprint = fingerprint
+        chunksDone = [Int](repeating: 0, count: items)
+        values = [[[String: [Double]]]](repeating: [[String: [Double]]](repeating: [:], count: levels), count: items)
+        baselineChunks = []
+    }
+
+    func json() -> JSONValue {
+        .object([
+            "schema": .string(CheckpointState.schema),
+            "fingerprint": .string(fingerprint),
+            "chunksDone": .array(chunksDone.map { .int($0) }),
+            "values": .array(values.map { item in .array(item.map { level in .object(level.mapValues { .array($0.map { .number($0) }) }) }) }),
+            "baseline": .array(baselineChunks.map { .array($0.map { JSONValue.float($0) }) }),
+        ])
+    }
+
+    func save(path: String) throws {
+        try AtomicFile.write(json().serialized(pretty: false), to: path)
+    }
+
+    /// Reads a checkpoint and checks that it belongs to the run `expected` describes.
+    static func load(path: String, expected: CheckpointState) throws -> CheckpointState {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw InfluenceError("\(path): cannot read the checkpoint: \(error.localizedDescription)")
+        }
+        let root: JSONValue
+        do { root = try JSONValue.parse(text) } catch { throw InfluenceError("\(path): \(error): not a WeakSpot checkpoint") }
+        guard root["schema"]?.stringValue == schema else { throw InfluenceError("\(path): expected schema \(schema)") }
+        guard root["fingerprint"]?.stringValue == expected.fingerprint else {
+            throw InfluenceError("\(path): the checkpoint belongs to another run (model, data or options differ); remove it or drop --resume")
+        }
+        var state = expected
+        guard let done = root["chunksDone"]?.arrayValue, done.count == expected.chunksDone.count,
+              let values = root["values"]?.arrayValue, values.count == expected.values.count,
+              let baseline = root["baseline"]?.arrayValue else {
+            throw InfluenceError("\(path): checkpoint item count differs from this run's")
+        }
+        state.chunksDone = done.map { $0.intValue ?? 0 }
+        for (i, item) in values.enumerated() {
+            guard let levels = item.arrayValue, levels.count == expected.values[i].count else { throw InfluenceError("\(path): item \(i): malformed levels") }
+            for (l, level) in levels.enumerated() {
+                for (k, v) in level.objectValue ?? [:] { state.values[i][l][k] = (v.arrayValue ?? []).map { $0.doubleValue ?? .nan } }
+            }
+        }
+        state.baselineChunks = baseline.map { ($0.arrayValue ?? []).map { Float($0.doubleValue ?? .nan) } }
+        return state
+    }
+}
+
+/// Writes files so that a crash or kill never leaves a half-written one: a temporary file in the
+/// same folder, then a rename over the target.
+public enum AtomicFile {
+    public static func write(_ text: String, to path: String) throws {
+        try write(Data(text.utf8), to: path)
+    }
+
+    public static func write(_ data: Data, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
+        do {
+            try data.write(to: temporary)
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw InfluenceError("\(path): cannot write: \(error.localizedDescription)")
+        }
+        guard rename(temporary.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw InfluenceError("\(path): cannot write: \(reason)")
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import NetworkIR
+
+/// How an item is perturbed (`--perturb`).
+public enum Perturbation: Sendable, Equatable, CustomStringConvertible {
+    /// Ablation: the item's channels become 0.
+    case zero
+    /// The item's channels are multiplied by the factor.
+    case scale(Float)
+    /// Layer sensitivity sweep: at each sparsity S, the int(S·C) filters with the smallest L1 norm
+    /// are removed (their channels zeroed at the ablation point).
+    case prune([Float])
+
+    public var description: String {
+        switch self {
+        case .zero: "zero"
+        case .scale(let a): "scale:\(a)"
+        case .prune(let levels): "prune:" + levels.map { "\($0)" }.joined(separator: ",")
+        }
+    }
+
+    /// Parses `zero`, `scale:A`, `prune:S1,S2,…`. `noise:S` and `quantize:B` are recognised and
+    /// refused with an explicit error: they act on weights, which this version does not perturb.
+    public static func parse(_ text: String) throws(InfluenceError) -> Perturbation {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        switch parts.first {
+        case "zero" where parts.count == 1: return .zero
+        case "scale" where parts.count == 2:
+            guard let a = Float(parts[1]), a.isFinite else { throw InfluenceError("--perturb scale:A: expected a number, got '\(parts[1])'") }
+            return .scale(a)
+        case "prune" where parts.count == 2:
+            var levels: [Float] = []
+            for p in parts[1].split(separator: ",") {
+                guard let s = Float(p), s >= 0, s <= 1 else { throw InfluenceError("--perturb prune: expected sparsities in [0, 1], got '\(p)'") }
+                levels.append(s)
+            }
+            guard !levels.isEmpty else { throw InfluenceError("--perturb prune: expected at least one sparsity") }
+            return .prune(levels)
+        case "noise", "quantize":
+            throw InfluenceError("--perturb \(parts[0]) is not implemented yet: weight perturbations are planned (issue 4 note); use zero, scale:A or prune:S")
+        default:
+            throw InfluenceError("--perturb: expected zero, scale:A or prune:S1,S2,…, got '\(text)'")
+        }
+    }
+
+    /// Rewrites channels `channels` of an (N, C, ...) activation in place.
+    static func apply(factor: Float, channels: [Int], to tensor: inout Tensor) {
+        let c = tensor.shape.count >= 2 ? tensor.shape[1] : 1
+        let inner = tensor.shape.count > 2 ? tensor.shape[2...].reduce(1, *) : 1
+        let n = tensor.shape.first ?? 1
+        tensor.storage.withUnsafeMutableBufferPointer { p in
+            for b in 0..<n {
+                for ch in channels where ch < c {
+                    let base = (b * c + ch) * inner
+                    for i in 0..<inner { p[base + i] *= factor }
+                }
+            }
+        }
+    }
+}
+
+/// Where a channel is ablated (`--ablate-at`).
+public enum AblationPoint: String, Sendable, CaseIterable {
+    /// At the end of the producer's per-channel tail: what physically removing the channel does.
+    case structural
+    /// On the producer's raw output, before BatchNormalization.
+    case output
+}
+
+/// A bad option or an impossible request, reported as exit code 2.
+public struct InfluenceError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

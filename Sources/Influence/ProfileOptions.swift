@@ -1,0 +1,46 @@
+import Foundation
+
+/// What `weakspot profile` measures and how.
+public struct ProfileOptions: Sendable {
+    public var kinds: [ItemKind] = [.channel]
+    /// Glob on producer node names (`--layers`).
+    public var layerPattern: String? = nil
+    public var perturbation: Perturbation = .zero
+    public var ablateAt: AblationPoint = .structural
+    /// The metric that becomes each item's `influence`.
+    public var metric: MetricName = .kl
+    /// An item is weak when the upper end of its 95% interval is below this (in the metric's units).
+    public var weakThreshold: Double = 1e-3
+    public var seed: UInt64 = 0
+    public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Inputs per pass: activations of one batch are cached at a time (the memory bound).
+    public var batchSize: Int = 16
+    public var bootstrapResamples: Int = 1000
+    /// `--shard I/N`: this run measures the items whose index ≡ I−1 (mod N).
+    public var shard: Shard? = nil
+
+    public init() {}
+}
+
+/// One of N disjoint slices of the items, taken round-robin so every shard gets a similar mix of
+/// cheap (late) and expensive (early) items.
+public struct Shard: Sendable, Equatable, CustomStringConvertible {
+    /// 1-based.
+    public var index: Int
+    public var count: Int
+
+    public init(index: Int, count: Int) throws(InfluenceError) {
+        guard count >= 1, index >= 1, index <= count else { throw InfluenceError("--shard I/N: expected 1 ≤ I ≤ N, got \(index)/\(count)") }
+        self.index = index
+        self.count = count
+    }
+
+    public static func parse(_ text: String) throws(InfluenceError) -> Shard {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]) else { throw InfluenceError("--shard: expected I/N, got '\(text)'") }
+        return try Shard(index: i, count: n)
+    }
+
+    public func contains(_ itemIndex: Int) -> Bool { itemIndex % count == index - 1 }
+    public var description: String { "\(index)/\(count)" }
+}

@@ -1,0 +1,151 @@
+import ChannelGroups
+import Foundation
+import NetworkIR
+
+/// Builds `report.json` (schema `weakspot.report/1`, documented in docs/report.md).
+///
+/// A report is assembled in two steps so that shards can be merged: the per-item objects are
+/// self-contained (their statistics depend only on the item, the inputs and the seed), and
+/// `assemble` adds what depends on the whole set — ranks and layer sensitivity curves.
+public enum ProfileReport {
+    public static let schema = "weakspot.report/1"
+
+    /// The per-item JSON objects of a run (without ranks).
+    public static func itemObjects(_ m: ProfileMeasurements, options: ProfileOptions) -> [JSONValue] {
+        m.measurements.map { measurement in
+            let item = measurement.item
+            // The influence is the chosen metric at the last (largest) level.
+            let last = measurement.metrics.last ?? PerInputMetrics(values: [:])
+            let values = last.values[options.metric] ?? []
+            let stats = InfluenceStatistics(values: values, resamples: options.bootstrapResamples, seed: options.seed ^ stableHash(item.id))
+            var metrics: [String: JSONValue] = [:]
+            for (k, v) in last.means { metrics[k.rawValue] = .number(v) }
+            var object: [String: JSONValue] = [
+                "id": .string(item.id), "index": .int(item.index), "kind": .string(item.kind.rawValue),
+                "layer": .string(item.layer), "output": .string(item.output),
+                "channel": item.channel.map { .int($0) } ?? .null, "group": item.group.map { .int($0) } ?? .null,
+                "params": .int(item.params), "macs": .int(item.macs),
+                "influence": .object(["mean": .number(stats.mean), "std": .number(stats.std), "ciLow": .number(stats.ciLow),
+                                      "ciHigh": .number(stats.ciHigh), "n": .int(stats.n)]),
+                "metrics": .object(metrics), "estimators": .object([:]),
+                "weak": .bool(stats.ciHigh < options.weakThreshold), "latent": .string("none"),
+            ]
+            if measurement.levels != [1] {
+                object["sweep"] = .array(zip(measurement.levels, measurement.metrics).map { level, metrics in
+                    let means = metrics.means
+                    return .object(["sparsity": .float(level), "kl": .number(means[.kl] ?? 0), "mse": .number(means[.mse] ?? 0), "top1": .number(means[.top1] ?? 0)])
+                })
+            }
+            return .object(object)
+        }
+    }
+
+    /// Everything but the items: model, data, settings, baseline, layers (without curves), groups.
+    public static func header(graph: Graph, discovery: ItemDiscovery, model: JSONValue, data: JSONValue,
+                              options: ProfileOptions, baseline: Baseline) throws -> [String: JSONValue] {
+        let cost = try graph.cost(batch: 1)
+        var layers: [JSONValue] = []
+        for t in discovery.tails {
+            let node = graph.nodes[t.producer]
+            let c = cost.layers.first { $0.name == node.name }
+            layers.append(.object(["name": .string(node.name), "op": .string(node.op.onnxName), "params": .int(c?.params ?? 0),
+                                   "macs": .int(c?.macs ?? 0), "channels": .int(t.channels),
+                                   "output": .string(graph.values[t.output].name), "tailEnd": .string(graph.values[t.end].name)]))
+        }
+        let groups: [JSONValue] = discovery.dependencies.groups.enumerated().map { g, group in
+            .object(["id": .int(g), "prunable": .bool(group.prunable),
+                     "members": .array(group.members.map { .object(["layer": .string(graph.nodes[$0.producer].name), "channel": .int($0.channel)]) }),
+                     "channels": .int(group.members.count)])
+        }
+        var base: [String: JSONValue] = ["count": .int(baseline.count)]
+        if let a = baseline.accuracy { base["accuracy"] = .number(a) }
+        if let l = baseline.meanLoss { base["loss"] = .number(l) }
+        return ["schema": .string(schema), "model": model, "data": data, "settings": settings(options), "baseline": .object(base),
+                "layers": .array(layers), "groups": .array(groups), "agreement": .object([:])]
+    }
+
+    public static func settings(_ o: ProfileOptions) -> JSONValue {
+        .object(["items": .array(o.kinds.map { .string($0.rawValue) }), "layers": o.layerPattern.map { .string($0) } ?? .null,
+                 "perturb": .string(o.perturbation.description), "ablateAt": .string(o.ablateAt.rawValue),
+                 "metric": .string(o.metric.rawValue), "weakThreshold": .number(o.weakThreshold), "seed": .int(Int(truncatingIfNeeded: o.seed)),
+                 "batch": .int(o.batchSize), "bootstrapResamples": .int(o.bootstrapResamples),
+                 "shard": o.shard.map { .string($0.description) } ?? .null])
+    }
+
+    /// The full report: items sorted by index and ranked (rank 1 = least influential; ties by
+    /// layer name, then channel, then id), each layer given its sweep curve.
+    public static func assemble(header: [String: JSONValue], items: [JSONValue], timing: JSONValue?) -> JSONValue {
+        var items = items.sorted { ($0["index"]?.intValue ?? 0) < ($1["index"]?.intValue ?? 0) }
+        let order = items.indices.sorted { a, b in
+            let (x, y) = (items[a], items[b])
+            let (mx, my) = (x["influence"]?["mean"]?.doubleValue ?? 0, y["influence"]?["mean"]?.doubleValue ?? 0)
+            if mx != my { return mx < my }
+            let (lx, ly) = (x["layer"]?.stringValue ?? "", y["layer"]?.stringValue ?? "")
+            if lx != ly { return lx < ly }
+            let (cx, cy) = (x["channel"]?.intValue ?? -1, y["channel"]?.intValue ?? -1)
+            if cx != cy { return cx < cy }
+            return (x["id"]?.stringValue ?? "") < (y["id"]?.stringValue ?? "")
+        }
+        for (rank, i) in order.enumerated() {
+            if case .object(var o) = items[i] { o["rank"] = .int(rank + 1); items[i] = .object(o) }
+        }
+        var curves: [String: JSONValue] = [:]
+        for item in items where item["kind"]?.stringValue == "layer" {
+            if let sweep = item["sweep"], let layer = item["layer"]?.stringValue { curves[layer] = sweep }
+        }
+        var report = header
+        if case .array(let layers)? = header["layers"] {
+            report["layers"] = .array(layers.map { layer in
+                guard case .object(var o) = layer else { return layer }
+                o["sensitivity"] = curves[o["name"]?.stringValue ?? ""] ?? .array([])
+                return .object(o)
+            })
+        }
+        report["items"] = .array(items)
+        report["summary"] = .object([
+            "items": .int(items.count),
+            "weak": .int(items.filter { $0["weak"]?.boolValue == true }.count),
+        ])
+        if let timing { report["timing"] = timing }
+        return .object(report)
+    }
+
+    /// Joins shard reports into the report one run would give. Refuses reports of different
+    /// models, data or settings (apart from the shard), and overlapping or missing items.
+    public static func merge(_ reports: [(path: String, report: JSONValue)]) throws -> JSONValue {
+        guard let first = reports.first else { throw InfluenceError("merge: no reports given") }
+        func strip(_ settings: JSONValue?) -> JSONValue? {
+            guard case .object(var o)? = settings else { return settings }
+            o["shard"] = .null
+            return .object(o)
+        }
+        var header: [String: JSONValue] = first.report.objectValue ?? [:]
+        guard header["schema"]?.stringValue == schema else { throw InfluenceError("\(first.path): expected schema \(schema)") }
+        var items: [Int: JSONValue] = [:]
+        var totalSeconds = 0.0
+        for (path, report) in reports {
+            guard report["schema"]?.stringValue == schema else { throw InfluenceError("\(path): expected schema \(schema)") }
+            for key in ["model", "data", "baseline", "layers", "groups"] where report[key] != first.report[key] {
+                throw InfluenceError("\(path): '\(key)' differs from \(first.path): not shards of one run")
+            }
+            guard strip(report["settings"]) == strip(first.report["settings"]) else {
+                throw InfluenceError("\(path): 'settings' differ from \(first.path) beyond --shard")
+            }
+            for item in report["items"]?.arrayValue ?? [] {
+                guard let index = item["index"]?.intValue else { throw InfluenceError("\(path): an item has no index") }
+                guard items[index] == nil else { throw InfluenceError("\(path): item \(index) is also in another shard") }
+                guard case .object(var o) = item else { continue }
+                o["rank"] = nil
+                items[index] = .object(o)
+            }
+            totalSeconds += report["timing"]?["seconds"]?.doubleValue ?? 0
+        }
+        let expected = items.count
+        if let maxIndex = items.keys.max(), maxIndex + 1 != expected {
+            throw InfluenceError("merge: items are missing: got \(expected) of \(maxIndex + 1) (a shard was not given?)")
+        }
+        header["settings"] = strip(header["settings"])
+        for key in ["items", "summary", "timing"] { header[key] = nil }
+        return assemble(header: header, items: Array(items.values), timing: .object(["seconds": .number(totalSeconds)]))
+    }
+}

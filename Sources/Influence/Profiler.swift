@@ -1,0 +1,128 @@
+import ChannelGroups
+import Execution
+import Foundation
+import NetworkIR
+
+/// The measurements of one item: one set of per-input metrics, or one per sweep level.
+public struct ItemMeasurement: Sendable, Equatable {
+    public var item: InfluenceItem
+    /// Per level (a single level 1.0 — "the item as perturbed" — unless sweeping), the per-input
+    /// values of every metric, in input order.
+    public var levels: [Float]
+    public var metrics: [PerInputMetrics]
+}
+
+/// Measures influence by perturbing items and re-running only the part of the network the
+/// perturbation reaches.
+///
+/// One baseline pass per batch of inputs keeps every activation; an item's pass then starts from
+/// those cached activations, applies the item's mask where its channels are read (the end of the
+/// producer's per-channel tail, or its raw output), and recomputes only the downstream cone.
+public final class Profiler: @unchecked Sendable {
+    public let graph: Graph
+    public let options: ProfileOptions
+    public let discovery: ItemDiscovery
+    /// Every item (all shards), in index order.
+    public let allItems: [InfluenceItem]
+    /// The items this run measures (its shard).
+    public let items: [InfluenceItem]
+    let plan: ExecutionPlan
+    let logitsValue: ValueID
+
+    public init(graph: Graph, options: ProfileOptions) throws {
+        self.graph = graph
+        self.options = options
+        let discovery = try ItemDiscovery(graph: graph)
+        self.discovery = discovery
+        if case .prune = options.perturbation, options.kinds != [.layer] {
+            throw InfluenceError("--perturb prune:… sweeps layers: use --items layers")
+        }
+        if options.kinds.contains(.tensor) {
+            throw InfluenceError("--items tensors needs a weight perturbation (noise, quantize), which is not implemented yet")
+        }
+        let all = discovery.items(kinds: options.kinds, layerPattern: options.layerPattern)
+        guard !all.isEmpty else {
+            throw InfluenceError("no items: no Conv/Gemm node matches --layers \(options.layerPattern ?? "*")")
+        }
+        allItems = all
+        items = options.shard.map { s in all.filter { s.contains($0.index) } } ?? all
+        guard graph.outputs.count >= 1 else { throw InfluenceError("the model has no output") }
+        logitsValue = graph.outputs[0]
+        var observable = Set<ValueID>()
+        for t in discovery.tails { observable.insert(options.ablateAt == .structural ? t.end : t.output) }
+        plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: options.threads, observable: observable))
+    }
+
+    /// The value an item's mask applies to, for one of its producers.
+    func target(producer: Int) -> ValueID {
+        let t = discovery.tail(ofProducer: producer)!
+        return options.ablateAt == .structural ? t.end : t.output
+    }
+
+    /// Activations of one batch of inputs, and the baseline logits.
+    public struct BatchCache: @unchecked Sendable {
+        public let values: [ValueID: Tensor]
+        public let logits: Tensor
+        public let batch: Int
+    }
+
+    public func cache(input: Tensor) throws -> BatchCache {
+        let all = Set(graph.nodes.flatMap(\.outputs)).union(graph.inputs.map(\.value))
+        let values = try plan.run(known: [graph.inputs[0].value: input], outputs: [logitsValue], keep: all)
+        return BatchCache(values: values, logits: values[logitsValue]!, batch: input.shape[0])
+    }
+
+    /// The channels a layer sweep removes at sparsity `s`: the int(s·C) filters with the smallest
+    /// L1 norm, ties broken by the lower index (Distiller's and NNI's L1-filter rule).
+    func smallestFilters(producer: Int, sparsity: Float) -> [Int] {
+        let node = graph.nodes[producer]
+        guard let w = graph.constants[node.inputs[1]] else { return [] }
+        let channels = discovery.tail(ofProducer: producer)!.channels
+        var norms = [Double](repeating: 0, count: channels)
+        if case .conv = node.op {
+            let per = w.count / channels
+            for c in 0..<channels { for k in 0..<per { norms[c] += Double(abs(w.storage[c * per + k])) } }
+        } else {
+            // Gemm/MatMul weight as stored: [out, in] when transB, else [in, out].
+            let transB: Bool = { if case .gemm(_, _, _, let t) = node.op { return t }; return false }()
+            let (rows, cols) = (w.shape[0], w.shape[1])
+            for r in 0..<rows { for c in 0..<cols { norms[transB ? r : c] += Double(abs(w.storage[r * cols + c])) } }
+        }
+        let count = Int((Double(sparsity) * Double(channels)).rounded(.down))
+        return Array((0..<channels).sorted { norms[$0] != norms[$1] ? norms[$0] < norms[$1] : $0 < $1 }.prefix(count)).sorted()
+    }
+
+    /// Perturbed logits of one item at one level, from a batch's cache.
+    public func perturbedLogits(_ item: InfluenceItem, level: Float, cache: BatchCache) throws -> Tensor {
+        var targets: [ValueID: [Int]] = [:]
+        for (p, channels) in zip(item.producers, item.producerChannels) {
+            let chosen: [Int]
+            if case .prune = options.perturbation { chosen = smallestFilters(producer: p, sparsity: level) } else { chosen = channels }
+            targets[target(producer: p), default: []].append(contentsOf: chosen)
+        }
+        let factor: Float
+        switch options.perturbation {
+        case .scale(let a): factor = a
+        case .zero, .prune: factor = 0
+        }
+        if targets.values.allSatisfy({ $0.isEmpty }) { return cache.logits }
+        let cone = graph.downstreamCone(of: Set(targets.keys))
+        let recomputed = Set(cone.flatMap { graph.nodes[$0].outputs })
+        var known: [ValueID: Tensor] = [:]
+        known.reserveCapacity(cache.values.count)
+        for (v, t) in cache.values where !recomputed.contains(v) { known[v] = t }
+        var interventions: [ValueID: Intervention] = [:]
+        for (v, channels) in targets where !channels.isEmpty {
+            let list = channels
+            interventions[v] = { tensor in Perturbation.apply(factor: factor, channels: list, to: &tensor) }
+        }
+        let result = try plan.run(known: known, outputs: [logitsValue], batch: cache.batch, interventions: interventions)
+        return result[logitsValue]!
+    }
+
+    /// The levels measured per item: the sweep's sparsities, or one level.
+    public var levels: [Float] {
+        if case .prune(let l) = options.perturbation { return l }
+        return [1]
+    }
+}
