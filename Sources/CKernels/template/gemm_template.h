@@ -2,8 +2,9 @@
  * GEMM body, instantiated once per ISA by a .c file that defines:
  *   CK_ISA_NAME (token: generic, avx2, avx512), CK_MR, CK_NV (vectors per tile row), CK_VL (lanes),
  *   CK_MC, CK_KC, CK_NC, and the micro-kernel symbol CK_KERNEL_SYMBOL (e.g. ck_f32_gemm_14x32__avx512).
- * The including file wraps this in its ISA's target attribute region. Loop nest (BLIS order):
- * jc (NC columns) > pc (KC depth, packs B) > ic (MC rows, packs A) > jr (NR) > ir (MR) > kernel.
+ * The including file wraps this in its ISA's target attribute region. Loop nest (BLIS, with the
+ * two innermost loops swapped, see the comment at that loop):
+ * jc (NC columns) > pc (KC depth, packs B) > ic (MC rows, packs A) > ir (MR) > jr (NR) > kernel.
  */
 #include "CKernels.h"
 #include <string.h>
@@ -495,10 +496,14 @@ void CK_FN(f32_gemm)(const ck_gemm_call *in_call, void *scratch) {
                     CK_FN(pack_a_block)(m, call->a.data, call->a.rs, call->a.cs, ic, ck_round_up(mc, CK_MR), p0, kc, abuf);
                     ablk = abuf;
                 }
-                for (int64_t jr = 0; jr < nc; jr += CK_NR) {
-                    const int64_t j = jc + jr, cols = ck_min64(CK_NR, n1 - j);
-                    const float *bp = bblk + jr * kc;
-                    for (int64_t ir = 0; ir < mc; ir += CK_MR) {
+                /* Row tile outer, columns inner: the A micro-panel stays in L1 and each row tile
+                   writes MR sequential streams. Measured against the BLIS order (B micro-panel
+                   outer): 1.75x faster on shallow, store-bound products (16->96 pointwise at
+                   112x112), equal or better on deep ones (GEMM 1024^3, resnet18 3x3 stages). */
+                for (int64_t ir = 0; ir < mc; ir += CK_MR) {
+                    for (int64_t jr = 0; jr < nc; jr += CK_NR) {
+                        const int64_t j = jc + jr, cols = ck_min64(CK_NR, n1 - j);
+                        const float *bp = bblk + jr * kc;
                         const int64_t i = ic + ir, rows = ck_min64(CK_MR, m1 - i);
                         const float *ap = ablk + ir * kc;
                         const int load_c = !first || call->accumulate;
