@@ -1,2 +1,4 @@
 import Foundation
 import WeakSpotCLI
+
+exit(WeakSpotCLI.main())

@@ -1,0 +1,155 @@
+import DataInput
+import Dispatch
+import Foundation
+import Linalg
+import NetworkIR
+
+/// `weakspot bench [MODEL]`: GEMM GFLOP/s, the model's forward latency, and decode+preprocess
+/// throughput on a folder of images.
+enum BenchCommand: Command {
+    static let spec = CommandSpec(
+        name: "bench",
+        abstract: "Time the kernels: GEMM GFLOP/s, a model's forward latency, image preprocessing throughput.",
+        discussion: """
+        GEMM: C = A·B at size³ with 1 thread and with --threads threads (median over the \
+        repetitions after one warm-up). MODEL: median and minimum latency of one forward pass at \
+        each --batch on seeded synthetic input, after two warm-up runs. --data DIR: images per \
+        second read, decoded and preprocessed (--preprocess, default imagenet) on --threads \
+        threads. The kernel variant that ran is reported; WEAKSPOT_KERNEL=generic|avx2|avx512 \
+        forces one. JSON: kernel, gemm {size, threads, gflopsSingleThread, gflopsAllThreads}, \
+        model {path, latencies [{batch, threads, medianMs, minMs}]}, medianMs (the first batch's), \
+        data {path, images, threads, imagesPerSecond}, imagesPerSecond.
+        """,
+        usage: "bench [<model>] [--batch <b> ...] [--threads <t>] [--repetitions <r>] [--format table|json] [--data <dir>]",
+        arguments: [ArgumentSpec(name: "MODEL", help: "An ONNX model to time (optional).", isOptional: true)],
+        options: [
+            .value("batch", "b", help: "Batch size to time the model at.", default: "1 and 16", repeating: true),
+            .value("threads", "t", help: "Threads for the multi-threaded GEMM, the model and preprocessing.", default: "all cores"),
+            .value("repetitions", "r", help: "Timed runs per measurement.", default: "10"),
+            .value("format", "format", help: "table or json.", default: "table"),
+            .value("data", "dir", help: "Time reading, decoding and preprocessing this folder's images."),
+            .value("gemm-size", "n", help: "GEMM size; 0 skips the GEMM measurement.", default: "1024"),
+        ] + PreprocessOptions.specs + [ModelOptions.inputShape] + ModelOptions.limits)
+
+    struct Latency {
+        var batch: Int
+        var threads: Int
+        var medianMs: Double
+        var minMs: Double
+    }
+
+    static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
+        let format = try arguments.choice("format", ["table", "json"], default: "table")
+        let threads = try arguments.integer("threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
+        let repetitions = try arguments.integer("repetitions", default: 10, in: 1...100_000)
+        let gemmSize = try arguments.integer("gemm-size", default: 1024, in: 0...8192)
+        var batches: [Int] = []
+        for text in arguments.allValues("batch") {
+            batches.append(try ParsedArguments.integer(text, option: "batch", in: 1...65_536, command: "bench"))
+        }
+        if batches.isEmpty { batches = [1, 16] }
+
+        var document: [String: JSONValue] = ["kernel": .string(KernelISA.selected.rawValue)]
+        var lines: [String] = ["kernel: \(KernelISA.selected.rawValue) (WEAKSPOT_KERNEL=generic|avx2|avx512 forces one)"]
+
+        // Inputs are checked before the long measurements start.
+        let model = try arguments.positional(0).map {
+            try LoadedModel.load(path: $0, limits: ModelOptions.limits(arguments), inputShape: ModelOptions.inputShape(arguments))
+        }
+        let dataFolder = arguments.value("data")
+        let images = try dataFolder.map { folder throws -> [String] in
+            let files = try ImageFolderListing.imageFiles(in: folder)
+            guard !files.isEmpty else { throw CLIError.input("\(folder): expected image files (.png, .jpg, .jpeg, .ppm), found none") }
+            return files
+        }
+        let spec = try PreprocessOptions.spec(arguments, input: nil)
+
+        if gemmSize > 0 {
+            let single = LinalgBenchmark.benchmarkGEMM(size: gemmSize, threads: 1, repetitions: repetitions)
+            let all = LinalgBenchmark.benchmarkGEMM(size: gemmSize, threads: threads, repetitions: repetitions)
+            document["gemm"] = ["size": .int(gemmSize), "threads": .int(threads),
+                                "gflopsSingleThread": .double(rounded(single)), "gflopsAllThreads": .double(rounded(all))]
+            lines.append("gemm \(gemmSize)x\(gemmSize)x\(gemmSize): \(NumberText.fixed(single, decimals: 1)) GFLOP/s on 1 thread, \(NumberText.fixed(all, decimals: 1)) GFLOP/s on \(threads) thread\(threads == 1 ? "" : "s")")
+        }
+        if let model {
+            let latencies = try measure(model, batches: batches, threads: threads, repetitions: repetitions)
+            document["model"] = [
+                "path": .string(model.path),
+                "latencies": .array(latencies.map {
+                    ["batch": .int($0.batch), "threads": .int($0.threads), "medianMs": .double(rounded($0.medianMs)), "minMs": .double(rounded($0.minMs))]
+                }),
+            ]
+            if let first = latencies.first { document["medianMs"] = .double(rounded(first.medianMs)) }
+            var table = TextTable(headers: ["batch", "threads", "median ms", "min ms", "ms per input"],
+                                  alignments: [.right, .right, .right, .right, .right])
+            table.rows = latencies.map {
+                [String($0.batch), String($0.threads), NumberText.fixed($0.medianMs, decimals: 2),
+                 NumberText.fixed($0.minMs, decimals: 2), NumberText.fixed($0.medianMs / Double($0.batch), decimals: 2)]
+            }
+            lines.append("")
+            lines.append("\(model.path): forward latency, synthetic input, \(repetitions) runs after 2 warm-up")
+            lines.append(table.rendered().trimmingCharacters(in: .newlines))
+        }
+        if let dataFolder, let images {
+            let rate = try Dataset.benchmarkPreprocessing(paths: images, spec: spec, threads: threads)
+            document["data"] = ["path": .string(dataFolder), "images": .int(images.count), "threads": .int(threads),
+                                "imagesPerSecond": .double(rounded(rate))]
+            document["imagesPerSecond"] = .double(rounded(rate))
+            lines.append("")
+            lines.append("\(dataFolder): \(images.count) images read, decoded and preprocessed (\(PreprocessOptions.describe(spec))) at \(NumberText.fixed(rate, decimals: 1)) images/s on \(threads) thread\(threads == 1 ? "" : "s")")
+        }
+        if format == "json" {
+            console.output.write(JSONValue.object(document).rendered())
+        } else {
+            for line in lines { console.print(line) }
+        }
+        return ExitCode.success
+    }
+
+    /// Median and minimum wall-clock time of `plan.run` at each batch size.
+    static func measure(_ model: LoadedModel, batches: [Int], threads: Int, repetitions: Int) throws -> [Latency] {
+        guard let input = model.input else { throw CLIError.input("\(model.path): graph: expected an input") }
+        let plan = try model.plan(threads: threads)
+        var results: [Latency] = []
+        for batch in batches {
+            let shape = input.shape(batch: batch)
+            guard let count = elementCount(shape), count <= 1 << 30 else {
+                throw CLIError.input("\(model.path): input at batch \(batch): expected at most 2^30 values, got shape \(shape)")
+            }
+            let tensor = Tensor(shape: shape, storage: SyntheticNormalGenerator(seed: 0).elements(from: 0, count: count))
+            var times: [Double] = []
+            for round in 0..<(repetitions + 2) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                do {
+                    _ = try plan.run(tensor)
+                } catch {
+                    throw CLIError.input("\(model.path): \(error)")
+                }
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+                if round >= 2 { times.append(elapsed) }
+            }
+            times.sort()
+            results.append(Latency(batch: shape.first ?? batch, threads: threads,
+                                   medianMs: times[times.count / 2], minMs: times[0]))
+        }
+        return results
+    }
+
+    /// The product of `shape`, or nil when a dimension is negative or the product overflows.
+    static func elementCount(_ shape: [Int]) -> Int? {
+        var product = 1
+        for dimension in shape {
+            guard dimension >= 0 else { return nil }
+            let (next, overflow) = product.multipliedReportingOverflow(by: dimension)
+            guard !overflow else { return nil }
+            product = next
+        }
+        return product
+    }
+
+    /// Four decimals are plenty for timings and keep the JSON short.
+    static func rounded(_ value: Double) -> Double {
+        guard value.isFinite else { return value }
+        return (value * 10_000).rounded() / 10_000
+    }
+}

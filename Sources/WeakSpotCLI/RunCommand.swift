@@ -1,0 +1,88 @@
+import DataInput
+import Dispatch
+import Foundation
+
+/// `weakspot run MODEL --data DATA`: inference, top-K classes per input, logits to .npy.
+enum RunCommand: Command {
+    static let spec = CommandSpec(
+        name: "run",
+        abstract: "Run the model on inputs: top-K classes per input, logits saved as .npy.",
+        discussion: """
+        DATA is a .npy file (float32 already preprocessed, or uint8 (N,H,W,C) pixels), a folder of \
+        images (.png, .jpg, .jpeg, .ppm) read in sorted order, a folder of class folders (labels \
+        from the sorted class names), or synthetic:N[:SEED]. Probabilities are the softmax of the \
+        logits (taken as is when the model ends in Softmax). Class names come from --classes, or \
+        from imagenet_classes.txt next to the model.
+        """,
+        usage: "run <model> --data <data> [--top <k>] [-o <logits.npy>] [<options>]",
+        arguments: [ArgumentSpec(name: "MODEL", help: "The ONNX model file.")],
+        options: [
+            .value("data", "data", help: "The inputs: a .npy file, an image folder, class folders or synthetic:N[:SEED]."),
+            .value("top", "k", help: "Classes to print per input.", default: "5"),
+            .value("output", short: "o", "logits.npy", help: "Write all logits, (N, classes) float32, to this .npy file."),
+            .value("batch", "b", help: "Inputs per batch.", default: "16"),
+            .value("threads", "t", help: "Threads for decoding and the model.", default: "all cores"),
+        ] + PreprocessOptions.specs + [
+            .value("labels", "file", help: "Labels: a .npy of integers or a text file with one integer per line; accuracy is printed."),
+            .flag("skip-bad", help: "Skip images that cannot be decoded (and say how many) instead of stopping."),
+            .value("classes", "file", help: "Class names, one per line, in class-index order."),
+            .value("format", "format", help: "text, or json (printed at the end).", default: "text"),
+            .flag("quiet", short: "q", help: "No progress on standard error."),
+            ModelOptions.inputShape,
+        ] + ModelOptions.limits)
+
+    static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
+        guard let data = arguments.value("data") else {
+            throw arguments.usageError("missing option '--data <data>'")
+        }
+        let format = try arguments.choice("format", ["text", "json"], default: "text")
+        let top = try arguments.integer("top", default: 5, in: 1...1_000_000)
+        let batch = try arguments.integer("batch", default: 16, in: 1...65_536)
+        let threads = try arguments.integer("threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
+        let quiet = arguments.flag("quiet")
+        let model = try LoadedModel.load(path: arguments.positionals[0], limits: ModelOptions.limits(arguments),
+                                         inputShape: ModelOptions.inputShape(arguments))
+        guard let input = model.input else { throw CLIError.input("\(model.path): graph: expected an input") }
+        let settings = InferenceSettings(
+            data: data, batch: batch, threads: threads,
+            preprocess: try PreprocessOptions.spec(arguments, input: input),
+            labelsPath: arguments.value("labels"), skipBad: arguments.flag("skip-bad"),
+            limits: try PreprocessOptions.limits(arguments), top: top)
+        let output = arguments.value("output")
+
+        let classesPath = arguments.value("classes")
+        var names: [String]? = nil
+        var namesLoaded = false
+        var progress: ProgressReporter? = nil
+        let started = DispatchTime.now().uptimeNanoseconds
+        let result = try Inference.run(
+            model: model, settings: settings,
+            progress: { done, total in
+                guard total > batch else { return }
+                if progress == nil { progress = ProgressReporter(console: console, total: total, unit: "inputs", quiet: quiet, start: started) }
+                progress?.update(done: done)
+            },
+            onBatch: { predictions, classCount in
+                if !namesLoaded {
+                    names = try ClassNames.load(explicit: classesPath, modelPath: model.path, classCount: classCount)
+                    namesLoaded = true
+                }
+                guard format == "text" else { return }
+                progress?.finish()
+                for prediction in predictions { console.print(PredictionText.block(prediction, names: names)) }
+            })
+        progress?.finish()
+        if let output {
+            try DataOutput.writeLogits(result, to: output)
+        }
+        if format == "json" {
+            console.output.write(PredictionText.json(result, model: model.path, data: data, names: names,
+                                                     top: top, logitsPath: output).rendered())
+        } else {
+            for line in PredictionText.summary(result, top: top, logitsPath: output) { console.print(line) }
+        }
+        for skipped in result.skipped { console.printError("skipped \(skipped.path): \(skipped.reason)") }
+        if !result.skipped.isEmpty { console.printError("skipped \(result.skipped.count) unreadable file(s) (--skip-bad)") }
+        return ExitCode.success
+    }
+}
