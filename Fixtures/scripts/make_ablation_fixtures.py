@@ -381,6 +381,86 @@ def prune_sweeps(model, view, x, base, convs, levels):
 
 
 # ----------------------------------------------------------------------------------------------
+# Synthetic model exercising every tail rule (the real models only use BN/Relu/Clip tails)
+
+
+def build_tail_rules_model() -> onnx.ModelProto:
+    """A small (N,3,8,8) -> (N,10) graph whose producers hit each rule of the tail walk:
+
+    A: Conv -> Mul (8,1,1) -> Add (1,8,1,1) -> LeakyRelu -> {Sigmoid, Mul} gate -> HardSwish,
+       then three readers: tail end = HardSwish output.
+    B: Conv -> Add of a scalar: scalar Add is not per-channel: tail end = B's raw output.
+    C: Conv -> Div by a scalar -> Sub (8,1,1) -> Clip, whose output is a graph output ("aux")
+       read by a Relu: stops at the graph output.
+    D: depthwise Conv -> {HardSigmoid, Mul} whose gate output is also read by an Add: the gate
+       rule fails: tail end = D's raw output.
+    E: Conv -> Mul by a spatial (1,1,8,8) constant: not per-channel: tail end = E's raw output.
+    F: MatMul with a constant (8,10) weight -> Add of a (10,) bias on a 2-D tensor -> logits
+       (graph output 0).
+    """
+    rng = np.random.default_rng(123)
+    h = onnx.helper
+    inits = []
+
+    def const(name, array):
+        inits.append(numpy_helper.from_array(np.asarray(array, dtype=np.float32), name))
+        return name
+
+    def weight(name, shape, fan_in):
+        return const(name, rng.normal(0.0, 1.0 / np.sqrt(fan_in), size=shape))
+
+    nodes = [
+        h.make_node("Conv", ["input", weight("wA", (8, 3, 3, 3), 27), const("bA", rng.normal(0, 0.1, 8))],
+                    ["a0"], name="convA", pads=[1, 1, 1, 1]),
+        h.make_node("Mul", ["a0", const("kA", rng.uniform(0.5, 1.5, (8, 1, 1)))], ["a1"], name="mulA"),
+        h.make_node("Add", [const("sA", rng.normal(0, 0.2, (1, 8, 1, 1))), "a1"], ["a2"], name="addA"),
+        h.make_node("LeakyRelu", ["a2"], ["a3"], name="leakyA", alpha=0.1),
+        h.make_node("Sigmoid", ["a3"], ["aG"], name="sigmoidA"),
+        h.make_node("Mul", ["aG", "a3"], ["a4"], name="gateA"),
+        h.make_node("HardSwish", ["a4"], ["a5"], name="hardswishA"),
+        h.make_node("Conv", ["a5", weight("wB", (8, 8, 1, 1), 8)], ["b0"], name="convB"),
+        h.make_node("Add", ["b0", const("scalarB", 0.5)], ["b1"], name="addScalarB"),
+        h.make_node("Relu", ["b1"], ["b2"], name="reluB"),
+        h.make_node("Conv", ["a5", weight("wC", (8, 8, 3, 3), 72)], ["c0"], name="convC",
+                    pads=[1, 1, 1, 1]),
+        h.make_node("Div", ["c0", const("scalarC", [2.0])], ["c1"], name="divC"),
+        h.make_node("Sub", ["c1", const("shiftC", rng.normal(0, 0.2, (8, 1, 1)))], ["c2"], name="subC"),
+        h.make_node("Clip", ["c2", const("lo", 0.0), const("hi", 6.0)], ["aux"], name="clipC"),
+        h.make_node("Relu", ["aux"], ["c4"], name="reluC"),
+        h.make_node("Conv", ["a5", weight("wD", (8, 1, 3, 3), 9)], ["d0"], name="convD",
+                    pads=[1, 1, 1, 1], group=8),
+        h.make_node("HardSigmoid", ["d0"], ["dG"], name="hardsigmoidD"),
+        h.make_node("Mul", ["d0", "dG"], ["d1"], name="gateD"),
+        h.make_node("Conv", ["a5", weight("wE", (8, 8, 1, 1), 8)], ["e0"], name="convE"),
+        h.make_node("Mul", ["e0", const("spatialE", rng.uniform(0.5, 1.5, (1, 1, 8, 8)))], ["e1"],
+                    name="mulSpatialE"),
+        h.make_node("Add", ["b2", "c4"], ["s1"], name="merge1"),
+        h.make_node("Add", ["s1", "d1"], ["s2"], name="merge2"),
+        h.make_node("Add", ["s2", "dG"], ["s3"], name="merge3"),
+        h.make_node("Add", ["s3", "e1"], ["s4"], name="merge4"),
+        h.make_node("GlobalAveragePool", ["s4"], ["pooled"], name="pool"),
+        h.make_node("Flatten", ["pooled"], ["flat"], name="flatten"),
+        h.make_node("MatMul", ["flat", weight("wF", (8, 10), 8)], ["f0"], name="matmulF"),
+        h.make_node("Add", ["f0", const("bF", rng.normal(0, 0.1, 10))], ["logits"], name="biasF"),
+    ]
+    graph = h.make_graph(
+        nodes, "tail_rules",
+        [h.make_tensor_value_info("input", onnx.TensorProto.FLOAT, ["N", 3, 8, 8])],
+        [h.make_tensor_value_info("logits", onnx.TensorProto.FLOAT, ["N", 10]),
+         h.make_tensor_value_info("aux", onnx.TensorProto.FLOAT, ["N", 8, 8, 8])],
+        inits)
+    model = h.make_model(graph, opset_imports=[h.make_opsetid("", 17)],
+                         producer_name="make_ablation_fixtures.py")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+TAIL_RULES_EXPECTED = {"convA": "a5", "convB": "b0", "convC": "aux", "convD": "d0",
+                       "convE": "e0", "matmulF": "logits"}
+
+
+# ----------------------------------------------------------------------------------------------
 
 
 def write(name: str, doc: dict) -> None:
@@ -465,6 +545,25 @@ def main() -> None:
                    f"{max(g['viaProducers']['kl'] for g in groups):.3e}; {len(sweeps)} sweep "
                    f"points, weights kl {min(s['weights']['kl'] for s in sweeps):.3e}.."
                    f"{max(s['weights']['kl'] for s in sweeps):.3e}")
+
+    # Synthetic tail-rule model: written next to its references.
+    model = build_tail_rules_model()
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "tail_rules.onnx").write_bytes(model.SerializeToString())
+    x = np.random.default_rng(5).normal(0.0, 1.0, (4, 3, 8, 8)).astype(np.float32)
+    np.save(OUT / "tail_rules.input.npy", x)
+    view = GraphView(model)
+    base = run(model, x)
+    tails["tail_rules"] = []
+    plan = [(n.name, 3) for n, _ in view.producers()]
+    cases = single_channel_cases(model, view, x, base, plan, 3, both, tails["tail_rules"])
+    for name, end, _ in tails["tail_rules"]:
+        if TAIL_RULES_EXPECTED[name] != end:
+            raise AssertionError(f"tail_rules {name}: tail end {end}")
+    write("tail_rules", {"model": "ablation/tail_rules.onnx",
+                         "inputs": "ablation/tail_rules.input.npy",
+                         "baseTop1": [int(v) for v in base.argmax(axis=-1)], "cases": cases})
+    summary.append(f"tail_rules: {kl_range(cases)}")
 
     for key, log in tails.items():
         print(f"[{key}] tail ends")
