@@ -74,7 +74,7 @@ public final class Profiler: @unchecked Sendable {
 
     /// The channels a layer sweep removes at sparsity `s`: the int(s·C) filters with the smallest
     /// L1 norm, ties broken by the lower index (Distiller's and NNI's L1-filter rule).
-    func smallestFilters(producer: Int, sparsity: Float) -> [Int] {
+    public func smallestFilters(producer: Int, sparsity: Float) -> [Int] {
         let node = graph.nodes[producer]
         guard let w = graph.constants[node.inputs[1]] else { return [] }
         let channels = discovery.tail(ofProducer: producer)!.channels
