@@ -144,7 +144,8 @@ public final class Conv2D: @unchecked Sendable {
                               inImage: Int, outImage: Int, threads: Int) {
         let channels = geometry.inputChannels
         let units = batch * channels
-        let workers = min(Parallel.clamp(threads: threads), units)
+        let threadCount = min(Parallel.clamp(threads: threads), units)
+        let workers = threadCount == 1 ? 1 : min(units, threadCount * Parallel.partsPerWorker)
         let scratchBytes = Int(ck_f32_depthwise_scratch_floats(shape)) * MemoryLayout<Float>.size
         var base = epilogue.cValue
         if let bias { base.bias_kind = CK_BIAS_PER_ROW; base.bias = bias }

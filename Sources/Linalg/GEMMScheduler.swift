@@ -18,9 +18,13 @@ enum GEMMScheduler {
         let byColumns = workers == 1 || jobs * columnTiles >= workers
         let tilesPerJob = byColumns ? columnTiles : rowTiles
         let units = jobs * tilesPerJob
+        // Several column parts per thread, claimed dynamically, so that a thread descheduled by
+        // another process's load holds up only a small part. Row parts each pack all of B, so
+        // there is exactly one per thread.
+        let parts = workers == 1 ? 1 : min(units, byColumns ? workers * Parallel.partsPerWorker : workers)
         let scratchBytes = Int(ck_f32_gemm_scratch_bytes(isa.cValue))
-        Parallel.run(workers: min(workers, units)) { worker in
-            let mine = Parallel.share(worker, of: min(workers, units), count: units)
+        Parallel.run(workers: parts) { part in
+            let mine = Parallel.share(part, of: parts, count: units)
             guard !mine.isEmpty else { return }
             ScratchPool.with(byteCount: scratchBytes) { scratch in
                 var unit = mine.lowerBound

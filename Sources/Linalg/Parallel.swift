@@ -1,5 +1,8 @@
-/// Runs `body(worker)` for worker in 0..<workers, concurrently when workers > 1.
+/// Runs `body(part)` for part in 0..<parts on the caller and the worker pool's helpers.
 enum Parallel {
+    /// Parts per thread for work that splits without duplicated effort.
+    static let partsPerWorker = 4
+
     static func run(workers: Int, _ body: (Int) -> Void) {
         if workers <= 1 {
             body(0)
