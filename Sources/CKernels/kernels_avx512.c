@@ -1,6 +1,7 @@
 /* avx512 variant: the shared bodies compiled inside a target-attribute region (no global flags). */
 #if defined(__x86_64__)
 #include "CKernels.h"
+#include <immintrin.h>
 #include <string.h>
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))), apply_to = function)
 #define CK_ISA_NAME avx512
@@ -21,6 +22,15 @@
 #define CK_NC 1024
 #endif
 #define CK_KERNEL_SYMBOL ck_f32_gemm_14x32__avx512
+/* im2col runs: at most two masked 16-lane moves instead of a scalar tail of up to 15 floats. */
+#define CK_COPY_RUN(o, src, lo, hi)                                                         \
+    do {                                                                                    \
+        for (int32_t t_ = (lo); t_ < (hi); t_ += 16) {                                      \
+            int32_t n_ = (hi) - t_ < 16 ? (hi) - t_ : 16;                                   \
+            __mmask16 m_ = (__mmask16)((1u << n_) - 1u);                                    \
+            _mm512_mask_storeu_ps((o) + t_, m_, _mm512_maskz_loadu_ps(m_, (src) + t_));     \
+        }                                                                                   \
+    } while (0)
 #include "template/gemm_template.h"
 #include "template/depthwise_template.h"
 #pragma clang attribute pop

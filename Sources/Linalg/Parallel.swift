@@ -1,7 +1,7 @@
 /// Runs `body(part)` for part in 0..<parts on the caller and the worker pool's helpers.
 enum Parallel {
     /// Parts per thread for work that splits without duplicated effort.
-    static let partsPerWorker = 4
+    static let partsPerWorker = 8
 
     static func run(workers: Int, _ body: (Int) -> Void) {
         if workers <= 1 {

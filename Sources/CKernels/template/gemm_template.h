@@ -301,6 +301,17 @@ static void CK_FN(pack_b_block)(int64_t n, const float *src, ptrdiff_t rs, ptrdi
  * per-k work is a zero fill plus one unit- or constant-stride copy per run, with no division.
  */
 #define CK_TAB 11
+
+/* o[t] = src[t] for t in [lo, hi), hi - lo <= NR. An ISA file may define a masked version; the
+   default copies whole vectors and then single floats. */
+#ifndef CK_COPY_RUN
+#define CK_COPY_RUN(o, src, lo, hi)                                                       \
+    do {                                                                                  \
+        int32_t t_ = (lo);                                                                \
+        for (; t_ + CK_VL <= (hi); t_ += CK_VL) ck_storeu((o) + t_, ck_loadu((src) + t_)); \
+        for (; t_ < (hi); t_++) (o)[t_] = (src)[t_];                                      \
+    } while (0)
+#endif
 #define CK_RUNS (CK_NR + 1)
 
 typedef struct {
@@ -376,9 +387,7 @@ static void CK_FN(pack_b_im2col)(const ck_im2col *g, const float *image, int64_t
                 float *o = out + run_at[r];
                 const float *src = plane + row + tab.col[tw][r];
                 if (sw == 1) {
-                    int32_t t = lo;
-                    for (; t + CK_VL <= hi; t += CK_VL) ck_storeu(o + t, ck_loadu(src + t));
-                    for (; t < hi; t++) o[t] = src[t];
+                    CK_COPY_RUN(o, src, lo, hi);
                 } else if (sw == 2) {
                     for (int32_t t = lo; t < hi; t++) o[t] = src[2 * t];
                 } else {
