@@ -8,7 +8,7 @@ enum HelpFormatter {
 
     static func help(for spec: CommandSpec) -> String {
         var lines: [String] = []
-        lines.append("OVERVIEW: \(spec.abstract)")
+        lines += hanging("OVERVIEW: ", spec.abstract)
         if !spec.discussion.isEmpty {
             lines.append("")
             for (i, paragraph) in spec.discussion.components(separatedBy: "\n\n").enumerated() {
@@ -17,7 +17,7 @@ enum HelpFormatter {
             }
         }
         lines.append("")
-        lines.append("USAGE: weakspot \(spec.usage ?? generatedUsage(spec))")
+        lines += hanging("USAGE: ", "weakspot " + (spec.usage ?? generatedUsage(spec)))
         if !spec.arguments.isEmpty {
             lines.append("")
             lines.append("ARGUMENTS:")
@@ -39,7 +39,7 @@ enum HelpFormatter {
 
     static func rootHelp(entries: [CommandEntry]) -> String {
         var lines: [String] = []
-        lines.append("OVERVIEW: Find the weak channels, filters and layers of a CNN by measuring what removing them does.")
+        lines += hanging("OVERVIEW: ", "Find the weak channels, filters and layers of a CNN by measuring what removing them does.")
         lines.append("")
         lines.append("USAGE: weakspot <subcommand> [<arguments>] [<options>]")
         lines.append("")
@@ -66,6 +66,12 @@ enum HelpFormatter {
         }
         if !spec.options.isEmpty { parts.append("[<options>]") }
         return parts.joined(separator: " ")
+    }
+
+    /// `LABEL text wrapped...`, continuation lines indented under the text.
+    static func hanging(_ label: String, _ text: String) -> [String] {
+        let indent = String(repeating: " ", count: label.count)
+        return wrap(text, width: width - label.count).enumerated().map { ($0.offset == 0 ? label : indent) + $0.element }
     }
 
     /// `  name                    help text wrapped...`, continuation lines under the help column.

@@ -1,0 +1,64 @@
+import Foundation
+import TestSupport
+import WeakSpotCLI
+import XCTest
+
+/// What one in-process command line produced.
+struct CLIResult {
+    var code: Int32
+    var output: String
+    var error: String
+}
+
+/// Runs `weakspot ARGUMENTS` in-process.
+func weakspot(_ arguments: String...) -> CLIResult {
+    weakspot(arguments)
+}
+
+func weakspot(_ arguments: [String]) -> CLIResult {
+    var output = ""
+    var error = ""
+    let code = WeakSpotCLI.main(arguments, output: &output, error: &error)
+    return CLIResult(code: code, output: output, error: error)
+}
+
+/// A fresh empty folder, removed when the test ends.
+func temporaryFolder(_ test: XCTestCase) throws -> String {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("weakspot-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+    return url.path
+}
+
+/// A copy of the demo images in a fresh folder (tests add broken files to it).
+func copyOfDemoImages(_ test: XCTestCase) throws -> String {
+    let folder = try temporaryFolder(test)
+    let source = FixturePaths.path("demo/images")
+    for name in try FileManager.default.contentsOfDirectory(atPath: source) {
+        try FileManager.default.copyItem(atPath: source + "/" + name, toPath: folder + "/" + name)
+    }
+    return folder
+}
+
+/// Parses JSON text printed by the tool with Foundation's parser (independent of our writer).
+func parseJSON(_ text: String, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+    let object = try JSONSerialization.jsonObject(with: Data(text.utf8))
+    guard let dictionary = object as? [String: Any] else {
+        XCTFail("expected a JSON object, got \(text.prefix(200))", file: file, line: line)
+        return [:]
+    }
+    return dictionary
+}
+
+/// The ORT reference predictions of the demo (Fixtures/demo/predictions.json): top-1 class per
+/// image file name.
+func demoReferenceTop1() throws -> [String: Int] {
+    let document = try parseJSON(String(decoding: try FixturePaths.data("demo/predictions.json"), as: UTF8.self))
+    var result: [String: Int] = [:]
+    for case let entry as [String: Any] in document["predictions"] as? [Any] ?? [] {
+        guard let image = entry["image"] as? String, let top = entry["top5"] as? [[String: Any]],
+              let best = top.first?["class"] as? Int else { continue }
+        result[(image as NSString).lastPathComponent] = best
+    }
+    return result
+}

@@ -1,0 +1,42 @@
+import DataInput
+import Foundation
+import TestSupport
+import XCTest
+
+/// `weakspot demo` writes its files and agrees with ONNX Runtime and the reference counts.
+final class DemoTests: XCTestCase {
+    func testDemoWritesItsFiles() throws {
+        let folder = try temporaryFolder(self) + "/nested/out"
+        let result = weakspot("demo", "--out", folder)
+        XCTAssertEqual(result.code, 0, result.error)
+        for name in ["count.json", "logits.npy", "predictions.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/" + name), name)
+            XCTAssertTrue(result.output.contains(folder + "/" + name), name)
+        }
+        let counts = try parseJSON(String(decoding: try FixturePaths.data("models/counts.json"), as: UTF8.self))
+        let reference = try XCTUnwrap(counts["efficientnet_lite0"] as? [String: Any])
+        let count = try parseJSON(try String(contentsOfFile: folder + "/count.json", encoding: .utf8))
+        let totals = try XCTUnwrap(count["totals"] as? [String: Any])
+        XCTAssertEqual(totals["params"] as? Int, reference["params"] as? Int)
+        XCTAssertEqual(totals["macs"] as? Int, reference["macs"] as? Int)
+
+        let logits = try NPYArray.read(path: folder + "/logits.npy")
+        let expected = try NPYArray.read(path: FixturePaths.path("demo/efficientnet_lite0.logits.npy"))
+        if let problem = mismatch(logits.floats(), expected.floats(), .relativeToPeak(1e-4)) { XCTFail(problem) }
+
+        for line in ["01_chelsea.jpg", "Egyptian cat", "espresso", "moped"] {
+            XCTAssertTrue(result.output.contains(line), line)
+        }
+        for stage in ["profile", "report", "plan", "prune", "gate"] {
+            XCTAssertTrue(result.output.contains("\n\(stage): not built yet"), stage)
+        }
+    }
+
+    func testOutputPathThatIsAFile() throws {
+        let file = try temporaryFolder(self) + "/file"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        let result = weakspot("demo", "--out", file)
+        XCTAssertEqual(result.code, 2)
+        XCTAssertEqual(result.error, "error: \(file): expected a folder for the output files, got a file\n")
+    }
+}
