@@ -3,7 +3,7 @@ import CKernels
 /// A 2-D convolution (ONNX `Conv`) with its weights packed once at construction, run on any
 /// batch size and input spatial size.
 ///
-/// Paths: depthwise (groups == C_in == C_out) runs a direct kernel vectorised along the output
+/// Paths: depthwise (groups == C_in == C_out, stride area up to 16) runs a direct kernel vectorised along the output
 /// width; 1×1 stride-1 unpadded convolutions are a GEMM straight on the input; everything else
 /// is an implicit-im2col GEMM whose B panels are gathered from the input during packing.
 /// The epilogue is `activation(conv + bias + residual)`.
@@ -19,7 +19,7 @@ public final class Conv2D: @unchecked Sendable {
 
     public enum Path: Sendable { case depthwise, pointwise, im2col }
     public var path: Path {
-        geometry.isDepthwise ? .depthwise : (geometry.isPointwise ? .pointwise : .im2col)
+        geometry.usesDirectDepthwise ? .depthwise : (geometry.isPointwise ? .pointwise : .im2col)
     }
 
     /// - Parameters:
@@ -40,7 +40,7 @@ public final class Conv2D: @unchecked Sendable {
         let groups = geometry.groups
         let rowsPerGroup = geometry.outputChannels / groups
         reduction = geometry.inputChannels / groups * geometry.kernelHeight * geometry.kernelWidth
-        if geometry.isDepthwise {
+        if geometry.usesDirectDepthwise {
             groupStride = 0
             self.weights = .allocate(capacity: max(count, 1))
             weights.withUnsafeBufferPointer { src in
@@ -61,6 +61,9 @@ public final class Conv2D: @unchecked Sendable {
     }
 
     deinit { weights.deallocate() }
+
+    /// 1 GiB of scratch floats.
+    private static let scratchLimitFloats = 1 << 28
 
     /// Output height and width of `geometry` for an input of `inputHeight × inputWidth`.
     public static func outputSize(geometry: ConvGeometry, inputHeight: Int, inputWidth: Int) throws -> (height: Int, width: Int) {
@@ -94,6 +97,14 @@ public final class Conv2D: @unchecked Sendable {
                               pt: Int64(g.padTop), pl: Int64(g.padLeft),
                               dh: Int64(g.dilationHeight), dw: Int64(g.dilationWidth),
                               oh: Int64(oh), ow: Int64(ow))
+        if path == .depthwise {
+            // The padded planes are at most a few times the input plane; refuse absurd sizes
+            // rather than allocate them.
+            let floats = withUnsafePointer(to: &shape) { Int(ck_f32_depthwise_scratch_floats($0)) }
+            guard floats <= Self.scratchLimitFloats else {
+                throw LinalgError("conv run: depthwise scratch of \(floats) floats exceeds \(Self.scratchLimitFloats)")
+            }
+        }
         let epilogue = Epilogue(bias: .none, residual: residual, activation: activation)
         bias.withUnsafeBufferPointer(fallback: ()) { biasPointer in
             withUnsafePointer(to: &shape) { shapePointer in

@@ -40,6 +40,10 @@ public struct ConvGeometry: Sendable, Hashable {
     /// Depthwise: one filter per channel (groups == inputChannels == outputChannels).
     public var isDepthwise: Bool { groups == inputChannels && groups == outputChannels }
 
+    /// Depthwise with strides small enough for the direct kernel, which keeps one padded plane
+    /// per stride phase (strideHeight × strideWidth of them); larger strides run as a grouped GEMM.
+    var usesDirectDepthwise: Bool { isDepthwise && strideHeight * strideWidth <= 16 }
+
     /// 1×1, stride 1, no padding: a GEMM straight on the input.
     public var isPointwise: Bool {
         kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1

@@ -43,6 +43,7 @@ final class ConvTests: XCTestCase {
         Case(name: "depthwise 3x2 asymmetric", geometry: geometry(4, 4, 3, 2, stride: (1, 2), pads: (1, 0, 0, 1), groups: 4), height: 8, width: 9),
         Case(name: "depthwise 3x3 no pad", geometry: geometry(3, 3, 3, 3, groups: 3), height: 5, width: 5, batch: 3),
         Case(name: "depthwise 1x1", geometry: geometry(3, 3, 1, 1, groups: 3), height: 4, width: 5),
+        Case(name: "depthwise stride 5x4 runs as grouped gemm", geometry: geometry(3, 3, 3, 3, stride: (5, 4), pads: (1, 1, 1, 1), groups: 3), height: 17, width: 13),
         Case(name: "input smaller than padded kernel", geometry: geometry(2, 3, 3, 3, pads: (1, 1, 1, 1)), height: 1, width: 1),
         Case(name: "kernel wider than the packing tables", geometry: geometry(2, 3, 3, 13, stride: (1, 2), pads: (1, 6, 1, 5)), height: 6, width: 30),
         Case(name: "wide output crosses panels", geometry: geometry(2, 3, 3, 3, pads: (1, 1, 1, 1)), height: 3, width: 70),
@@ -151,6 +152,7 @@ final class ConvTests: XCTestCase {
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 6), bias: nil, geometry: Self.geometry(3, 2, 1, 1)).path, .pointwise)
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 27), bias: nil, geometry: Self.geometry(3, 3, 3, 3, groups: 3)).path, .depthwise)
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 6), bias: nil, geometry: Self.geometry(3, 2, 1, 1, stride: (2, 2))).path, .im2col)
+        XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 27), bias: nil, geometry: Self.geometry(3, 3, 3, 3, stride: (5, 4), groups: 3)).path, .im2col)
     }
 
     func testInvalidInputsThrow() {
