@@ -3,9 +3,10 @@ import CKernels
 /// A 2-D convolution (ONNX `Conv`) with its weights packed once at construction, run on any
 /// batch size and input spatial size.
 ///
-/// Paths: depthwise (groups == C_in == C_out, stride area up to 16) runs a direct kernel vectorised along the output
-/// width; 1×1 stride-1 unpadded convolutions are a GEMM straight on the input; everything else
-/// is an implicit-im2col GEMM whose B panels are gathered from the input during packing.
+/// Paths: depthwise (groups == C_in == C_out, strideHeight × strideWidth ≤ 16) runs a direct
+/// kernel vectorised along the output width; 1×1 stride-1 unpadded convolutions are a GEMM
+/// straight on the input; everything else is an implicit-im2col GEMM whose B panels are
+/// gathered from the input during packing.
 /// The epilogue is `activation(conv + bias + residual)`.
 public final class Conv2D: @unchecked Sendable {
     public let geometry: ConvGeometry
