@@ -1,5 +1,6 @@
 /* CPU feature probe and the per-ISA dispatch of every public entry point. */
 #include "CKernels.h"
+#include <string.h>
 
 #define CK_DECLARE(isa)                                                                              \
     size_t ck_f32_gemm_scratch_bytes__##isa(void);                                                   \
@@ -92,4 +93,56 @@ void ck_cpu_relax(void) {
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield");
 #endif
+}
+
+void ck_f32_pad_planes(const float *input, int64_t c0, int64_t c1, int64_t ih, int64_t iw, int64_t pt,
+                       int64_t pl, int64_t ph, int64_t pw, float *planes) {
+    for (int64_t c = c0; c < c1; c++) {
+        const float *src = input + c * ih * iw;
+        float *dst = planes + c * ph * pw;
+        for (int64_t y = 0; y < ph; y++) {
+            float *row = dst + y * pw;
+            const int64_t iy = y - pt;
+            if (iy < 0 || iy >= ih) {
+                memset(row, 0, sizeof(float) * (size_t)pw);
+                continue;
+            }
+            memset(row, 0, sizeof(float) * (size_t)pl);
+            memcpy(row + pl, src + iy * iw, sizeof(float) * (size_t)iw);
+            memset(row + pl + iw, 0, sizeof(float) * (size_t)(pw - pl - iw));
+        }
+    }
+}
+
+void ck_f32_conv_compact(const float *virtual_out, ptrdiff_t ldv, int64_t m, int64_t oh, int64_t ow, int64_t pw,
+                         int64_t u0, int64_t u1, float *output, const ck_epilogue *e) {
+    const int clip = e->act == CK_ACT_CLIP;
+    const float lo = clip ? e->lo : -__builtin_inff(), hi = clip ? e->hi : __builtin_inff();
+    const int64_t plane = oh * ow;
+    int64_t r0 = u0 / pw, r1 = (u1 + pw - 1) / pw;
+    if (r1 > oh) r1 = oh;
+    for (int64_t i = 0; i < m; i++) {
+        const float *v = virtual_out + i * ldv;
+        float *out = output + i * plane;
+        const float *res = e->residual ? e->residual + i * plane : NULL;
+        const int has_bias = e->bias_kind == CK_BIAS_PER_ROW;
+        const float bias = has_bias ? e->bias[i] : 0.0f;
+        for (int64_t r = r0; r < r1; r++) {
+            int64_t a = u0 - r * pw, b = u1 - r * pw;
+            if (a < 0) a = 0;
+            if (b > ow) b = ow;
+            if (a >= b) continue;
+            const float *src = v + r * pw;
+            float *dst = out + r * ow;
+            /* Branches outside the loops (see the GEMM edge store). */
+            if (res) {
+                const float *rr = res + r * ow;
+                if (has_bias) for (int64_t x = a; x < b; x++) { float t = src[x] + bias + rr[x]; t = t < lo ? lo : t; dst[x] = t > hi ? hi : t; }
+                else for (int64_t x = a; x < b; x++) { float t = src[x] + rr[x]; t = t < lo ? lo : t; dst[x] = t > hi ? hi : t; }
+            } else {
+                if (has_bias) for (int64_t x = a; x < b; x++) { float t = src[x] + bias; t = t < lo ? lo : t; dst[x] = t > hi ? hi : t; }
+                else for (int64_t x = a; x < b; x++) { float t = src[x]; t = t < lo ? lo : t; dst[x] = t > hi ? hi : t; }
+            }
+        }
+    }
 }

@@ -18,9 +18,16 @@ public final class Conv2D: @unchecked Sendable {
     private let groupStride: Int
     private let reduction: Int
 
-    public enum Path: Sendable { case depthwise, pointwise, im2col }
+    /// How `run` computes: `depthwise` direct kernel; `pointwise` GEMM on the input; `shifted`
+    /// (stride 1) GEMM on a shifted view of a zero-padded copy of the input, no packing of B;
+    /// `im2col` GEMM with B gathered from the input while packing. `shifted` and `im2col` give
+    /// bit-identical results (same products in the same order); `shifted` falls back to
+    /// `im2col` when its scratch would exceed 64 MiB for a single image.
+    public enum Path: Sendable { case depthwise, pointwise, shifted, im2col }
     public var path: Path {
-        geometry.usesDirectDepthwise ? .depthwise : (geometry.isPointwise ? .pointwise : .im2col)
+        if geometry.usesDirectDepthwise { return .depthwise }
+        if geometry.isPointwise { return .pointwise }
+        return geometry.isShiftable ? .shifted : .im2col
     }
 
     /// - Parameters:
@@ -112,6 +119,9 @@ public final class Conv2D: @unchecked Sendable {
                 if path == .depthwise {
                     runDepthwise(shape: shapePointer, batch: batch, input: input, output: output,
                                  bias: biasPointer, epilogue: epilogue, inImage: inImage, outImage: outImage, threads: threads)
+                } else if path == .shifted, let plan = ShiftedPlan(conv: self, shape: shapePointer.pointee) {
+                    runShifted(plan: plan, batch: batch, input: input, output: output, bias: biasPointer,
+                               epilogue: epilogue, inImage: inImage, outImage: outImage, threads: threads)
                 } else {
                     runGEMM(shape: shapePointer, batch: batch, input: input, output: output, bias: biasPointer,
                             epilogue: epilogue, inImage: inImage, outImage: outImage, outPlane: outPlane, threads: threads)
@@ -148,6 +158,103 @@ public final class Conv2D: @unchecked Sendable {
             if let residual = epilogue.residual { call.epilogue.residual = residual + outOffset }
             if let bias { call.epilogue.bias = bias + group * m }
             return call
+        }
+    }
+
+    /// Sizes of the shifted path for one call, or nil when one image needs too much scratch.
+    fileprivate struct ShiftedPlan {
+        let channels: Int, paddedHeight: Int, paddedWidth: Int, outHeight: Int, outWidth: Int
+        /// Floats of padded planes per image (all groups) and of virtual output per image.
+        let planeFloats: Int, virtualFloats: Int, slack: Int
+        let offsets: [Int64]
+
+        init?(conv: Conv2D, shape: ck_im2col) {
+            let g = conv.geometry
+            channels = g.inputChannels
+            paddedHeight = Int(shape.ih) + g.padTop + g.padBottom
+            paddedWidth = Int(shape.iw) + g.padLeft + g.padRight
+            outHeight = Int(shape.oh)
+            outWidth = Int(shape.ow)
+            let plane = paddedHeight * paddedWidth
+            guard let planes = try? Checked.product(channels, plane, what: "conv padded planes"),
+                  let virtuals = try? Checked.product(g.outputChannels, outHeight, paddedWidth, what: "conv virtual output"),
+                  planes + virtuals <= 1 << 24 else { return nil }
+            planeFloats = planes
+            virtualFloats = virtuals
+            slack = (g.kernelWidth - 1) * g.dilationWidth + 64
+            var table: [Int64] = []
+            table.reserveCapacity(conv.reduction)
+            for ic in 0..<(g.inputChannels / g.groups) {
+                for kh in 0..<g.kernelHeight {
+                    for kw in 0..<g.kernelWidth {
+                        table.append(Int64(ic * plane + kh * g.dilationHeight * paddedWidth + kw * g.dilationWidth))
+                    }
+                }
+            }
+            offsets = table
+        }
+    }
+
+    private func runShifted(plan: ShiftedPlan, batch: Int, input: UnsafePointer<Float>,
+                            output: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, epilogue: Epilogue,
+                            inImage: Int, outImage: Int, threads: Int) {
+        let g = geometry
+        let groups = g.groups
+        let m = g.outputChannels / groups
+        let plane = plan.paddedHeight * plan.paddedWidth
+        let virtualColumns = plan.outHeight * plan.paddedWidth
+        let inputHeight = plan.paddedHeight - g.padTop - g.padBottom
+        let inputWidth = plan.paddedWidth - g.padLeft - g.padRight
+        let imagesPerChunk = max(1, min(batch, (1 << 24) / (plan.planeFloats + plan.virtualFloats)))
+        let chunkFloats = imagesPerChunk * (plan.planeFloats + plan.virtualFloats) + plan.slack
+        let packed = UnsafePointer(weights)
+        let isa = self.isa
+        ScratchPool.with(byteCount: chunkFloats * MemoryLayout<Float>.size) { raw in
+            let planes = raw.assumingMemoryBound(to: Float.self)
+            let virtual = planes + imagesPerChunk * plan.planeFloats + plan.slack
+            (planes + imagesPerChunk * plan.planeFloats).initialize(repeating: 0, count: plan.slack)
+            plan.offsets.withUnsafeBufferPointer { offsets in
+                var first = 0
+                while first < batch {
+                    let images = min(imagesPerChunk, batch - first)
+                    let chunkInput = input + first * inImage
+                    let units = images * plan.channels
+                    let copyParts = min(units, Parallel.clamp(threads: threads))
+                    Parallel.run(workers: copyParts) { part in
+                        let mine = Parallel.share(part, of: copyParts, count: units)
+                        ck_f32_pad_planes(chunkInput, Int64(mine.lowerBound), Int64(mine.upperBound), Int64(inputHeight),
+                                          Int64(inputWidth), Int64(g.padTop), Int64(g.padLeft), Int64(plan.paddedHeight),
+                                          Int64(plan.paddedWidth), planes)
+                    }
+                    var template = ck_gemm_call()
+                    template.m = Int64(m); template.n = Int64(virtualColumns); template.k = Int64(reduction)
+                    template.rsc = virtualColumns; template.csc = 1
+                    template.a.kind = CK_OPERAND_PACKED
+                    template.b.kind = CK_OPERAND_SHIFTED
+                    template.b.offsets = offsets.baseAddress
+                    let chunkOutput = output + first * outImage
+                    let chunkResidual = epilogue.residual.map { $0 + first * outImage }
+                    GEMMScheduler.run(jobs: images * groups, m: m, n: virtualColumns, isa: isa, threads: threads, call: { job in
+                        let image = job / groups, group = job % groups
+                        var call = template
+                        call.a.data = packed + group * groupStride
+                        call.b.data = UnsafePointer(planes + (image * plan.channels + group * (plan.channels / groups)) * plane)
+                        call.c = virtual + job * m * virtualColumns
+                        return call
+                    }, finish: { job, rows, columns in
+                        let image = job / groups, group = job % groups
+                        let rowOffset = (image * g.outputChannels + group * m + rows.lowerBound) * plan.outHeight * plan.outWidth
+                        var e = epilogue.cValue
+                        e.residual = chunkResidual.map { UnsafePointer($0 + rowOffset) }
+                        if let bias { e.bias_kind = CK_BIAS_PER_ROW; e.bias = bias + group * m + rows.lowerBound }
+                        ck_f32_conv_compact(virtual + (job * m + rows.lowerBound) * virtualColumns, virtualColumns,
+                                            Int64(rows.count), Int64(plan.outHeight), Int64(plan.outWidth),
+                                            Int64(plan.paddedWidth), Int64(columns.lowerBound), Int64(columns.upperBound),
+                                            chunkOutput + rowOffset, &e)
+                    })
+                    first += images
+                }
+            }
         }
     }
 

@@ -44,6 +44,9 @@ public struct ConvGeometry: Sendable, Hashable {
     /// per stride phase (strideHeight × strideWidth of them); larger strides run as a grouped GEMM.
     var usesDirectDepthwise: Bool { isDepthwise && strideHeight * strideWidth <= 16 }
 
+    /// Stride 1 and not pointwise: a GEMM on a shifted view of the zero-padded input.
+    var isShiftable: Bool { strideHeight == 1 && strideWidth == 1 && !isPointwise }
+
     /// 1×1, stride 1, no padding: a GEMM straight on the input.
     public var isPointwise: Bool {
         kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1

@@ -6,8 +6,11 @@ import CKernels
 /// (multiples of its rows), so every element is reduced by one thread with the same kernel in
 /// the same order: results are bit-identical for any thread count.
 enum GEMMScheduler {
+    /// `finish`, when given, is called by the same thread right after each block of a job is
+    /// complete, with the block's rows and columns (for a per-block epilogue pass).
     static func run(jobs: Int, m: Int, n: Int, isa: KernelISA, threads: Int,
-                    call: (_ job: Int) -> ck_gemm_call) {
+                    call: (_ job: Int) -> ck_gemm_call,
+                    finish: ((_ job: Int, _ rows: Range<Int>, _ columns: Range<Int>) -> Void)? = nil) {
         guard jobs > 0, m > 0, n > 0 else { return }
         let tile = isa.effective.tile
         let columnTiles = (n + tile.columns - 1) / tile.columns
@@ -41,6 +44,7 @@ enum GEMMScheduler {
                         c.m0 = Int64(first * tile.rows); c.m1 = Int64(min(m, last * tile.rows))
                     }
                     ck_f32_gemm(isa.cValue, &c, scratch)
+                    finish?(job, Int(c.m0)..<Int(c.m1), Int(c.n0)..<Int(c.n1))
                     unit += last - first
                 }
             }

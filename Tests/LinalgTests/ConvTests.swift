@@ -30,6 +30,7 @@ final class ConvTests: XCTestCase {
         Case(name: "7x7 stride 2 stem batch 3", geometry: geometry(3, 8, 7, 7, stride: (2, 2), pads: (3, 3, 3, 3)), height: 16, width: 16, batch: 3),
         Case(name: "asymmetric pads", geometry: geometry(3, 5, 3, 2, pads: (0, 2, 1, 0)), height: 7, width: 6),
         Case(name: "tf same stride 2", geometry: geometry(4, 6, 3, 3, stride: (2, 2), pads: (0, 0, 1, 1)), height: 10, width: 10),
+        Case(name: "stride 2x1 (im2col with unit-stride runs)", geometry: geometry(5, 6, 3, 3, stride: (2, 1), pads: (1, 2, 0, 1)), height: 11, width: 40),
         Case(name: "dilation 2", geometry: geometry(4, 9, 3, 3, pads: (2, 2, 2, 2), dilation: (2, 2)), height: 10, width: 9),
         Case(name: "dilation 2x1 stride 1x2", geometry: geometry(3, 4, 3, 3, stride: (1, 2), pads: (1, 0, 2, 1), dilation: (2, 1)), height: 9, width: 11),
         Case(name: "groups 2", geometry: geometry(6, 10, 3, 3, pads: (1, 1, 1, 1), groups: 2), height: 8, width: 7),
@@ -150,6 +151,7 @@ final class ConvTests: XCTestCase {
 
     func testPathChoice() throws {
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 6), bias: nil, geometry: Self.geometry(3, 2, 1, 1)).path, .pointwise)
+        XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 54), bias: nil, geometry: Self.geometry(3, 2, 3, 3, pads: (1, 1, 1, 1))).path, .shifted)
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 27), bias: nil, geometry: Self.geometry(3, 3, 3, 3, groups: 3)).path, .depthwise)
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 6), bias: nil, geometry: Self.geometry(3, 2, 1, 1, stride: (2, 2))).path, .im2col)
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 27), bias: nil, geometry: Self.geometry(3, 3, 3, 3, stride: (5, 4), groups: 3)).path, .im2col)

@@ -52,7 +52,9 @@ typedef struct {
 typedef enum {
     CK_OPERAND_STRIDED = 0,  /* element (r, c) at data[r * rs + c * cs] */
     CK_OPERAND_PACKED = 1,   /* produced by ck_f32_pack_a / ck_f32_pack_b with the same isa */
-    CK_OPERAND_IM2COL = 2    /* B only: the im2col matrix of one NCHW image, never materialised */
+    CK_OPERAND_IM2COL = 2,   /* B only: the im2col matrix of one NCHW image, never materialised */
+    CK_OPERAND_SHIFTED = 3   /* B only: element (k, j) at data[offsets[k] + j], unpacked; every row
+                                must be readable up to column n rounded up to nr */
 } ck_operand_kind;
 
 /** Convolution geometry of one group, for CK_OPERAND_IM2COL (B is [cin*kh*kw x oh*ow]). */
@@ -65,6 +67,7 @@ typedef struct {
     const float *data;  /* strided: element (0,0); packed: the packed buffer; im2col: image [cin][ih][iw] */
     ptrdiff_t rs, cs;
     const ck_im2col *conv;
+    const int64_t *offsets;  /* CK_OPERAND_SHIFTED: k row offsets */
 } ck_operand;
 
 /**
@@ -104,6 +107,22 @@ size_t ck_f32_depthwise_scratch_floats(const ck_im2col *geometry);
 void ck_f32_depthwise(ck_isa isa, const ck_im2col *geometry, int64_t c0, int64_t c1,
                       const float *input, const float *weights, float *output,
                       const ck_epilogue *epilogue, float *scratch);
+
+/**
+ * Stride-1 convolution as a GEMM on a shifted view of a zero-padded image.
+ *
+ * ck_f32_pad_planes copies channels [c0, c1) of an NCHW image (ih x iw) into planes of
+ * ph x pw (pw = iw + pl + pr, ph = ih + pt + pb) with the image at (pt, pl), zeros elsewhere.
+ * With B(k = (ic, kh, kw), u) = padded[ic][u + kh*dh*pw + kw*dw], the product W . B is the
+ * convolution on a virtual grid of oh x pw columns (u = oh_index * pw + ow_index, ow_index < ow
+ * valid). ck_f32_conv_compact then writes virtual columns [u0, u1) of rows [0, m) (row stride
+ * ldv) to the real output (m x oh*ow, layout of the residual too) with the epilogue
+ * (bias per row). Both are plain C, shared by every variant.
+ */
+void ck_f32_pad_planes(const float *input, int64_t c0, int64_t c1, int64_t ih, int64_t iw, int64_t pt,
+                       int64_t pl, int64_t ph, int64_t pw, float *planes);
+void ck_f32_conv_compact(const float *virtual_out, ptrdiff_t ldv, int64_t m, int64_t oh, int64_t ow, int64_t pw,
+                         int64_t u0, int64_t u1, float *output, const ck_epilogue *epilogue);
 
 /** A spin-wait hint (x86 `pause`, arm64 `yield`) for the worker pool's short busy waits. */
 void ck_cpu_relax(void);

@@ -60,8 +60,8 @@ typedef struct {
  * tiles give bit-identical results to full ones.
  */
 static inline __attribute__((always_inline)) void CK_FN(tile_body)(
-    const int rows, int64_t kc, const float *restrict a, const float *restrict b, float *c, ptrdiff_t ldc,
-    int load_c, const ck_tile_epilogue *epi) {
+    const int rows, int64_t kc, const float *restrict a, const float *restrict b, const int64_t *boff, float *c,
+    ptrdiff_t ldc, int load_c, const ck_tile_epilogue *epi) {
     ck_vec acc[CK_MR][CK_NV];
 #pragma clang loop unroll(full)
     for (int i = 0; i < CK_MR; i++)
@@ -74,21 +74,28 @@ static inline __attribute__((always_inline)) void CK_FN(tile_body)(
 #pragma clang loop unroll(full)
                 for (int v = 0; v < CK_NV; v++) acc[i][v] = ck_loadu(c + i * ldc + v * CK_VL);
     }
-    for (int64_t k = 0; k < kc; k++) {
-        ck_vec bv[CK_NV];
-#pragma clang loop unroll(full)
-        for (int v = 0; v < CK_NV; v++) bv[v] = ck_loadu(b + v * CK_VL);
-#pragma clang loop unroll(full)
-        for (int i = 0; i < CK_MR; i++) {
-            if (i < rows) {
-                ck_vec av = ck_splat(a[i]);
-#pragma clang loop unroll(full)
-                for (int v = 0; v < CK_NV; v++) acc[i][v] = av * bv[v] + acc[i][v];
-            }
-        }
-        a += CK_MR;
-        b += CK_NR;
+/* One depth step: B row at `brow`. */
+#define CK_TILE_STEP(brow)                                                                  \
+    do {                                                                                    \
+        ck_vec bv[CK_NV];                                                                   \
+        _Pragma("clang loop unroll(full)") for (int v = 0; v < CK_NV; v++)                  \
+            bv[v] = ck_loadu((brow) + v * CK_VL);                                           \
+        _Pragma("clang loop unroll(full)") for (int i = 0; i < CK_MR; i++) {                \
+            if (i < rows) {                                                                 \
+                ck_vec av = ck_splat(a[i]);                                                 \
+                _Pragma("clang loop unroll(full)") for (int v = 0; v < CK_NV; v++)          \
+                    acc[i][v] = av * bv[v] + acc[i][v];                                     \
+            }                                                                               \
+        }                                                                                   \
+        a += CK_MR;                                                                         \
+    } while (0)
+    if (boff) {
+        /* Unpacked B: row k starts at b + boff[k] (a shifted view of a padded image). */
+        for (int64_t k = 0; k < kc; k++) CK_TILE_STEP(b + boff[k]);
+    } else {
+        for (int64_t k = 0; k < kc; k++, b += CK_NR) CK_TILE_STEP(b);
     }
+#undef CK_TILE_STEP
     if (epi) {
         if (epi->row_bias) {
 #pragma clang loop unroll(full)
@@ -130,19 +137,20 @@ static inline __attribute__((always_inline)) void CK_FN(tile_body)(
             for (int v = 0; v < CK_NV; v++) ck_storeu(c + i * ldc + v * CK_VL, acc[i][v]);
 }
 
-typedef void (*CK_FN(tile_fn))(int64_t, const float *restrict, const float *restrict, float *, ptrdiff_t, int,
+typedef void (*CK_FN(tile_fn))(int64_t, const float *restrict, const float *restrict, const int64_t *, float *, ptrdiff_t, int,
                                const ck_tile_epilogue *);
 
 /* The full tile, exported under the kernel's documented symbol. */
-void CK_KERNEL_SYMBOL(int64_t kc, const float *restrict a, const float *restrict b, float *c, ptrdiff_t ldc,
-                      int load_c, const ck_tile_epilogue *epi) {
-    CK_FN(tile_body)(CK_MR, kc, a, b, c, ldc, load_c, epi);
+void CK_KERNEL_SYMBOL(int64_t kc, const float *restrict a, const float *restrict b, const int64_t *boff, float *c,
+                      ptrdiff_t ldc, int load_c, const ck_tile_epilogue *epi) {
+    CK_FN(tile_body)(CK_MR, kc, a, b, boff, c, ldc, load_c, epi);
 }
 
-#define CK_ROWS_KERNEL(R)                                                                            \
-    static void CK_FN(tile_rows_##R)(int64_t kc, const float *restrict a, const float *restrict b,   \
-                                     float *c, ptrdiff_t ldc, int load_c, const ck_tile_epilogue *e) { \
-        CK_FN(tile_body)(R < CK_MR ? R : CK_MR, kc, a, b, c, ldc, load_c, e);                        \
+#define CK_ROWS_KERNEL(R)                                                                                  \
+    static void CK_FN(tile_rows_##R)(int64_t kc, const float *restrict a, const float *restrict b,         \
+                                     const int64_t *boff, float *c, ptrdiff_t ldc, int load_c,            \
+                                     const ck_tile_epilogue *e) {                                          \
+        CK_FN(tile_body)(R < CK_MR ? R : CK_MR, kc, a, b, boff, c, ldc, load_c, e);                        \
     }
 #if CK_MR > 1
 CK_ROWS_KERNEL(1)
@@ -487,7 +495,11 @@ void CK_FN(f32_gemm)(const ck_gemm_call *in_call, void *scratch) {
             const int64_t kc = ck_min64(CK_KC, k - p0);
             const int first = p0 == 0, last = p0 + kc >= k;
             const float *bblk;
-            if (call->b.kind == CK_OPERAND_PACKED) {
+            const int64_t *boff = NULL;
+            if (call->b.kind == CK_OPERAND_SHIFTED) {
+                bblk = call->b.data + jc;
+                boff = call->b.offsets + p0;
+            } else if (call->b.kind == CK_OPERAND_PACKED) {
                 bblk = call->b.data + p0 * npad + jc * kc;
             } else if (call->b.kind == CK_OPERAND_IM2COL) {
                 CK_FN(pack_b_im2col)(call->b.conv, call->b.data, jc, ck_round_up(nc, CK_NR), p0, kc, bbuf);
@@ -512,7 +524,7 @@ void CK_FN(f32_gemm)(const ck_gemm_call *in_call, void *scratch) {
                 for (int64_t ir = 0; ir < mc; ir += CK_MR) {
                     for (int64_t jr = 0; jr < nc; jr += CK_NR) {
                         const int64_t j = jc + jr, cols = ck_min64(CK_NR, n1 - j);
-                        const float *bp = bblk + jr * kc;
+                        const float *bp = boff ? bblk + jr : bblk + jr * kc;
                         const int64_t i = ic + ir, rows = ck_min64(CK_MR, m1 - i);
                         const float *ap = ablk + ir * kc;
                         const int load_c = !first || call->accumulate;
@@ -530,14 +542,14 @@ void CK_FN(f32_gemm)(const ck_gemm_call *in_call, void *scratch) {
                                 te.hi = e->hi;
                                 tep = &te;
                             }
-                            CK_FN(tiles)[rows](kc, ap, bp, cp, call->rsc, load_c, tep);
+                            CK_FN(tiles)[rows](kc, ap, bp, boff, cp, call->rsc, load_c, tep);
                         } else {
                             if (load_c) {
                                 for (int64_t r = 0; r < rows; r++)
                                     for (int64_t s = 0; s < CK_NR; s++)
                                         tile[r * CK_NR + s] = s < cols ? cp[r * call->rsc + s * call->csc] : 0;
                             }
-                            CK_FN(tiles)[rows](kc, ap, bp, tile, CK_NR, load_c, NULL);
+                            CK_FN(tiles)[rows](kc, ap, bp, boff, tile, CK_NR, load_c, NULL);
                             CK_FN(store_edge)(call, tile, i, j, rows, cols, last);
                         }
                     }
