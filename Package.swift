@@ -17,7 +17,7 @@ let package = Package(
         .target(name: "NetworkIR", dependencies: ["ONNXFormat"]),
         .target(name: "Execution", dependencies: ["NetworkIR", "Linalg"]),
         .target(name: "ChannelGroups", dependencies: ["NetworkIR"]),
-        .target(name: "Influence", dependencies: ["NetworkIR", "Execution", "ChannelGroups", "DataInput"]),
+        .target(name: "Influence", dependencies: ["NetworkIR", "Execution", "ChannelGroups", "DataInput", "Linalg"]),
         .target(name: "DataInput"),
         .target(name: "WeakSpotCLI", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "DataInput", "Linalg", "ChannelGroups", "Influence"]),
         .executableTarget(name: "weakspot", dependencies: ["WeakSpotCLI"]),

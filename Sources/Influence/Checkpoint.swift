@@ -7,6 +7,8 @@ struct CheckpointState {
     static let schema = "weakspot.checkpoint/1"
     var fingerprint: String
     var chunksDone: [Int]
+    /// Adaptive mode: items decided early, which take no more inputs.
+    var stopped: [Bool]
     /// [item][level][metric] → per-input values.
     var values: [[[String: [Double]]]]
     var baselineChunks: [[Float]]
@@ -14,6 +16,7 @@ struct CheckpointState {
     init(fingerprint: String, items: Int, levels: Int) {
         self.fingerprint = fingerprint
         chunksDone = [Int](repeating: 0, count: items)
+        stopped = [Bool](repeating: false, count: items)
         values = [[[String: [Double]]]](repeating: [[String: [Double]]](repeating: [:], count: levels), count: items)
         baselineChunks = []
     }
@@ -23,6 +26,7 @@ struct CheckpointState {
             "schema": .string(CheckpointState.schema),
             "fingerprint": .string(fingerprint),
             "chunksDone": .array(chunksDone.map { .int($0) }),
+            "stopped": .array(stopped.map { .bool($0) }),
             "values": .array(values.map { item in .array(item.map { level in .object(level.mapValues { .array($0.map { .number($0) }) }) }) }),
             "baseline": .array(baselineChunks.map { .array($0.map { JSONValue.float($0) }) }),
         ])
@@ -51,6 +55,7 @@ struct CheckpointState {
             throw InfluenceError("\(path): checkpoint item count differs from this run's")
         }
         state.chunksDone = done.map { $0.intValue ?? 0 }
+        if let stopped = root["stopped"]?.arrayValue, stopped.count == done.count { state.stopped = stopped.map { $0.boolValue ?? false } }
         for (i, item) in values.enumerated() {
             guard let levels = item.arrayValue, levels.count == expected.values[i].count else { throw InfluenceError("\(path): item \(i): malformed levels") }
             for (l, level) in levels.enumerated() {

@@ -18,8 +18,24 @@ public struct ProfileOptions: Sendable {
     public var bootstrapResamples: Int = 1000
     /// `--shard I/N`: this run measures the items whose index ≡ I−1 (mod N).
     public var shard: Shard? = nil
+    /// Update a perturbed activation's convolution consumers from the cache with a convolution of
+    /// only the changed channels, instead of recomputing them (exact up to rounding).
+    public var linearConsumerShortcut: Bool = true
+    /// `--adaptive`: after each batch, items whose 95% interval lies wholly above or below the weak
+    /// threshold stop; the others go on to the next batch. The first batch is the "first slice".
+    public var adaptive: Bool = false
+    /// Adaptive mode decides no item on fewer inputs than this: a bootstrap interval of two or
+    /// three values is too narrow to trust.
+    public static let adaptiveMinimumInputs = 4
 
     public init() {}
+
+    /// Part of the run's identity for checkpoints: everything that changes the numbers.
+    public var fingerprint: String {
+        [kinds.map(\.rawValue).joined(separator: ","), layerPattern ?? "*", perturbation.description, ablateAt.rawValue,
+         metric.rawValue, "\(weakThreshold)", "\(seed)", "\(batchSize)", "\(bootstrapResamples)", shard?.description ?? "-",
+         adaptive ? "adaptive" : "exact"].joined(separator: "|")
+    }
 }
 
 /// One of N disjoint slices of the items, taken round-robin so every shard gets a similar mix of

@@ -69,7 +69,7 @@ public enum ProfileReport {
                  "perturb": .string(o.perturbation.description), "ablateAt": .string(o.ablateAt.rawValue),
                  "metric": .string(o.metric.rawValue), "weakThreshold": .number(o.weakThreshold), "seed": .int(Int(truncatingIfNeeded: o.seed)),
                  "batch": .int(o.batchSize), "bootstrapResamples": .int(o.bootstrapResamples),
-                 "shard": o.shard.map { .string($0.description) } ?? .null])
+                 "shard": o.shard.map { .string($0.description) } ?? .null, "adaptive": .bool(o.adaptive)])
     }
 
     /// The full report: items sorted by index and ranked (rank 1 = least influential; ties by

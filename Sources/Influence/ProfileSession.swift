@@ -50,7 +50,7 @@ public final class ProfileSession {
         var done = 0
         while let (input, labels) = try nextBatch() {
             if let labels { labelsSeen += labels; anyLabels = true }
-            let pending = (0..<profiler.items.count).filter { state.chunksDone[$0] == chunk }
+            let pending = (0..<profiler.items.count).filter { state.chunksDone[$0] == chunk && !state.stopped[$0] }
             if !pending.isEmpty || chunk >= state.baselineChunks.count {
                 let cache = try profiler.cache(input: input)
                 if chunk >= state.baselineChunks.count { state.baselineChunks.append(cache.logits.storage) }
@@ -63,6 +63,9 @@ public final class ProfileSession {
                         for (name, values) in m.values { state.values[i][l][name.rawValue, default: []] += values }
                     }
                     state.chunksDone[i] = chunk + 1
+                    if profiler.options.adaptive && decided(state.values[i].last?[profiler.options.metric.rawValue] ?? [], item: item) {
+                        state.stopped[i] = true
+                    }
                     done += 1
                     progress(ProfileProgress(done: done, total: totalWork, elapsed: Date().timeIntervalSince(start)))
                     if let path = checkpointPath, Date().timeIntervalSince(lastSave) >= checkpointInterval {
@@ -77,7 +80,7 @@ public final class ProfileSession {
             done = 0
         }
         guard chunk > 0 else { throw InfluenceError("no inputs") }
-        guard state.chunksDone.allSatisfy({ $0 == chunk }) else {
+        guard zip(state.chunksDone, state.stopped).allSatisfy({ $0 == chunk || ($1 && $0 <= chunk) }) else {
             throw InfluenceError("the checkpoint holds items measured on \(state.chunksDone.max() ?? 0) batches but the data has \(chunk): not the same run")
         }
         let logits = state.baselineChunks.flatMap { $0 }
@@ -91,6 +94,17 @@ public final class ProfileSession {
             measurements.append(ItemMeasurement(item: item, levels: profiler.levels, metrics: metrics))
         }
         return ProfileMeasurements(baseline: baseline, measurements: measurements, resumedItems: resumed)
+    }
+}
+
+extension ProfileSession {
+    /// Adaptive mode: an item is decided once its interval lies wholly on one side of the weak
+    /// threshold; it then uses no more inputs.
+    func decided(_ values: [Double], item: InfluenceItem) -> Bool {
+        guard values.count >= ProfileOptions.adaptiveMinimumInputs else { return false }
+        let o = profiler.options
+        let stats = InfluenceStatistics(values: values, resamples: o.bootstrapResamples, seed: o.seed ^ stableHash(item.id))
+        return stats.ciHigh < o.weakThreshold || stats.ciLow > o.weakThreshold
     }
 }
 

@@ -28,6 +28,8 @@ public final class Profiler: @unchecked Sendable {
     public let items: [InfluenceItem]
     let plan: ExecutionPlan
     let logitsValue: ValueID
+    /// For each ablation target, the convolutions reading it that the first-consumer shortcut updates.
+    let linearUpdates: [ValueID: [LinearConsumerUpdate]]
 
     public init(graph: Graph, options: ProfileOptions) throws {
         self.graph = graph
@@ -49,7 +51,18 @@ public final class Profiler: @unchecked Sendable {
         guard graph.outputs.count >= 1 else { throw InfluenceError("the model has no output") }
         logitsValue = graph.outputs[0]
         var observable = Set<ValueID>()
-        for t in discovery.tails { observable.insert(options.ablateAt == .structural ? t.end : t.output) }
+        let consumers = graph.consumers()
+        var updates: [ValueID: [LinearConsumerUpdate]] = [:]
+        for t in discovery.tails {
+            let target = options.ablateAt == .structural ? t.end : t.output
+            observable.insert(target)
+            if options.linearConsumerShortcut {
+                let u = LinearConsumerUpdate.consumers(of: target, graph: graph, consumers: consumers)
+                if !u.isEmpty { updates[target] = u }
+                for c in u { observable.insert(c.output) }
+            }
+        }
+        linearUpdates = updates
         plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: options.threads, observable: observable))
     }
 
@@ -107,10 +120,25 @@ public final class Profiler: @unchecked Sendable {
         }
         if targets.values.allSatisfy({ $0.isEmpty }) { return cache.logits }
         let cone = graph.downstreamCone(of: Set(targets.keys))
-        let recomputed = Set(cone.flatMap { graph.nodes[$0].outputs })
+        var recomputed = Set(cone.flatMap { graph.nodes[$0].outputs })
+        // First consumers updated from the cache: only for targets no other target changes.
+        var updated: [ValueID: Tensor] = [:]
+        for (v, channels) in targets where !recomputed.contains(v) && !channels.isEmpty {
+            for u in linearUpdates[v] ?? [] {
+                guard let cached = cache.values[u.output], let x = cache.values[v] else { continue }
+                updated[u.output] = try u.updatedOutput(cached: cached, input: x, channels: channels, factor: factor, threads: options.threads)
+            }
+        }
+        if !updated.isEmpty {
+            // Everything downstream of an updated output is recomputed; the outputs themselves are known.
+            let conePastUpdates = graph.downstreamCone(of: Set(updated.keys))
+            recomputed.formUnion(conePastUpdates.flatMap { graph.nodes[$0].outputs })
+            recomputed.subtract(updated.keys)
+        }
         var known: [ValueID: Tensor] = [:]
         known.reserveCapacity(cache.values.count)
         for (v, t) in cache.values where !recomputed.contains(v) { known[v] = t }
+        for (v, t) in updated { known[v] = t }
         var interventions: [ValueID: Intervention] = [:]
         for (v, channels) in targets where !channels.isEmpty {
             let list = channels
