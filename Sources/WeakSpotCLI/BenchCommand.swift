@@ -45,7 +45,7 @@ enum BenchCommand: Command {
         let gemmSize = try arguments.integer("gemm-size", default: 1024, in: 0...8192)
         var batches: [Int] = []
         for text in arguments.allValues("batch") {
-            batches.append(try ParsedArguments.integer(text, option: "batch", in: 1...65_536, command: "bench"))
+            batches.append(try ParsedArguments.integer(text, option: "batch", in: 1...4096, command: "bench"))
         }
         if batches.isEmpty { batches = [1, 16] }
 

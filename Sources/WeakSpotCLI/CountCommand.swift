@@ -92,7 +92,7 @@ struct CountReport {
             [layer.name, layer.op, NumberText.shape(layer.outputShape), NumberText.grouped(layer.params), NumberText.grouped(layer.macs)]
         }
         table.footer = ["total (\(cost.layers.count) layers)", "", "", NumberText.grouped(cost.params), NumberText.grouped(cost.macs)]
-        return "\(path): input \(inputName) \(NumberText.shape(inputShape)) (\(layout))\n\n" + table.rendered()
+        return "\(path): input '\(inputName)' \(NumberText.shape(inputShape)) (\(layout))\n\n" + table.rendered()
     }
 }
 

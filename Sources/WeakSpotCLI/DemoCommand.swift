@@ -85,7 +85,7 @@ enum DemoLocation {
         if let explicit = ProcessInfo.processInfo.environment["WEAKSPOT_DEMO_DIR"], !explicit.isEmpty {
             candidates.append(explicit)
         }
-        candidates.append(FileManager.default.currentDirectoryPath + "/Fixtures/demo")
+        candidates.append("Fixtures/demo")
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         candidates.append(repository.appendingPathComponent("Fixtures/demo").path)
         for folder in candidates where FileManager.default.fileExists(atPath: folder + "/efficientnet_lite0.onnx") {

@@ -80,13 +80,14 @@ enum Inference {
                 throw CLIError.input("\(model.path): \(error)")
             }
             guard let logits = outputs.first, logits.shape.first == n, n > 0, logits.count % n == 0 else {
-                throw CLIError.internal("the model's first output does not have the batch as its first dimension")
+                let shape = outputs.first.map { "\($0.shape)" } ?? "no output"
+                throw CLIError.input("\(model.path): output 0: expected the batch (\(n)) as the first dimension, got \(shape)")
             }
             let perInput = logits.count / n
             let shape = Array(logits.shape.dropFirst())
             if result.outputShape.isEmpty { result.outputShape = shape }
             guard shape == result.outputShape else {
-                throw CLIError.internal("the output shape changed between batches: \(result.outputShape) then \(shape)")
+                throw CLIError.input("\(model.path): output 0: expected the same shape for every batch, got \(result.outputShape) then \(shape)")
             }
             result.logits += logits.storage
             var predictions: [Prediction] = []

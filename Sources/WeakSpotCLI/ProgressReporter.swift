@@ -42,6 +42,12 @@ final class ProgressReporter {
         }
     }
 
+    /// Erases the bar (before results are printed to a terminal); the next update redraws it.
+    func clear() {
+        if drewBar { console.writeError("\r\u{1B}[K") }
+        drewBar = false
+    }
+
     /// Ends the bar's line, so that later messages start on a fresh one.
     func finish() {
         if drewBar { console.writeError("\n") }

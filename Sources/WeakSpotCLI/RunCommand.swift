@@ -37,7 +37,7 @@ enum RunCommand: Command {
         }
         let format = try arguments.choice("format", ["text", "json"], default: "text")
         let top = try arguments.integer("top", default: 5, in: 1...1_000_000)
-        let batch = try arguments.integer("batch", default: 16, in: 1...65_536)
+        let batch = try arguments.integer("batch", default: 16, in: 1...4096)
         let threads = try arguments.integer("threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
         let quiet = arguments.flag("quiet")
         let model = try LoadedModel.load(path: arguments.positionals[0], limits: ModelOptions.limits(arguments),
@@ -68,7 +68,7 @@ enum RunCommand: Command {
                     namesLoaded = true
                 }
                 guard format == "text" else { return }
-                progress?.finish()
+                progress?.clear()
                 for prediction in predictions { console.print(PredictionText.block(prediction, names: names)) }
             })
         progress?.finish()

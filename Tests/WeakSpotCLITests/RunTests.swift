@@ -1,4 +1,5 @@
 import DataInput
+import WeakSpotCLI
 import Foundation
 import TestSupport
 import XCTest
@@ -150,5 +151,21 @@ final class RunTests: XCTestCase {
         XCTAssertEqual(result.code, 0, result.error)
         XCTAssertTrue(result.output.hasPrefix("synthetic[0]\n"))
         XCTAssertTrue(result.output.contains("\n5 inputs\n"))
+    }
+}
+
+/// Progress drawn as a bar when standard error is a terminal.
+final class ProgressTests: XCTestCase {
+    func testBarOnATerminal() {
+        var output = ""
+        var error = ""
+        let code = WeakSpotCLI.main(["run", FixturePaths.path("models/tiny_resnet.onnx"), "--data", "synthetic:12", "--batch", "4"],
+                                    output: &output, error: &error, errorIsTerminal: true)
+        XCTAssertEqual(code, 0, error)
+        XCTAssertEqual(error.components(separatedBy: "\r[").count - 1, 3, error)
+        XCTAssertTrue(error.contains("12/12 inputs"), error)
+        XCTAssertTrue(error.contains("ETA "), error)
+        XCTAssertTrue(error.hasSuffix("\n"))
+        XCTAssertFalse(error.contains("progress: "))
     }
 }
