@@ -11,7 +11,7 @@ import Synchronization
 /// (asleep, or sharing the caller's CPU with another process's load) costs nothing: the caller
 /// simply runs that part itself. Which thread runs a part never changes what it computes.
 ///
-/// Helpers spin (yielding) for 200 µs after a job, waiting for the next one, then sleep on a
+/// Helpers spin for 200 µs after a job, waiting for the next one, then sleep on a
 /// condition. One job runs at a time; a caller that finds the pool busy runs every part itself.
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool(helpers: max(ProcessInfo.processInfo.activeProcessorCount - 1, 0))
@@ -83,8 +83,6 @@ final class WorkerPool: @unchecked Sendable {
             while state.load(ordering: .acquiring) >> 16 == seen {
                 spins += 1
                 if spins & 63 == 0 {
-                    // Yield so that a caller sharing this CPU is not starved by the spin.
-                    sched_yield()
                     let now = DispatchTime.now().uptimeNanoseconds
                     if spinStart == 0 { spinStart = now }
                     if now - spinStart > Self.spinNanoseconds {
