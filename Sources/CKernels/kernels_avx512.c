@@ -31,6 +31,15 @@
             _mm512_mask_storeu_ps((o) + t_, m_, _mm512_maskz_loadu_ps(m_, (src) + t_));     \
         }                                                                                   \
     } while (0)
+/* Depthwise rows (often 7 or 14 floats): masked 16-lane moves instead of memcpy calls. */
+#define CK_DW_COPY(dst, src, n)                                                              \
+    do {                                                                                     \
+        for (int64_t t_ = 0; t_ < (n); t_ += 16) {                                           \
+            int64_t n_ = (n) - t_ < 16 ? (n) - t_ : 16;                                      \
+            __mmask16 m_ = (__mmask16)((1u << n_) - 1u);                                     \
+            _mm512_mask_storeu_ps((dst) + t_, m_, _mm512_maskz_loadu_ps(m_, (src) + t_));    \
+        }                                                                                    \
+    } while (0)
 #include "template/gemm_template.h"
 #include "template/depthwise_template.h"
 #pragma clang attribute pop

@@ -43,6 +43,7 @@ final class ConvTests: XCTestCase {
         Case(name: "depthwise dilation 2", geometry: geometry(3, 3, 3, 3, pads: (2, 2, 2, 2), dilation: (2, 2), groups: 3), height: 9, width: 10),
         Case(name: "depthwise 3x2 asymmetric", geometry: geometry(4, 4, 3, 2, stride: (1, 2), pads: (1, 0, 0, 1), groups: 4), height: 8, width: 9),
         Case(name: "depthwise 3x3 no pad", geometry: geometry(3, 3, 3, 3, groups: 3), height: 5, width: 5, batch: 3),
+        Case(name: "depthwise 9x9 (tap table in scratch)", geometry: geometry(2, 2, 9, 9, stride: (2, 1), pads: (4, 4, 3, 4), groups: 2), height: 13, width: 12),
         Case(name: "depthwise 1x1", geometry: geometry(3, 3, 1, 1, groups: 3), height: 4, width: 5),
         Case(name: "depthwise stride 5x4 runs as grouped gemm", geometry: geometry(3, 3, 3, 3, stride: (5, 4), pads: (1, 1, 1, 1), groups: 3), height: 17, width: 13),
         Case(name: "input smaller than padded kernel", geometry: geometry(2, 3, 3, 3, pads: (1, 1, 1, 1)), height: 1, width: 1),

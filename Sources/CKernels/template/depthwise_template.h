@@ -19,17 +19,20 @@
 #define CK_FN(name) CK_CAT(CK_CAT(ck_, name), CK_CAT(__, CK_ISA_NAME))
 #endif
 
-/* acc[u] = sum_t src[t][u] * w[t] for u < count, taps in order t = 0 ..< K*K. */
+/* acc[u] = sum_t src[t][u] * w[t] for u < count (a multiple of 16: the planes and the
+   accumulator have slack, so the rounded-up tail needs no scalar remainder loop). */
 #define CK_DW_TAPS(K)                                                                                \
     static void CK_FN(dw_taps_##K##x##K)(const float *const *src, const float *w, int64_t count,     \
                                          float *restrict acc) {                                      \
         const float *s[K * K];                                                                       \
         float wk[K * K];                                                                             \
         for (int t = 0; t < K * K; t++) { s[t] = src[t]; wk[t] = w[t]; }                             \
-        for (int64_t u = 0; u < count; u++) {                                                        \
-            float a = s[0][u] * wk[0];                                                               \
-            _Pragma("clang loop unroll(full)") for (int t = 1; t < K * K; t++) a += s[t][u] * wk[t]; \
-            acc[u] = a;                                                                              \
+        for (int64_t u0 = 0; u0 < count; u0 += 16) {                                                 \
+            _Pragma("clang loop vectorize(enable)") for (int64_t u = u0; u < u0 + 16; u++) {         \
+                float a = s[0][u] * wk[0];                                                           \
+                _Pragma("clang loop unroll(full)") for (int t = 1; t < K * K; t++) a += s[t][u] * wk[t]; \
+                acc[u] = a;                                                                          \
+            }                                                                                        \
         }                                                                                            \
     }
 
@@ -45,6 +48,11 @@ static void CK_FN(dw_taps_general)(const float *const *src, const float *w, int6
         for (int64_t u = 0; u < count; u++) acc[u] += s[u] * wt;
     }
 }
+
+/* dst[0 ..< n] = src[0 ..< n] for short rows; an ISA file may define a masked version. */
+#ifndef CK_DW_COPY
+#define CK_DW_COPY(dst, src, n) memcpy((dst), (src), sizeof(float) * (size_t)(n))
+#endif
 
 /* Geometry of the phase planes shared by the scratch-size query and the kernel. */
 typedef struct {
@@ -74,7 +82,7 @@ static void CK_FN(dw_phase_columns)(const ck_im2col *g, const ck_dw_layout *l, i
 
 size_t CK_FN(f32_depthwise_scratch_floats)(const ck_im2col *g) {
     ck_dw_layout l = CK_FN(dw_layout)(g);
-    return (size_t)(g->sh * g->sw * l.plane + (g->oh * l.qw + 16) + g->kh * g->kw * 4 + 64);
+    return (size_t)(g->sh * g->sw * l.plane + (g->oh * l.qw + 32) + g->kh * g->kw * 4 + 64);
 }
 
 void CK_FN(f32_depthwise)(const ck_im2col *g, int64_t c0, int64_t c1, const float *input,
@@ -86,7 +94,7 @@ void CK_FN(f32_depthwise)(const ck_im2col *g, int64_t c0, int64_t c1, const floa
     float *planes = scratch;
     float *acc = planes + phases * l.plane;
     const float *src[64];
-    const float **srcs = taps <= 64 ? src : (const float **)(acc + ((count + 15) / 16) * 16);
+    const float **srcs = taps <= 64 ? src : (const float **)(acc + ((count + 15) / 16) * 16 + 16);
     for (int64_t kh = 0, t = 0; kh < g->kh; kh++) {
         for (int64_t kw = 0; kw < g->kw; kw++, t++) {
             int64_t y = kh * g->dh, x = kw * g->dw;
@@ -112,7 +120,7 @@ void CK_FN(f32_depthwise)(const ck_im2col *g, int64_t c0, int64_t c1, const floa
                     else CK_FN(dw_phase_columns)(g, &l, px, &xx0, &xx1);
                     const float *s = row + xx0 * sw + px - g->pl;
                     if (sw == 1) {
-                        for (int64_t xx = xx0; xx < xx1; xx++) dst[xx] = s[xx - xx0];
+                        if (xx1 > xx0) CK_DW_COPY(dst + xx0, s, xx1 - xx0);
                     } else if (sw == 2) {
                         for (int64_t xx = xx0; xx < xx1; xx++) dst[xx] = s[2 * (xx - xx0)];
                     } else {
@@ -136,9 +144,21 @@ void CK_FN(f32_depthwise)(const ck_im2col *g, int64_t c0, int64_t c1, const floa
             const float *chunk_src[64];
             const float **cs = taps <= 64 ? chunk_src : srcs + taps;
             for (int64_t t = 0; t < taps; t++) cs[t] = srcs[t] + oh0 * l.qw;
-            if (g->dh == 1 && g->dw == 1 && g->kh == 3 && g->kw == 3) CK_FN(dw_taps_3x3)(cs, w, rows * l.qw, acc);
-            else if (g->dh == 1 && g->dw == 1 && g->kh == 5 && g->kw == 5) CK_FN(dw_taps_5x5)(cs, w, rows * l.qw, acc);
-            else CK_FN(dw_taps_general)(cs, w, taps, rows * l.qw, acc);
+            const int64_t chunk_count = (rows * l.qw + 15) / 16 * 16;
+            if (g->dh == 1 && g->dw == 1 && g->kh == 3 && g->kw == 3) CK_FN(dw_taps_3x3)(cs, w, chunk_count, acc);
+            else if (g->dh == 1 && g->dw == 1 && g->kh == 5 && g->kw == 5) CK_FN(dw_taps_5x5)(cs, w, chunk_count, acc);
+            else CK_FN(dw_taps_general)(cs, w, taps, chunk_count, acc);
+            if (!res) {
+                /* No residual: bias and clamp over the flat grid, then copy the valid columns. */
+                for (int64_t u = 0; u < chunk_count; u++) {
+                    float v = acc[u] + bias;
+                    v = v < lo ? lo : v;
+                    acc[u] = v > hi ? hi : v;
+                }
+                for (int64_t oh = oh0; oh < oh0 + rows; oh++)
+                    CK_DW_COPY(dst + oh * g->ow, acc + (oh - oh0) * l.qw, g->ow);
+                continue;
+            }
             for (int64_t oh = oh0; oh < oh0 + rows; oh++) {
                 const float *a = acc + (oh - oh0) * l.qw;
                 float *out = dst + oh * g->ow;
