@@ -28,7 +28,7 @@
         float wk[K * K];                                                                             \
         for (int t = 0; t < K * K; t++) { s[t] = src[t]; wk[t] = w[t]; }                             \
         for (int64_t u0 = 0; u0 < count; u0 += 16) {                                                 \
-            _Pragma("clang loop vectorize(enable)") for (int64_t u = u0; u < u0 + 16; u++) {         \
+            for (int64_t u = u0; u < u0 + 16; u++) {                                                 \
                 float a = s[0][u] * wk[0];                                                           \
                 _Pragma("clang loop unroll(full)") for (int t = 1; t < K * K; t++) a += s[t][u] * wk[t]; \
                 acc[u] = a;                                                                          \
