@@ -1,4 +1,5 @@
 import CKernels
+import Synchronization
 
 /// A 2-D convolution (ONNX `Conv`) with its weights packed once at construction, run on any
 /// batch size and input spatial size.
@@ -17,6 +18,7 @@ public final class Conv2D: @unchecked Sendable {
     private let weights: UnsafeMutablePointer<Float>
     private let groupStride: Int
     private let reduction: Int
+    private let planCache = Mutex<ShiftedPlan?>(nil)
 
     /// How `run` computes: `depthwise` direct kernel; `pointwise` GEMM on the input; `shifted`
     /// (stride 1) GEMM on a shifted view of a zero-padded copy of the input, no packing of B;
@@ -119,7 +121,7 @@ public final class Conv2D: @unchecked Sendable {
                 if path == .depthwise {
                     runDepthwise(shape: shapePointer, batch: batch, input: input, output: output,
                                  bias: biasPointer, epilogue: epilogue, inImage: inImage, outImage: outImage, threads: threads)
-                } else if path == .shifted, let plan = ShiftedPlan(conv: self, shape: shapePointer.pointee) {
+                } else if path == .shifted, let plan = shiftedPlan(shape: shapePointer.pointee) {
                     runShifted(plan: plan, batch: batch, input: input, output: output, bias: biasPointer,
                                epilogue: epilogue, inImage: inImage, outImage: outImage, threads: threads)
                 } else {
@@ -161,8 +163,21 @@ public final class Conv2D: @unchecked Sendable {
         }
     }
 
+    /// The plan for this input size, reused across calls (its offset table is the only
+    /// per-size allocation of the path).
+    private func shiftedPlan(shape: ck_im2col) -> ShiftedPlan? {
+        let key = (Int(shape.ih), Int(shape.iw))
+        if let cached = planCache.withLock({ $0 }), cached.inputHeight == key.0, cached.inputWidth == key.1 {
+            return cached
+        }
+        let plan = ShiftedPlan(conv: self, shape: shape)
+        if let plan { planCache.withLock { $0 = plan } }
+        return plan
+    }
+
     /// Sizes of the shifted path for one call, or nil when one image needs too much scratch.
-    fileprivate struct ShiftedPlan {
+    fileprivate struct ShiftedPlan: Sendable {
+        let inputHeight: Int, inputWidth: Int
         let channels: Int, paddedHeight: Int, paddedWidth: Int, outHeight: Int, outWidth: Int
         /// Floats of padded planes per image (all groups) and of virtual output per image.
         let planeFloats: Int, virtualFloats: Int, slack: Int
@@ -170,6 +185,8 @@ public final class Conv2D: @unchecked Sendable {
 
         init?(conv: Conv2D, shape: ck_im2col) {
             let g = conv.geometry
+            inputHeight = Int(shape.ih)
+            inputWidth = Int(shape.iw)
             channels = g.inputChannels
             paddedHeight = Int(shape.ih) + g.padTop + g.padBottom
             paddedWidth = Int(shape.iw) + g.padLeft + g.padRight
