@@ -236,7 +236,7 @@ public final class Conv2D: @unchecked Sendable {
                     let images = min(imagesPerChunk, batch - first)
                     let chunkInput = input + first * inImage
                     let units = images * plan.channels
-                    let copyParts = min(units, Parallel.clamp(threads: threads))
+                    let copyParts = min(units, Parallel.maxParts, Parallel.clamp(threads: threads))
                     Parallel.run(workers: copyParts) { part in
                         let mine = Parallel.share(part, of: copyParts, count: units)
                         ck_f32_pad_planes(chunkInput, Int64(mine.lowerBound), Int64(mine.upperBound), Int64(inputHeight),
@@ -281,7 +281,7 @@ public final class Conv2D: @unchecked Sendable {
         let channels = geometry.inputChannels
         let units = batch * channels
         let threadCount = min(Parallel.clamp(threads: threads), units)
-        let workers = threadCount == 1 ? 1 : min(units, threadCount * Parallel.partsPerWorker)
+        let workers = threadCount == 1 ? 1 : min(units, Parallel.maxParts, threadCount * Parallel.partsPerWorker)
         let scratchBytes = Int(ck_f32_depthwise_scratch_floats(shape)) * MemoryLayout<Float>.size
         var base = epilogue.cValue
         if let bias { base.bias_kind = CK_BIAS_PER_ROW; base.bias = bias }

@@ -25,7 +25,7 @@ enum GEMMScheduler {
         // another process's load holds up only a small part, when A is prepacked (weights).
         // Otherwise every part packs all of A (and every row part all of B): one per thread.
         let aPacked = call(0).a.kind == CK_OPERAND_PACKED
-        let parts = workers == 1 ? 1 : min(units, byColumns && aPacked ? workers * Parallel.partsPerWorker : workers)
+        let parts = workers == 1 ? 1 : min(units, Parallel.maxParts, byColumns && aPacked ? workers * Parallel.partsPerWorker : workers)
         let scratchBytes = Int(ck_f32_gemm_scratch_bytes(isa.cValue))
         Parallel.run(workers: parts) { part in
             let mine = Parallel.share(part, of: parts, count: units)

@@ -3,6 +3,9 @@ enum Parallel {
     /// Parts per thread for work that splits without duplicated effort.
     static let partsPerWorker = 8
 
+    /// The most parts one call is split into (the worker pool's limit).
+    static let maxParts = 255
+
     static func run(workers: Int, _ body: (Int) -> Void) {
         if workers <= 1 {
             body(0)

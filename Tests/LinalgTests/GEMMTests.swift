@@ -120,7 +120,7 @@ final class GEMMTests: XCTestCase {
                 var random = SeededValues(seed: UInt64(m + n + k))
                 let a = random.array(m * k), b = random.array(k * n), bias = random.array(n)
                 var results: [[Float]] = []
-                for threads in [1, 2, 3] {
+                for threads in [1, 2, 3, 64] {
                     var c = [Float](repeating: 0, count: m * n)
                     try bias.withUnsafeBufferPointer { bp in
                         try GEMM.multiply(m: m, n: n, k: k, a: a, b: b, c: &c,
@@ -131,6 +131,7 @@ final class GEMMTests: XCTestCase {
                 }
                 XCTAssertEqual(results[0], results[1], "\(isa) \(m)x\(n)x\(k) 1 vs 2 threads")
                 XCTAssertEqual(results[0], results[2], "\(isa) \(m)x\(n)x\(k) 1 vs 3 threads")
+                XCTAssertEqual(results[0], results[3], "\(isa) \(m)x\(n)x\(k) 1 vs 64 threads")
             }
         }
     }
