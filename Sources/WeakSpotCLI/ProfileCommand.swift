@@ -1,0 +1,237 @@
+import DataInput
+import Dispatch
+import Execution
+import Foundation
+import Influence
+import NetworkIR
+
+/// `weakspot profile MODEL --data DATA -o report.json`: measured influence of every item.
+enum ProfileCommand: Command {
+    static let spec = CommandSpec(
+        name: "profile",
+        abstract: "Measure the influence of each channel, group, layer or tensor.",
+        discussion: """
+        Each item is perturbed (zeroed by default) where its consumers read it, and the change of \
+        the model's output is measured on every input: kl, mse, top1 (and acc, loss with labels). \
+        Only the part of the network the perturbation reaches is recomputed, from cached \
+        activations. The report (schema weakspot.report/1, docs/report.md) gives each item its \
+        influence with a bootstrap 95% interval; an item is weak when the interval's upper end is \
+        below --weak-threshold. --checkpoint saves finished items as it goes; --resume continues. \
+        --shard I/N measures every N-th item (a cluster array job); 'weakspot merge' joins shards.
+        """,
+        usage: "profile <model> --data <data> [-o <report.json>] [<options>]",
+        arguments: [ArgumentSpec(name: "MODEL", help: "The ONNX model file.")],
+        options: [
+            .value("data", "data", help: "The inputs: a .npy file, an image folder, class folders or synthetic:N[:SEED]."),
+            .value("output", short: "o", "report.json", help: "Where to write the report.", default: "report.json"),
+            .value("items", "kinds", help: "channels, groups, layers (comma-separated).", default: "channels"),
+            .value("layers", "glob", help: "Only producers whose node name matches this glob (* and ?)."),
+            .value("perturb", "kind", help: "zero, scale:A, or prune:S1,S2,… (layer sweeps).", default: "zero"),
+            .value("ablate-at", "point", help: "structural (end of the per-channel tail) or output (raw output, before BatchNormalization).", default: "structural"),
+            .value("metric", "name", help: "The metric that becomes the influence: kl, mse, top1, acc, loss.", default: "kl"),
+            .value("weak-threshold", "x", help: "Weak when the 95% interval's upper end is below this (metric units).", default: "0.001"),
+            .value("seed", "n", help: "Seed of the bootstrap intervals.", default: "0"),
+            .value("batch", "b", help: "Inputs per pass; activations of one batch are cached at a time.", default: "16"),
+            .value("threads", "t", help: "Threads.", default: "all cores"),
+            .value("bootstrap", "n", help: "Bootstrap resamples per item.", default: "1000"),
+            .flag("adaptive", help: "Measure every item on a first slice of the inputs, the rest only where the interval straddles the threshold."),
+            .value("adaptive-slice", "n", help: "Inputs in the adaptive first slice.", default: "a quarter of the inputs, at least 4"),
+            .value("hard-examples", "k", help: "Measure on the K inputs with the smallest top-1 margin."),
+            .value("shard", "i/n", help: "Measure the I-th of N disjoint slices of the items."),
+            .value("checkpoint", "file", help: "Save finished items here as the run goes (atomically)."),
+            .flag("resume", help: "Continue from --checkpoint."),
+            .value("csv", "file", help: "Also write one row per item as CSV."),
+            .value("labels", "file", help: "Labels: .npy of integers or a text file; enables acc and loss."),
+            .flag("skip-bad", help: "Skip images that cannot be decoded instead of stopping."),
+            .flag("quiet", short: "q", help: "No progress on standard error."),
+            ModelOptions.inputShape,
+        ] + PreprocessOptions.specs + ModelOptions.limits)
+
+    static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
+        guard let data = arguments.value("data") else { throw arguments.usageError("missing option '--data <data>'") }
+        let modelPath = arguments.positionals[0]
+        let output = arguments.value("output") ?? "report.json"
+        var options = ProfileOptions()
+        do {
+            options.kinds = try (arguments.value("items") ?? "channels").split(separator: ",").map { text in
+                let singular = text.hasSuffix("s") ? String(text.dropLast()) : String(text)
+                guard let kind = ItemKind(rawValue: singular) else {
+                    throw arguments.usageError("--items: expected channels, groups, layers or tensors, got '\(text)'")
+                }
+                return kind
+            }
+            options.layerPattern = arguments.value("layers")
+            options.perturbation = try Perturbation.parse(arguments.value("perturb") ?? "zero")
+            if case .prune = options.perturbation, arguments.value("items") == nil { options.kinds = [.layer] }
+            options.ablateAt = AblationPoint(rawValue: try arguments.choice("ablate-at", AblationPoint.allCases.map(\.rawValue), default: "structural"))!
+            options.metric = MetricName(rawValue: try arguments.choice("metric", MetricName.allCases.map(\.rawValue), default: "kl"))!
+            if let t = arguments.value("weak-threshold") {
+                guard let v = Double(t), v.isFinite, v >= 0 else { throw arguments.usageError("--weak-threshold: expected a non-negative number, got '\(t)'") }
+                options.weakThreshold = v
+            }
+            options.seed = UInt64(try arguments.integer("seed", default: 0, in: 0...Int.max))
+            options.batchSize = try arguments.integer("batch", default: 16, in: 1...4096)
+            options.threads = try arguments.integer("threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
+            options.bootstrapResamples = try arguments.integer("bootstrap", default: 1000, in: 0...1_000_000)
+            options.adaptive = arguments.flag("adaptive")
+            options.shard = try arguments.value("shard").map { try Shard.parse($0) }
+        } catch let e as InfluenceError {
+            throw arguments.usageError(e.description)
+        }
+        if [.acc, .loss].contains(options.metric) && arguments.value("labels") == nil && !isClassFolder(data) {
+            throw arguments.usageError("--metric \(options.metric.rawValue) needs labels: give --labels FILE or a folder of class folders")
+        }
+        if arguments.flag("resume") && arguments.value("checkpoint") == nil { throw arguments.usageError("--resume needs --checkpoint FILE") }
+        let quiet = arguments.flag("quiet")
+
+        let model = try LoadedModel.load(path: modelPath, limits: ModelOptions.limits(arguments), inputShape: ModelOptions.inputShape(arguments))
+        guard let input = model.input else { throw CLIError.input("\(model.path): graph: expected an input") }
+        let preprocess = try PreprocessOptions.spec(arguments, input: input)
+        let datasetOptions = DatasetOptions(preprocess: preprocess, layout: PreprocessOptions.layout(input),
+                                            labelsPath: arguments.value("labels"), threads: options.threads,
+                                            skipBad: arguments.flag("skip-bad"), limits: try PreprocessOptions.limits(arguments),
+                                            syntheticShape: input.sampleShape)
+        let dataset = try Dataset(source: try DataSource.parse(data), options: datasetOptions)
+        let profiler: Profiler
+        do { profiler = try Profiler(graph: model.graph, options: options) } catch let e as InfluenceError {
+            throw arguments.usageError(e.description)
+        }
+
+        // Inputs: streamed batch by batch; adaptive mode and hard examples need them all first.
+        let reader = try dataset.batches(size: options.batchSize)
+        var batches: [(Tensor, [Int]?)] = []
+        var streaming = true
+        let hardK = try arguments.value("hard-examples").map { try ParsedArguments.integer($0, option: "hard-examples", in: 1...1_000_000, command: "profile") }
+        if options.adaptive || hardK != nil {
+            streaming = false
+            var all: [Float] = [], labels: [Int] = [], shape: [Int] = [], hasLabels = false
+            while let b = try reader.next() {
+                all += b.values; shape = b.shape
+                if let l = b.labels { labels += l; hasLabels = true }
+            }
+            let per = shape.dropFirst().reduce(1, *)
+            var count = per > 0 ? all.count / per : 0
+            guard count > 0 else { throw CLIError.input("\(data): expected at least one readable input, got none") }
+            var x = Tensor(shape: [count] + shape.dropFirst(), storage: all)
+            var y: [Int]? = hasLabels ? labels : nil
+            if let k = hardK {
+                let logits = try model.plan(threads: options.threads).run(x)[0]
+                let chosen = HardExamples.select(logits: logits.storage, count: count, k: min(k, count))
+                x = Tensor(shape: [chosen.count] + shape.dropFirst(), storage: chosen.flatMap { Array(all[$0 * per ..< ($0 + 1) * per]) })
+                y = y.map { l in chosen.map { l[$0] } }
+                count = chosen.count
+                console.printError("hard examples: \(chosen.count) of \(all.count / per) inputs (smallest top-1 margin)")
+            }
+            var slices: [Int] = []
+            if options.adaptive {
+                let first = try arguments.value("adaptive-slice").map { try ParsedArguments.integer($0, option: "adaptive-slice", in: 1...1_000_000, command: "profile") }
+                    ?? max(ProfileOptions.adaptiveMinimumInputs, count / 4)
+                var start = min(first, count)
+                slices.append(start)
+                while start < count { let s = min(options.batchSize, count - start); slices.append(s); start += s }
+            } else {
+                var start = 0
+                while start < count { let s = min(options.batchSize, count - start); slices.append(s); start += s }
+            }
+            var start = 0
+            for s in slices where s > 0 {
+                batches.append((Tensor(shape: [s] + shape.dropFirst(), storage: Array(x.storage[start * per ..< (start + s) * per])),
+                                y.map { Array($0[start ..< start + s]) }))
+                start += s
+            }
+        }
+
+        let modelHash = try SHA256.hex(ofFile: modelPath)
+        let fingerprint = [modelHash, data, PreprocessOptions.describe(preprocess), options.fingerprint, hardK.map(String.init) ?? "-"].joined(separator: "|")
+        let session = ProfileSession(profiler: profiler, checkpointPath: arguments.value("checkpoint"), fingerprint: fingerprint)
+        let total = profiler.items.count
+        let started = DispatchTime.now().uptimeNanoseconds
+        let progress = ProgressReporter(console: console, total: total, unit: "items", quiet: quiet, start: started)
+        var lastDraw = 0.0
+        var pass = 0
+        if !quiet {
+            console.printError("profiling \(total) items (\(options.kinds.map(\.rawValue).joined(separator: ", "))\(options.shard.map { ", shard \($0)" } ?? "")) of \(model.path) on \(dataset.count) inputs")
+        }
+        let measurements = try session.run(
+            resume: arguments.flag("resume"),
+            nextBatch: {
+                pass += 1
+                if !streaming { return batches.isEmpty ? nil : batches.removeFirst() }
+                guard let b = try reader.next() else { return nil }
+                return (Tensor(shape: b.shape, storage: b.values), b.labels)
+            },
+            progress: { p in
+                if p.done == p.total || p.elapsed - lastDraw >= 1 {
+                    lastDraw = p.elapsed
+                    progress.update(done: p.done)
+                }
+            })
+        progress.finish()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let cost = try model.cost(batch: 1)
+        let modelJSON: ReportJSON = .object([
+            "path": .string(modelPath), "sha256": .string(modelHash), "params": .int(cost.params), "macs": .int(cost.macs),
+            "inputShape": .array(([1] + input.sampleShape).map { .int($0) }), "layout": .string(input.layout.rawValue),
+        ])
+        let skipped = reader.skippedFiles
+        let dataJSON: ReportJSON = .object([
+            "source": .string(data), "count": .int(measurements.baseline.count),
+            "preprocessing": .string(PreprocessOptions.describe(preprocess)),
+            "hardExamples": hardK.map { .int($0) } ?? .null,
+            "skipped": .array(skipped.map { .object(["path": .string($0.path), "reason": .string($0.reason)]) }),
+        ])
+        let header = try ProfileReport.header(graph: model.graph, discovery: profiler.discovery, model: modelJSON, data: dataJSON,
+                                              options: options, baseline: measurements.baseline)
+        let report = ProfileReport.assemble(header: header, items: ProfileReport.itemObjects(measurements, options: options),
+                                            timing: .object(["seconds": .number((seconds * 1000).rounded() / 1000)]))
+        try AtomicFile.write(report.serialized(), to: output)
+        if let csv = arguments.value("csv") { try AtomicFile.write(ReportCSV.text(report), to: csv) }
+        let weak = report["summary"]?["weak"]?.intValue ?? 0
+        console.print("profiled \(total) items on \(measurements.baseline.count) inputs in \(NumberText.fixed(seconds, decimals: 1)) s; \(weak) weak (threshold \(options.weakThreshold) \(options.metric.rawValue))")
+        if !skipped.isEmpty { console.print("skipped \(skipped.count) unreadable files (listed in the report)") }
+        console.print("report: \(output)")
+        return 0
+    }
+
+    static func isClassFolder(_ data: String) -> Bool {
+        if case .classFolders? = try? DataSource.parse(data) { return true }
+        return false
+    }
+}
+
+/// The report's JSON document type (Influence's writer: sorted keys, shortest round-trip floats).
+typealias ReportJSON = Influence.JSONValue
+
+/// `weakspot merge SHARD.json... -o report.json`: the report one run would have given.
+enum MergeCommand: Command {
+    static let spec = CommandSpec(
+        name: "merge",
+        abstract: "Join shard reports into the report a single run would give.",
+        discussion: "Every shard must come from the same model, data and settings (apart from --shard), and together they must cover every item once.",
+        usage: "merge <shard.json>... -o <report.json>",
+        arguments: [ArgumentSpec(name: "SHARD", help: "Shard reports written by 'weakspot profile --shard I/N'.", isRepeating: true)],
+        options: [
+            .value("output", short: "o", "report.json", help: "Where to write the merged report.", default: "report.json"),
+            .value("csv", "file", help: "Also write one row per item as CSV."),
+        ])
+
+    static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
+        guard !arguments.positionals.isEmpty else { throw arguments.usageError("expected at least one shard report") }
+        var reports: [(path: String, report: ReportJSON)] = []
+        for path in arguments.positionals {
+            guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.input("\(path): cannot read the file") }
+            do {
+                reports.append((path, try ReportJSON.parse(String(decoding: data, as: UTF8.self))))
+            } catch {
+                throw CLIError.input("\(path): \(error): expected a WeakSpot report (JSON)")
+            }
+        }
+        let merged: ReportJSON
+        do { merged = try ProfileReport.merge(reports) } catch let e as InfluenceError { throw CLIError.input(e.description) }
+        let output = arguments.value("output") ?? "report.json"
+        try AtomicFile.write(merged.serialized(), to: output)
+        if let csv = arguments.value("csv") { try AtomicFile.write(ReportCSV.text(merged), to: csv) }
+        console.print("merged \(reports.count) shards, \(merged["items"]?.arrayValue?.count ?? 0) items: \(output)")
+        return 0
+    }
+}
