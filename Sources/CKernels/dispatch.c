@@ -95,21 +95,37 @@ void ck_cpu_relax(void) {
 #endif
 }
 
-void ck_f32_pad_planes(const float *input, int64_t c0, int64_t c1, int64_t ih, int64_t iw, int64_t pt,
-                       int64_t pl, int64_t ph, int64_t pw, float *planes) {
+void ck_f32_phase_planes(const float *input, int64_t c0, int64_t c1, int64_t ih, int64_t iw, int64_t pt,
+                         int64_t pl, int64_t sh, int64_t sw, int64_t qh, int64_t qw, float *planes) {
+    const int64_t plane = qh * qw;
     for (int64_t c = c0; c < c1; c++) {
         const float *src = input + c * ih * iw;
-        float *dst = planes + c * ph * pw;
-        for (int64_t y = 0; y < ph; y++) {
-            float *row = dst + y * pw;
-            const int64_t iy = y - pt;
-            if (iy < 0 || iy >= ih) {
-                memset(row, 0, sizeof(float) * (size_t)pw);
-                continue;
+        for (int64_t py = 0; py < sh; py++) {
+            for (int64_t px = 0; px < sw; px++) {
+                float *dst = planes + (c * sh * sw + py * sw + px) * plane;
+                /* columns xx with 0 <= xx*sw + px - pl < iw */
+                int64_t x_lo = pl - px <= 0 ? 0 : (pl - px + sw - 1) / sw;
+                int64_t x_hi = pl + iw - px <= 0 ? 0 : (pl + iw - px + sw - 1) / sw;
+                if (x_lo > qw) x_lo = qw;
+                if (x_hi > qw) x_hi = qw;
+                if (x_hi < x_lo) x_hi = x_lo;
+                for (int64_t yy = 0; yy < qh; yy++) {
+                    float *row = dst + yy * qw;
+                    const int64_t iy = yy * sh + py - pt;
+                    if (iy < 0 || iy >= ih || x_lo == x_hi) {
+                        memset(row, 0, sizeof(float) * (size_t)qw);
+                        continue;
+                    }
+                    const float *s = src + iy * iw + x_lo * sw + px - pl;
+                    memset(row, 0, sizeof(float) * (size_t)x_lo);
+                    if (sw == 1) {
+                        memcpy(row + x_lo, s, sizeof(float) * (size_t)(x_hi - x_lo));
+                    } else {
+                        for (int64_t xx = x_lo; xx < x_hi; xx++) row[xx] = s[(xx - x_lo) * sw];
+                    }
+                    memset(row + x_hi, 0, sizeof(float) * (size_t)(qw - x_hi));
+                }
             }
-            memset(row, 0, sizeof(float) * (size_t)pl);
-            memcpy(row + pl, src + iy * iw, sizeof(float) * (size_t)iw);
-            memset(row + pl + iw, 0, sizeof(float) * (size_t)(pw - pl - iw));
         }
     }
 }

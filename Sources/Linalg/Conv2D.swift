@@ -21,8 +21,8 @@ public final class Conv2D: @unchecked Sendable {
     private let planCache = Mutex<ShiftedPlan?>(nil)
 
     /// How `run` computes: `depthwise` direct kernel; `pointwise` GEMM on the input; `shifted`
-    /// (stride 1) GEMM on a shifted view of a zero-padded copy of the input, no packing of B;
-    /// `im2col` GEMM with B gathered from the input while packing. `shifted` and `im2col` give
+    /// GEMM on shifted views of zero-padded, stride-phase-split copies of the input, no packing
+    /// of B; `im2col` GEMM with B gathered from the input while packing (1×1 strided convs). `shifted` and `im2col` give
     /// bit-identical results (same products in the same order); `shifted` falls back to
     /// `im2col` when its scratch would exceed 64 MiB for a single image.
     public enum Path: Sendable { case depthwise, pointwise, shifted, im2col }
@@ -176,11 +176,14 @@ public final class Conv2D: @unchecked Sendable {
     }
 
     /// Sizes of the shifted path for one call, or nil when one image needs too much scratch.
+    /// The padded input is split into strideHeight × strideWidth phase planes of
+    /// phaseHeight × phaseWidth; the virtual output grid is outHeight × phaseWidth.
     fileprivate struct ShiftedPlan: Sendable {
         let inputHeight: Int, inputWidth: Int
-        let channels: Int, paddedHeight: Int, paddedWidth: Int, outHeight: Int, outWidth: Int
-        /// Floats of padded planes per image (all groups) and of virtual output per image.
-        let planeFloats: Int, virtualFloats: Int, slack: Int
+        let channels: Int, phaseHeight: Int, phaseWidth: Int, outHeight: Int, outWidth: Int
+        /// Floats of phase planes per channel and per image, of virtual output per image, and of
+        /// readable zeros after the last plane.
+        let channelFloats: Int, planeFloats: Int, virtualFloats: Int, slack: Int
         let offsets: [Int64]
 
         init?(conv: Conv2D, shape: ck_im2col) {
@@ -188,23 +191,32 @@ public final class Conv2D: @unchecked Sendable {
             inputHeight = Int(shape.ih)
             inputWidth = Int(shape.iw)
             channels = g.inputChannels
-            paddedHeight = Int(shape.ih) + g.padTop + g.padBottom
-            paddedWidth = Int(shape.iw) + g.padLeft + g.padRight
+            let paddedHeight = inputHeight + g.padTop + g.padBottom
+            let paddedWidth = inputWidth + g.padLeft + g.padRight
+            phaseHeight = (paddedHeight + g.strideHeight - 1) / g.strideHeight
+            phaseWidth = (paddedWidth + g.strideWidth - 1) / g.strideWidth
             outHeight = Int(shape.oh)
             outWidth = Int(shape.ow)
-            let plane = paddedHeight * paddedWidth
-            guard let planes = try? Checked.product(channels, plane, what: "conv padded planes"),
-                  let virtuals = try? Checked.product(g.outputChannels, outHeight, paddedWidth, what: "conv virtual output"),
+            let phases = g.strideHeight * g.strideWidth
+            guard let perChannel = try? Checked.product(phases, phaseHeight, phaseWidth, what: "conv phase planes"),
+                  let planes = try? Checked.product(channels, perChannel, what: "conv phase planes"),
+                  let virtuals = try? Checked.product(g.outputChannels, outHeight, phaseWidth, what: "conv virtual output"),
                   planes + virtuals <= 1 << 24 else { return nil }
+            channelFloats = perChannel
             planeFloats = planes
             virtualFloats = virtuals
-            slack = (g.kernelWidth - 1) * g.dilationWidth + 64
+            slack = phaseWidth + (g.kernelWidth - 1) * g.dilationWidth + 64
+            let phasePlane = phaseHeight * phaseWidth
             var table: [Int64] = []
             table.reserveCapacity(conv.reduction)
             for ic in 0..<(g.inputChannels / g.groups) {
                 for kh in 0..<g.kernelHeight {
+                    let y = kh * g.dilationHeight
                     for kw in 0..<g.kernelWidth {
-                        table.append(Int64(ic * plane + kh * g.dilationHeight * paddedWidth + kw * g.dilationWidth))
+                        let x = kw * g.dilationWidth
+                        let phase = (y % g.strideHeight) * g.strideWidth + x % g.strideWidth
+                        table.append(Int64(ic * perChannel + phase * phasePlane + (y / g.strideHeight) * phaseWidth
+                                           + x / g.strideWidth))
                     }
                 }
             }
@@ -218,10 +230,7 @@ public final class Conv2D: @unchecked Sendable {
         let g = geometry
         let groups = g.groups
         let m = g.outputChannels / groups
-        let plane = plan.paddedHeight * plan.paddedWidth
-        let virtualColumns = plan.outHeight * plan.paddedWidth
-        let inputHeight = plan.paddedHeight - g.padTop - g.padBottom
-        let inputWidth = plan.paddedWidth - g.padLeft - g.padRight
+        let virtualColumns = plan.outHeight * plan.phaseWidth
         let imagesPerChunk = max(1, min(batch, (1 << 24) / (plan.planeFloats + plan.virtualFloats)))
         let chunkFloats = imagesPerChunk * (plan.planeFloats + plan.virtualFloats) + plan.slack
         let packed = UnsafePointer(weights)
@@ -239,9 +248,10 @@ public final class Conv2D: @unchecked Sendable {
                     let copyParts = min(units, Parallel.maxParts, Parallel.clamp(threads: threads))
                     Parallel.run(workers: copyParts) { part in
                         let mine = Parallel.share(part, of: copyParts, count: units)
-                        ck_f32_pad_planes(chunkInput, Int64(mine.lowerBound), Int64(mine.upperBound), Int64(inputHeight),
-                                          Int64(inputWidth), Int64(g.padTop), Int64(g.padLeft), Int64(plan.paddedHeight),
-                                          Int64(plan.paddedWidth), planes)
+                        ck_f32_phase_planes(chunkInput, Int64(mine.lowerBound), Int64(mine.upperBound),
+                                            Int64(plan.inputHeight), Int64(plan.inputWidth), Int64(g.padTop),
+                                            Int64(g.padLeft), Int64(g.strideHeight), Int64(g.strideWidth),
+                                            Int64(plan.phaseHeight), Int64(plan.phaseWidth), planes)
                     }
                     var template = ck_gemm_call()
                     template.m = Int64(m); template.n = Int64(virtualColumns); template.k = Int64(reduction)
@@ -255,7 +265,8 @@ public final class Conv2D: @unchecked Sendable {
                         let image = job / groups, group = job % groups
                         var call = template
                         call.a.data = packed + group * groupStride
-                        call.b.data = UnsafePointer(planes + (image * plan.channels + group * (plan.channels / groups)) * plane)
+                        call.b.data = UnsafePointer(planes + (image * plan.channels + group * (plan.channels / groups))
+                                                    * plan.channelFloats)
                         call.c = virtual + job * m * virtualColumns
                         return call
                     }, finish: { job, rows, columns in
@@ -266,7 +277,7 @@ public final class Conv2D: @unchecked Sendable {
                         if let bias { e.bias_kind = CK_BIAS_PER_ROW; e.bias = bias + group * m + rows.lowerBound }
                         ck_f32_conv_compact(virtual + (job * m + rows.lowerBound) * virtualColumns, virtualColumns,
                                             Int64(rows.count), Int64(plan.outHeight), Int64(plan.outWidth),
-                                            Int64(plan.paddedWidth), Int64(columns.lowerBound), Int64(columns.upperBound),
+                                            Int64(plan.phaseWidth), Int64(columns.lowerBound), Int64(columns.upperBound),
                                             chunkOutput + rowOffset, &e)
                     })
                     first += images

@@ -44,8 +44,11 @@ public struct ConvGeometry: Sendable, Hashable {
     /// per stride phase (strideHeight × strideWidth of them); larger strides run as a grouped GEMM.
     var usesDirectDepthwise: Bool { isDepthwise && strideHeight * strideWidth <= 16 }
 
-    /// Stride 1 and not pointwise: a GEMM on a shifted view of the zero-padded input.
-    var isShiftable: Bool { strideHeight == 1 && strideWidth == 1 && !isPointwise }
+    /// Kernels larger than 1×1 with at most 16 stride phases: a GEMM on shifted views of the
+    /// zero-padded, phase-split input. (A strided 1×1 conv would copy every phase to read one.)
+    var isShiftable: Bool {
+        !(kernelHeight == 1 && kernelWidth == 1) && strideHeight * strideWidth <= 16
+    }
 
     /// 1×1, stride 1, no padding: a GEMM straight on the input.
     public var isPointwise: Bool {

@@ -48,6 +48,9 @@ final class ConvTests: XCTestCase {
         Case(name: "depthwise stride 5x4 runs as grouped gemm", geometry: geometry(3, 3, 3, 3, stride: (5, 4), pads: (1, 1, 1, 1), groups: 3), height: 17, width: 13),
         Case(name: "input smaller than padded kernel", geometry: geometry(2, 3, 3, 3, pads: (1, 1, 1, 1)), height: 1, width: 1),
         Case(name: "kernel wider than the packing tables", geometry: geometry(2, 3, 3, 13, stride: (1, 2), pads: (1, 6, 1, 5)), height: 6, width: 30),
+        Case(name: "im2col: kernel wider than the packing tables, unit column stride", geometry: geometry(2, 3, 3, 13, stride: (17, 1), pads: (1, 6, 1, 5)), height: 40, width: 30),
+        Case(name: "im2col: stride 9x2", geometry: geometry(3, 5, 3, 3, stride: (9, 2), pads: (1, 1, 1, 1)), height: 30, width: 41),
+        Case(name: "im2col: stride 2x9 dilated", geometry: geometry(3, 4, 3, 3, stride: (2, 9), pads: (2, 0, 1, 3), dilation: (2, 2)), height: 15, width: 50),
         Case(name: "wide output crosses panels", geometry: geometry(2, 3, 3, 3, pads: (1, 1, 1, 1)), height: 3, width: 70),
     ]
 
@@ -153,6 +156,8 @@ final class ConvTests: XCTestCase {
     func testPathChoice() throws {
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 6), bias: nil, geometry: Self.geometry(3, 2, 1, 1)).path, .pointwise)
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 54), bias: nil, geometry: Self.geometry(3, 2, 3, 3, pads: (1, 1, 1, 1))).path, .shifted)
+        XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 54), bias: nil, geometry: Self.geometry(3, 2, 3, 3, stride: (2, 2))).path, .shifted)
+        XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 54), bias: nil, geometry: Self.geometry(3, 2, 3, 3, stride: (9, 2))).path, .im2col)
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 27), bias: nil, geometry: Self.geometry(3, 3, 3, 3, groups: 3)).path, .depthwise)
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 6), bias: nil, geometry: Self.geometry(3, 2, 1, 1, stride: (2, 2))).path, .im2col)
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 27), bias: nil, geometry: Self.geometry(3, 3, 3, 3, stride: (5, 4), groups: 3)).path, .im2col)

@@ -109,18 +109,21 @@ void ck_f32_depthwise(ck_isa isa, const ck_im2col *geometry, int64_t c0, int64_t
                       const ck_epilogue *epilogue, float *scratch);
 
 /**
- * Stride-1 convolution as a GEMM on a shifted view of a zero-padded image.
+ * Convolution as a GEMM on a shifted view of zero-padded, stride-phase-split planes.
  *
- * ck_f32_pad_planes copies channels [c0, c1) of an NCHW image (ih x iw) into planes of
- * ph x pw (pw = iw + pl + pr, ph = ih + pt + pb) with the image at (pt, pl), zeros elsewhere.
- * With B(k = (ic, kh, kw), u) = padded[ic][u + kh*dh*pw + kw*dw], the product W . B is the
- * convolution on a virtual grid of oh x pw columns (u = oh_index * pw + ow_index, ow_index < ow
- * valid). ck_f32_conv_compact then writes virtual columns [u0, u1) of rows [0, m) (row stride
- * ldv) to the real output (m x oh*ow, layout of the residual too) with the epilogue
- * (bias per row). Both are plain C, shared by every variant.
+ * ck_f32_phase_planes writes, for channels [c0, c1) of an NCHW image (ih x iw), sh*sw phase
+ * planes of qh x qw each (channel-major, then phase py*sw + px): phase (py, px) holds padded
+ * pixel (yy*sh + py, xx*sw + px), where the padded image has the input at (pt, pl) and zeros
+ * elsewhere (also past its bottom/right edge). With qw = ceil(pw / sw) and
+ * B(k = (ic, kh, kw), u) = planes[(ic*sh*sw + ((kh*dh) % sh)*sw + (kw*dw) % sw)*qh*qw
+ *                                + ((kh*dh) / sh)*qw + (kw*dw) / sw + u],
+ * the product W . B is the convolution on a virtual grid of oh x qw columns (u = y*qw + x,
+ * x < ow valid). ck_f32_conv_compact then writes virtual columns [u0, u1) of rows [0, m) (row
+ * stride ldv, grid pitch pw = qw) to the real output (m x oh*ow, also the residual's layout)
+ * with the epilogue (bias per row). Both are plain C, shared by every variant.
  */
-void ck_f32_pad_planes(const float *input, int64_t c0, int64_t c1, int64_t ih, int64_t iw, int64_t pt,
-                       int64_t pl, int64_t ph, int64_t pw, float *planes);
+void ck_f32_phase_planes(const float *input, int64_t c0, int64_t c1, int64_t ih, int64_t iw, int64_t pt,
+                         int64_t pl, int64_t sh, int64_t sw, int64_t qh, int64_t qw, float *planes);
 void ck_f32_conv_compact(const float *virtual_out, ptrdiff_t ldv, int64_t m, int64_t oh, int64_t ow, int64_t pw,
                          int64_t u0, int64_t u1, float *output, const ck_epilogue *epilogue);
 
