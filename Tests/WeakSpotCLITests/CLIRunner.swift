@@ -62,3 +62,7 @@ func demoReferenceTop1() throws -> [String: Int] {
     }
     return result
 }
+
+enum FixtureModel {
+    static let tinyResNet = FixturePaths.path("models/tiny_resnet.onnx")
+}
