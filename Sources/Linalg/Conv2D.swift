@@ -21,10 +21,11 @@ public final class Conv2D: @unchecked Sendable {
     private let planCache = Mutex<ShiftedPlan?>(nil)
 
     /// How `run` computes: `depthwise` direct kernel; `pointwise` GEMM on the input; `shifted`
-    /// GEMM on shifted views of zero-padded, stride-phase-split copies of the input, no packing
-    /// of B; `im2col` GEMM with B gathered from the input while packing (1×1 strided convs). `shifted` and `im2col` give
-    /// bit-identical results (same products in the same order); `shifted` falls back to
-    /// `im2col` when its scratch would exceed 64 MiB for a single image.
+    /// GEMM on shifted views of zero-padded, stride-phase-split copies of the input, without
+    /// packing B (kernels with kh·kw ≥ 4·sh·sw, e.g. 3×3 stride 1, 7×7 stride 2); `im2col` GEMM
+    /// with B gathered from the input while packing. `shifted` and `im2col` give bit-identical
+    /// results (same products in the same order); `shifted` falls back to `im2col` when its
+    /// scratch would exceed 64 MiB for a single image.
     public enum Path: Sendable { case depthwise, pointwise, shifted, im2col }
     public var path: Path {
         if geometry.usesDirectDepthwise { return .depthwise }

@@ -28,6 +28,7 @@ final class ConvTests: XCTestCase {
         Case(name: "1x1 stride 2", geometry: geometry(12, 20, 1, 1, stride: (2, 2)), height: 9, width: 8),
         Case(name: "7x7 stride 2 stem", geometry: geometry(3, 16, 7, 7, stride: (2, 2), pads: (3, 3, 3, 3)), height: 23, width: 21),
         Case(name: "7x7 stride 2 stem batch 3", geometry: geometry(3, 8, 7, 7, stride: (2, 2), pads: (3, 3, 3, 3)), height: 16, width: 16, batch: 3),
+        Case(name: "5x5 stride 2 (shifted with phases)", geometry: geometry(4, 6, 5, 5, stride: (2, 2), pads: (2, 1, 2, 3), dilation: (1, 2)), height: 17, width: 23, batch: 3),
         Case(name: "asymmetric pads", geometry: geometry(3, 5, 3, 2, pads: (0, 2, 1, 0)), height: 7, width: 6),
         Case(name: "tf same stride 2", geometry: geometry(4, 6, 3, 3, stride: (2, 2), pads: (0, 0, 1, 1)), height: 10, width: 10),
         Case(name: "stride 2x1 (im2col with unit-stride runs)", geometry: geometry(5, 6, 3, 3, stride: (2, 1), pads: (1, 2, 0, 1)), height: 11, width: 40),
@@ -156,7 +157,8 @@ final class ConvTests: XCTestCase {
     func testPathChoice() throws {
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 6), bias: nil, geometry: Self.geometry(3, 2, 1, 1)).path, .pointwise)
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 54), bias: nil, geometry: Self.geometry(3, 2, 3, 3, pads: (1, 1, 1, 1))).path, .shifted)
-        XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 54), bias: nil, geometry: Self.geometry(3, 2, 3, 3, stride: (2, 2))).path, .shifted)
+        XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 54), bias: nil, geometry: Self.geometry(3, 2, 3, 3, stride: (2, 2))).path, .im2col)
+        XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 294), bias: nil, geometry: Self.geometry(3, 2, 7, 7, stride: (2, 2))).path, .shifted)
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 54), bias: nil, geometry: Self.geometry(3, 2, 3, 3, stride: (9, 2))).path, .im2col)
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 27), bias: nil, geometry: Self.geometry(3, 3, 3, 3, groups: 3)).path, .depthwise)
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 6), bias: nil, geometry: Self.geometry(3, 2, 1, 1, stride: (2, 2))).path, .im2col)
