@@ -57,6 +57,14 @@ enum HelpFormatter {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Help for a listed command that is not built yet.
+    static func plannedHelp(_ entry: CommandEntry, issue: Int) -> String {
+        var lines = hanging("OVERVIEW: ", entry.abstract)
+        lines.append("")
+        lines += hanging("", "'weakspot \(entry.name)' is not built yet (issue \(issue)); SPEC.md describes what it will do.")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     static func generatedUsage(_ spec: CommandSpec) -> String {
         var parts = [spec.name]
         for argument in spec.arguments {

@@ -51,6 +51,9 @@ enum RunCommand: Command {
         let output = arguments.value("output")
 
         let classesPath = arguments.value("classes")
+        if let classesPath, !FileManager.default.isReadableFile(atPath: classesPath) {
+            throw CLIError.input("\(classesPath): expected a text file of class names, one per line, got no readable file")
+        }
         var names: [String]? = nil
         var namesLoaded = false
         var progress: ProgressReporter? = nil

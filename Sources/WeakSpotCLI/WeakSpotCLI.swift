@@ -73,6 +73,11 @@ public enum WeakSpotCLI {
         }
         switch entry.action {
         case .planned(let issue):
+            let rest = arguments.dropFirst().prefix { $0 != "--" }
+            if rest.contains("--help") || rest.contains("-h") {
+                console.output.write(HelpFormatter.plannedHelp(entry, issue: issue))
+                return ExitCode.success
+            }
             throw CLIError.notImplemented(command: entry.name, issue: issue)
         case .built(let spec, let body):
             switch try ArgumentScanner.scan(Array(arguments.dropFirst()), spec: spec) {

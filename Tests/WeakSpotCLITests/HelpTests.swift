@@ -41,6 +41,10 @@ final class HelpTests: XCTestCase {
             XCTAssertEqual(result.output, "")
             XCTAssertTrue(result.error.hasPrefix("error: 'weakspot \(name)' is not implemented yet (issue "), result.error)
             XCTAssertEqual(result.error.split(separator: "\n").count, 1)
+            let help = weakspot("help", name)
+            XCTAssertEqual(help.code, 0)
+            XCTAssertTrue(help.output.hasPrefix("OVERVIEW: "), help.output)
+            XCTAssertTrue(help.output.contains("'weakspot \(name)' is not built yet (issue "), help.output)
         }
     }
 

@@ -79,6 +79,22 @@ final class RunTests: XCTestCase {
         XCTAssertEqual(short.code, 2)
     }
 
+    func testClassNamesFile() throws {
+        let folder = try temporaryFolder(self)
+        let names = (0..<1000).map { "class number \($0)" }.joined(separator: "\n") + "\n"
+        try names.write(toFile: folder + "/names.txt", atomically: true, encoding: .utf8)
+        let result = weakspot("run", model, "--data", images, "--preprocess", "inception", "--top", "1", "--classes", folder + "/names.txt")
+        XCTAssertEqual(result.code, 0, result.error)
+        XCTAssertTrue(result.output.contains("    285  0.3943  class number 285\n"), result.output)
+        try "a\nb\n".write(toFile: folder + "/short.txt", atomically: true, encoding: .utf8)
+        let short = weakspot("run", model, "--data", images, "--classes", folder + "/short.txt")
+        XCTAssertEqual(short.code, 2)
+        XCTAssertEqual(short.error, "error: \(folder)/short.txt: expected 1000 class names (one per model output), got 2\n")
+        let missing = weakspot("run", model, "--data", images, "--classes", folder + "/none.txt")
+        XCTAssertEqual(missing.code, 2)
+        XCTAssertTrue(missing.error.hasPrefix("error: \(folder)/none.txt: "), missing.error)
+    }
+
     func testKerasNHWCModel() throws {
         // The Keras fixture's input is the 4 parity photos, Resize 73 / CenterCrop 64, in [-1, 1].
         let folder = try temporaryFolder(self)
