@@ -62,11 +62,11 @@ enum DemoCommand: Command {
         }
         console.print("")
         for (stage, command) in laterStages {
-            let issue = CommandTable.entry(named: command).flatMap { entry -> Int? in
-                if case .planned(let issue) = entry.action { return issue }
-                return nil
+            switch CommandTable.entry(named: command)?.action {
+            case .planned(let issue)?: console.print("\(stage): not built yet (issue \(issue))")
+            case .built?: console.print("\(stage): 'weakspot \(command)' exists but is not part of the demo yet")
+            case nil: console.print("\(stage): not built yet")
             }
-            console.print("\(stage): not built yet" + (issue.map { " (issue \($0))" } ?? ""))
         }
         console.print("")
         let seconds = Date().timeIntervalSince(started)
