@@ -1,3 +1,4 @@
+import Influence
 import DataInput
 import Execution
 import Linalg
@@ -111,7 +112,7 @@ struct ErrorReport {
                 self.init(message: "error: internal error: \(message)", exitCode: ExitCode.internalError)
             }
         case is ONNXError, is GraphError, is ExecutionError, is DatasetError, is NPYError,
-             is ImageDecodingError, is PreprocessError, is LinalgError:
+             is ImageDecodingError, is PreprocessError, is LinalgError, is InfluenceError:
             self.init(message: "error: \(error)", exitCode: ExitCode.badInput)
         default:
             self.init(message: "error: internal error: \(error)", exitCode: ExitCode.internalError)
