@@ -52,6 +52,8 @@ final class ConvTests: XCTestCase {
         Case(name: "im2col: kernel wider than the packing tables, unit column stride", geometry: geometry(2, 3, 3, 13, stride: (17, 1), pads: (1, 6, 1, 5)), height: 40, width: 30),
         Case(name: "im2col: stride 9x2", geometry: geometry(3, 5, 3, 3, stride: (9, 2), pads: (1, 1, 1, 1)), height: 30, width: 41),
         Case(name: "im2col: stride 2x9 dilated", geometry: geometry(3, 4, 3, 3, stride: (2, 9), pads: (2, 0, 1, 3), dilation: (2, 2)), height: 15, width: 50),
+        Case(name: "pointwise K=16 at large N (mobilenet_v2 expansion)", geometry: geometry(16, 96, 1, 1), height: 112, width: 112, batch: 2),
+        Case(name: "depthwise 3x3 s2 at 112x112", geometry: geometry(24, 24, 3, 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 24), height: 112, width: 112, batch: 2),
         Case(name: "wide output crosses panels", geometry: geometry(2, 3, 3, 3, pads: (1, 1, 1, 1)), height: 3, width: 70),
     ]
 
@@ -142,6 +144,8 @@ final class ConvTests: XCTestCase {
             Case(name: "pointwise", geometry: Self.geometry(24, 40, 1, 1), height: 14, width: 14, batch: 3),
             Case(name: "depthwise", geometry: Self.geometry(24, 24, 3, 3, pads: (1, 1, 1, 1), groups: 24), height: 14, width: 14, batch: 3),
             Case(name: "grouped", geometry: Self.geometry(8, 8, 3, 3, pads: (1, 1, 1, 1), groups: 2), height: 10, width: 10, batch: 3),
+            Case(name: "pointwise K=16 large N", geometry: Self.geometry(16, 40, 1, 1), height: 112, width: 112, batch: 3),
+            Case(name: "depthwise s2 112", geometry: Self.geometry(12, 12, 3, 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 12), height: 112, width: 112, batch: 3),
         ]
         for isa in KernelISA.available {
             for c in shapes {

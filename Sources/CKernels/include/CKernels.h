@@ -127,6 +127,13 @@ void ck_f32_phase_planes(const float *input, int64_t c0, int64_t c1, int64_t ih,
 void ck_f32_conv_compact(const float *virtual_out, ptrdiff_t ldv, int64_t m, int64_t oh, int64_t ow, int64_t pw,
                          int64_t u0, int64_t u1, float *output, const ck_epilogue *epilogue);
 
+/**
+ * Makes the C allocator keep freed memory for reuse: with glibc, blocks of any size come from
+ * the heap instead of fresh mmap regions, and the heap is never trimmed. Returns 1 when the
+ * policy is in effect, 0 when this C library does not support it (nothing changes then).
+ */
+int ck_retain_freed_memory(void);
+
 /** A spin-wait hint (x86 `pause`, arm64 `yield`) for the worker pool's short busy waits. */
 void ck_cpu_relax(void);
 
