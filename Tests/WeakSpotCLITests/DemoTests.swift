@@ -27,8 +27,9 @@ final class DemoTests: XCTestCase {
         for line in ["01_chelsea.jpg", "Egyptian cat", "espresso", "moped"] {
             XCTAssertTrue(result.output.contains(line), line)
         }
+        // Stages not in the demo yet each get one line (not built yet, or not wired into the demo).
         for stage in ["profile", "report", "plan", "prune", "gate"] {
-            XCTAssertTrue(result.output.contains("\n\(stage): not built yet"), stage)
+            XCTAssertTrue(result.output.contains("\n\(stage): not built yet") || result.output.contains("\n\(stage): 'weakspot "), stage)
         }
     }
 

@@ -1,8 +1,15 @@
 import XCTest
 
 final class HelpTests: XCTestCase {
-    let built = ["demo", "count", "run", "bench"]
-    let planned = ["profile", "merge", "rank", "plan", "prune", "gate", "finetune"]
+    /// Every subcommand of SPEC.md's table.
+    let all = ["demo", "count", "run", "profile", "merge", "rank", "plan", "prune", "gate", "finetune", "bench"]
+
+    /// The subcommands that answer 'not implemented yet' (they become built one by one).
+    var planned: [String] {
+        all.filter { weakspot($0, "--no-such-option").error.contains("is not implemented yet") }
+    }
+
+    var built: [String] { all.filter { !planned.contains($0) } }
 
     func testRootHelpListsEverySubcommand() {
         let result = weakspot("--help")
@@ -10,9 +17,10 @@ final class HelpTests: XCTestCase {
         XCTAssertTrue(result.output.hasPrefix("OVERVIEW: "))
         XCTAssertTrue(result.output.contains("USAGE: weakspot <subcommand>"))
         XCTAssertTrue(result.output.contains("SUBCOMMANDS:"))
-        for name in built + planned {
+        for name in all {
             XCTAssertTrue(result.output.contains("\n  \(name) "), "root help lacks \(name)")
         }
+        XCTAssertTrue(Set(["demo", "count", "run", "bench"]).isSubset(of: built), "\(built)")
         XCTAssertEqual(weakspot("help").output, result.output)
     }
 
