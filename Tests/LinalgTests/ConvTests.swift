@@ -118,20 +118,23 @@ final class ConvTests: XCTestCase {
                           Self.geometry(4, 4, 1, 1), Self.geometry(40, 4, 3, 3, pads: (1, 1, 1, 1))]
         for isa in KernelISA.available {
             for geometry in geometries {
-                var random = SeededValues(seed: 11)
-                let weights = random.array(try geometry.weightCount())
-                let input = random.array(geometry.inputChannels * 6 * 40)
-                let initial = random.array(4 * 6 * 40)
-                let conv = try Conv2D(weights: weights, bias: nil, geometry: geometry, isa: isa)
-                var output = initial
-                try output.withUnsafeMutableBufferPointer { out in
-                    try conv.run(input: input, batch: 1, inputHeight: 6, inputWidth: 40, output: out.baseAddress!,
-                                 residual: UnsafePointer(out.baseAddress!), activation: .relu, threads: 2)
-                }
-                let reference = try referenceConv(geometry, batch: 1, height: 6, width: 40, input: input, weights: weights,
-                                                  bias: nil, residual: initial, activation: .relu)
-                if let message = contractMismatch(output, reference) {
-                    XCTFail("\(isa) in-place residual, \(geometry.inputChannels) in, groups \(geometry.groups): \(message)")
+                // Batch 4 at two threads takes the whole-image split of the shifted path.
+                for batch in [1, 4] {
+                    var random = SeededValues(seed: 11)
+                    let weights = random.array(try geometry.weightCount())
+                    let input = random.array(batch * geometry.inputChannels * 6 * 40)
+                    let initial = random.array(batch * 4 * 6 * 40)
+                    let conv = try Conv2D(weights: weights, bias: nil, geometry: geometry, isa: isa)
+                    var output = initial
+                    try output.withUnsafeMutableBufferPointer { out in
+                        try conv.run(input: input, batch: batch, inputHeight: 6, inputWidth: 40, output: out.baseAddress!,
+                                     residual: UnsafePointer(out.baseAddress!), activation: .relu, threads: 2)
+                    }
+                    let reference = try referenceConv(geometry, batch: batch, height: 6, width: 40, input: input, weights: weights,
+                                                      bias: nil, residual: initial, activation: .relu)
+                    if let message = contractMismatch(output, reference) {
+                        XCTFail("\(isa) in-place residual, batch \(batch), \(geometry.inputChannels) in, groups \(geometry.groups): \(message)")
+                    }
                 }
             }
         }
@@ -144,6 +147,8 @@ final class ConvTests: XCTestCase {
             Case(name: "pointwise", geometry: Self.geometry(24, 40, 1, 1), height: 14, width: 14, batch: 3),
             Case(name: "depthwise", geometry: Self.geometry(24, 24, 3, 3, pads: (1, 1, 1, 1), groups: 24), height: 14, width: 14, batch: 3),
             Case(name: "grouped", geometry: Self.geometry(8, 8, 3, 3, pads: (1, 1, 1, 1), groups: 2), height: 10, width: 10, batch: 3),
+            Case(name: "shifted, whole images per thread", geometry: Self.geometry(8, 20, 3, 3, pads: (1, 1, 1, 1)), height: 20, width: 23, batch: 7),
+            Case(name: "shifted 7x7 s2 grouped, whole images per thread", geometry: Self.geometry(4, 6, 7, 7, stride: (2, 2), pads: (3, 2, 3, 3), groups: 2), height: 40, width: 45, batch: 6),
             Case(name: "pointwise K=16 large N", geometry: Self.geometry(16, 40, 1, 1), height: 112, width: 112, batch: 3),
             Case(name: "depthwise s2 112", geometry: Self.geometry(12, 12, 3, 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 12), height: 112, width: 112, batch: 3),
         ]
@@ -154,6 +159,26 @@ final class ConvTests: XCTestCase {
                 let three = try run(c, isa: isa, bias: true, residual: true, activation: .relu, threads: 3).got
                 XCTAssertEqual(one, two, "\(isa) \(c.name): 1 vs 2 threads")
                 XCTAssertEqual(one, three, "\(isa) \(c.name): 1 vs 3 threads")
+            }
+        }
+    }
+
+    /// Batches of two or more images per thread take the whole-image split of the shifted path
+    /// (strips of 1,024 virtual columns: 60×70 outputs make four).
+    func testWholeImageSplitAgainstDirectConvolution() throws {
+        let cases = [
+            Case(name: "3x3 batch 5", geometry: Self.geometry(6, 30, 3, 3, pads: (1, 1, 1, 1)), height: 60, width: 70, batch: 5),
+            Case(name: "5x5 s2 dilated grouped batch 4", geometry: Self.geometry(4, 6, 5, 5, stride: (2, 2), pads: (2, 1, 2, 3), dilation: (1, 2), groups: 2), height: 17, width: 23, batch: 4),
+        ]
+        for isa in KernelISA.available {
+            for c in cases {
+                XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: try c.geometry.weightCount()), bias: nil, geometry: c.geometry).path, .shifted)
+                for residual in [false, true] {
+                    let result = try run(c, isa: isa, bias: true, residual: residual, activation: .clip(min: -0.5, max: 0.7), threads: 2)
+                    if let message = contractMismatch(result.got, result.reference) {
+                        XCTFail("\(isa) \(c.name) residual \(residual): \(message)")
+                    }
+                }
             }
         }
     }
