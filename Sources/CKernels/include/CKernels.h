@@ -127,6 +127,19 @@ void ck_f32_phase_planes(const float *input, int64_t c0, int64_t c1, int64_t ih,
 void ck_f32_conv_compact(const float *virtual_out, ptrdiff_t ldv, int64_t m, int64_t oh, int64_t ow, int64_t pw,
                          int64_t u0, int64_t u1, float *output, const ck_epilogue *epilogue);
 
+/** Pooling window geometry over one NCHW plane (ih x iw in, oh x ow out). */
+typedef struct {
+    int64_t ih, iw, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow;
+} ck_pool;
+
+/**
+ * Max pooling of planes [p0, p1) (each ih*iw in, oh*ow out, consecutive): out[y][x] = the
+ * maximum of in[y*sh - pt + ky*dh][x*sw - pl + kx*dw] over the taps inside the plane (padding
+ * is ignored; -inf when no tap is inside), taken tap by tap in (ky, kx) order as
+ * best = v >= best ? v : best, so a NaN input is skipped. Plain C, shared by every variant.
+ */
+void ck_f32_max_pool(const ck_pool *geometry, int64_t p0, int64_t p1, const float *input, float *output);
+
 /**
  * Makes the C allocator keep freed memory for reuse: with glibc, blocks of any size come from
  * the heap instead of fresh mmap regions, and the heap is never trimmed. Returns 1 when the
