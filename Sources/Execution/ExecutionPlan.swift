@@ -81,7 +81,7 @@ public final class ExecutionPlan: Sendable {
     /// it: the profiler's masks. An intervened value must be observable in the plan's options
     /// (fusion would otherwise hide it), or be in `known`.
     public func run(known: [ValueID: Tensor], outputs: [ValueID], keep: Set<ValueID> = [], batch: Int? = nil,
-                    interventions: [ValueID: Intervention] = [:]) throws(ExecutionError) -> [ValueID: Tensor] {
+                    interventions: [ValueID: Intervention] = [:], incremental: IncrementalBase? = nil) throws(ExecutionError) -> [ValueID: Tensor] {
         let batch = batch ?? known.values.first?.shape.first ?? 1
         var env = [Tensor?](repeating: nil, count: graph.values.count)
         for (id, t) in known { env[id] = t }
@@ -105,6 +105,9 @@ public final class ExecutionPlan: Sendable {
                 stack.append(contentsOf: steps[s].inputs)
             }
         }
+        // Incremental runs: which values differ from the cache, and in which channels.
+        var changed: [ValueID: [Int]] = incremental?.changed ?? [:]
+        var changedFully = Set<ValueID>()
         // Remaining reads of each value, to free activations as soon as possible.
         var reads = [Int](repeating: 0, count: graph.values.count)
         for (i, s) in steps.enumerated() where needed[i] { for v in s.inputs { reads[v] += 1 } }
@@ -122,8 +125,27 @@ public final class ExecutionPlan: Sendable {
                 if reads[v] == 0 && !retained.contains(v) && known[v] == nil { env[v] = nil }
             }
             do {
-                env[step.output] = try step.kernel.run(ins, batch: batch, threads: options.threads)
-                if let change = interventions[step.output] { change(&env[step.output]!) }
+                if let base = incremental {
+                    let changes: [ChannelChange] = step.inputs.map { v in
+                        if let s = changed[v] { return .channels(s) }
+                        if changedFully.contains(v) { return .all }
+                        return .unchanged
+                    }
+                    if let (value, change) = try incrementalOutput(step, inputs: ins, changes: changes, base: base) {
+                        env[step.output] = value
+                        if case .channels(let s) = change { changed[step.output] = s } else { changedFully.insert(step.output) }
+                    } else {
+                        env[step.output] = try step.kernel.run(ins, batch: batch, threads: options.threads)
+                        changedFully.insert(step.output)
+                    }
+                } else {
+                    env[step.output] = try step.kernel.run(ins, batch: batch, threads: options.threads)
+                }
+                if let change = interventions[step.output] {
+                    change(&env[step.output]!)
+                    changed[step.output] = nil
+                    changedFully.insert(step.output)
+                }
             } catch {
                 var e = error
                 if e.node == nil { let n = graph.nodes[step.nodes[0]]; e.node = "\(n.name) (\(n.op.onnxName))" }

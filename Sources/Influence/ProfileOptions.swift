@@ -18,9 +18,9 @@ public struct ProfileOptions: Sendable {
     public var bootstrapResamples: Int = 1000
     /// `--shard I/N`: this run measures the items whose index ≡ I−1 (mod N).
     public var shard: Shard? = nil
-    /// Update a perturbed activation's convolution consumers from the cache with a convolution of
-    /// only the changed channels, instead of recomputing them (exact up to rounding).
-    public var linearConsumerShortcut: Bool = true
+    /// Incremental runs: while a change stays in a few channels, convolutions reading it are
+    /// updated from the cache with a convolution of only those channels (exact up to rounding).
+    public var incremental: Bool = true
     /// `--adaptive`: after each batch, items whose 95% interval lies wholly above or below the weak
     /// threshold stop; the others go on to the next batch. The first batch is the "first slice".
     public var adaptive: Bool = false

@@ -28,8 +28,6 @@ public final class Profiler: @unchecked Sendable {
     public let items: [InfluenceItem]
     let plan: ExecutionPlan
     let logitsValue: ValueID
-    /// For each ablation target, the convolutions reading it that the first-consumer shortcut updates.
-    let linearUpdates: [ValueID: [LinearConsumerUpdate]]
 
     public init(graph: Graph, options: ProfileOptions) throws {
         self.graph = graph
@@ -51,18 +49,11 @@ public final class Profiler: @unchecked Sendable {
         guard graph.outputs.count >= 1 else { throw InfluenceError("the model has no output") }
         logitsValue = graph.outputs[0]
         var observable = Set<ValueID>()
-        let consumers = graph.consumers()
-        var updates: [ValueID: [LinearConsumerUpdate]] = [:]
-        for t in discovery.tails {
-            let target = options.ablateAt == .structural ? t.end : t.output
-            observable.insert(target)
-            if options.linearConsumerShortcut {
-                let u = LinearConsumerUpdate.consumers(of: target, graph: graph, consumers: consumers)
-                if !u.isEmpty { updates[target] = u }
-                for c in u { observable.insert(c.output) }
-            }
+        for t in discovery.tails { observable.insert(options.ablateAt == .structural ? t.end : t.output) }
+        if options.incremental {
+            // Raw convolution outputs stay tensors, so an incremental run can update them from the cache.
+            for node in graph.nodes { if case .conv = node.op { observable.insert(node.outputs[0]) } }
         }
-        linearUpdates = updates
         plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: options.threads, observable: observable))
     }
 
@@ -120,31 +111,20 @@ public final class Profiler: @unchecked Sendable {
         }
         if targets.values.allSatisfy({ $0.isEmpty }) { return cache.logits }
         let cone = graph.downstreamCone(of: Set(targets.keys))
-        var recomputed = Set(cone.flatMap { graph.nodes[$0].outputs })
-        // First consumers updated from the cache: only for targets no other target changes.
-        var updated: [ValueID: Tensor] = [:]
-        for (v, channels) in targets where !recomputed.contains(v) && !channels.isEmpty {
-            for u in linearUpdates[v] ?? [] {
-                guard let cached = cache.values[u.output], let x = cache.values[v] else { continue }
-                updated[u.output] = try u.updatedOutput(cached: cached, input: x, channels: channels, factor: factor, threads: options.threads)
-            }
-        }
-        if !updated.isEmpty {
-            // Everything downstream of an updated output is recomputed; the outputs themselves are known.
-            let conePastUpdates = graph.downstreamCone(of: Set(updated.keys))
-            recomputed.formUnion(conePastUpdates.flatMap { graph.nodes[$0].outputs })
-            recomputed.subtract(updated.keys)
-        }
+        let recomputed = Set(cone.flatMap { graph.nodes[$0].outputs })
         var known: [ValueID: Tensor] = [:]
         known.reserveCapacity(cache.values.count)
         for (v, t) in cache.values where !recomputed.contains(v) { known[v] = t }
-        for (v, t) in updated { known[v] = t }
         var interventions: [ValueID: Intervention] = [:]
         for (v, channels) in targets where !channels.isEmpty {
             let list = channels
             interventions[v] = { tensor in Perturbation.apply(factor: factor, channels: list, to: &tensor) }
         }
-        let result = try plan.run(known: known, outputs: [logitsValue], batch: cache.batch, interventions: interventions)
+        // Targets known from the cache differ from it only in their item's channels.
+        var changed: [ValueID: [Int]] = [:]
+        for (v, channels) in targets where !recomputed.contains(v) && !channels.isEmpty { changed[v] = channels.sorted() }
+        let incremental = options.incremental ? IncrementalBase(cache: cache.values, changed: changed) : nil
+        let result = try plan.run(known: known, outputs: [logitsValue], batch: cache.batch, interventions: interventions, incremental: incremental)
         return result[logitsValue]!
     }
 
