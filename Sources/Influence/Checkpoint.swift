@@ -27,13 +27,13 @@ struct CheckpointState {
             "fingerprint": .string(fingerprint),
             "chunksDone": .array(chunksDone.map { .int($0) }),
             "stopped": .array(stopped.map { .bool($0) }),
-            "values": .array(values.map { item in .array(item.map { level in .object(level.mapValues { .array($0.map { .number($0) }) }) }) }),
+            "values": .array(values.map { item in .array(item.map { level in .object(level.mapValues { .array($0.map { .double($0) }) }) }) }),
             "baseline": .array(baselineChunks.map { .array($0.map { JSONValue.float($0) }) }),
         ])
     }
 
     func save(path: String) throws {
-        try AtomicFile.write(json().serialized(pretty: false), to: path)
+        try AtomicFile.write(json().rendered(pretty: false), to: path)
     }
 
     /// Reads a checkpoint and checks that it belongs to the run `expected` describes.
@@ -67,27 +67,3 @@ struct CheckpointState {
     }
 }
 
-/// Writes files so that a crash or kill never leaves a half-written one: a temporary file in the
-/// same folder, then a rename over the target.
-public enum AtomicFile {
-    public static func write(_ text: String, to path: String) throws {
-        try write(Data(text.utf8), to: path)
-    }
-
-    public static func write(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        do {
-            try data.write(to: temporary)
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw InfluenceError("\(path): cannot write: \(error.localizedDescription)")
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw InfluenceError("\(path): cannot write: \(reason)")
-        }
-    }
-}

@@ -19,21 +19,21 @@ public enum ProfileReport {
             let values = last.values[options.metric] ?? []
             let stats = InfluenceStatistics(values: values, resamples: options.bootstrapResamples, seed: options.seed ^ stableHash(item.id))
             var metrics: [String: JSONValue] = [:]
-            for (k, v) in last.means { metrics[k.rawValue] = .number(v) }
+            for (k, v) in last.means { metrics[k.rawValue] = .double(v) }
             var object: [String: JSONValue] = [
                 "id": .string(item.id), "index": .int(item.index), "kind": .string(item.kind.rawValue),
                 "layer": .string(item.layer), "output": .string(item.output),
                 "channel": item.channel.map { .int($0) } ?? .null, "group": item.group.map { .int($0) } ?? .null,
                 "params": .int(item.params), "macs": .int(item.macs),
-                "influence": .object(["mean": .number(stats.mean), "std": .number(stats.std), "ciLow": .number(stats.ciLow),
-                                      "ciHigh": .number(stats.ciHigh), "n": .int(stats.n)]),
+                "influence": .object(["mean": .double(stats.mean), "std": .double(stats.std), "ciLow": .double(stats.ciLow),
+                                      "ciHigh": .double(stats.ciHigh), "n": .int(stats.n)]),
                 "metrics": .object(metrics), "estimators": .object([:]),
                 "weak": .bool(stats.ciHigh < options.weakThreshold), "latent": .string("none"),
             ]
             if measurement.levels != [1] {
                 object["sweep"] = .array(zip(measurement.levels, measurement.metrics).map { level, metrics in
                     let means = metrics.means
-                    return .object(["sparsity": .float(level), "kl": .number(means[.kl] ?? 0), "mse": .number(means[.mse] ?? 0), "top1": .number(means[.top1] ?? 0)])
+                    return .object(["sparsity": .float(level), "kl": .double(means[.kl] ?? 0), "mse": .double(means[.mse] ?? 0), "top1": .double(means[.top1] ?? 0)])
                 })
             }
             return .object(object)
@@ -58,8 +58,8 @@ public enum ProfileReport {
                      "channels": .int(group.members.count)])
         }
         var base: [String: JSONValue] = ["count": .int(baseline.count)]
-        if let a = baseline.accuracy { base["accuracy"] = .number(a) }
-        if let l = baseline.meanLoss { base["loss"] = .number(l) }
+        if let a = baseline.accuracy { base["accuracy"] = .double(a) }
+        if let l = baseline.meanLoss { base["loss"] = .double(l) }
         return ["schema": .string(schema), "model": model, "data": data, "settings": settings(options), "baseline": .object(base),
                 "layers": .array(layers), "groups": .array(groups), "agreement": .object([:])]
     }
@@ -67,7 +67,7 @@ public enum ProfileReport {
     public static func settings(_ o: ProfileOptions) -> JSONValue {
         .object(["items": .array(o.kinds.map { .string($0.rawValue) }), "layers": o.layerPattern.map { .string($0) } ?? .null,
                  "perturb": .string(o.perturbation.description), "ablateAt": .string(o.ablateAt.rawValue),
-                 "metric": .string(o.metric.rawValue), "weakThreshold": .number(o.weakThreshold), "seed": .int(Int(truncatingIfNeeded: o.seed)),
+                 "metric": .string(o.metric.rawValue), "weakThreshold": .double(o.weakThreshold), "seed": .int(Int(truncatingIfNeeded: o.seed)),
                  "batch": .int(o.batchSize), "bootstrapResamples": .int(o.bootstrapResamples),
                  "shard": o.shard.map { .string($0.description) } ?? .null, "adaptive": .bool(o.adaptive)])
     }
@@ -146,6 +146,6 @@ public enum ProfileReport {
         }
         header["settings"] = strip(header["settings"])
         for key in ["items", "summary", "timing"] { header[key] = nil }
-        return assemble(header: header, items: Array(items.values), timing: .object(["seconds": .number(totalSeconds)]))
+        return assemble(header: header, items: Array(items.values), timing: .object(["seconds": .double(totalSeconds)]))
     }
 }

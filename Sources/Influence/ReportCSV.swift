@@ -32,7 +32,7 @@ public enum ReportCSV {
             if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) { return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
             return s
         default:
-            return value.serialized(pretty: false)
+            return value.rendered(pretty: false)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Influence
 import DataInput
 import Dispatch
 import Foundation

@@ -1,3 +1,4 @@
+import Influence
 import Foundation
 import NetworkIR
 

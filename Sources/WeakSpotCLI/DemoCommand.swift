@@ -27,14 +27,14 @@ enum DemoCommand: Command {
         let out = arguments.value("out") ?? "weakspot-demo"
         let threads = try arguments.integer("threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
         let demo = try DemoLocation.find()
-        try AtomicFile.makeFolder(out)
+        try OutputFile.makeFolder(out)
         let started = Date()
 
         let modelPath = demo + "/efficientnet_lite0.onnx"
         let model = try LoadedModel.load(path: modelPath, limits: .init(), inputShape: nil)
         let count = try CountReport(model: model, batch: 1)
         let countPath = out + "/count.json"
-        try AtomicFile.write(count.json.rendered(), to: countPath)
+        try OutputFile.write(count.json.rendered(), to: countPath)
         console.print("model: \(modelPath)")
         console.print("  \(count.cost.layers.count) layers, \(NumberText.grouped(count.cost.params)) parameters, \(NumberText.grouped(count.cost.macs)) MACs at \(NumberText.shape(count.inputShape))")
 
@@ -48,7 +48,7 @@ enum DemoCommand: Command {
         let logitsPath = out + "/logits.npy"
         try DataOutput.writeLogits(result, to: logitsPath)
         let predictionsPath = out + "/predictions.json"
-        try AtomicFile.write(PredictionText.json(result, model: modelPath, data: images, names: names, top: 5,
+        try OutputFile.write(PredictionText.json(result, model: modelPath, data: images, names: names, top: 5,
                                                  logitsPath: logitsPath).rendered(), to: predictionsPath)
         console.print("")
         console.print("top-1 class per image (preprocess: inception):")

@@ -1,3 +1,4 @@
+import Influence
 /// How `weakspot run` prints predictions: text blocks as they stream, a summary, or one JSON
 /// document.
 enum PredictionText {

@@ -183,9 +183,9 @@ enum ProfileCommand: Command {
         let header = try ProfileReport.header(graph: model.graph, discovery: profiler.discovery, model: modelJSON, data: dataJSON,
                                               options: options, baseline: measurements.baseline)
         let report = ProfileReport.assemble(header: header, items: ProfileReport.itemObjects(measurements, options: options),
-                                            timing: .object(["seconds": .number((seconds * 1000).rounded() / 1000)]))
-        try AtomicFile.write(report.serialized(), to: output)
-        if let csv = arguments.value("csv") { try AtomicFile.write(ReportCSV.text(report), to: csv) }
+                                            timing: .object(["seconds": .double((seconds * 1000).rounded() / 1000)]))
+        try OutputFile.write(report.rendered(), to: output)
+        if let csv = arguments.value("csv") { try OutputFile.write(ReportCSV.text(report), to: csv) }
         let weak = report["summary"]?["weak"]?.intValue ?? 0
         console.print("profiled \(total) items on \(measurements.baseline.count) inputs in \(NumberText.fixed(seconds, decimals: 1)) s; \(weak) weak (threshold \(options.weakThreshold) \(options.metric.rawValue))")
         if !skipped.isEmpty { console.print("skipped \(skipped.count) unreadable files (listed in the report)") }
@@ -200,7 +200,7 @@ enum ProfileCommand: Command {
 }
 
 /// The report's JSON document type (Influence's writer: sorted keys, shortest round-trip floats).
-typealias ReportJSON = Influence.JSONValue
+typealias ReportJSON = JSONValue
 
 /// `weakspot merge SHARD.json... -o report.json`: the report one run would have given.
 enum MergeCommand: Command {
@@ -229,8 +229,8 @@ enum MergeCommand: Command {
         let merged: ReportJSON
         do { merged = try ProfileReport.merge(reports) } catch let e as InfluenceError { throw CLIError.input(e.description) }
         let output = arguments.value("output") ?? "report.json"
-        try AtomicFile.write(merged.serialized(), to: output)
-        if let csv = arguments.value("csv") { try AtomicFile.write(ReportCSV.text(merged), to: csv) }
+        try OutputFile.write(merged.rendered(), to: output)
+        if let csv = arguments.value("csv") { try OutputFile.write(ReportCSV.text(merged), to: csv) }
         console.print("merged \(reports.count) shards, \(merged["items"]?.arrayValue?.count ?? 0) items: \(output)")
         return 0
     }

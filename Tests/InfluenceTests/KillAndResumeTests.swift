@@ -9,7 +9,7 @@ final class KillAndResumeTests: XCTestCase {
     func withoutTiming(_ path: String) throws -> String {
         var report = try XCTUnwrap(try JSONValue.parse(String(contentsOfFile: path, encoding: .utf8)).objectValue)
         report["timing"] = nil
-        return JSONValue.object(report).serialized()
+        return JSONValue.object(report).rendered()
     }
 
     func testSIGKILLThenResumeGivesTheUninterruptedReport() throws {

@@ -40,8 +40,8 @@ final class ProfilerConsistencyTests: XCTestCase {
         var options = ProfileOptions()
         options.kinds = [.channel, .group]
         options.batchSize = 3
-        let a = try ProfileFixtures.report(graph: graph, input: x, options: options).serialized()
-        let b = try ProfileFixtures.report(graph: graph, input: x, options: options).serialized()
+        let a = try ProfileFixtures.report(graph: graph, input: x, options: options).rendered()
+        let b = try ProfileFixtures.report(graph: graph, input: x, options: options).rendered()
         XCTAssertEqual(a, b)
         XCTAssertTrue(a.contains("\"schema\": \"weakspot.report/1\""))
     }
@@ -56,16 +56,16 @@ final class ProfilerConsistencyTests: XCTestCase {
         for i in 1...3 {
             var o = options
             o.shard = try Shard(index: i, count: 3)
-            let text = try ProfileFixtures.report(graph: graph, input: x, options: o).serialized()
+            let text = try ProfileFixtures.report(graph: graph, input: x, options: o).rendered()
             shards.append(("shard\(i).json", try JSONValue.parse(text)))
         }
         let merged = try ProfileReport.merge(shards)
         func withoutTiming(_ v: JSONValue) -> String {
             guard case .object(var o) = v else { return "" }
             o["timing"] = nil
-            return JSONValue.object(o).serialized()
+            return JSONValue.object(o).rendered()
         }
-        XCTAssertEqual(withoutTiming(merged), withoutTiming(try JSONValue.parse(whole.serialized())))
+        XCTAssertEqual(withoutTiming(merged), withoutTiming(try JSONValue.parse(whole.rendered())))
         XCTAssertThrowsError(try ProfileReport.merge(Array(shards.prefix(2))))
         XCTAssertThrowsError(try ProfileReport.merge(shards + [shards[0]]))
     }
@@ -75,7 +75,7 @@ final class ProfilerConsistencyTests: XCTestCase {
         let x = try ProfileFixtures.tensor("models/tiny_resnet.input.npy")
         var options = ProfileOptions()
         options.batchSize = 2
-        let whole = try ProfileFixtures.report(graph: graph, input: x, options: options).serialized()
+        let whole = try ProfileFixtures.report(graph: graph, input: x, options: options).rendered()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ws-resume-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -83,7 +83,7 @@ final class ProfilerConsistencyTests: XCTestCase {
         // A run that stops after the first batch: only that batch's inputs are given.
         _ = try ProfileFixtures.report(graph: graph, input: ProfileFixtures.batches(x, size: 2)[0], options: options, checkpoint: checkpoint)
         XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint))
-        let resumed = try ProfileFixtures.report(graph: graph, input: x, options: options, checkpoint: checkpoint, resume: true).serialized()
+        let resumed = try ProfileFixtures.report(graph: graph, input: x, options: options, checkpoint: checkpoint, resume: true).rendered()
         XCTAssertEqual(resumed, whole)
     }
 

@@ -1,0 +1,36 @@
+import Influence
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Output files of the commands, written atomically by Influence's `AtomicFile` (temporary file
+/// in the same folder, then rename), with errors as command-line input errors; and output folders.
+enum OutputFile {
+    /// Influence's atomic writer, with its error as a command-line input error (exit code 2).
+    static func write(_ text: String, to path: String) throws(CLIError) {
+        do { try AtomicFile.write(text, to: path) } catch { throw CLIError.input(error.description) }
+    }
+
+    static func write(_ data: Data, to path: String) throws(CLIError) {
+        do { try AtomicFile.write(data, to: path) } catch { throw CLIError.input(error.description) }
+    }
+
+    /// Creates `path` and its parents when missing.
+    static func makeFolder(_ path: String) throws(CLIError) {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+            guard isFolder.boolValue else { throw CLIError.input("\(path): expected a folder for the output files, got a file") }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw CLIError.input("\(path): cannot create the folder: \(reason(error))")
+        }
+    }
+
+    private static func reason(_ error: any Error) -> String { AtomicFile.reason(error) }
+}
