@@ -293,18 +293,22 @@ def naive_loop(model_path: str, inputs: np.ndarray, threads: int, sample: int) -
     k = max(1, min(sample, total))
     picks = sorted(set(int(round(x)) for x in np.linspace(0, total - 1, k)))
 
+    cpu_seconds: list[float] = []
+
     def ablate(position: int) -> tuple[np.ndarray, float]:
         i, c = everything[position]
         feeds = dict(ones)
         mask = ones[layers[i]["mask"]].copy()
         mask[0, c, 0, 0] = 0.0
         feeds[layers[i]["mask"]] = mask
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         logits = forward(feeds)
+        cpu_seconds.append(time.process_time() - cpu)
         return logits, time.perf_counter() - start
 
     for position in picks[:2]:  # warm-up
         ablate(position)
+    cpu_seconds.clear()
     times, channels, plain_times = [], [], []
     for n, position in enumerate(picks):
         if n % 4 == 0:  # the unmasked model, interleaved so both see the same machine load
@@ -327,6 +331,8 @@ def naive_loop(model_path: str, inputs: np.ndarray, threads: int, sample: int) -
         "estimatedTotalSeconds": per_channel * total,
         "estimated": True,
         "maskedVsPlainMaxAbsLogitDiff": mask_check,
+        "medianCPUSecondsPerChannel": statistics.median(cpu_seconds),
+        "estimatedTotalCPUSeconds": statistics.median(cpu_seconds) * total,
         "plainModelForwardSeconds": plain_seconds,
         "plainModelForwardRuns": len(plain_times),
         "estimatedTotalSecondsPlainForward": plain_seconds * total,
@@ -361,20 +367,24 @@ def run_timed(command: list[str]) -> dict:
     start = time.perf_counter()
     done = subprocess.run(wrapped, capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    peak_kib = None
+    peak_kib, cpu = None, {}
     if time_tool:
         for line in done.stderr.splitlines():
-            if "Maximum resident set size" in line:
-                try:
-                    peak_kib = int(line.rsplit(":", 1)[1].strip())
-                except ValueError:
-                    pass
+            key, _, value = line.strip().rpartition(":")
+            try:
+                if key == "Maximum resident set size (kbytes)":
+                    peak_kib = int(value)
+                elif key in ("User time (seconds)", "System time (seconds)"):
+                    cpu[key] = float(value)
+            except ValueError:
+                pass
     if peak_kib is None:  # the largest child so far: exact only if this one is the largest
         after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         peak_kib = after if after > before else None
     errors = [line for line in done.stderr.splitlines() if not line.startswith("\t")]
     return {"command": command, "seconds": seconds, "exitCode": done.returncode,
             "peakRSSMiB": peak_kib / 1024.0 if peak_kib is not None else None,
+            "cpuSeconds": sum(cpu.values()) if len(cpu) == 2 else None,
             "stderrTail": errors[-5:]}
 
 
@@ -457,7 +467,8 @@ def main() -> int:
           f"timed {naive['sampled']} sampled channels (after 2 warm-ups)")
     print(f"  masked model = plain model at all-ones masks: max |logit diff| {naive['maskedVsPlainMaxAbsLogitDiff']:.2e}")
     print(f"  median {naive['medianSecondsPerChannel']:.3f} s per channel -> ESTIMATED full loop "
-          f"{naive['estimatedTotalSeconds']:.1f} s (median x {naive['convChannels']}, not run in full)")
+          f"{naive['estimatedTotalSeconds']:.1f} s (median x {naive['convChannels']}, not run in full); "
+          f"CPU {naive['medianCPUSecondsPerChannel']:.3f} s per channel -> {naive['estimatedTotalCPUSeconds']:.0f} s")
     print(f"  the unmasked model's forward on the same batch (median of {naive['plainModelForwardRuns']}, "
           f"interleaved): {naive['plainModelForwardSeconds']:.3f} s -> stricter estimate "
           f"{naive['estimatedTotalSecondsPlainForward']:.1f} s")
@@ -479,7 +490,7 @@ def main() -> int:
     adaptive_run = run_timed(common + ["--adaptive", "-o", adaptive_path])
     result["weakspot"] = {"binary": binary, "exact": exact_run, "adaptive": adaptive_run}
     for label, run in (("exact", exact_run), ("adaptive", adaptive_run)):
-        print(f"weakspot {label}: {run['seconds']:.1f} s, exit {run['exitCode']}, "
+        print(f"weakspot {label}: {run['seconds']:.1f} s (CPU {fmt(run['cpuSeconds'], '.1f', ' s')}), exit {run['exitCode']}, "
               f"peak RSS {fmt(run['peakRSSMiB'], '.0f', ' MiB')}")
         if run["exitCode"] != 0:
             for line in run["stderrTail"]:
@@ -501,6 +512,11 @@ def main() -> int:
     result.update({"ratios": ratios, "weakAgreement": agreement, "spotCheck": check})
     print(f"speed-up (naive estimate / weakspot wall time): exact {ratios['naiveOverExact']:.2f}x (bar 4x), "
           f"adaptive {ratios['naiveOverAdaptive']:.2f}x (bar 12x)")
+    if exact_run["cpuSeconds"] and adaptive_run["cpuSeconds"]:
+        ratios["cpuNaiveOverExact"] = naive["estimatedTotalCPUSeconds"] / exact_run["cpuSeconds"]
+        ratios["cpuNaiveOverAdaptive"] = naive["estimatedTotalCPUSeconds"] / adaptive_run["cpuSeconds"]
+        print(f"  in CPU seconds (less sensitive to other jobs on a shared machine): "
+              f"exact {ratios['cpuNaiveOverExact']:.2f}x, adaptive {ratios['cpuNaiveOverAdaptive']:.2f}x")
     print(f"  against the stricter estimate (unmasked forward x channels): exact {ratios['plainForwardOverExact']:.2f}x, "
           f"adaptive {ratios['plainForwardOverAdaptive']:.2f}x")
     print(f"weak decisions equal, adaptive vs exact: {agreement['equalWeakDecisions']}/{agreement['items']} "
