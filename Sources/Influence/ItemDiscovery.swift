@@ -21,11 +21,13 @@ public struct ItemDiscovery: Sendable {
 
     public func tail(ofProducer producer: Int) -> ChannelTail? { tails.first { $0.producer == producer } }
 
-    /// Items of the given kinds, for producers whose node name matches `layerPattern`, in a
+    /// Items of the given kinds, for producers whose node name matches `layerPattern` (globs
+    /// separated by commas), in a
     /// fixed order: kinds in the order given, then node order, then channel.
     public func items(kinds: [ItemKind], layerPattern: String?) -> [InfluenceItem] {
         var result: [InfluenceItem] = []
-        let selected = tails.filter { layerPattern == nil || globMatches(layerPattern!, graph.nodes[$0.producer].name) }
+        let patterns = layerPattern.map { $0.split(separator: ",").map(String.init) }
+        let selected = tails.filter { t in patterns == nil || patterns!.contains { globMatches($0, graph.nodes[t.producer].name) } }
         for kind in kinds {
             switch kind {
             case .channel:

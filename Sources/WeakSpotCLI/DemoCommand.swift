@@ -1,3 +1,4 @@
+import Influence
 import Foundation
 
 /// `weakspot demo`: the pipeline on the bundled demo model and images, as far as it is built.
@@ -8,8 +9,9 @@ enum DemoCommand: Command {
         discussion: """
         Finds the demo in $WEAKSPOT_DEMO_DIR, else ./Fixtures/demo, else the repository the tool \
         was built from. Writes count.json (parameters and MACs per layer), logits.npy and \
-        predictions.json (top-5 per image, inception preprocessing) into the output folder and \
-        prints each image's most probable class.
+        predictions.json (top-5 per image, inception preprocessing), then profiles every channel of \
+        the last block and the head into report.json and report.csv, and prints each image's most \
+        probable class and the weakest and most influential channels.
         """,
         usage: "demo [--out <dir>]",
         options: [
@@ -60,8 +62,17 @@ enum DemoCommand: Command {
             console.print("  " + file.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
                           + NumberText.fixed(best?.probability ?? .nan, decimals: 3) + "  " + name)
         }
+        // Profile: every channel of the last stage and the head, on the same images.
         console.print("")
-        for (stage, command) in laterStages {
+        let reportPath = out + "/report.json", csvPath = out + "/report.csv"
+        let profileArguments = ["profile", modelPath, "--data", images, "--preprocess", "inception",
+                                "--layers", demoLayers, "--threads", "\(threads)", "-o", reportPath, "--csv", csvPath]
+            + (arguments.flag("quiet") ? ["--quiet"] : [])
+        let profileCode = try WeakSpotCLI.dispatch(profileArguments, console: console)
+        guard profileCode == ExitCode.success else { return profileCode }
+        try summarize(reportPath: reportPath, console: console)
+        console.print("")
+        for (stage, command) in laterStages where stage != "profile" && stage != "report" {
             switch CommandTable.entry(named: command)?.action {
             case .planned(let issue)?: console.print("\(stage): not built yet (issue \(issue))")
             case .built?: console.print("\(stage): 'weakspot \(command)' exists but is not part of the demo yet")
@@ -71,8 +82,30 @@ enum DemoCommand: Command {
         console.print("")
         let seconds = Date().timeIntervalSince(started)
         console.print("done in \(NumberText.fixed(seconds, decimals: 1)) s; files:")
-        for path in [countPath, logitsPath, predictionsPath] { console.print("  \(path)") }
+        for path in [countPath, logitsPath, predictionsPath, reportPath, csvPath] { console.print("  \(path)") }
         return ExitCode.success
+    }
+
+    /// The producers the demo profiles: the last MBConv block and the head convolution — the
+    /// widest layers, where pruning saves most, and quick to measure (a few seconds).
+    static let demoLayers = "/_blocks.15/*,/_conv_head/*"
+
+    /// The weakest and strongest channels of the demo's report.
+    static func summarize(reportPath: String, console: Console) throws {
+        let text = try String(contentsOfFile: reportPath, encoding: .utf8)
+        let report = try JSONValue.parse(text)
+        let items = (report["items"]?.arrayValue ?? []).sorted { ($0["rank"]?.intValue ?? 0) < ($1["rank"]?.intValue ?? 0) }
+        let weak = items.filter { $0["weak"]?.boolValue == true }.count
+        console.print("influence (KL, mean over images) of \(items.count) channels: \(weak) weak")
+        func line(_ item: JSONValue) -> String {
+            let mean = item["influence"]?["mean"]?.doubleValue ?? .nan
+            let high = item["influence"]?["ciHigh"]?.doubleValue ?? .nan
+            return "  \(item["id"]?.stringValue ?? "?")  kl \(NumberText.scientific(mean))  (95% ≤ \(NumberText.scientific(high)))"
+        }
+        console.print("weakest:")
+        for item in items.prefix(3) { console.print(line(item)) }
+        console.print("most influential:")
+        for item in items.suffix(3).reversed() { console.print(line(item)) }
     }
 }
 

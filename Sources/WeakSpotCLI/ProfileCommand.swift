@@ -25,7 +25,7 @@ enum ProfileCommand: Command {
             .value("data", "data", help: "The inputs: a .npy file, an image folder, class folders or synthetic:N[:SEED]."),
             .value("output", short: "o", "report.json", help: "Where to write the report.", default: "report.json"),
             .value("items", "kinds", help: "channels, groups, layers (comma-separated).", default: "channels"),
-            .value("layers", "glob", help: "Only producers whose node name matches this glob (* and ?)."),
+            .value("layers", "glob", help: "Only producers whose node name matches one of these globs (* and ?, comma-separated)."),
             .value("perturb", "kind", help: "zero, scale:A, or prune:S1,S2,… (layer sweeps).", default: "zero"),
             .value("ablate-at", "point", help: "structural (end of the per-channel tail) or output (raw output, before BatchNormalization).", default: "structural"),
             .value("metric", "name", help: "The metric that becomes the influence: kl, mse, top1, acc, loss.", default: "kl"),

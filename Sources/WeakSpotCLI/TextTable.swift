@@ -57,6 +57,12 @@ enum NumberText {
     }
 
     /// Fixed decimals, for timings, rates and probabilities in tables (`-` when not finite).
+    /// Three significant digits in exponent form (`1.23e-04`), for values spanning decades.
+    static func scientific(_ value: Double) -> String {
+        guard value.isFinite else { return "nan" }
+        return String(format: "%.2e", value)
+    }
+
     static func fixed(_ value: Double, decimals: Int) -> String {
         guard value.isFinite else { return "-" }
         return String(format: "%.\(max(0, min(decimals, 12)))f", value)
