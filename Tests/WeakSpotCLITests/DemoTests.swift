@@ -1,5 +1,6 @@
 import DataInput
 import Foundation
+import Influence
 import TestSupport
 import XCTest
 
@@ -27,9 +28,15 @@ final class DemoTests: XCTestCase {
         for line in ["01_chelsea.jpg", "Egyptian cat", "espresso", "moped"] {
             XCTAssertTrue(result.output.contains(line), line)
         }
-        // Stages not in the demo yet each get one line (not built yet, or not wired into the demo).
-        for stage in ["profile", "report", "plan", "prune", "gate"] {
-            XCTAssertTrue(result.output.contains("\n\(stage): not built yet") || result.output.contains("\n\(stage): 'weakspot "), stage)
+        // The profile stage writes a report that names the weakest channels.
+        XCTAssertTrue(result.output.contains("weakest:"), result.output)
+        let report = try JSONValue.parse(String(contentsOfFile: folder + "/report.json", encoding: .utf8))
+        XCTAssertEqual(report["schema"]?.stringValue, "weakspot.report/1")
+        XCTAssertEqual(report["items"]?.arrayValue?.count, 3904)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/report.csv"))
+        // Stages not in the demo yet each get one line naming their issue.
+        for (stage, issue) in [("plan", 6), ("prune", 6), ("gate", 6)] {
+            XCTAssertTrue(result.output.contains("\n\(stage): not built yet (issue \(issue))"), stage)
         }
     }
 
