@@ -54,6 +54,9 @@ final class ConvTests: XCTestCase {
         Case(name: "im2col: stride 2x9 dilated", geometry: geometry(3, 4, 3, 3, stride: (2, 9), pads: (2, 0, 1, 3), dilation: (2, 2)), height: 15, width: 50),
         Case(name: "pointwise K=16 at large N (mobilenet_v2 expansion)", geometry: geometry(16, 96, 1, 1), height: 112, width: 112, batch: 2),
         Case(name: "depthwise 3x3 s2 at 112x112", geometry: geometry(24, 24, 3, 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 24), height: 112, width: 112, batch: 2),
+        Case(name: "depthwise 21 channels at 7x7", geometry: geometry(21, 21, 3, 3, pads: (1, 1, 1, 1), groups: 21), height: 7, width: 7, batch: 2),
+        Case(name: "depthwise 3x3 s2 at 28x28 tf pads", geometry: geometry(18, 18, 3, 3, stride: (2, 2), pads: (0, 0, 1, 1), groups: 18), height: 28, width: 28),
+        Case(name: "depthwise 3x3 s1 40 wide", geometry: geometry(5, 5, 3, 3, pads: (1, 1, 1, 1), groups: 5), height: 60, width: 40, batch: 2),
         Case(name: "wide output crosses panels", geometry: geometry(2, 3, 3, 3, pads: (1, 1, 1, 1)), height: 3, width: 70),
     ]
 
@@ -95,8 +98,10 @@ final class ConvTests: XCTestCase {
 
     func testEpiloguesOnEveryPath() throws {
         let activations: [Activation] = [.none, .relu, .clip(min: 0, max: 6), .clip(min: -0.3, max: 0.4)]
-        let picks = Self.cases.filter { ["3x3 same batch 3", "1x1 pointwise batch 3", "depthwise 3x3 s2 tf pads", "depthwise 5x5 s1", "groups 3 batch 3"].contains($0.name) }
-        XCTAssertEqual(picks.count, 5)
+        let picks = Self.cases.filter { ["3x3 same batch 3", "1x1 pointwise batch 3", "depthwise 3x3 s2 tf pads", "depthwise 5x5 s1", "groups 3 batch 3",
+                                              "depthwise 21 channels at 7x7",
+                                              "depthwise 3x3 s1 40 wide"].contains($0.name) }
+        XCTAssertEqual(picks.count, 7)
         for isa in KernelISA.available {
             for c in picks {
                 for bias in [false, true] {
@@ -146,6 +151,7 @@ final class ConvTests: XCTestCase {
             Case(name: "wide", geometry: Self.geometry(8, 16, 3, 3, stride: (2, 2), pads: (1, 1, 1, 1)), height: 40, width: 60, batch: 3),
             Case(name: "pointwise", geometry: Self.geometry(24, 40, 1, 1), height: 14, width: 14, batch: 3),
             Case(name: "depthwise", geometry: Self.geometry(24, 24, 3, 3, pads: (1, 1, 1, 1), groups: 24), height: 14, width: 14, batch: 3),
+            Case(name: "depthwise 40 wide", geometry: Self.geometry(20, 20, 3, 3, pads: (1, 1, 1, 1), groups: 20), height: 60, width: 40, batch: 3),
             Case(name: "grouped", geometry: Self.geometry(8, 8, 3, 3, pads: (1, 1, 1, 1), groups: 2), height: 10, width: 10, batch: 3),
             Case(name: "shifted, whole images per thread", geometry: Self.geometry(8, 20, 3, 3, pads: (1, 1, 1, 1)), height: 20, width: 23, batch: 7),
             Case(name: "shifted 7x7 s2 grouped, whole images per thread", geometry: Self.geometry(4, 6, 7, 7, stride: (2, 2), pads: (3, 2, 3, 3), groups: 2), height: 40, width: 45, batch: 6),

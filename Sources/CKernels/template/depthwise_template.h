@@ -80,9 +80,124 @@ static void CK_FN(dw_phase_columns)(const ck_im2col *g, const ck_dw_layout *l, i
     if (*hi < *lo) *hi = *lo;
 }
 
+/* Accumulator floats of one pipelined channel (the whole virtual grid plus vector slack). */
+static inline int64_t CK_FN(dw_acc_floats)(const ck_im2col *g, const ck_dw_layout *l) {
+    return (g->oh * l->qw + 15) / 16 * 16 + 32;
+}
+
+/* Planes whose whole virtual grid fits one accumulator chunk take the pipelined loop. */
+static inline int CK_FN(dw_pipelined)(const ck_im2col *g, const ck_dw_layout *l) {
+    return g->oh * l->qw <= 2048 && g->kh * g->kw <= 64 && g->sw <= 16;
+}
+
 size_t CK_FN(f32_depthwise_scratch_floats)(const ck_im2col *g) {
     ck_dw_layout l = CK_FN(dw_layout)(g);
-    return (size_t)(g->sh * g->sw * l.plane + (g->oh * l.qw + 32) + g->kh * g->kw * 4 + 64);
+    size_t plane_loop = (size_t)(g->sh * g->sw * l.plane + (g->oh * l.qw + 32) + g->kh * g->kw * 4 + 64);
+    size_t pipelined = (size_t)(2 * g->sh * g->sw * l.plane + 2 * CK_FN(dw_acc_floats)(g, &l) + 64);
+    return CK_FN(dw_pipelined)(g, &l) && pipelined > plane_loop ? pipelined : plane_loop;
+}
+
+/* Phase planes of one channel: padded pixel (y, x) = in[y - pt][x - pl]; zero borders stay zero. */
+static inline void CK_FN(dw_copy_in)(const ck_im2col *g, const ck_dw_layout *l, const float *in, float *planes,
+                                     const int64_t *phase_lo, const int64_t *phase_hi, int tabled) {
+    const int64_t sh = g->sh, sw = g->sw;
+    for (int64_t y = 0, py = 0, yy = 0; y < l->ph; y++) {
+        const int64_t iy = y - g->pt;
+        if (iy >= 0 && iy < g->ih) {
+            const float *row = in + iy * g->iw;
+            for (int64_t px = 0; px < sw; px++) {
+                float *dst = planes + (py * sw + px) * l->plane + yy * l->qw;
+                int64_t xx0, xx1;
+                if (tabled) { xx0 = phase_lo[px]; xx1 = phase_hi[px]; }
+                else CK_FN(dw_phase_columns)(g, l, px, &xx0, &xx1);
+                const float *s = row + xx0 * sw + px - g->pl;
+                if (sw == 1) {
+                    if (xx1 > xx0) CK_DW_COPY(dst + xx0, s, xx1 - xx0);
+                } else if (sw == 2) {
+                    for (int64_t xx = xx0; xx < xx1; xx++) dst[xx] = s[2 * (xx - xx0)];
+                } else {
+                    for (int64_t xx = xx0; xx < xx1; xx++) dst[xx] = s[(xx - xx0) * sw];
+                }
+            }
+        }
+        if (++py == sh) { py = 0; yy++; }
+    }
+}
+
+static inline void CK_FN(dw_taps)(const ck_im2col *g, const float *const *cs, const float *w, int64_t count, float *acc) {
+    const int64_t taps = g->kh * g->kw;
+    if (g->dh == 1 && g->dw == 1 && g->kh == 3 && g->kw == 3) CK_FN(dw_taps_3x3)(cs, w, count, acc);
+    else if (g->dh == 1 && g->dw == 1 && g->kh == 5 && g->kw == 5) CK_FN(dw_taps_5x5)(cs, w, count, acc);
+    else CK_FN(dw_taps_general)(cs, w, taps, count, acc);
+}
+
+/*
+ * Small planes (the whole virtual grid in one accumulator: 7x7 to 28x28), software-pipelined
+ * over channels with two plane and two accumulator buffers: channel c + 1's planes are copied
+ * in before channel c's taps run, and channel c - 1's rows are stored after. Row-sized
+ * (masked) stores followed at once by vector loads that straddle them cannot be forwarded and
+ * stall, which dominated these layers; with a channel of work in between they have left the
+ * store buffer. The arithmetic is the plane loop's, in the same order (same bits).
+ */
+static void CK_FN(dw_pipelined_channels)(const ck_im2col *g, const ck_dw_layout *l, int64_t c0, int64_t c1,
+                                         const float *input, const float *weights, float *output,
+                                         const ck_epilogue *e, float *scratch, const int64_t *phase_lo,
+                                         const int64_t *phase_hi) {
+    const int64_t phases = g->sh * g->sw, taps = g->kh * g->kw;
+    const int64_t in_plane = g->ih * g->iw, out_plane = g->oh * g->ow;
+    const int64_t count = (g->oh * l->qw + 15) / 16 * 16;
+    float *planes[2] = {scratch, scratch + phases * l->plane};
+    float *accs[2] = {planes[1] + phases * l->plane, planes[1] + phases * l->plane + CK_FN(dw_acc_floats)(g, l)};
+    memset(scratch, 0, sizeof(float) * (size_t)(2 * phases * l->plane));
+    const float *srcs[2][64];
+    for (int b = 0; b < 2; b++) {
+        for (int64_t kh = 0, t = 0; kh < g->kh; kh++) {
+            for (int64_t kw = 0; kw < g->kw; kw++, t++) {
+                int64_t y = kh * g->dh, x = kw * g->dw;
+                srcs[b][t] = planes[b] + ((y % g->sh) * g->sw + (x % g->sw)) * l->plane + (y / g->sh) * l->qw + (x / g->sw);
+            }
+        }
+    }
+    const int clip = e->act == CK_ACT_CLIP;
+    const float lo = clip ? e->lo : -__builtin_inff(), hi = clip ? e->hi : __builtin_inff();
+    CK_FN(dw_copy_in)(g, l, input + c0 * in_plane, planes[0], phase_lo, phase_hi, 1);
+    for (int64_t c = c0; c <= c1; c++) {
+        const int b = (int)((c - c0) & 1);
+        if (c < c1) {
+            if (c + 1 < c1) CK_FN(dw_copy_in)(g, l, input + (c + 1) * in_plane, planes[b ^ 1], phase_lo, phase_hi, 1);
+            float *acc = accs[b];
+            CK_FN(dw_taps)(g, srcs[b], weights + c * taps, count, acc);
+            if (!e->residual) {
+                const float bias = e->bias_kind == CK_BIAS_PER_ROW ? e->bias[c] : 0.0f;
+                for (int64_t u = 0; u < count; u++) {
+                    float v = acc[u] + bias;
+                    v = v < lo ? lo : v;
+                    acc[u] = v > hi ? hi : v;
+                }
+            }
+        }
+        if (c > c0) {
+            /* Store channel c - 1 from the other accumulator. */
+            const int64_t p = c - 1;
+            const float *acc = accs[b ^ 1];
+            float *dst = output + p * out_plane;
+            if (!e->residual) {
+                for (int64_t oh = 0; oh < g->oh; oh++) CK_DW_COPY(dst + oh * g->ow, acc + oh * l->qw, g->ow);
+            } else {
+                const float bias = e->bias_kind == CK_BIAS_PER_ROW ? e->bias[p] : 0.0f;
+                const float *res = e->residual + p * out_plane;
+                for (int64_t oh = 0; oh < g->oh; oh++) {
+                    const float *a = acc + oh * l->qw, *r = res + oh * g->ow;
+                    float *out = dst + oh * g->ow;
+                    for (int64_t ow = 0; ow < g->ow; ow++) {
+                        float v = a[ow] + bias + r[ow];
+                        v = v < lo ? lo : v;
+                        out[ow] = v > hi ? hi : v;
+                    }
+                }
+            }
+        }
+    }
 }
 
 void CK_FN(f32_depthwise)(const ck_im2col *g, int64_t c0, int64_t c1, const float *input,
@@ -106,30 +221,12 @@ void CK_FN(f32_depthwise)(const ck_im2col *g, int64_t c0, int64_t c1, const floa
     int64_t phase_lo[16], phase_hi[16];
     const int tabled = sw <= 16;
     for (int64_t px = 0; tabled && px < sw; px++) CK_FN(dw_phase_columns)(g, &l, px, &phase_lo[px], &phase_hi[px]);
+    if (CK_FN(dw_pipelined)(g, &l) && c1 > c0) {
+        CK_FN(dw_pipelined_channels)(g, &l, c0, c1, input, weights, output, e, scratch, phase_lo, phase_hi);
+        return;
+    }
     for (int64_t c = c0; c < c1; c++) {
-        const float *in = input + c * in_plane;
-        /* Phase planes: padded pixel (y, x) = in[y - pt][x - pl]; zero borders stay zero. */
-        for (int64_t y = 0, py = 0, yy = 0; y < l.ph; y++) {
-            const int64_t iy = y - g->pt;
-            if (iy >= 0 && iy < g->ih) {
-                const float *row = in + iy * g->iw;
-                for (int64_t px = 0; px < sw; px++) {
-                    float *dst = planes + (py * sw + px) * l.plane + yy * l.qw;
-                    int64_t xx0, xx1;
-                    if (tabled) { xx0 = phase_lo[px]; xx1 = phase_hi[px]; }
-                    else CK_FN(dw_phase_columns)(g, &l, px, &xx0, &xx1);
-                    const float *s = row + xx0 * sw + px - g->pl;
-                    if (sw == 1) {
-                        if (xx1 > xx0) CK_DW_COPY(dst + xx0, s, xx1 - xx0);
-                    } else if (sw == 2) {
-                        for (int64_t xx = xx0; xx < xx1; xx++) dst[xx] = s[2 * (xx - xx0)];
-                    } else {
-                        for (int64_t xx = xx0; xx < xx1; xx++) dst[xx] = s[(xx - xx0) * sw];
-                    }
-                }
-            }
-            if (++py == sh) { py = 0; yy++; }
-        }
+        CK_FN(dw_copy_in)(g, &l, input + c * in_plane, planes, phase_lo, phase_hi, tabled);
         const float *w = weights + c * taps;
         float *dst = output + c * out_plane;
         const float bias = e->bias_kind == CK_BIAS_PER_ROW ? e->bias[c] : 0.0f;
