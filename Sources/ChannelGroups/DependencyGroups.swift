@@ -1,6 +1,12 @@
 import NetworkIR
 
 /// One producer channel that belongs to a group.
+/// A layer that reads a group's channel: its input channel (Conv) or feature (Gemm/MatMul) index.
+public struct GroupReader: Sendable, Equatable {
+    public var node: Int
+    public var input: Int
+}
+
 public struct GroupMember: Sendable, Equatable, Hashable {
     /// Index of the producer node in `Graph.nodes`.
     public var producer: Int
@@ -27,6 +33,9 @@ public struct DependencyAnalysis: Sendable {
     public var groups: [DependencyGroup]
     /// For each producer node, the group index of each of its output channels.
     public var groupOfChannel: [Int: [Int]]
+    /// For each group, the convolutions (groups 1) and dense layers that read its channels:
+    /// (node index, input channel or feature index). Removing the group removes those inputs.
+    public var readers: [[GroupReader]]
 
     public init(graph: Graph) throws(GraphError) {
         let shapes = try graph.inferShapes(batch: 1)
@@ -49,6 +58,7 @@ public struct DependencyAnalysis: Sendable {
         func block(_ slots: [Int]) { for s in slots { blocked[find(s)] = true } }
 
         var slots = [[Int]?](repeating: nil, count: graph.values.count)
+        var readerSlots: [(node: Int, slots: [Int])] = []
         for input in graph.inputs {
             let c = input.shape(batch: 1).count >= 2 ? input.shape(batch: 1)[1] : 1
             let fresh = (0..<c).map { _ in newSlot(nil) }
@@ -63,6 +73,7 @@ public struct DependencyAnalysis: Sendable {
             switch node.op {
             case .conv(let a):
                 let fresh = (0..<outChannels).map { newSlot(GroupMember(producer: index, channel: $0)) }
+                if a.groups == 1, let input = ins[0] { readerSlots.append((index, input)) }
                 if let input = ins[0], a.groups > 1 {
                     if a.groups == input.count && a.groups == outChannels {
                         for c in 0..<outChannels { unite(fresh[c], input[c]) }
@@ -76,6 +87,7 @@ public struct DependencyAnalysis: Sendable {
             case .gemm, .matMul:
                 if graph.isChannelProducer(node) {
                     slots[out] = (0..<outChannels).map { newSlot(GroupMember(producer: index, channel: $0)) }
+                    if let input = ins[0] { readerSlots.append((index, input)) }
                 } else {
                     for s in ins.compactMap({ $0 }) { block(s) }
                     slots[out] = (0..<outChannels).map { _ in newSlot(nil) }
@@ -155,7 +167,16 @@ public struct DependencyAnalysis: Sendable {
                 groupOf[m.producer]![m.channel] = index
             }
         }
+        var rootGroup: [Int: Int] = [:]
+        for (index, entry) in ordered.enumerated() { rootGroup[entry.key] = index }
+        var readers = [[GroupReader]](repeating: [], count: groups.count)
+        for r in readerSlots {
+            for (j, slot) in r.slots.enumerated() {
+                if let g = rootGroup[find(slot)] { readers[g].append(GroupReader(node: r.node, input: j)) }
+            }
+        }
         self.groups = groups
         self.groupOfChannel = groupOf
+        self.readers = readers
     }
 }

@@ -24,6 +24,11 @@ public struct ProfileOptions: Sendable {
     /// `--adaptive`: after each batch, items whose 95% interval lies wholly above or below the weak
     /// threshold stop; the others go on to the next batch. The first batch is the "first slice".
     public var adaptive: Bool = false
+    /// Cheap criteria computed alongside (`--estimators`), and how group scores combine their parts.
+    public var estimators: [EstimatorKind] = []
+    public var groupReduction: GroupReduction = .sum
+    /// q of the latent rule (`--latent-fraction`).
+    public var latentFraction: Double = 0.2
     /// Adaptive mode decides no item on fewer inputs than this: a bootstrap interval of two or
     /// three values is too narrow to trust.
     public static let adaptiveMinimumInputs = 4

@@ -11,8 +11,10 @@ public enum ProfileReport {
     public static let schema = "weakspot.report/1"
 
     /// The per-item JSON objects of a run (without ranks).
-    public static func itemObjects(_ m: ProfileMeasurements, options: ProfileOptions) -> [JSONValue] {
-        m.measurements.map { measurement in
+    public static func itemObjects(_ m: ProfileMeasurements, options: ProfileOptions, discovery: ItemDiscovery? = nil) -> [JSONValue] {
+        let estimators = discovery.map { Estimators(discovery: $0) }
+        let channelScores = estimators?.channelScores(kinds: options.estimators) ?? [:]
+        return m.measurements.map { measurement in
             let item = measurement.item
             // The influence is the chosen metric at the last (largest) level.
             let last = measurement.metrics.last ?? PerInputMetrics(values: [:])
@@ -27,7 +29,8 @@ public enum ProfileReport {
                 "params": .int(item.params), "macs": .int(item.macs),
                 "influence": .object(["mean": .double(stats.mean), "std": .double(stats.std), "ciLow": .double(stats.ciLow),
                                       "ciHigh": .double(stats.ciHigh), "n": .int(stats.n)]),
-                "metrics": .object(metrics), "estimators": .object([:]),
+                "metrics": .object(metrics),
+                "estimators": .object(estimatorValues(item, options: options, estimators: estimators, channelScores: channelScores)),
                 "weak": .bool(stats.ciHigh < options.weakThreshold), "latent": .string("none"),
             ]
             if measurement.levels != [1] {
@@ -38,6 +41,26 @@ public enum ProfileReport {
             }
             return .object(object)
         }
+    }
+
+    /// An item's estimator scores: a channel's own, a group's reduced over its parts.
+    static func estimatorValues(_ item: InfluenceItem, options: ProfileOptions, estimators: Estimators?,
+                                channelScores: [Int: [EstimatorKind: [Double]]]) -> [String: JSONValue] {
+        guard let estimators else { return [:] }
+        var values: [String: JSONValue] = [:]
+        for kind in options.estimators {
+            switch item.kind {
+            case .channel:
+                if let c = item.channel, let s = channelScores[item.producers[0]]?[kind], c < s.count { values[kind.rawValue] = .double(s[c]) }
+            case .group:
+                if let g = item.group, let v = estimators.groupScore(g, kind: kind, reduction: options.groupReduction, channelScores: channelScores) {
+                    values[kind.rawValue] = .double(v)
+                }
+            case .layer, .tensor:
+                break
+            }
+        }
+        return values
     }
 
     /// Everything but the items: model, data, settings, baseline, layers (without curves), groups.
@@ -69,7 +92,9 @@ public enum ProfileReport {
                  "perturb": .string(o.perturbation.description), "ablateAt": .string(o.ablateAt.rawValue),
                  "metric": .string(o.metric.rawValue), "weakThreshold": .double(o.weakThreshold), "seed": .int(Int(truncatingIfNeeded: o.seed)),
                  "batch": .int(o.batchSize), "bootstrapResamples": .int(o.bootstrapResamples),
-                 "shard": o.shard.map { .string($0.description) } ?? .null, "adaptive": .bool(o.adaptive)])
+                 "shard": o.shard.map { .string($0.description) } ?? .null, "adaptive": .bool(o.adaptive),
+                 "estimators": .array(o.estimators.map { .string($0.rawValue) }), "groupReduction": .string(o.groupReduction.rawValue),
+                 "latentFraction": .double(o.latentFraction)])
     }
 
     /// The full report: items sorted by index and ranked (rank 1 = least influential; ties by
@@ -101,10 +126,14 @@ public enum ProfileReport {
                 return .object(o)
             })
         }
+        let q = header["settings"]?["latentFraction"]?.doubleValue ?? 0.2
+        report["agreement"] = agreement(items: &items, latentFraction: q)
         report["items"] = .array(items)
         report["summary"] = .object([
             "items": .int(items.count),
             "weak": .int(items.filter { $0["weak"]?.boolValue == true }.count),
+            "hiddenCritical": .int(items.filter { $0["latent"]?.stringValue == "hiddenCritical" }.count),
+            "hiddenWeak": .int(items.filter { $0["latent"]?.stringValue == "hiddenWeak" }.count),
         ])
         if let timing { report["timing"] = timing }
         return .object(report)
@@ -136,6 +165,7 @@ public enum ProfileReport {
                 guard items[index] == nil else { throw InfluenceError("\(path): item \(index) is also in another shard") }
                 guard case .object(var o) = item else { continue }
                 o["rank"] = nil
+                o["latent"] = .string("none")
                 items[index] = .object(o)
             }
             totalSeconds += report["timing"]?["seconds"]?.doubleValue ?? 0

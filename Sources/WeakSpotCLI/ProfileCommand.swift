@@ -34,6 +34,9 @@ enum ProfileCommand: Command {
             .value("batch", "b", help: "Inputs per pass; activations of one batch are cached at a time.", default: "16"),
             .value("threads", "t", help: "Threads.", default: "all cores"),
             .value("bootstrap", "n", help: "Bootstrap resamples per item.", default: "1000"),
+            .value("estimators", "list", help: "Cheap criteria to compute alongside and compare: l1, l2, bn (comma-separated)."),
+            .value("group-reduction", "how", help: "How a group's estimator score combines its parts: sum, mean, max.", default: "sum"),
+            .value("latent-fraction", "q", help: "q of the latent rule: estimator's weakest q but measured strongest q, or the reverse.", default: "0.2"),
             .flag("adaptive", help: "Measure every item on a first slice of the inputs, the rest only where the interval straddles the threshold."),
             .value("adaptive-slice", "n", help: "Inputs in the adaptive first slice.", default: "a quarter of the inputs, at least 4"),
             .value("hard-examples", "k", help: "Measure on the K inputs with the smallest top-1 margin."),
@@ -74,6 +77,19 @@ enum ProfileCommand: Command {
             options.threads = try arguments.integer("threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
             options.bootstrapResamples = try arguments.integer("bootstrap", default: 1000, in: 0...1_000_000)
             options.adaptive = arguments.flag("adaptive")
+            if let list = arguments.value("estimators") {
+                options.estimators = try list.split(separator: ",").map { name in
+                    guard let kind = EstimatorKind(rawValue: String(name)) else {
+                        throw arguments.usageError("--estimators: expected l1, l2 or bn, got '\(name)'" + (["apoz", "meanact", "taylor"].contains(String(name)) ? " (not implemented yet)" : ""))
+                    }
+                    return kind
+                }
+            }
+            options.groupReduction = GroupReduction(rawValue: try arguments.choice("group-reduction", GroupReduction.allCases.map(\.rawValue), default: "sum"))!
+            if let q = arguments.value("latent-fraction") {
+                guard let v = Double(q), v > 0, v <= 0.5 else { throw arguments.usageError("--latent-fraction: expected a number in (0, 0.5], got '\(q)'") }
+                options.latentFraction = v
+            }
             options.shard = try arguments.value("shard").map { try Shard.parse($0) }
         } catch let e as InfluenceError {
             throw arguments.usageError(e.description)
@@ -182,7 +198,7 @@ enum ProfileCommand: Command {
         ])
         let header = try ProfileReport.header(graph: model.graph, discovery: profiler.discovery, model: modelJSON, data: dataJSON,
                                               options: options, baseline: measurements.baseline)
-        let report = ProfileReport.assemble(header: header, items: ProfileReport.itemObjects(measurements, options: options),
+        let report = ProfileReport.assemble(header: header, items: ProfileReport.itemObjects(measurements, options: options, discovery: profiler.discovery),
                                             timing: .object(["seconds": .double((seconds * 1000).rounded() / 1000)]))
         try OutputFile.write(report.rendered(), to: output)
         if let csv = arguments.value("csv") { try OutputFile.write(ReportCSV.text(report), to: csv) }

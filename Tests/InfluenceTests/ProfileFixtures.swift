@@ -33,6 +33,6 @@ enum ProfileFixtures {
         let m = try session.run(resume: resume, nextBatch: { pending.isEmpty ? nil : (pending.removeFirst(), nil) }, progress: { _ in })
         let header = try ProfileReport.header(graph: graph, discovery: profiler.discovery, model: .string("test"), data: .string("test"),
                                               options: options, baseline: m.baseline)
-        return ProfileReport.assemble(header: header, items: ProfileReport.itemObjects(m, options: options), timing: nil)
+        return ProfileReport.assemble(header: header, items: ProfileReport.itemObjects(m, options: options, discovery: profiler.discovery), timing: nil)
     }
 }
