@@ -1,5 +1,6 @@
 import Foundation
 import NetworkIR
+import Linalg
 
 /// How a plan is built.
 public struct ExecutionOptions: Sendable {
@@ -48,6 +49,7 @@ public final class ExecutionPlan: Sendable {
     let producerStep: [Int?]
 
     public init(graph: Graph, options: ExecutionOptions = .init()) throws(GraphError) {
+        MemoryPolicy.retainFreedMemory()
         self.graph = graph
         self.options = options
         var builder = PlanBuilder(graph: graph, options: options)

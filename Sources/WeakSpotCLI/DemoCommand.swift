@@ -66,7 +66,7 @@ enum DemoCommand: Command {
         console.print("")
         let reportPath = out + "/report.json", csvPath = out + "/report.csv"
         let profileArguments = ["profile", modelPath, "--data", images, "--preprocess", "inception",
-                                "--layers", demoLayers, "--threads", "\(threads)", "-o", reportPath, "--csv", csvPath]
+                                "--layers", demoLayers, "--estimators", "l1,l2,bn", "--threads", "\(threads)", "-o", reportPath, "--csv", csvPath]
             + (arguments.flag("quiet") ? ["--quiet"] : [])
         let profileCode = try WeakSpotCLI.dispatch(profileArguments, console: console)
         guard profileCode == ExitCode.success else { return profileCode }
@@ -101,6 +101,11 @@ enum DemoCommand: Command {
             let mean = item["influence"]?["mean"]?.doubleValue ?? .nan
             let high = item["influence"]?["ciHigh"]?.doubleValue ?? .nan
             return "  \(item["id"]?.stringValue ?? "?")  kl \(NumberText.scientific(mean))  (95% ≤ \(NumberText.scientific(high)))"
+        }
+        if let l1 = report["agreement"]?["l1"], let rho = l1["spearman"]?.doubleValue {
+            let latent = report["agreement"]?["latent"]
+            console.print("L1 magnitude predicts measured influence with Spearman ρ = \(NumberText.fixed(rho, decimals: 2)), Kendall τ = \(NumberText.fixed(l1["kendall"]?.doubleValue ?? .nan, decimals: 2))")
+            console.print("channels magnitude pruning would wrongly remove (latent, hidden-critical): \(latent?["hiddenCritical"]?.intValue ?? 0)")
         }
         console.print("weakest:")
         for item in items.prefix(3) { console.print(line(item)) }

@@ -204,6 +204,14 @@ enum ProfileCommand: Command {
         if let csv = arguments.value("csv") { try OutputFile.write(ReportCSV.text(report), to: csv) }
         let weak = report["summary"]?["weak"]?.intValue ?? 0
         console.print("profiled \(total) items on \(measurements.baseline.count) inputs in \(NumberText.fixed(seconds, decimals: 1)) s; \(weak) weak (threshold \(options.weakThreshold) \(options.metric.rawValue))")
+        for kind in options.estimators {
+            if let a = report["agreement"]?[kind.rawValue], let rho = a["spearman"]?.doubleValue {
+                console.print("\(kind.rawValue) vs measured: Spearman \(NumberText.fixed(rho, decimals: 3)), Kendall \(NumberText.fixed(a["kendall"]?.doubleValue ?? .nan, decimals: 3)), weakest-10% overlap \(NumberText.fixed(a["bottomKOverlap"]?.doubleValue ?? .nan, decimals: 2))")
+            }
+        }
+        if let latent = report["agreement"]?["latent"], !options.estimators.isEmpty {
+            console.print("latent (\(latent["estimator"]?.stringValue ?? "?")): \(latent["hiddenCritical"]?.intValue ?? 0) hidden-critical, \(latent["hiddenWeak"]?.intValue ?? 0) hidden-weak")
+        }
         if !skipped.isEmpty { console.print("skipped \(skipped.count) unreadable files (listed in the report)") }
         console.print("report: \(output)")
         return 0

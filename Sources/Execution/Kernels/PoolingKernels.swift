@@ -1,4 +1,5 @@
 import NetworkIR
+import Linalg
 
 /// MaxPool and AveragePool over NCHW, one (n, c) plane per task.
 struct PoolKernel: StepKernel {
@@ -16,6 +17,20 @@ struct PoolKernel: StepKernel {
         let (sh, sw) = (attributes.strides[0], attributes.strides[1])
         let (dh, dw) = (attributes.dilations[0], attributes.dilations[1])
         let average = averageCountIncludingPad
+        if average == nil, n * c > 0,
+           let pool = try? MaxPool2D(kernelHeight: kh, kernelWidth: kw, strideHeight: sh, strideWidth: sw,
+                                     padTop: pads[0], padLeft: pads[1], dilationHeight: dh, dilationWidth: dw) {
+            var failed = false
+            let y = Tensor(shape: [n, c, oh, ow]) { out in
+                x.storage.withUnsafeBufferPointer { input in
+                    do {
+                        try pool.run(input: input.baseAddress!, planes: n * c, inputHeight: h, inputWidth: w,
+                                     output: out.baseAddress!, outputHeight: oh, outputWidth: ow, threads: threads)
+                    } catch { failed = true }
+                }
+            }
+            if !failed { return y }
+        }
         return Tensor(shape: [n, c, oh, ow]) { out in
             x.storage.withUnsafeBufferPointer { input in
                 let po = SendablePointer(base: out.baseAddress!)
