@@ -77,14 +77,18 @@ public final class ExecutionPlan: Sendable {
     /// Computes `outputs` (and returns them together with every value in `keep` that was computed
     /// or known) from the values in `known`. Steps whose output is known are skipped, so passing
     /// cached activations runs only the part of the graph downstream of the values that changed.
-    /// `batch` is the leading dimension of the runtime tensors (inferred from `known` if nil).
+    /// `batch` is the leading dimension of the runtime tensors (inferred from `known` if nil);
+    /// `threads` overrides the plan's thread count for this run (the profiler runs several items
+    /// at once, one thread each).
     ///
     /// `interventions` rewrite a value right after it is known or computed, before any step reads
     /// it: the profiler's masks. An intervened value must be observable in the plan's options
     /// (fusion would otherwise hide it), or be in `known`.
     public func run(known: [ValueID: Tensor], outputs: [ValueID], keep: Set<ValueID> = [], batch: Int? = nil,
-                    interventions: [ValueID: Intervention] = [:], incremental: IncrementalBase? = nil) throws(ExecutionError) -> [ValueID: Tensor] {
+                    interventions: [ValueID: Intervention] = [:], incremental: IncrementalBase? = nil,
+                    threads: Int? = nil) throws(ExecutionError) -> [ValueID: Tensor] {
         let batch = batch ?? known.values.first?.shape.first ?? 1
+        let threads = max(1, threads ?? options.threads)
         var env = [Tensor?](repeating: nil, count: graph.values.count)
         for (id, t) in known { env[id] = t }
         for (id, change) in interventions {
@@ -133,15 +137,15 @@ public final class ExecutionPlan: Sendable {
                         if changedFully.contains(v) { return .all }
                         return .unchanged
                     }
-                    if let (value, change) = try incrementalOutput(step, inputs: ins, changes: changes, base: base) {
+                    if let (value, change) = try incrementalOutput(step, inputs: ins, changes: changes, base: base, threads: threads) {
                         env[step.output] = value
                         if case .channels(let s) = change { changed[step.output] = s } else { changedFully.insert(step.output) }
                     } else {
-                        env[step.output] = try step.kernel.run(ins, batch: batch, threads: options.threads)
+                        env[step.output] = try step.kernel.run(ins, batch: batch, threads: threads)
                         changedFully.insert(step.output)
                     }
                 } else {
-                    env[step.output] = try step.kernel.run(ins, batch: batch, threads: options.threads)
+                    env[step.output] = try step.kernel.run(ins, batch: batch, threads: threads)
                 }
                 if let change = interventions[step.output] {
                     change(&env[step.output]!)

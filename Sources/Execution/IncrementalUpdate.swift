@@ -28,7 +28,7 @@ enum ChannelChange {
 
 extension ExecutionPlan {
     /// Runs `step` incrementally when it can; returns nil when the step must run in full.
-    func incrementalOutput(_ step: Step, inputs: [Tensor], changes: [ChannelChange], base: IncrementalBase)
+    func incrementalOutput(_ step: Step, inputs: [Tensor], changes: [ChannelChange], base: IncrementalBase, threads: Int)
         throws(ExecutionError) -> (Tensor, ChannelChange)? {
         var changedPositions: [Int] = []
         for (i, c) in changes.enumerated() {
@@ -43,7 +43,7 @@ extension ExecutionPlan {
         let kernel = step.kernel
         if let conv = kernel as? ConvolutionKernel, position == 0, step.inputs.count == 1, conv.activation == .none,
            let oldInput = base.cache[step.inputs[0]], let oldOutput = base.cache[step.output] {
-            guard let result = try conv.updated(oldOutput: oldOutput, oldInput: oldInput, newInput: inputs[0], channels: s, threads: options.threads) else { return nil }
+            guard let result = try conv.updated(oldOutput: oldOutput, oldInput: oldInput, newInput: inputs[0], channels: s, threads: threads) else { return nil }
             return (result, conv.isDepthwise ? .channels(s) : .all)
         }
         let channelLocal: Bool
@@ -59,7 +59,7 @@ extension ExecutionPlan {
         default: channelLocal = false
         }
         guard channelLocal else { return nil }
-        return (try kernel.run(inputs, batch: inputs[0].shape.first ?? 1, threads: options.threads), .channels(s))
+        return (try kernel.run(inputs, batch: inputs[0].shape.first ?? 1, threads: threads), .channels(s))
     }
 }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import NetworkIR
 
@@ -41,7 +42,7 @@ public final class ProfileSession {
             state = try CheckpointState.load(path: path, expected: state)
             resumed = state.chunksDone.filter { $0 > 0 }.count
         }
-        let start = Date()
+        let start0 = Date()
         var lastSave = Date()
         var chunk = 0
         var labelsSeen: [Int] = []
@@ -55,22 +56,28 @@ public final class ProfileSession {
                 let cache = try profiler.cache(input: input)
                 if chunk >= state.baselineChunks.count { state.baselineChunks.append(cache.logits.storage) }
                 let baseline = Baseline(logits: cache.logits.storage, count: cache.batch, labels: labels)
-                for i in pending {
-                    let item = profiler.items[i]
-                    for (l, level) in profiler.levels.enumerated() {
-                        let logits = try profiler.perturbedLogits(item, level: level, cache: cache)
-                        let m = baseline.compare(logits.storage)
-                        for (name, values) in m.values { state.values[i][l][name.rawValue, default: []] += values }
-                    }
-                    state.chunksDone[i] = chunk + 1
-                    if profiler.options.adaptive && decided(state.values[i].last?[profiler.options.metric.rawValue] ?? [], item: item) {
-                        state.stopped[i] = true
-                    }
-                    done += 1
-                    progress(ProfileProgress(done: done, total: totalWork, elapsed: Date().timeIntervalSince(start)))
-                    if let path = checkpointPath, Date().timeIntervalSince(lastSave) >= checkpointInterval {
-                        try state.save(path: path)
-                        lastSave = Date()
+                // Items run side by side, one thread each: small cone steps cannot keep several
+                // threads busy, but independent items can. Results are recorded in item order.
+                let workers = max(1, profiler.options.threads)
+                var start = 0
+                while start < pending.count {
+                    let wave = Array(pending[start ..< min(pending.count, start + workers)])
+                    start += wave.count
+                    let results = try measureSideBySide(wave, cache: cache, baseline: baseline, threadsPerItem: workers > 1 && wave.count > 1 ? 1 : profiler.options.threads)
+                    for (i, levels) in zip(wave, results) {
+                        for (l, m) in levels.enumerated() {
+                            for (name, values) in m.values { state.values[i][l][name.rawValue, default: []] += values }
+                        }
+                        state.chunksDone[i] = chunk + 1
+                        if profiler.options.adaptive && decided(state.values[i].last?[profiler.options.metric.rawValue] ?? [], item: profiler.items[i]) {
+                            state.stopped[i] = true
+                        }
+                        done += 1
+                        progress(ProfileProgress(done: done, total: totalWork, elapsed: Date().timeIntervalSince(start0)))
+                        if let path = checkpointPath, Date().timeIntervalSince(lastSave) >= checkpointInterval {
+                            try state.save(path: path)
+                            lastSave = Date()
+                        }
                     }
                 }
             }
@@ -98,6 +105,25 @@ public final class ProfileSession {
 }
 
 extension ProfileSession {
+    /// Measures `items` (indices into the run's items) at every level, concurrently.
+    func measureSideBySide(_ items: [Int], cache: Profiler.BatchCache, baseline: Baseline, threadsPerItem: Int) throws -> [[PerInputMetrics]] {
+        let profiler = self.profiler
+        let results = ResultSlots<[PerInputMetrics]>(count: items.count)
+        DispatchQueue.concurrentPerform(iterations: items.count) { j in
+            do {
+                var levels: [PerInputMetrics] = []
+                for level in profiler.levels {
+                    let logits = try profiler.perturbedLogits(profiler.items[items[j]], level: level, cache: cache, threads: threadsPerItem)
+                    levels.append(baseline.compare(logits.storage))
+                }
+                results.set(j, .success(levels))
+            } catch {
+                results.set(j, .failure(error))
+            }
+        }
+        return try results.values()
+    }
+
     /// Adaptive mode: an item is decided once its interval lies wholly on one side of the weak
     /// threshold; it then uses no more inputs.
     func decided(_ values: [Double], item: InfluenceItem) -> Bool {
@@ -112,5 +138,25 @@ extension Profiler {
     /// Outputs per input (classes), from the model's output shape.
     var classCount: Int {
         ((try? graph.inferShapes(batch: 1)[logitsValue]) ?? nil)?.dropFirst().reduce(1, *) ?? 1
+    }
+}
+
+/// One result slot per concurrent task; each task writes only its own slot.
+final class ResultSlots<T>: @unchecked Sendable {
+    private var slots: [Result<T, any Error>?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ value: Result<T, any Error>) {
+        lock.lock(); slots[index] = value; lock.unlock()
+    }
+
+    /// The values in order, or the first error.
+    func values() throws -> [T] {
+        try slots.map { slot in
+            guard let slot else { throw InfluenceError("internal: a measurement did not finish") }
+            return try slot.get()
+        }
     }
 }

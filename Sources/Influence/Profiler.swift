@@ -97,7 +97,8 @@ public final class Profiler: @unchecked Sendable {
     }
 
     /// Perturbed logits of one item at one level, from a batch's cache.
-    public func perturbedLogits(_ item: InfluenceItem, level: Float, cache: BatchCache) throws -> Tensor {
+    /// `threads` overrides the options' thread count (1 when items run side by side).
+    public func perturbedLogits(_ item: InfluenceItem, level: Float, cache: BatchCache, threads: Int? = nil) throws -> Tensor {
         var targets: [ValueID: [Int]] = [:]
         for (p, channels) in zip(item.producers, item.producerChannels) {
             let chosen: [Int]
@@ -124,7 +125,7 @@ public final class Profiler: @unchecked Sendable {
         var changed: [ValueID: [Int]] = [:]
         for (v, channels) in targets where !recomputed.contains(v) && !channels.isEmpty { changed[v] = channels.sorted() }
         let incremental = options.incremental ? IncrementalBase(cache: cache.values, changed: changed) : nil
-        let result = try plan.run(known: known, outputs: [logitsValue], batch: cache.batch, interventions: interventions, incremental: incremental)
+        let result = try plan.run(known: known, outputs: [logitsValue], batch: cache.batch, interventions: interventions, incremental: incremental, threads: threads)
         return result[logitsValue]!
     }
 
