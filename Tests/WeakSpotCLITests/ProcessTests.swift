@@ -4,19 +4,9 @@ import XCTest
 
 /// A few cases through a real process: the exit code and streams of the built executable.
 final class ProcessTests: XCTestCase {
-    /// The `weakspot` executable built next to the test bundle (or in the repository's
-    /// `.build/release` or `.build/debug`).
+    /// The `weakspot` executable that `swift test` builds (see TestSupport's `WeakSpotExecutable`).
     func executable() throws -> String {
-        let candidates = [
-            Bundle.main.bundleURL.appendingPathComponent("weakspot").path,
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("weakspot").path,
-            FixturePaths.repositoryRoot.appendingPathComponent(".build/release/weakspot").path,
-            FixturePaths.repositoryRoot.appendingPathComponent(".build/debug/weakspot").path,
-        ]
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw XCTSkip("weakspot executable not found in \(candidates)")
-        }
-        return found
+        try XCTUnwrap(WeakSpotExecutable.path(), "the weakspot executable was not built")
     }
 
     func launch(_ arguments: [String]) throws -> (code: Int32, output: String, error: String) {
