@@ -192,7 +192,9 @@ enum ProfileCommand: Command {
         let skipped = reader.skippedFiles
         let dataJSON: ReportJSON = .object([
             "source": .string(data), "count": .int(measurements.baseline.count),
-            "preprocessing": .string(PreprocessOptions.describe(preprocess)),
+            "preprocessing": .string(data.lowercased().hasSuffix(".npy")
+                ? "float32 .npy taken as preprocessed; uint8 pixels: " + PreprocessOptions.describe(preprocess)
+                : PreprocessOptions.describe(preprocess)),
             "hardExamples": hardK.map { .int($0) } ?? .null,
             "skipped": .array(skipped.map { .object(["path": .string($0.path), "reason": .string($0.reason)]) }),
         ])
