@@ -27,6 +27,6 @@ let package = Package(
         .testTarget(name: "ExecutionTests", dependencies: ["Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
         .testTarget(name: "InfluenceTests", dependencies: ["Influence", "ChannelGroups", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
         .testTarget(name: "DataInputTests", dependencies: ["DataInput", "TestSupport"]),
-        .testTarget(name: "WeakSpotCLITests", dependencies: ["WeakSpotCLI", "TestSupport"]),
+        .testTarget(name: "WeakSpotCLITests", dependencies: ["WeakSpotCLI", "Influence", "TestSupport"]),
     ]
 )

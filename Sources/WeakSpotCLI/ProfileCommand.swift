@@ -99,6 +99,10 @@ enum ProfileCommand: Command {
         }
         if arguments.flag("resume") && arguments.value("checkpoint") == nil { throw arguments.usageError("--resume needs --checkpoint FILE") }
         let quiet = arguments.flag("quiet")
+        // Refuse an unwritable output before hours of measuring, not after.
+        for path in [output, arguments.value("csv"), arguments.value("checkpoint")].compactMap({ $0 }) {
+            try checkWritableFolder(of: path)
+        }
 
         let model = try LoadedModel.load(path: modelPath, limits: ModelOptions.limits(arguments), inputShape: ModelOptions.inputShape(arguments))
         guard let input = model.input else { throw CLIError.input("\(model.path): graph: expected an input") }
@@ -217,6 +221,19 @@ enum ProfileCommand: Command {
         if !skipped.isEmpty { console.print("skipped \(skipped.count) unreadable files (listed in the report)") }
         console.print("report: \(output)")
         return 0
+    }
+
+    /// Throws when `path`'s folder is missing or not writable.
+    static func checkWritableFolder(of path: String) throws(CLIError) {
+        let folder = (path as NSString).deletingLastPathComponent
+        let directory = folder.isEmpty ? "." : folder
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else {
+            throw CLIError.input("\(path): cannot write the file: the folder \(directory) does not exist")
+        }
+        guard access(directory, W_OK) == 0 else {
+            throw CLIError.input("\(path): cannot write the file: the folder \(directory) is not writable")
+        }
     }
 
     static func isClassFolder(_ data: String) -> Bool {

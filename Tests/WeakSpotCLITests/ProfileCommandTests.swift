@@ -1,0 +1,57 @@
+import Foundation
+import Influence
+import TestSupport
+import XCTest
+
+/// `weakspot profile` and `weakspot merge` through the command line, in-process.
+final class ProfileCommandTests: XCTestCase {
+    let model = FixturePaths.path("models/tiny_resnet.onnx")
+    let data = FixturePaths.path("models/tiny_resnet.input.npy")
+
+    func testWritesReportAndCSV() throws {
+        let folder = try temporaryFolder(self)
+        let result = weakspot("profile", model, "--data", data, "--items", "channels,groups", "--estimators", "l1",
+                              "-o", folder + "/r.json", "--csv", folder + "/r.csv", "--quiet")
+        XCTAssertEqual(result.code, 0, result.error)
+        XCTAssertTrue(result.output.contains("l1 vs measured: Spearman"), result.output)
+        let report = try JSONValue.parse(String(contentsOfFile: folder + "/r.json", encoding: .utf8))
+        XCTAssertEqual(report["schema"]?.stringValue, "weakspot.report/1")
+        XCTAssertEqual(report["model"]?["sha256"]?.stringValue?.count, 64)
+        XCTAssertTrue(try String(contentsOfFile: folder + "/r.csv", encoding: .utf8).hasPrefix("id,kind,layer,"))
+    }
+
+    /// An unwritable output is refused before any measuring, and an existing report survives.
+    func testUnwritableOutputIsRefusedFirst() throws {
+        let result = weakspot("profile", model, "--data", data, "-o", "/nonexistent-folder/r.json", "--quiet")
+        XCTAssertEqual(result.code, 2)
+        XCTAssertEqual(result.error, "error: /nonexistent-folder/r.json: cannot write the file: the folder /nonexistent-folder does not exist\n")
+        XCTAssertEqual(result.output, "")
+    }
+
+    func testBadOptionsExitTwo() {
+        for arguments in [["--resume"], ["--shard", "4/3"], ["--perturb", "noise:0.1"], ["--metric", "acc"], ["--estimators", "apoz"]] {
+            let result = weakspot(["profile", model, "--data", data, "--quiet"] + arguments)
+            XCTAssertEqual(result.code, 2, "\(arguments)")
+            XCTAssertTrue(result.error.hasPrefix("error: "), result.error)
+        }
+    }
+
+    func testShardsMergeThroughTheCommandLine() throws {
+        let folder = try temporaryFolder(self)
+        for i in 1...2 {
+            XCTAssertEqual(weakspot("profile", model, "--data", data, "--shard", "\(i)/2", "-o", folder + "/s\(i).json", "--quiet").code, 0)
+        }
+        XCTAssertEqual(weakspot("profile", model, "--data", data, "-o", folder + "/whole.json", "--quiet").code, 0)
+        let merged = weakspot("merge", folder + "/s1.json", folder + "/s2.json", "-o", folder + "/merged.json")
+        XCTAssertEqual(merged.code, 0, merged.error)
+        func strip(_ path: String) throws -> String {
+            var o = try XCTUnwrap(try JSONValue.parse(String(contentsOfFile: path, encoding: .utf8)).objectValue)
+            o["timing"] = nil
+            return JSONValue.object(o).rendered()
+        }
+        XCTAssertEqual(try strip(folder + "/merged.json"), try strip(folder + "/whole.json"))
+        let missing = weakspot("merge", folder + "/s1.json", "-o", folder + "/bad.json")
+        XCTAssertEqual(missing.code, 2)
+        XCTAssertTrue(missing.error.contains("items are missing"), missing.error)
+    }
+}
