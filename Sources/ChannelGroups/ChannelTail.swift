@@ -85,7 +85,6 @@ extension Graph {
             // A per-channel constant: (C,1,1) or (1,C,1,1), or (C) on a 2-D output.
             let dims = c.shape.drop(while: { $0 == 1 })
             return c.count == channels && dims.first == channels && dims.dropFirst().allSatisfy { $0 == 1 }
-                && (node.op == .mul || node.op == .add || node.op == .sub || node.op == .div)
         default:
             return false
         }

@@ -32,10 +32,22 @@ public enum GroupReduction: String, Sendable, CaseIterable {
 public struct Estimators: Sendable {
     let graph: Graph
     let discovery: ItemDiscovery
+    /// |γ| per producer with a BatchNormalization in its tail.
+    let batchNormScaleTable: [Int: [Double]]
 
     public init(discovery: ItemDiscovery) {
         self.graph = discovery.graph
         self.discovery = discovery
+        var table: [Int: [Double]] = [:]
+        for t in discovery.tails {
+            for j in t.nodes {
+                if case .batchNormalization = graph.nodes[j].op, let gamma = graph.constants[graph.nodes[j].inputs[1]] {
+                    table[t.producer] = gamma.storage.map { Double(abs($0)) }
+                    break
+                }
+            }
+        }
+        self.batchNormScaleTable = table
     }
 
     func isDepthwise(_ node: Node) -> Bool {
@@ -61,15 +73,7 @@ public struct Estimators: Sendable {
     }
 
     /// |γ| of the first BatchNormalization in the producer's tail, or nil when there is none.
-    public func batchNormScales(producer: Int) -> [Double]? {
-        guard let tail = discovery.tail(ofProducer: producer) else { return nil }
-        for j in tail.nodes {
-            if case .batchNormalization = graph.nodes[j].op, let gamma = graph.constants[graph.nodes[j].inputs[1]] {
-                return gamma.storage.map { Double(abs($0)) }
-            }
-        }
-        return nil
-    }
+    public func batchNormScales(producer: Int) -> [Double]? { batchNormScaleTable[producer] }
 
     /// Σ|w|^p over the weights a reader applies to one input channel or feature.
     func readerSlice(_ reader: GroupReader, power: Int) -> Double? {

@@ -9,6 +9,8 @@ public struct ItemDiscovery: Sendable {
     let cost: ModelCost
     let shapes: [[Int]?]
     let consumers: [[Int]]
+    /// Position of each producer's tail in `tails`.
+    let tailIndex: [Int: Int]
 
     public init(graph: Graph) throws(GraphError) {
         self.graph = graph
@@ -17,9 +19,12 @@ public struct ItemDiscovery: Sendable {
         self.cost = try graph.cost(batch: 1)
         self.shapes = try graph.inferShapes(batch: 1)
         self.consumers = graph.consumers()
+        var index: [Int: Int] = [:]
+        for (i, t) in tails.enumerated() { index[t.producer] = i }
+        self.tailIndex = index
     }
 
-    public func tail(ofProducer producer: Int) -> ChannelTail? { tails.first { $0.producer == producer } }
+    public func tail(ofProducer producer: Int) -> ChannelTail? { tailIndex[producer].map { tails[$0] } }
 
     /// Items of the given kinds, for producers whose node name matches `layerPattern` (globs
     /// separated by commas), in a
@@ -33,8 +38,8 @@ public struct ItemDiscovery: Sendable {
             case .channel:
                 for t in selected {
                     let node = graph.nodes[t.producer]
+                    let saving = channelSaving(t, channels: 1)
                     for c in 0..<t.channels {
-                        let saving = channelSaving(t, channels: 1)
                         result.append(InfluenceItem(id: "\(node.name)#\(c)", index: 0, kind: .channel, layer: node.name,
                                                     output: graph.values[t.output].name, channel: c,
                                                     group: dependencies.groupOfChannel[t.producer]?[c],

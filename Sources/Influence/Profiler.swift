@@ -79,19 +79,8 @@ public final class Profiler: @unchecked Sendable {
     /// The channels a layer sweep removes at sparsity `s`: the int(s·C) filters with the smallest
     /// L1 norm, ties broken by the lower index (Distiller's and NNI's L1-filter rule).
     public func smallestFilters(producer: Int, sparsity: Float) -> [Int] {
-        let node = graph.nodes[producer]
-        guard let w = graph.constants[node.inputs[1]] else { return [] }
-        let channels = discovery.tail(ofProducer: producer)!.channels
-        var norms = [Double](repeating: 0, count: channels)
-        if case .conv = node.op {
-            let per = w.count / channels
-            for c in 0..<channels { for k in 0..<per { norms[c] += Double(abs(w.storage[c * per + k])) } }
-        } else {
-            // Gemm/MatMul weight as stored: [out, in] when transB, else [in, out].
-            let transB: Bool = { if case .gemm(_, _, _, let t) = node.op { return t }; return false }()
-            let (rows, cols) = (w.shape[0], w.shape[1])
-            for r in 0..<rows { for c in 0..<cols { norms[transB ? r : c] += Double(abs(w.storage[r * cols + c])) } }
-        }
+        let norms = Estimators(discovery: discovery).filterNorms(producer: producer, power: 1)
+        let channels = norms.count
         let count = Int((Double(sparsity) * Double(channels)).rounded(.down))
         return Array((0..<channels).sorted { norms[$0] != norms[$1] ? norms[$0] < norms[$1] : $0 < $1 }.prefix(count)).sorted()
     }
