@@ -134,6 +134,19 @@ extension Operator {
     }
 }
 
+/// Element strides of a row-major `shape` aligned right to `rank` axes, 0 along axes of size 1
+/// and the missing leading ones: the strides that read it broadcast to a `rank`-axis shape (and,
+/// at its own rank, its plain strides wherever an index can be non-zero).
+public func broadcastStrides(_ shape: [Int], rank: Int) -> [Int] {
+    var result = [Int](repeating: 0, count: rank)
+    var accumulated = 1
+    for i in stride(from: shape.count - 1, through: 0, by: -1) {
+        result[rank - shape.count + i] = shape[i] == 1 ? 0 : accumulated
+        accumulated *= shape[i]
+    }
+    return result
+}
+
 /// Numpy broadcasting of two shapes.
 public func broadcastShapes(_ a: [Int], _ b: [Int]) throws(GraphError) -> [Int] {
     let rank = max(a.count, b.count)

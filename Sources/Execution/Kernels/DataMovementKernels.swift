@@ -16,7 +16,7 @@ struct TransposeKernel: StepKernel {
     func run(_ inputs: [Tensor], batch: Int, threads: Int) throws(ExecutionError) -> Tensor {
         let x = inputs[0]
         let shape = permutation.map { x.shape[$0] }
-        let inStrides = BroadcastPlan.strides(x.shape, rank: x.shape.count).enumerated().map { x.shape[$0.offset] == 1 ? 0 : $0.element }
+        let inStrides = broadcastStrides(x.shape, rank: x.shape.count)
         let srcStrides = permutation.map { inStrides[$0] }
         let rank = shape.count
         let inner = rank > 0 ? shape[rank - 1] : 1
@@ -74,7 +74,7 @@ struct SliceKernel: StepKernel {
         var shape = x.shape
         var starts = [Int](repeating: 0, count: shape.count), steps = [Int](repeating: 1, count: shape.count)
         for r in attributes.resolve(shape: x.shape) { shape[r.axis] = r.count; starts[r.axis] = r.start; steps[r.axis] = r.step }
-        let strides = BroadcastPlan.strides(x.shape, rank: x.shape.count)
+        let strides = broadcastStrides(x.shape, rank: x.shape.count)
         let total = shape.reduce(1, *)
         return Tensor(shape: shape) { out in
             x.storage.withUnsafeBufferPointer { src in
@@ -101,7 +101,7 @@ struct PadKernel: StepKernel {
         let mode = self.mode, value = self.value, pads = self.pads
         let rank = x.shape.count
         let shape = (0..<rank).map { x.shape[$0] + pads[$0] + pads[$0 + rank] }
-        let strides = BroadcastPlan.strides(x.shape, rank: rank).enumerated().map { x.shape[$0.offset] == 1 ? 1 : $0.element }
+        let strides = broadcastStrides(x.shape, rank: rank)
         let total = shape.reduce(1, *)
         if mode == .reflect, (0..<rank).contains(where: { (pads[$0] > 0 || pads[$0 + rank] > 0) && (pads[$0] >= x.shape[$0] || pads[$0 + rank] >= x.shape[$0]) }) {
             throw ExecutionError("reflect padding \(pads) is not smaller than the input \(x.shape)")

@@ -105,7 +105,7 @@ struct BroadcastPlan {
     var outerCount: Int
 
     init(shape: [Int], a: [Int], b: [Int]) {
-        let sa = BroadcastPlan.strides(a, rank: shape.count), sb = BroadcastPlan.strides(b, rank: shape.count)
+        let sa = broadcastStrides(a, rank: shape.count), sb = broadcastStrides(b, rank: shape.count)
         for i in 0..<shape.count where shape[i] != 1 {
             if let last = sizes.indices.last,
                stridesA[last] == sa[i] * shape[i], stridesB[last] == sb[i] * shape[i] {
@@ -137,17 +137,5 @@ struct BroadcastPlan {
             k -= 1
         }
         return (oa, ob)
-    }
-
-    /// Element strides of `shape` aligned right to `rank` axes, 0 where the operand broadcasts.
-    static func strides(_ shape: [Int], rank: Int) -> [Int] {
-        var result = [Int](repeating: 0, count: rank)
-        var acc = 1
-        for i in stride(from: shape.count - 1, through: 0, by: -1) {
-            let axis = rank - shape.count + i
-            result[axis] = shape[i] == 1 ? 0 : acc
-            acc *= shape[i]
-        }
-        return result
     }
 }

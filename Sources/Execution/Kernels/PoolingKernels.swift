@@ -113,7 +113,7 @@ struct ReduceMeanKernel: StepKernel {
         let x = inputs[0]
         let keptShape = x.shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
         var sums = [Float](repeating: 0, count: keptShape.reduce(1, *))
-        let outStrides = BroadcastPlan.strides(keptShape, rank: keptShape.count)
+        let outStrides = broadcastStrides(keptShape, rank: keptShape.count)
         var index = [Int](repeating: 0, count: x.shape.count)
         for v in x.storage {
             var o = 0

@@ -45,7 +45,7 @@ enum ConstantFolding {
         case "Where":
             let c = try input(0), a = try input(1), b = try input(2)
             let shape = try broadcastShapes(broadcastShapes(c.shape, a.shape), b.shape)
-            let sc = broadcastStrides(c.shape, to: shape), sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
+            let sc = broadcastStrides(c.shape, rank: shape.count), sa = broadcastStrides(a.shape, rank: shape.count), sb = broadcastStrides(b.shape, rank: shape.count)
             var out = [Double]()
             var index = [Int](repeating: 0, count: shape.count)
             for _ in 0..<shape.reduce(1, *) {
@@ -143,7 +143,7 @@ enum ConstantFolding {
             let perm = try attributes.ints("perm") ?? Array((0..<x.shape.count).reversed())
             guard perm.count == x.shape.count, Set(perm) == Set(0..<x.shape.count) else { throw GraphError(.attribute, "bad perm \(perm)") }
             let shape = perm.map { x.shape[$0] }
-            let inStrides = strides(x.shape)
+            let inStrides = broadcastStrides(x.shape, rank: x.shape.count)
             var out = [Double](repeating: 0, count: x.count)
             var index = [Int](repeating: 0, count: shape.count)
             for o in 0..<x.count {
@@ -182,7 +182,7 @@ enum ConstantFolding {
         let resolved = s.resolve(shape: x.shape)
         var starts = [Int](repeating: 0, count: shape.count), steps = [Int](repeating: 1, count: shape.count)
         for r in resolved { shape[r.axis] = r.count; starts[r.axis] = r.start; steps[r.axis] = r.step }
-        let inStrides = strides(x.shape)
+        let inStrides = broadcastStrides(x.shape, rank: x.shape.count)
         let total = shape.reduce(1, *)
         var out = [Double]()
         out.reserveCapacity(total)
@@ -197,12 +197,6 @@ enum ConstantFolding {
         return ConstantValue(kind: x.kind, shape: shape, elements: out)
     }
 
-    static func strides(_ shape: [Int]) -> [Int] {
-        var s = [Int](repeating: 1, count: shape.count)
-        var acc = 1
-        for i in stride(from: shape.count - 1, through: 0, by: -1) { s[i] = acc; acc *= shape[i] }
-        return s
-    }
 
     static func checkedProduct(_ dims: [Int]) -> Int? {
         var p = 1
@@ -218,7 +212,7 @@ enum ConstantFolding {
     static func broadcast(_ a: ConstantValue, _ b: ConstantValue, kind: ConstantValue.ElementKind, _ f: (Double, Double) -> Double) throws(GraphError) -> ConstantValue {
         let shape = try broadcastShapes(a.shape, b.shape)
         let total = shape.reduce(1, *)
-        let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
+        let sa = broadcastStrides(a.shape, rank: shape.count), sb = broadcastStrides(b.shape, rank: shape.count)
         var out = [Double](repeating: 0, count: total)
         var index = [Int](repeating: 0, count: shape.count)
         for o in 0..<total {
@@ -231,12 +225,4 @@ enum ConstantFolding {
         return ConstantValue(kind: kind, shape: shape, elements: out)
     }
 
-    /// Strides of `shape` viewed as broadcast to `target` (0 along broadcast axes).
-    static func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
-        let own = strides(shape)
-        let offset = target.count - shape.count
-        return (0..<target.count).map { k in
-            k < offset || shape[k - offset] == 1 ? 0 : own[k - offset]
-        }
-    }
 }
