@@ -11,6 +11,9 @@ public struct ProfileOptions: Sendable {
     public var metric: MetricName = .kl
     /// An item is weak when the upper end of its 95% interval is below this (in the metric's units).
     public var weakThreshold: Double = 1e-3
+    /// `--weak-threshold q:F`: the threshold is instead the F-quantile of the measured influence,
+    /// resolved when the report is assembled (not usable with `--adaptive`, which needs it first).
+    public var weakQuantile: Double? = nil
     public var seed: UInt64 = 0
     public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     /// Inputs per pass: activations of one batch are cached at a time (the memory bound).
@@ -27,6 +30,8 @@ public struct ProfileOptions: Sendable {
     /// Cheap criteria computed alongside (`--estimators`), and how group scores combine their parts.
     public var estimators: [EstimatorKind] = []
     public var groupReduction: GroupReduction = .sum
+    /// Per-layer normalisation of estimator scores (`--normalize`).
+    public var normalizer: ScoreNormalizer = .none
     /// q of the latent rule (`--latent-fraction`).
     public var latentFraction: Double = 0.2
     /// Adaptive mode decides no item on fewer inputs than this: a bootstrap interval of two or
@@ -39,7 +44,8 @@ public struct ProfileOptions: Sendable {
     public var fingerprint: String {
         [kinds.map(\.rawValue).joined(separator: ","), layerPattern ?? "*", perturbation.description, ablateAt.rawValue,
          metric.rawValue, "\(weakThreshold)", "\(seed)", "\(batchSize)", "\(bootstrapResamples)", shard?.description ?? "-",
-         adaptive ? "adaptive" : "exact"].joined(separator: "|")
+         adaptive ? "adaptive" : "exact", weakQuantile.map { "q:\($0)" } ?? "abs",
+         estimators.map(\.rawValue).joined(separator: ","), normalizer.rawValue].joined(separator: "|")
     }
 }
 

@@ -15,6 +15,9 @@ public struct ProfileMeasurements: Sendable {
     public var measurements: [ItemMeasurement]
     /// Items whose measurements were loaded from a checkpoint rather than computed now.
     public var resumedItems: Int
+    /// Tail-end statistics of the unperturbed model over every input, when an activation
+    /// estimator was asked for.
+    public var activations: ActivationStatistics?
 }
 
 /// Runs a profiler over batches of inputs with checkpointing: after each item (at most every
@@ -49,11 +52,17 @@ public final class ProfileSession {
         var anyLabels = false
         let totalWork = profiler.items.count
         var done = 0
+        // Activation statistics are not checkpointed: every batch's baseline pass is rerun for
+        // them (one forward per batch), so resumed and sharded runs sum the same values in order.
+        let wantsActivations = profiler.options.estimators.contains(where: \.needsActivations)
+        var activations = wantsActivations ? ActivationStatistics() : nil
+        let tailEnds = profiler.tailEnds
         while let (input, labels) = try nextBatch() {
             if let labels { labelsSeen += labels; anyLabels = true }
             let pending = (0..<profiler.items.count).filter { state.chunksDone[$0] == chunk && !state.stopped[$0] }
-            if !pending.isEmpty || chunk >= state.baselineChunks.count {
+            if !pending.isEmpty || chunk >= state.baselineChunks.count || wantsActivations {
                 let cache = try profiler.cache(input: input)
+                activations?.add(values: cache.values, tails: tailEnds)
                 if chunk >= state.baselineChunks.count { state.baselineChunks.append(cache.logits.storage) }
                 let baseline = Baseline(logits: cache.logits.storage, count: cache.batch, labels: labels)
                 // Items run side by side, one thread each: small cone steps cannot keep several
@@ -100,7 +109,7 @@ public final class ProfileSession {
             }
             measurements.append(ItemMeasurement(item: item, levels: profiler.levels, metrics: metrics))
         }
-        return ProfileMeasurements(baseline: baseline, measurements: measurements, resumedItems: resumed)
+        return ProfileMeasurements(baseline: baseline, measurements: measurements, resumedItems: resumed, activations: activations)
     }
 }
 

@@ -49,7 +49,11 @@ public final class Profiler: @unchecked Sendable {
         guard graph.outputs.count >= 1 else { throw InfluenceError("the model has no output") }
         logitsValue = graph.outputs[0]
         var observable = Set<ValueID>()
-        for t in discovery.tails { observable.insert(options.ablateAt == .structural ? t.end : t.output) }
+        for t in discovery.tails {
+            observable.insert(options.ablateAt == .structural ? t.end : t.output)
+            // The activation estimators read what consumers see, whatever the ablation point.
+            if options.estimators.contains(where: \.needsActivations) { observable.insert(t.end) }
+        }
         if options.incremental {
             // Raw convolution outputs stay tensors, so an incremental run can update them from the cache.
             for node in graph.nodes { if case .conv = node.op { observable.insert(node.outputs[0]) } }
@@ -74,6 +78,11 @@ public final class Profiler: @unchecked Sendable {
         let all = Set(graph.nodes.flatMap(\.outputs)).union(graph.inputs.map(\.value))
         let values = try plan.run(known: [graph.inputs[0].value: input], outputs: [logitsValue], keep: all)
         return BatchCache(values: values, logits: values[logitsValue]!, batch: input.shape[0])
+    }
+
+    /// Where the activation estimators look: each producer's tail end.
+    public var tailEnds: [ChannelTailEnd] {
+        discovery.tails.map { ChannelTailEnd(producer: $0.producer, value: $0.end, channels: $0.channels) }
     }
 
     /// The channels a layer sweep removes at sparsity `s`: the int(s·C) filters with the smallest

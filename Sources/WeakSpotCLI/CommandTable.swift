@@ -42,7 +42,7 @@ enum CommandTable {
         .built(RunCommand.self),
         .built(ProfileCommand.self),
         .built(MergeCommand.self),
-        .planned("rank", "Read a report and print rankings.", issue: 5),
+        .built(RankCommand.self),
         .planned("plan", "Choose what to prune for a target.", issue: 6),
         .planned("prune", "Apply a plan: write a physically smaller ONNX model.", issue: 6),
         .planned("gate", "Exit 0 when thresholds hold, 1 when one fails.", issue: 6),

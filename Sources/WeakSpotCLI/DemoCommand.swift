@@ -66,7 +66,7 @@ enum DemoCommand: Command {
         console.print("")
         let reportPath = out + "/report.json", csvPath = out + "/report.csv"
         let profileArguments = ["profile", modelPath, "--data", images, "--preprocess", "inception",
-                                "--layers", demoLayers, "--estimators", "l1,l2,bn", "--threads", "\(threads)", "-o", reportPath, "--csv", csvPath]
+                                "--layers", demoLayers, "--estimators", "l1,l2,bn,apoz,meanact,random", "--threads", "\(threads)", "-o", reportPath, "--csv", csvPath]
             + (arguments.flag("quiet") ? ["--quiet"] : [])
         let profileCode = try WeakSpotCLI.dispatch(profileArguments, console: console)
         guard profileCode == ExitCode.success else { return profileCode }

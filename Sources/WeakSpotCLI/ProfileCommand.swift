@@ -29,12 +29,13 @@ enum ProfileCommand: Command {
             .value("perturb", "kind", help: "zero, scale:A, or prune:S1,S2,… (layer sweeps).", default: "zero"),
             .value("ablate-at", "point", help: "structural (end of the per-channel tail) or output (raw output, before BatchNormalization).", default: "structural"),
             .value("metric", "name", help: "The metric that becomes the influence: kl, mse, top1, acc, loss.", default: "kl"),
-            .value("weak-threshold", "x", help: "Weak when the 95% interval's upper end is below this (metric units).", default: "0.001"),
+            .value("weak-threshold", "x", help: "Weak when the 95% interval's upper end is below this (metric units), or q:F for the F-quantile of the measured influence (q:0.1 = the lowest decile).", default: "0.001"),
             .value("seed", "n", help: "Seed of the bootstrap intervals.", default: "0"),
             .value("batch", "b", help: "Inputs per pass; activations of one batch are cached at a time.", default: "16"),
             .value("threads", "t", help: "Threads.", default: "all cores"),
             .value("bootstrap", "n", help: "Bootstrap resamples per item.", default: "1000"),
-            .value("estimators", "list", help: "Cheap criteria to compute alongside and compare: l1, l2, bn (comma-separated)."),
+            .value("estimators", "list", help: "Cheap criteria to compute alongside and compare: l1, l2, bn, apoz, meanact, random (comma-separated)."),
+            .value("normalize", "how", help: "Per-layer normalisation of estimator scores: none, max, mean, l2, lamp.", default: "none"),
             .value("group-reduction", "how", help: "How a group's estimator score combines its parts: sum, mean, max.", default: "sum"),
             .value("latent-fraction", "q", help: "q of the latent rule: estimator's weakest q but measured strongest q, or the reverse.", default: "0.2"),
             .flag("adaptive", help: "Measure every item on a first slice of the inputs, the rest only where the interval straddles the threshold."),
@@ -69,8 +70,13 @@ enum ProfileCommand: Command {
             options.ablateAt = AblationPoint(rawValue: try arguments.choice("ablate-at", AblationPoint.allCases.map(\.rawValue), default: "structural"))!
             options.metric = MetricName(rawValue: try arguments.choice("metric", MetricName.allCases.map(\.rawValue), default: "kl"))!
             if let t = arguments.value("weak-threshold") {
-                guard let v = Double(t), v.isFinite, v >= 0 else { throw arguments.usageError("--weak-threshold: expected a non-negative number, got '\(t)'") }
-                options.weakThreshold = v
+                if t.hasPrefix("q:") {
+                    guard let q = Double(t.dropFirst(2)), q > 0, q < 1 else { throw arguments.usageError("--weak-threshold: expected q:F with 0 < F < 1, got '\(t)'") }
+                    options.weakQuantile = q
+                } else {
+                    guard let v = Double(t), v.isFinite, v >= 0 else { throw arguments.usageError("--weak-threshold: expected a non-negative number or q:F, got '\(t)'") }
+                    options.weakThreshold = v
+                }
             }
             options.seed = UInt64(try arguments.integer("seed", default: 0, in: 0...Int.max))
             options.batchSize = try arguments.integer("batch", default: 16, in: 1...4096)
@@ -80,12 +86,16 @@ enum ProfileCommand: Command {
             if let list = arguments.value("estimators") {
                 options.estimators = try list.split(separator: ",").map { name in
                     guard let kind = EstimatorKind(rawValue: String(name)) else {
-                        throw arguments.usageError("--estimators: expected l1, l2 or bn, got '\(name)'" + (["apoz", "meanact", "taylor"].contains(String(name)) ? " (not implemented yet)" : ""))
+                        throw arguments.usageError("--estimators: expected l1, l2, bn, apoz, meanact or random, got '\(name)'" + (name == "taylor" ? " (taylor needs gradients, not implemented yet)" : ""))
                     }
                     return kind
                 }
             }
             options.groupReduction = GroupReduction(rawValue: try arguments.choice("group-reduction", GroupReduction.allCases.map(\.rawValue), default: "sum"))!
+            options.normalizer = ScoreNormalizer(rawValue: try arguments.choice("normalize", ScoreNormalizer.allCases.map(\.rawValue), default: "none"))!
+            if options.adaptive && options.weakQuantile != nil {
+                throw arguments.usageError("--adaptive needs an absolute --weak-threshold: a quantile is known only after every item is measured")
+            }
             if let q = arguments.value("latent-fraction") {
                 guard let v = Double(q), v > 0, v <= 0.5 else { throw arguments.usageError("--latent-fraction: expected a number in (0, 0.5], got '\(q)'") }
                 options.latentFraction = v
@@ -206,18 +216,12 @@ enum ProfileCommand: Command {
                                               options: options, baseline: measurements.baseline)
         let report = ProfileReport.assemble(header: header, items: ProfileReport.itemObjects(measurements, options: options, discovery: profiler.discovery),
                                             timing: .object(["seconds": .double((seconds * 1000).rounded() / 1000)]))
-        try OutputFile.write(report.rendered(), to: output)
+        try OutputFile.write(ProfileReport.text(report), to: output)
         if let csv = arguments.value("csv") { try OutputFile.write(ReportCSV.text(report), to: csv) }
         let weak = report["summary"]?["weak"]?.intValue ?? 0
         console.print("profiled \(total) items on \(measurements.baseline.count) inputs in \(NumberText.fixed(seconds, decimals: 1)) s; \(weak) weak (threshold \(options.weakThreshold) \(options.metric.rawValue))")
-        for kind in options.estimators {
-            if let a = report["agreement"]?[kind.rawValue], let rho = a["spearman"]?.doubleValue {
-                console.print("\(kind.rawValue) vs measured: Spearman \(NumberText.fixed(rho, decimals: 3)), Kendall \(NumberText.fixed(a["kendall"]?.doubleValue ?? .nan, decimals: 3)), weakest-10% overlap \(NumberText.fixed(a["bottomKOverlap"]?.doubleValue ?? .nan, decimals: 2))")
-            }
-        }
-        if let latent = report["agreement"]?["latent"], !options.estimators.isEmpty {
-            console.print("latent (\(latent["estimator"]?.stringValue ?? "?")): \(latent["hiddenCritical"]?.intValue ?? 0) hidden-critical, \(latent["hiddenWeak"]?.intValue ?? 0) hidden-weak")
-        }
+        console.print("")
+        console.output.write(ReportSummary.text(report, top: 10))
         if !skipped.isEmpty { console.print("skipped \(skipped.count) unreadable files (listed in the report)") }
         console.print("report: \(output)")
         return 0
@@ -272,7 +276,7 @@ enum MergeCommand: Command {
         let merged: ReportJSON
         do { merged = try ProfileReport.merge(reports) } catch let e as InfluenceError { throw CLIError.input(e.description) }
         let output = arguments.value("output") ?? "report.json"
-        try OutputFile.write(merged.rendered(), to: output)
+        try OutputFile.write(ProfileReport.text(merged), to: output)
         if let csv = arguments.value("csv") { try OutputFile.write(ReportCSV.text(merged), to: csv) }
         console.print("merged \(reports.count) shards, \(merged["items"]?.arrayValue?.count ?? 0) items: \(output)")
         return 0

@@ -7,7 +7,9 @@ import XCTest
 /// uninterrupted run writes (apart from `timing`). Runs the real executable.
 final class KillAndResumeTests: XCTestCase {
     func withoutTiming(_ path: String) throws -> String {
-        var report = try XCTUnwrap(try JSONValue.parse(String(contentsOfFile: path, encoding: .utf8)).objectValue)
+        let parsed = try JSONValue.parse(String(contentsOfFile: path, encoding: .utf8))
+        try SchemaCheck.validate(parsed)
+        var report = try XCTUnwrap(parsed.objectValue)
         report["timing"] = nil
         return JSONValue.object(report).rendered()
     }

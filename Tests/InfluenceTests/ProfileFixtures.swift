@@ -26,13 +26,39 @@ enum ProfileFixtures {
         }
     }
 
-    static func report(graph: Graph, input: Tensor, options: ProfileOptions, checkpoint: String? = nil, resume: Bool = false) throws -> JSONValue {
+    /// A whole report, as `weakspot profile` assembles it; throws when it does not validate against
+    /// the report schema, so every report a test makes is checked.
+    static func report(graph: Graph, input: Tensor, options: ProfileOptions, checkpoint: String? = nil, resume: Bool = false,
+                       labels: [Int]? = nil) throws -> JSONValue {
         let profiler = try Profiler(graph: graph, options: options)
         let session = ProfileSession(profiler: profiler, checkpointPath: checkpoint, fingerprint: "test")
         var pending = batches(input, size: options.batchSize)
-        let m = try session.run(resume: resume, nextBatch: { pending.isEmpty ? nil : (pending.removeFirst(), nil) }, progress: { _ in })
-        let header = try ProfileReport.header(graph: graph, discovery: profiler.discovery, model: .string("test"), data: .string("test"),
+        var pendingLabels = labels.map { l in stride(from: 0, to: l.count, by: options.batchSize).map { Array(l[$0 ..< min(l.count, $0 + options.batchSize)]) } }
+        let m = try session.run(resume: resume, nextBatch: {
+            guard !pending.isEmpty else { return nil }
+            return (pending.removeFirst(), pendingLabels?.removeFirst())
+        }, progress: { _ in })
+        let cost = try graph.cost(batch: 1)
+        let model: JSONValue = ["path": "test.onnx", "sha256": .string(String(repeating: "0", count: 64)), "params": .int(cost.params),
+                                "macs": .int(cost.macs), "inputShape": .array(([1] + input.shape.dropFirst()).map { .int($0) }), "layout": "NCHW"]
+        let data: JSONValue = ["source": "test.npy", "count": .int(input.shape[0]), "preprocessing": "none", "hardExamples": nil, "skipped": []]
+        let header = try ProfileReport.header(graph: graph, discovery: profiler.discovery, model: model, data: data,
                                               options: options, baseline: m.baseline)
-        return ProfileReport.assemble(header: header, items: ProfileReport.itemObjects(m, options: options, discovery: profiler.discovery), timing: nil)
+        let report = ProfileReport.assemble(header: header, items: ProfileReport.itemObjects(m, options: options, discovery: profiler.discovery), timing: nil)
+        try SchemaCheck.validate(report)
+        return report
+    }
+}
+
+/// Fails a test (by throwing) when a report breaks docs/schemas/report.schema.json.
+enum SchemaCheck {
+    struct Violation: Error, CustomStringConvertible {
+        var problems: [String]
+        var description: String { "report does not validate: " + problems.joined(separator: "; ") }
+    }
+
+    static func validate(_ report: JSONValue) throws {
+        let problems = ReportSchema.validator.violations(of: report)
+        if !problems.isEmpty { throw Violation(problems: problems) }
     }
 }

@@ -60,6 +60,7 @@ final class ProfilerConsistencyTests: XCTestCase {
             shards.append(("shard\(i).json", try JSONValue.parse(text)))
         }
         let merged = try ProfileReport.merge(shards)
+        try SchemaCheck.validate(merged)
         func withoutTiming(_ v: JSONValue) -> String {
             guard case .object(var o) = v else { return "" }
             o["timing"] = nil

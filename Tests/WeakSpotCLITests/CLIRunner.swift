@@ -1,4 +1,5 @@
 import Foundation
+import Influence
 import TestSupport
 import WeakSpotCLI
 import XCTest
@@ -65,4 +66,13 @@ func demoReferenceTop1() throws -> [String: Int] {
 
 enum FixtureModel {
     static let tinyResNet = FixturePaths.path("models/tiny_resnet.onnx")
+}
+
+/// A report file a command wrote, parsed and checked against the report JSON Schema (every report
+/// the tests produce must validate).
+func validatedReport(_ path: String, file: StaticString = #filePath, line: UInt = #line) throws -> JSONValue {
+    let report = try JSONValue.parse(String(contentsOfFile: path, encoding: .utf8))
+    let problems = ReportSchema.validator.violations(of: report)
+    XCTAssertEqual(problems, [], "\(path) does not validate against docs/schemas/report.schema.json", file: file, line: line)
+    return report
 }

@@ -30,7 +30,7 @@ final class DemoTests: XCTestCase {
         }
         // The profile stage writes a report that names the weakest channels.
         XCTAssertTrue(result.output.contains("weakest:"), result.output)
-        let report = try JSONValue.parse(String(contentsOfFile: folder + "/report.json", encoding: .utf8))
+        let report = try validatedReport(folder + "/report.json")
         XCTAssertEqual(report["schema"]?.stringValue, "weakspot.report/1")
         XCTAssertEqual(report["items"]?.arrayValue?.count, 3904)
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/report.csv"))

@@ -13,8 +13,9 @@ final class ProfileCommandTests: XCTestCase {
         let result = weakspot("profile", model, "--data", data, "--items", "channels,groups", "--estimators", "l1",
                               "-o", folder + "/r.json", "--csv", folder + "/r.csv", "--quiet")
         XCTAssertEqual(result.code, 0, result.error)
-        XCTAssertTrue(result.output.contains("l1 vs measured: Spearman"), result.output)
-        let report = try JSONValue.parse(String(contentsOfFile: folder + "/r.json", encoding: .utf8))
+        XCTAssertTrue(result.output.contains("estimator agreement with the measurement:"), result.output)
+        XCTAssertTrue(result.output.contains("per layer (influence = kl):"), result.output)
+        let report = try validatedReport(folder + "/r.json")
         XCTAssertEqual(report["schema"]?.stringValue, "weakspot.report/1")
         XCTAssertEqual(report["model"]?["sha256"]?.stringValue?.count, 64)
         XCTAssertTrue(try String(contentsOfFile: folder + "/r.csv", encoding: .utf8).hasPrefix("id,kind,layer,"))
@@ -29,7 +30,8 @@ final class ProfileCommandTests: XCTestCase {
     }
 
     func testBadOptionsExitTwo() {
-        for arguments in [["--resume"], ["--shard", "4/3"], ["--perturb", "noise:0.1"], ["--metric", "acc"], ["--estimators", "apoz"]] {
+        for arguments in [["--resume"], ["--shard", "4/3"], ["--perturb", "noise:0.1"], ["--metric", "acc"], ["--estimators", "taylor"], ["--weak-threshold", "q:1.5"],
+                          ["--adaptive", "--weak-threshold", "q:0.1"], ["--normalize", "softmax"]] {
             let result = weakspot(["profile", model, "--data", data, "--quiet"] + arguments)
             XCTAssertEqual(result.code, 2, "\(arguments)")
             XCTAssertTrue(result.error.hasPrefix("error: "), result.error)
@@ -45,7 +47,7 @@ final class ProfileCommandTests: XCTestCase {
         let merged = weakspot("merge", folder + "/s1.json", folder + "/s2.json", "-o", folder + "/merged.json")
         XCTAssertEqual(merged.code, 0, merged.error)
         func strip(_ path: String) throws -> String {
-            var o = try XCTUnwrap(try JSONValue.parse(String(contentsOfFile: path, encoding: .utf8)).objectValue)
+            var o = try XCTUnwrap(try validatedReport(path).objectValue)
             o["timing"] = nil
             return JSONValue.object(o).rendered()
         }

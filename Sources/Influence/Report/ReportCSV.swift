@@ -7,6 +7,7 @@ public enum ReportCSV {
         "id", "kind", "layer", "output", "channel", "group", "params", "macs",
         "influence_mean", "influence_std", "influence_ci_low", "influence_ci_high", "influence_n",
         "kl", "mse", "top1", "acc", "loss", "rank", "weak", "latent",
+        "l1", "l2", "bn", "apoz", "meanact", "random", "taylor", "worst_class", "worst_class_acc_drop",
     ]
 
     public static func text(_ report: JSONValue) -> String {
@@ -18,13 +19,14 @@ public enum ReportCSV {
                 influence?["mean"], influence?["std"], influence?["ciLow"], influence?["ciHigh"], influence?["n"],
                 metrics?["kl"], metrics?["mse"], metrics?["top1"], metrics?["acc"], metrics?["loss"],
                 item["rank"], item["weak"], item["latent"],
-            ]
+            ] + ["l1", "l2", "bn", "apoz", "meanact", "random", "taylor"].map { item["estimators"]?[$0] }
+              + [item["classDamage"]?["class"], item["classDamage"]?["accDrop"]]
             lines.append(row.map(field).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func field(_ value: JSONValue?) -> String {
+    public static func field(_ value: JSONValue?) -> String {
         guard let value else { return "" }
         switch value {
         case .null: return ""

@@ -10,10 +10,15 @@ import NetworkIR
 public enum ProfileReport {
     public static let schema = "weakspot.report/1"
 
+    /// The report file's text: indented, with each item, layer, group and agreement entry on one line.
+    public static func text(_ report: JSONValue) -> String { report.rendered(oneLineFrom: 2) }
+
     /// The per-item JSON objects of a run (without ranks).
     public static func itemObjects(_ m: ProfileMeasurements, options: ProfileOptions, discovery: ItemDiscovery? = nil) -> [JSONValue] {
-        let estimators = discovery.map { Estimators(discovery: $0) }
-        let channelScores = estimators?.channelScores(kinds: options.estimators) ?? [:]
+        let estimators = discovery.map { Estimators(discovery: $0, activations: m.activations, seed: options.seed) }
+        let rawScores = estimators?.channelScores(kinds: options.estimators) ?? [:]
+        let channelScores = rawScores.mapValues { byKind in byKind.mapValues { options.normalizer.apply($0) } }
+        let groupScores = GroupScoreTable(options: options, rawChannelScores: rawScores)
         return m.measurements.map { measurement in
             let item = measurement.item
             // The influence is the chosen metric at the last (largest) level.
@@ -21,40 +26,43 @@ public enum ProfileReport {
             let values = last.values[options.metric] ?? []
             let stats = InfluenceStatistics(values: values, resamples: options.bootstrapResamples, seed: options.seed ^ stableHash(item.id))
             var metrics: [String: JSONValue] = [:]
-            for (k, v) in last.means { metrics[k.rawValue] = .double(v) }
+            for (k, v) in last.means { metrics[k.rawValue] = .float(Float(v)) }
             var object: [String: JSONValue] = [
                 "id": .string(item.id), "index": .int(item.index), "kind": .string(item.kind.rawValue),
                 "layer": .string(item.layer), "output": .string(item.output),
                 "channel": item.channel.map { .int($0) } ?? .null, "group": item.group.map { .int($0) } ?? .null,
                 "params": .int(item.params), "macs": .int(item.macs),
-                "influence": .object(["mean": .double(stats.mean), "std": .double(stats.std), "ciLow": .double(stats.ciLow),
-                                      "ciHigh": .double(stats.ciHigh), "n": .int(stats.n)]),
+                "influence": .object(["mean": .float(Float(stats.mean)), "std": .float(Float(stats.std)), "ciLow": .float(Float(stats.ciLow)),
+                                      "ciHigh": .float(Float(stats.ciHigh)), "n": .int(stats.n)]),
                 "metrics": .object(metrics),
-                "estimators": .object(estimatorValues(item, options: options, estimators: estimators, channelScores: channelScores)),
-                "weak": .bool(stats.ciHigh < options.weakThreshold), "latent": .string("none"),
+                "estimators": .object(estimatorValues(item, options: options, estimators: estimators, channelScores: channelScores, groupScores: groupScores)),
+                "weak": .bool(Double(Float(stats.ciHigh)) < options.weakThreshold), "latent": .string("none"),
             ]
+            if let stability = RankStability.itemObject(values: values, seed: options.seed) { object["stability"] = stability }
+            if let damage = ClassDamage.itemObject(accValues: last.values[.acc] ?? [], labels: m.baseline.labels) { object["classDamage"] = damage }
             if measurement.levels != [1] {
                 object["sweep"] = .array(zip(measurement.levels, measurement.metrics).map { level, metrics in
                     let means = metrics.means
-                    return .object(["sparsity": .float(level), "kl": .double(means[.kl] ?? 0), "mse": .double(means[.mse] ?? 0), "top1": .double(means[.top1] ?? 0)])
+                    return .object(["sparsity": .float(level), "kl": .float(Float(means[.kl] ?? 0)), "mse": .float(Float(means[.mse] ?? 0)), "top1": .float(Float(means[.top1] ?? 0))])
                 })
             }
             return .object(object)
         }
     }
 
-    /// An item's estimator scores: a channel's own, a group's reduced over its parts.
+    /// An item's estimator scores: a channel's own, a group's reduced over its parts; normalised
+    /// per layer when asked.
     static func estimatorValues(_ item: InfluenceItem, options: ProfileOptions, estimators: Estimators?,
-                                channelScores: [Int: [EstimatorKind: [Double]]]) -> [String: JSONValue] {
+                                channelScores: [Int: [EstimatorKind: [Double]]], groupScores: GroupScoreTable) -> [String: JSONValue] {
         guard let estimators else { return [:] }
         var values: [String: JSONValue] = [:]
         for kind in options.estimators {
             switch item.kind {
             case .channel:
-                if let c = item.channel, let s = channelScores[item.producers[0]]?[kind], c < s.count { values[kind.rawValue] = .double(s[c]) }
+                if let c = item.channel, let s = channelScores[item.producers[0]]?[kind], c < s.count { values[kind.rawValue] = .float(Float(s[c])) }
             case .group:
-                if let g = item.group, let v = estimators.groupScore(g, kind: kind, reduction: options.groupReduction, channelScores: channelScores) {
-                    values[kind.rawValue] = .double(v)
+                if let g = item.group, let v = groupScores.score(g, kind: kind, estimators: estimators) {
+                    values[kind.rawValue] = .float(Float(v))
                 }
             case .layer, .tensor:
                 break
@@ -75,7 +83,14 @@ public enum ProfileReport {
                                    "macs": .int(c?.macs ?? 0), "channels": .int(t.channels),
                                    "output": .string(graph.values[t.output].name), "tailEnd": .string(graph.values[t.end].name)]))
         }
-        let groups: [JSONValue] = discovery.dependencies.groups.enumerated().map { g, group in
+        // Only coupled groups that touch a profiled layer are listed: a group of one channel is that
+        // channel's own item, and the rest of the model is not the report's business.
+        let patterns = options.layerPattern.map { $0.split(separator: ",").map(String.init) }
+        func profiled(_ producer: Int) -> Bool { patterns?.contains { globMatches($0, graph.nodes[producer].name) } ?? true }
+        let listed = discovery.dependencies.groups.enumerated().filter { _, group in
+            group.members.count > 1 && group.members.contains { profiled($0.producer) }
+        }
+        let groups: [JSONValue] = listed.map { g, group in
             .object(["id": .int(g), "prunable": .bool(group.prunable),
                      "members": .array(group.members.map { .object(["layer": .string(graph.nodes[$0.producer].name), "channel": .int($0.channel)]) }),
                      "channels": .int(group.members.count)])
@@ -84,16 +99,18 @@ public enum ProfileReport {
         if let a = baseline.accuracy { base["accuracy"] = .double(a) }
         if let l = baseline.meanLoss { base["loss"] = .double(l) }
         return ["schema": .string(schema), "model": model, "data": data, "settings": settings(options), "baseline": .object(base),
-                "layers": .array(layers), "groups": .array(groups), "agreement": .object([:])]
+                "layers": .array(layers), "groups": .array(groups), "groupCount": .int(discovery.dependencies.groups.count),
+                "agreement": .object([:])]
     }
 
     public static func settings(_ o: ProfileOptions) -> JSONValue {
         .object(["items": .array(o.kinds.map { .string($0.rawValue) }), "layers": o.layerPattern.map { .string($0) } ?? .null,
                  "perturb": .string(o.perturbation.description), "ablateAt": .string(o.ablateAt.rawValue),
-                 "metric": .string(o.metric.rawValue), "weakThreshold": .double(o.weakThreshold), "seed": .int(Int(truncatingIfNeeded: o.seed)),
+                 "metric": .string(o.metric.rawValue), "weakThreshold": .double(o.weakThreshold),
+                 "weakRule": .string(o.weakQuantile.map { "q:\($0)" } ?? "absolute"), "seed": .int(Int(truncatingIfNeeded: o.seed)),
                  "batch": .int(o.batchSize), "bootstrapResamples": .int(o.bootstrapResamples),
                  "shard": o.shard.map { .string($0.description) } ?? .null, "adaptive": .bool(o.adaptive),
-                 "estimators": .array(o.estimators.map { .string($0.rawValue) }), "groupReduction": .string(o.groupReduction.rawValue),
+                 "estimators": .array(o.estimators.map { .string($0.rawValue) }), "groupReduction": .string(o.groupReduction.rawValue), "normalize": .string(o.normalizer.rawValue),
                  "latentFraction": .double(o.latentFraction)])
     }
 
@@ -126,17 +143,37 @@ public enum ProfileReport {
                 return .object(o)
             })
         }
+        if let rule = header["settings"]?["weakRule"]?.stringValue, rule.hasPrefix("q:"), let q = Double(rule.dropFirst(2)) {
+            let threshold = quantileThreshold(items: items, fraction: q)
+            if case .object(var settings)? = report["settings"] { settings["weakThreshold"] = .float(Float(threshold)); report["settings"] = .object(settings) }
+            for i in items.indices {
+                if case .object(var o) = items[i] { o["weak"] = .bool((o["influence"]?["ciHigh"]?.doubleValue ?? .infinity) < threshold); items[i] = .object(o) }
+            }
+        }
         let q = header["settings"]?["latentFraction"]?.doubleValue ?? 0.2
         report["agreement"] = agreement(items: &items, latentFraction: q)
+        let finest = ["channel", "group", "layer", "tensor"].first { kind in items.contains { $0["kind"]?.stringValue == kind } } ?? "channel"
+        report["stability"] = RankStability.section(items: items.filter { $0["kind"]?.stringValue == finest })
         report["items"] = .array(items)
         report["summary"] = .object([
             "items": .int(items.count),
             "weak": .int(items.filter { $0["weak"]?.boolValue == true }.count),
+            "classDamaging": .int(items.filter(ClassDamage.isDamaging).count),
             "hiddenCritical": .int(items.filter { $0["latent"]?.stringValue == "hiddenCritical" }.count),
             "hiddenWeak": .int(items.filter { $0["latent"]?.stringValue == "hiddenWeak" }.count),
         ])
         if let timing { report["timing"] = timing }
         return .object(report)
+    }
+
+    /// `--weak-threshold q:F`: the influence mean below which the fraction F of the items of the
+    /// finest kind lie (the F-quantile, lower interpolation). An item is then weak when its whole
+    /// interval lies below that value.
+    public static func quantileThreshold(items: [JSONValue], fraction: Double) -> Double {
+        let finest = ["channel", "group", "layer", "tensor"].first { kind in items.contains { $0["kind"]?.stringValue == kind } }
+        let means = items.filter { $0["kind"]?.stringValue == finest }.compactMap { $0["influence"]?["mean"]?.doubleValue }.sorted()
+        guard !means.isEmpty else { return 0 }
+        return means[min(means.count - 1, Int((Double(means.count) * fraction).rounded(.down)))]
     }
 
     /// Joins shard reports into the report one run would give. Refuses reports of different
@@ -146,6 +183,8 @@ public enum ProfileReport {
         func strip(_ settings: JSONValue?) -> JSONValue? {
             guard case .object(var o)? = settings else { return settings }
             o["shard"] = .null
+            // A quantile threshold is resolved over each shard's own items; merging resolves it again.
+            if o["weakRule"]?.stringValue?.hasPrefix("q:") == true { o["weakThreshold"] = .null }
             return .object(o)
         }
         var header: [String: JSONValue] = first.report.objectValue ?? [:]

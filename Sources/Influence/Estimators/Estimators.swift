@@ -3,9 +3,31 @@ import NetworkIR
 
 /// Cheap importance criteria that need no ablation (`--estimators`), the ones pruning tools rank
 /// by. Filter norms follow Torch-Pruning's MagnitudeImportance: `l1` = Σ|w|, `l2` = Σw² (its p = 2
-/// sums squares, no root); `bn` = |γ| of the BatchNormalization in the channel's tail.
+/// sums squares, no root); `bn` = |γ| of the BatchNormalization in the channel's tail. `apoz` and
+/// `meanact` come from the unperturbed forward pass (ActivationStatistics); `random` is the
+/// baseline every criterion must beat.
 public enum EstimatorKind: String, Sendable, CaseIterable {
-    case l1, l2, bn
+    case l1, l2, bn, apoz, meanact, random
+
+    /// APoZ is the one criterion where a larger value means a less important channel; agreement
+    /// and the latent rule compare its negation.
+    public var higherMeansImportant: Bool { self != .apoz }
+
+    /// Needs a pass over the data (not only the weights).
+    public var needsActivations: Bool { self == .apoz || self == .meanact }
+
+    /// What computing it costs, for recommending the cheapest estimator that is good enough:
+    /// 0 free, 1 the weights, 2 a forward pass over the data.
+    public var cost: Int {
+        switch self {
+        case .random: return 0
+        case .l1, .l2, .bn: return 1
+        case .apoz, .meanact: return 2
+        }
+    }
+
+    /// The score as "larger = more important".
+    func oriented(_ value: Double) -> Double { higherMeansImportant ? value : -value }
 }
 
 /// How a group's score combines its parts (`--group-reduction`).
@@ -34,10 +56,14 @@ public struct Estimators: Sendable {
     let discovery: ItemDiscovery
     /// |γ| per producer with a BatchNormalization in its tail.
     let batchNormScaleTable: [Int: [Double]]
+    let activations: ActivationStatistics?
+    let seed: UInt64
 
-    public init(discovery: ItemDiscovery) {
+    public init(discovery: ItemDiscovery, activations: ActivationStatistics? = nil, seed: UInt64 = 0) {
         self.graph = discovery.graph
         self.discovery = discovery
+        self.activations = activations
+        self.seed = seed
         var table: [Int: [Double]] = [:]
         for t in discovery.tails {
             for j in t.nodes {
@@ -111,6 +137,9 @@ public struct Estimators: Sendable {
                 case .l1: scores[.l1] = filterNorms(producer: t.producer, power: 1)
                 case .l2: scores[.l2] = filterNorms(producer: t.producer, power: 2)
                 case .bn: if let b = batchNormScales(producer: t.producer) { scores[.bn] = b }
+                case .apoz: if let a = activations?.apoz(producer: t.producer) { scores[.apoz] = a }
+                case .meanact: if let a = activations?.meanActivation(producer: t.producer) { scores[.meanact] = a }
+                case .random: scores[.random] = randomScores(producer: t.producer, channels: t.channels)
                 }
             }
             result[t.producer] = scores
@@ -118,10 +147,22 @@ public struct Estimators: Sendable {
         return result
     }
 
+    /// Uniform [0, 1) per channel, seeded by the run's seed and the layer's name: the same on
+    /// every shard and resume, different per layer.
+    func randomScores(producer: Int, channels: Int) -> [Double] {
+        var rng = SplitMix64(seed: seed ^ stableHash("random|" + graph.nodes[producer].name))
+        return (0..<channels).map { _ in Double(rng.next() >> 11) / Double(1 << 53) }
+    }
+
     /// The score of dependency group `g`, or nil when it has nothing to score.
     public func groupScore(_ g: Int, kind: EstimatorKind, reduction: GroupReduction, channelScores: [Int: [EstimatorKind: [Double]]]) -> Double? {
         let group = discovery.dependencies.groups[g]
         var parts: [Double] = []
+        if kind.needsActivations || kind == .random {
+            // Activation and random scores belong to the members' channels only.
+            for m in group.members { if let s = channelScores[m.producer]?[kind], m.channel < s.count { parts.append(s[m.channel]) } }
+            return reduction.reduce(parts)
+        }
         let power = kind == .l2 ? 2 : 1
         for m in group.members {
             let node = graph.nodes[m.producer]

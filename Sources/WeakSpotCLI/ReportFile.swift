@@ -1,0 +1,31 @@
+import Foundation
+import Influence
+
+/// Reads a report.json that another command (or another machine) wrote: parsed, then checked
+/// against the built-in JSON Schema, so a command acting on it never meets a missing key later.
+enum ReportFile {
+    /// Largest report read (bytes): far above any real report, small enough to parse in memory.
+    static let maxBytes = 1 << 30
+
+    static func load(_ path: String) throws(CLIError) -> JSONValue {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
+            throw CLIError.input("\(path): cannot read the file: it does not exist or is not readable")
+        }
+        if let size = attributes[.size] as? Int, size > maxBytes {
+            throw CLIError.input("\(path): \(size) bytes: expected a report of at most \(maxBytes) bytes")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.input("\(path): cannot read the file") }
+        let report: JSONValue
+        do { report = try JSONValue.parse(String(decoding: data, as: UTF8.self)) } catch {
+            throw CLIError.input("\(path): \(error): expected a WeakSpot report (JSON)")
+        }
+        guard report["schema"]?.stringValue == ProfileReport.schema else {
+            throw CLIError.input("\(path): \"schema\": expected \"\(ProfileReport.schema)\", got \(report["schema"]?.rendered(pretty: false) ?? "nothing")")
+        }
+        let problems = ReportSchema.validator.violations(of: report, limit: 3)
+        if let first = problems.first {
+            throw CLIError.input("\(path): \(first)\(problems.count > 1 ? " (and more)" : ""): not a valid weakspot.report/1 (docs/schemas/report.schema.json)")
+        }
+        return report
+    }
+}
