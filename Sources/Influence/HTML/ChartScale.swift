@@ -7,11 +7,14 @@ protocol ChartScale {
 }
 
 /// A log₁₀ axis spanning whole decades. Influence and magnitude scores span many decades and
-/// include exact zeros (a channel no input ever activates), which a log axis cannot place: values
-/// below `floor` — zeros, negatives, and positives more than `maxDecades` under the largest
-/// value — are drawn at the floor, and `isClamped` lets the chart count them.
+/// include exact zeros (a channel no input ever activates), which a log axis cannot place; and a
+/// few values of rounding noise (KL of 1e-12) would stretch the axis until the rest is a narrow
+/// band. Values below `floor` — zeros, negatives, the smallest `outlierFraction` of the positive
+/// values and anything more than `maxDecades` under the largest — are drawn at the floor, and
+/// `isClamped` lets the chart count them.
 struct LogScale: ChartScale {
-    static let maxDecades = 12.0
+    static let maxDecades = 9.0
+    static let outlierFraction = 0.01
     let lowExponent: Int
     let highExponent: Int
     let start: Double
@@ -22,11 +25,13 @@ struct LogScale: ChartScale {
         let positive = (values + including).filter { $0 > 0 && $0.isFinite }
         self.start = start
         self.end = end
-        guard let largest = positive.max(), let smallest = positive.min() else {
+        guard let largest = positive.max() else {
             (lowExponent, highExponent) = (-6, 0)
             return
         }
-        let bottom = max(smallest, largest / pow(10, Self.maxDecades))
+        let sorted = values.filter { $0 > 0 && $0.isFinite }.sorted()
+        let typicalLow = sorted.isEmpty ? largest : sorted[Int(Double(sorted.count - 1) * Self.outlierFraction)]
+        let bottom = max(min(typicalLow, including.filter { $0 > 0 }.min() ?? typicalLow), largest / pow(10, Self.maxDecades))
         let low = Int(log10(bottom).rounded(.down)), high = Int(log10(largest).rounded(.up))
         (lowExponent, highExponent) = (low, max(high, low + 1))
     }

@@ -4,6 +4,11 @@
 /// well-formed XML. Sections the report lacks are named as "not in this report" rather than
 /// failing, so reports from older or newer versions of `weakspot.report/1` still render.
 public enum HTMLReport {
+    /// Rows of the weak-item table at most (the page says when more are weak).
+    public static var maxWeakRows: Int { ItemTables.maxWeakRows }
+    /// Points of one scatter plot at most (every latent item, then an even sample).
+    public static var maxScatterPoints: Int { ScatterChart.maxPoints }
+
     /// The page for a parsed report. Throws `InfluenceError` when `report` is not a JSON object
     /// or names a schema other than `weakspot.report/…`.
     public static func render(report: JSONValue) throws(InfluenceError) -> String {

@@ -37,7 +37,7 @@ enum HTMLReportStyle {
     .row-note { fill: #57606a; }
     .layer-row:hover .row-label { font-weight: 600; }
     .multiples { display: flex; flex-wrap: wrap; gap: 8px 16px; }
-    figure { margin: 0; }
+    figure { margin: 0; max-width: 100%; }
     figcaption { font-weight: 600; font-size: 14px; margin: 4px 0; }
     .panel-title { font-weight: 600; font-size: 13px; }
     .curve { fill: none; stroke-width: 1.6; }

@@ -40,12 +40,12 @@ enum ScatterChart {
         if let rho = agreement?["spearman"] { title += " \u{2014} Spearman \u{3c1} = " + rho.cellText }
         title += " (\(items.count) \(HTMLReportData.plural(kind)))"
         let drawn = sample(items)
-        let frame = ChartFrame(width: 440, height: 360, left: 62, right: 14, top: 14, bottom: 44)
+        let frame = ChartFrame(width: 336, height: 300, left: 56, right: 10, top: 12, bottom: 42)
         let scores = items.map { $0["estimators"]?[estimator]?.doubleValue ?? .nan }
         let measured = items.map { $0["influence"]?["mean"]?.doubleValue ?? .nan }
         let x = LogScale(values: scores, start: frame.plotLeft, end: frame.plotRight)
         let y = LogScale(values: measured, including: data.weakThreshold.map { [$0] } ?? [], start: frame.plotBottom, end: frame.plotTop)
-        markup.wrap("figure", []) { markup in
+        markup.wrap("figure", [("style", "width: \(HTMLNumber.pixel(frame.width))px")]) { markup in
             markup.element("figcaption", [], title)
             frame.open(&markup, chartClass: "scatter", title: title,
                        data: [("data-estimator", estimator), ("data-items", String(items.count)), ("data-points", String(drawn.count))])

@@ -61,7 +61,7 @@ enum SensitivityChart {
         let sparsities = curves.flatMap { $0.points.compactMap { $0["sparsity"]?.doubleValue } }
         let x = LinearScale(values: sparsities + [0], start: frame.plotLeft, end: frame.plotRight)
         let y = LinearScale(values: curves.flatMap { $0.points.compactMap { $0[metric]?.doubleValue } }, start: frame.plotBottom, end: frame.plotTop)
-        markup.wrap("figure", []) { markup in
+        markup.wrap("figure", [("style", "width: \(HTMLNumber.pixel(frame.width))px")]) { markup in
             frame.open(&markup, chartClass: "sensitivity", title: "\(metric) versus sparsity, one line per layer",
                        data: [("data-metric", metric), ("data-curves", String(curves.count))])
             markup.element("text", [("class", "panel-title"), ("x", HTMLNumber.pixel(frame.plotLeft)), ("y", "16")], metric)
