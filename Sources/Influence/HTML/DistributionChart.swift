@@ -38,7 +38,9 @@ enum DistributionChart {
                                "weak threshold \(HTMLNumber.short(threshold))")
             }
             markup.close("svg")
-            var note = "Each row: the \(HTMLReportData.plural(data.comparedKind)) of one layer, in graph order. Box = quartiles, line = median, whiskers = smallest and largest value; dots = the items."
+            var note = data.comparedKind == "layer"
+                ? "Each row: one layer measured as a whole (for a sweep, the metric at the largest sparsity), in graph order."
+                : "Each row: the \(HTMLReportData.plural(data.comparedKind)) of one layer, in graph order. Box = quartiles, line = median, whiskers = smallest and largest value; dots = the items."
             if clampedTotal > 0 { note += " \(clampedTotal) values at or below \(HTMLNumber.short(scale.floor)) (mostly exact zeros) are drawn at the left edge." }
             if thinned { note += " Dots are thinned to \(maxDotsPerLayer) per layer; the boxes use every item." }
             markup.element("p", [("class", "note")], note)

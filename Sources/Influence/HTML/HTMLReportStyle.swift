@@ -7,7 +7,7 @@ enum HTMLReportStyle {
     h1 { font-size: 24px; margin: 8px 0 2px; }
     h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid #d8dee4; padding-bottom: 4px; }
     h3 { font-size: 15px; margin: 16px 0 6px; }
-    .subtitle { color: #57606a; margin: 0 0 12px; word-break: break-all; }
+    .subtitle { color: #57606a; margin: 0 0 12px; overflow-wrap: anywhere; }
     .cards { display: flex; gap: 12px; flex-wrap: wrap; }
     .card { border: 1px solid #d8dee4; border-radius: 6px; padding: 8px 14px; min-width: 110px; }
     .card .count { display: block; font-size: 22px; font-weight: 600; }
@@ -20,7 +20,7 @@ enum HTMLReportStyle {
     .facts .note { grid-column: 1 / -1; }
     dl { display: grid; grid-template-columns: max-content 1fr; gap: 1px 10px; margin: 0; font-size: 13px; }
     dt { color: #57606a; }
-    dd { margin: 0; word-break: break-all; }
+    dd { margin: 0; overflow-wrap: anywhere; }
     .missing { color: #8c959f; font-style: italic; }
     .note, .panel-note { color: #57606a; font-size: 13px; }
     .panel-note { margin: 2px 0 0; }
@@ -45,8 +45,10 @@ enum HTMLReportStyle {
     .pt.hiddenCritical { fill: #cf222e; }
     .pt.hiddenWeak { fill: #0969da; }
     .pt.other { fill: #bf8700; }
+    .key { display: flex; gap: 16px; font-size: 13px; margin: 0 0 6px; }
+    .key svg { vertical-align: middle; margin-right: 4px; }
     .legend { list-style: none; padding: 0; columns: 2; font-size: 12px; }
-    .legend li { break-inside: avoid; word-break: break-all; }
+    .legend li { break-inside: avoid; overflow-wrap: anywhere; }
     .swatch { vertical-align: middle; margin-right: 6px; }
     .swatch line { stroke-width: 2; }
     .table-wrap { overflow-x: auto; max-height: 640px; overflow-y: auto; border: 1px solid #d8dee4; }

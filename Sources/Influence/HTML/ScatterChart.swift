@@ -15,6 +15,7 @@ enum ScatterChart {
                 markup.element("p", [("class", "missing")], "Estimators: none in this report (profile with --estimators l1,l2,bn).")
                 return
             }
+            key(into: &markup)
             var thinned = false
             markup.wrap("div", [("class", "multiples")]) { markup in
                 for estimator in data.estimators {
@@ -70,13 +71,27 @@ enum ScatterChart {
             }
             markup.close("svg")
             let counts = latentClasses.dropFirst().map { latent in "\(items.filter { latentClass($0) == latent }.count) \(latent)" }
-            var caption = counts.joined(separator: ", ")
+            var caption = "latent: " + counts.joined(separator: ", ")
             if drawn.count < items.count { caption += "; \(drawn.count) of \(items.count) points drawn" }
             if let kendall = agreement?["kendall"] { caption += "; Kendall \u{3c4} = " + kendall.cellText }
             if let overlap = agreement?["bottomKOverlap"]?.doubleValue { caption += "; weakest-k overlap " + HTMLNumber.percent(overlap) }
             markup.element("p", [("class", "panel-note")], caption)
         }
         return drawn.count < items.count
+    }
+
+    /// The colour key of the latent classes, above the panels.
+    static func key(into markup: inout HTMLMarkup) {
+        markup.wrap("div", [("class", "key")]) { markup in
+            for (latent, label) in [("none", "none"), ("hiddenCritical", "hidden-critical"), ("hiddenWeak", "hidden-weak")] {
+                markup.wrap("span", []) { markup in
+                    markup.wrap("svg", [("width", "10"), ("height", "10")]) { markup in
+                        markup.empty("circle", [("class", "pt " + latent), ("cx", "5"), ("cy", "5"), ("r", "4")])
+                    }
+                    markup.raw(HTMLMarkup.escape(label))
+                }
+            }
+        }
     }
 
     /// The item's latent class, `other` for a value this page does not know.
