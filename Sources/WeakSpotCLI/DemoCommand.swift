@@ -10,7 +10,7 @@ enum DemoCommand: Command {
         Finds the demo in $WEAKSPOT_DEMO_DIR, else ./Fixtures/demo, else the repository the tool \
         was built from. Writes count.json (parameters and MACs per layer), logits.npy and \
         predictions.json (top-5 per image, inception preprocessing), then profiles every channel of \
-        the last block and the head into report.json and report.csv, and prints each image's most \
+        the last block and the head into report.json, report.csv and report.html, and prints each image's most \
         probable class and the weakest and most influential channels.
         """,
         usage: "demo [--out <dir>]",
@@ -64,9 +64,9 @@ enum DemoCommand: Command {
         }
         // Profile: every channel of the last stage and the head, on the same images.
         console.print("")
-        let reportPath = out + "/report.json", csvPath = out + "/report.csv"
+        let reportPath = out + "/report.json", csvPath = out + "/report.csv", htmlPath = out + "/report.html"
         let profileArguments = ["profile", modelPath, "--data", images, "--preprocess", "inception",
-                                "--layers", demoLayers, "--estimators", "l1,l2,bn,apoz,meanact,random", "--threads", "\(threads)", "-o", reportPath, "--csv", csvPath]
+                                "--layers", demoLayers, "--estimators", "l1,l2,bn,apoz,meanact,random", "--threads", "\(threads)", "-o", reportPath, "--csv", csvPath, "--html", htmlPath]
             + (arguments.flag("quiet") ? ["--quiet"] : [])
         let profileCode = try WeakSpotCLI.dispatch(profileArguments, console: console)
         guard profileCode == ExitCode.success else { return profileCode }
@@ -82,7 +82,7 @@ enum DemoCommand: Command {
         console.print("")
         let seconds = Date().timeIntervalSince(started)
         console.print("done in \(NumberText.fixed(seconds, decimals: 1)) s; files:")
-        for path in [countPath, logitsPath, predictionsPath, reportPath, csvPath] { console.print("  \(path)") }
+        for path in [countPath, logitsPath, predictionsPath, reportPath, csvPath, htmlPath] { console.print("  \(path)") }
         return ExitCode.success
     }
 

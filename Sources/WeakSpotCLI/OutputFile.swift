@@ -18,6 +18,13 @@ enum OutputFile {
         do { try AtomicFile.write(data, to: path) } catch { throw CLIError.input(error.description) }
     }
 
+    /// The HTML page of a report this tool wrote; a report it cannot render is a bug (exit code 3).
+    static func writeHTML(_ report: JSONValue, to path: String) throws(CLIError) {
+        let page: String
+        do { page = try HTMLReport.render(report: report) } catch { throw CLIError.internal("\(path): cannot render the report: \(error.description)") }
+        try write(page, to: path)
+    }
+
     /// Creates `path` and its parents when missing.
     static func makeFolder(_ path: String) throws(CLIError) {
         var isFolder: ObjCBool = false

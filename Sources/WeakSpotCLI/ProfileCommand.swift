@@ -45,6 +45,7 @@ enum ProfileCommand: Command {
             .value("checkpoint", "file", help: "Save finished items here as the run goes (atomically)."),
             .flag("resume", help: "Continue from --checkpoint."),
             .value("csv", "file", help: "Also write one row per item as CSV."),
+            .value("html", "file", help: "Also write a self-contained HTML page with charts and the weak-item table."),
             .value("labels", "file", help: "Labels: .npy of integers or a text file; enables acc and loss."),
             .flag("skip-bad", help: "Skip images that cannot be decoded instead of stopping."),
             .flag("quiet", short: "q", help: "No progress on standard error."),
@@ -110,7 +111,7 @@ enum ProfileCommand: Command {
         if arguments.flag("resume") && arguments.value("checkpoint") == nil { throw arguments.usageError("--resume needs --checkpoint FILE") }
         let quiet = arguments.flag("quiet")
         // Refuse an unwritable output before hours of measuring, not after.
-        for path in [output, arguments.value("csv"), arguments.value("checkpoint")].compactMap({ $0 }) {
+        for path in [output, arguments.value("csv"), arguments.value("html"), arguments.value("checkpoint")].compactMap({ $0 }) {
             try checkWritableFolder(of: path)
         }
 
@@ -218,6 +219,7 @@ enum ProfileCommand: Command {
                                             timing: .object(["seconds": .double((seconds * 1000).rounded() / 1000)]))
         try OutputFile.write(ProfileReport.text(report), to: output)
         if let csv = arguments.value("csv") { try OutputFile.write(ReportCSV.text(report), to: csv) }
+        if let html = arguments.value("html") { try OutputFile.writeHTML(report, to: html) }
         let weak = report["summary"]?["weak"]?.intValue ?? 0
         console.print("profiled \(total) items on \(measurements.baseline.count) inputs in \(NumberText.fixed(seconds, decimals: 1)) s; \(weak) weak (threshold \(options.weakThreshold) \(options.metric.rawValue))")
         console.print("")
@@ -260,6 +262,7 @@ enum MergeCommand: Command {
         options: [
             .value("output", short: "o", "report.json", help: "Where to write the merged report.", default: "report.json"),
             .value("csv", "file", help: "Also write one row per item as CSV."),
+            .value("html", "file", help: "Also write a self-contained HTML page with charts and the weak-item table."),
         ])
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
@@ -278,6 +281,7 @@ enum MergeCommand: Command {
         let output = arguments.value("output") ?? "report.json"
         try OutputFile.write(ProfileReport.text(merged), to: output)
         if let csv = arguments.value("csv") { try OutputFile.write(ReportCSV.text(merged), to: csv) }
+        if let html = arguments.value("html") { try OutputFile.writeHTML(merged, to: html) }
         console.print("merged \(reports.count) shards, \(merged["items"]?.arrayValue?.count ?? 0) items: \(output)")
         return 0
     }

@@ -34,6 +34,9 @@ final class DemoTests: XCTestCase {
         XCTAssertEqual(report["schema"]?.stringValue, "weakspot.report/1")
         XCTAssertEqual(report["items"]?.arrayValue?.count, 3904)
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/report.csv"))
+        let page = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
+        XCTAssertLessThan(page.utf8.count, 3_000_000)
+        XCTAssertEqual(try HTMLPageOutline(page).charts("scatter").count, 3)
         // Stages not in the demo yet each get one line naming their issue.
         for (stage, issue) in [("plan", 6), ("prune", 6), ("gate", 6)] {
             XCTAssertTrue(result.output.contains("\n\(stage): not built yet (issue \(issue))"), stage)
