@@ -13,11 +13,12 @@ struct CheckpointState {
     var values: [[[String: [Double]]]]
     var baselineChunks: [[Float]]
 
-    init(fingerprint: String, items: Int, levels: Int) {
+    /// `levelCounts`: per item, how many levels it is measured at (a layer sweep's sparsities, else 1).
+    init(fingerprint: String, levelCounts: [Int]) {
         self.fingerprint = fingerprint
-        chunksDone = [Int](repeating: 0, count: items)
-        stopped = [Bool](repeating: false, count: items)
-        values = [[[String: [Double]]]](repeating: [[String: [Double]]](repeating: [:], count: levels), count: items)
+        chunksDone = [Int](repeating: 0, count: levelCounts.count)
+        stopped = [Bool](repeating: false, count: levelCounts.count)
+        values = levelCounts.map { [[String: [Double]]](repeating: [:], count: $0) }
         baselineChunks = []
     }
 

@@ -39,7 +39,7 @@ public final class ProfileSession {
     /// Measures every item. `nextBatch` yields (NCHW input, labels) until nil; `resume` loads the
     /// checkpoint first when it exists.
     public func run(resume: Bool, nextBatch: () throws -> (Tensor, [Int]?)?, progress: (ProfileProgress) -> Void) throws -> ProfileMeasurements {
-        var state = CheckpointState(fingerprint: fingerprint, items: profiler.items.count, levels: profiler.levels.count)
+        var state = CheckpointState(fingerprint: fingerprint, levelCounts: profiler.items.map { profiler.levels(for: $0).count })
         var resumed = 0
         if resume, let path = checkpointPath, FileManager.default.fileExists(atPath: path) {
             state = try CheckpointState.load(path: path, expected: state)
@@ -107,7 +107,7 @@ public final class ProfileSession {
             let metrics = state.values[i].map { level in
                 PerInputMetrics(values: Dictionary(uniqueKeysWithValues: level.compactMap { k, v in MetricName(rawValue: k).map { ($0, v) } }))
             }
-            measurements.append(ItemMeasurement(item: item, levels: profiler.levels, metrics: metrics))
+            measurements.append(ItemMeasurement(item: item, levels: profiler.levels(for: item), metrics: metrics))
         }
         return ProfileMeasurements(baseline: baseline, measurements: measurements, resumedItems: resumed, activations: activations)
     }
@@ -121,7 +121,7 @@ extension ProfileSession {
         DispatchQueue.concurrentPerform(iterations: items.count) { j in
             do {
                 var levels: [PerInputMetrics] = []
-                for level in profiler.levels {
+                for level in profiler.levels(for: profiler.items[items[j]]) {
                     let logits = try profiler.perturbedLogits(profiler.items[items[j]], level: level, cache: cache, threads: threadsPerItem)
                     levels.append(baseline.compare(logits.storage))
                 }

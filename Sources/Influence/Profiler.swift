@@ -34,8 +34,8 @@ public final class Profiler: @unchecked Sendable {
         self.options = options
         let discovery = try ItemDiscovery(graph: graph)
         self.discovery = discovery
-        if case .prune = options.perturbation, options.kinds != [.layer] {
-            throw InfluenceError("--perturb prune:… sweeps layers: use --items layers")
+        if case .prune = options.perturbation, !options.kinds.contains(.layer) {
+            throw InfluenceError("--perturb prune:… sweeps layers: add layers to --items (channels and groups are then zeroed, which is what pruning one of them does)")
         }
         if options.kinds.contains(.tensor) {
             throw InfluenceError("--items tensors needs a weight perturbation (noise, quantize), which is not implemented yet")
@@ -100,7 +100,7 @@ public final class Profiler: @unchecked Sendable {
         var targets: [ValueID: [Int]] = [:]
         for (p, channels) in zip(item.producers, item.producerChannels) {
             let chosen: [Int]
-            if case .prune = options.perturbation { chosen = smallestFilters(producer: p, sparsity: level) } else { chosen = channels }
+            if case .prune = options.perturbation, item.kind == .layer { chosen = smallestFilters(producer: p, sparsity: level) } else { chosen = channels }
             targets[target(producer: p), default: []].append(contentsOf: chosen)
         }
         let factor: Float
@@ -127,9 +127,10 @@ public final class Profiler: @unchecked Sendable {
         return result[logitsValue]!
     }
 
-    /// The levels measured per item: the sweep's sparsities, or one level.
-    public var levels: [Float] {
-        if case .prune(let l) = options.perturbation { return l }
+    /// The levels measured for an item: a layer's sweep sparsities, or one level (the item as
+    /// perturbed; under `prune:` a channel or group is removed whole, i.e. zeroed).
+    public func levels(for item: InfluenceItem) -> [Float] {
+        if case .prune(let l) = options.perturbation, item.kind == .layer { return l }
         return [1]
     }
 }

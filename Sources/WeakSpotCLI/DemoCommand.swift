@@ -66,7 +66,8 @@ enum DemoCommand: Command {
         console.print("")
         let reportPath = out + "/report.json", csvPath = out + "/report.csv", htmlPath = out + "/report.html"
         let profileArguments = ["profile", modelPath, "--data", images, "--preprocess", "inception",
-                                "--layers", demoLayers, "--estimators", "l1,l2,bn,apoz,meanact,random", "--threads", "\(threads)", "-o", reportPath, "--csv", csvPath, "--html", htmlPath]
+                                "--layers", demoLayers, "--items", "channels,layers", "--perturb", "prune:0.25,0.5,0.75",
+                                "--estimators", "l1,l2,bn,apoz,meanact,random", "--threads", "\(threads)", "-o", reportPath, "--csv", csvPath, "--html", htmlPath]
             + (arguments.flag("quiet") ? ["--quiet"] : [])
         let profileCode = try WeakSpotCLI.dispatch(profileArguments, console: console)
         guard profileCode == ExitCode.success else { return profileCode }
@@ -94,7 +95,8 @@ enum DemoCommand: Command {
     static func summarize(reportPath: String, console: Console) throws {
         let text = try String(contentsOfFile: reportPath, encoding: .utf8)
         let report = try JSONValue.parse(text)
-        let items = (report["items"]?.arrayValue ?? []).sorted { ($0["rank"]?.intValue ?? 0) < ($1["rank"]?.intValue ?? 0) }
+        let items = (report["items"]?.arrayValue ?? []).filter { $0["kind"]?.stringValue == "channel" }
+            .sorted { ($0["rank"]?.intValue ?? 0) < ($1["rank"]?.intValue ?? 0) }
         let weak = items.filter { $0["weak"]?.boolValue == true }.count
         console.print("influence (KL, mean over images) of \(items.count) channels: \(weak) weak")
         func line(_ item: JSONValue) -> String {

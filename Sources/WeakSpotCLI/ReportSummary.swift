@@ -5,11 +5,14 @@ import Influence
 enum ReportSummary {
     static func text(_ report: JSONValue, top: Int) -> String {
         var out = ""
-        let items = report["items"]?.arrayValue ?? []
+        // The finest kind present (channels, else groups…): ranks run within a kind.
+        let all = report["items"]?.arrayValue ?? []
+        let kind = ["channel", "group", "layer", "tensor"].first { k in all.contains { $0["kind"]?.stringValue == k } } ?? "channel"
+        let items = all.filter { $0["kind"]?.stringValue == kind }
         let metric = report["settings"]?["metric"]?.stringValue ?? "kl"
-        out += "per layer (influence = \(metric)):\n" + layerTable(report).rendered()
+        out += "per layer (\(kind) items, influence = \(metric)):\n" + layerTable(report, items: items).rendered()
         let ranked = items.sorted { ($0["rank"]?.intValue ?? 0) < ($1["rank"]?.intValue ?? 0) }
-        out += "\nweakest \(min(top, ranked.count)) items:\n" + itemTable(Array(ranked.prefix(top))).rendered()
+        out += "\nweakest \(min(top, ranked.count)) \(kind) items:\n" + itemTable(Array(ranked.prefix(top))).rendered()
         let latent = ranked.filter { ($0["latent"]?.stringValue ?? "none") != "none" }
         if !latent.isEmpty {
             let critical = latent.filter { $0["latent"]?.stringValue == "hiddenCritical" }.sorted { mean($0) > mean($1) }
@@ -34,9 +37,9 @@ enum ReportSummary {
 
     static func mean(_ item: JSONValue) -> Double { item["influence"]?["mean"]?.doubleValue ?? 0 }
 
-    static func layerTable(_ report: JSONValue) -> TextTable {
+    static func layerTable(_ report: JSONValue, items: [JSONValue]) -> TextTable {
         var table = TextTable(headers: ["layer", "items", "weak", "median", "max", "MACs"], alignments: [.left, .right, .right, .right, .right, .right])
-        let byLayer = Dictionary(grouping: report["items"]?.arrayValue ?? []) { $0["layer"]?.stringValue ?? "" }
+        let byLayer = Dictionary(grouping: items) { $0["layer"]?.stringValue ?? "" }
         for layer in report["layers"]?.arrayValue ?? [] {
             guard let name = layer["name"]?.stringValue, let items = byLayer[name], !items.isEmpty else { continue }
             let means = items.map(mean).sorted()

@@ -14,7 +14,7 @@ final class ProfileCommandTests: XCTestCase {
                               "-o", folder + "/r.json", "--csv", folder + "/r.csv", "--quiet")
         XCTAssertEqual(result.code, 0, result.error)
         XCTAssertTrue(result.output.contains("estimator agreement with the measurement:"), result.output)
-        XCTAssertTrue(result.output.contains("per layer (influence = kl):"), result.output)
+        XCTAssertTrue(result.output.contains("per layer (channel items, influence = kl):"), result.output)
         let report = try validatedReport(folder + "/r.json")
         XCTAssertEqual(report["schema"]?.stringValue, "weakspot.report/1")
         XCTAssertEqual(report["model"]?["sha256"]?.stringValue?.count, 64)

@@ -114,11 +114,14 @@ public enum ProfileReport {
                  "latentFraction": .double(o.latentFraction)])
     }
 
-    /// The full report: items sorted by index and ranked (rank 1 = least influential; ties by
-    /// layer name, then channel, then id), each layer given its sweep curve.
+    /// The full report: items sorted by index and ranked within their kind (rank 1 = least
+    /// influential; ties by layer name, then channel, then id), each layer given its sweep curve.
     public static func assemble(header: [String: JSONValue], items: [JSONValue], timing: JSONValue?) -> JSONValue {
         var items = items.sorted { ($0["index"]?.intValue ?? 0) < ($1["index"]?.intValue ?? 0) }
+        // Ranks run within each kind: a layer and one of its channels are not rivals.
         let order = items.indices.sorted { a, b in
+            let (ka, kb) = (ItemKind(rawValue: items[a]["kind"]?.stringValue ?? "") ?? .tensor, ItemKind(rawValue: items[b]["kind"]?.stringValue ?? "") ?? .tensor)
+            if ka != kb { return ka < kb }
             let (x, y) = (items[a], items[b])
             let (mx, my) = (x["influence"]?["mean"]?.doubleValue ?? 0, y["influence"]?["mean"]?.doubleValue ?? 0)
             if mx != my { return mx < my }
@@ -128,8 +131,11 @@ public enum ProfileReport {
             if cx != cy { return cx < cy }
             return (x["id"]?.stringValue ?? "") < (y["id"]?.stringValue ?? "")
         }
-        for (rank, i) in order.enumerated() {
-            if case .object(var o) = items[i] { o["rank"] = .int(rank + 1); items[i] = .object(o) }
+        var nextRank: [String: Int] = [:]
+        for i in order {
+            let kind = items[i]["kind"]?.stringValue ?? ""
+            nextRank[kind, default: 0] += 1
+            if case .object(var o) = items[i] { o["rank"] = .int(nextRank[kind]!); items[i] = .object(o) }
         }
         var curves: [String: JSONValue] = [:]
         for item in items where item["kind"]?.stringValue == "layer" {
