@@ -14,7 +14,11 @@ struct PruningCase {
     let analysis: DependencyAnalysis
 
     init(_ relative: String) throws {
-        model = try ONNXModel.load(path: FixturePaths.path(relative))
+        try self.init(model: try ONNXModel.load(path: FixturePaths.path(relative)))
+    }
+
+    init(model: ONNXModel) throws {
+        self.model = model
         graph = try Importer.importGraph(model)
         analysis = try DependencyAnalysis(graph: graph)
     }
