@@ -86,5 +86,9 @@ final class PrunedModelTests: XCTestCase {
     func testResNet18WithBatchNorm() throws { try check("models/resnet18_bn.onnx", input: "models/resnet18_bn.input.npy") }
     func testResNet18Folded() throws { try check("models/resnet18.onnx", input: "models/resnet18.input.npy") }
     func testMobileNetV2() throws { try check("models/mobilenet_v2.onnx", input: "models/mobilenet_v2.input.npy") }
+    /// Keras exports: NHWC input, tf2onnx-style Transposes and Reshapes.
+    func testKerasNHWC() throws { try check("models/keras_nhwc_cnn.onnx", input: "models/keras_nhwc_cnn.input.npy", seeds: [1, 2], batch: 4) }
+    func testKerasTf2onnxStyle() throws { try check("models/keras_tf2onnx_style.onnx", input: "models/keras_tf2onnx_style.input.npy", seeds: [1, 2], batch: 4) }
     func testEfficientNetLite0() throws { try check("demo/efficientnet_lite0.onnx", input: "demo/images.input.npy") }
 }
+
