@@ -32,7 +32,7 @@ enum PruneCommand: Command {
         let modelPath = arguments.positionals[0], planPath = arguments.positionals[1]
         let inputShape = try ModelOptions.inputShape(arguments)
         let plan = try PrunePlanFile.read(path: planPath)
-        let loaded = try LoadedModel.load(path: modelPath, limits: ModelOptions.limits(arguments), inputShape: inputShape)
+        let (loaded, model) = try LoadedModel.loadWithONNX(path: modelPath, limits: ModelOptions.limits(arguments), inputShape: inputShape)
         if !arguments.flag("force") {
             guard let expected = plan.modelSHA256 else {
                 throw CLIError.input("\(planPath): model.sha256: expected the sha256 of the model the plan was made for (or --force)")
@@ -42,7 +42,6 @@ enum PruneCommand: Command {
                 throw CLIError.input("\(planPath): model.sha256 \(expected) does not match \(modelPath) (\(actual)); use --force to apply it anyway")
             }
         }
-        let model = try ONNXModel.load(path: modelPath, limits: ModelOptions.limits(arguments))
         let analysis: DependencyAnalysis
         do { analysis = try DependencyAnalysis(graph: loaded.graph) } catch { throw CLIError.input("\(modelPath): \(error)") }
         let removed = try plan.dependencyGroups(graph: loaded.graph, analysis: analysis)
