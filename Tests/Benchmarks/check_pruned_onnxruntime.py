@@ -6,9 +6,9 @@ Usage:
 
 ONNX Runtime runs two models on the same inputs:
 - PRUNED, as written by `weakspot prune MODEL PLAN -o PRUNED`;
-- the masked original: MODEL with a `Mul` by a constant (1, C, 1, 1) 0/1 mask inserted after the
-  per-channel tail end of every producer that loses channels (the tail rule of
-  compare_profile_naive.py: BatchNormalization, Relu, Clip, LeakyRelu, HardSwish, per-channel
+- the masked original: MODEL with a `Mul` by a constant (1, C, 1, 1) 0/1 mask ((1, C) after a
+  Gemm or MatMul) inserted after the per-channel tail end of every producer that loses channels
+  (the tail rule of compare_profile_naive.py: BatchNormalization, Relu, Clip, LeakyRelu, HardSwish, per-channel
   constant Mul/Add/Sub/Div while the tensor has one reader), every consumer rewired to the Mul.
 
 The plan's groups are layer groups; channel i of a layer group is taken to be channel i of each
@@ -68,8 +68,9 @@ def masked_model(model: onnx.ModelProto, plan: dict) -> onnx.ModelProto:
         node = by_name[layer]
         c = output_channels(node, constants)
         end = tail_end(graph, node, c, constants)
-        mask = np.ones((1, c, 1, 1), dtype=np.float32)
-        mask[0, sorted(channels), 0, 0] = 0
+        dense = node.op_type in ("Gemm", "MatMul")
+        mask = np.ones((1, c) if dense else (1, c, 1, 1), dtype=np.float32)
+        mask[0, sorted(channels)] = 0
         masked = f"{end}__masked"
         for reader in graph.node:
             for k, name in enumerate(reader.input):

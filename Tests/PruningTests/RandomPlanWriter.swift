@@ -12,7 +12,8 @@ final class RandomPlanWriter: XCTestCase {
         guard let folder = ProcessInfo.processInfo.environment["WEAKSPOT_WRITE_PLANS"] else {
             throw XCTSkip("set WEAKSPOT_WRITE_PLANS to a folder to write the plans")
         }
-        for relative in ["models/resnet18_bn.onnx", "models/mobilenet_v2.onnx", "demo/efficientnet_lite0.onnx"] {
+        for relative in ["models/resnet18_bn.onnx", "models/mobilenet_v2.onnx", "demo/efficientnet_lite0.onnx", "models/mobilenet_v3_small.onnx",
+                         "models/squeezenet1_1.onnx", "models/resnet18.onnx"] {
             let c = try PruningCase(relative)
             var rng = SplitMix64(seed: 2024)
             var groups: [JSONValue] = []
