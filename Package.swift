@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .library(
             name: "WeakSpot",
-            targets: ["ONNXFormat", "NetworkIR", "Linalg", "Execution", "DataInput", "ChannelGroups", "Influence", "WeakSpotCLI"]),
+            targets: ["ONNXFormat", "NetworkIR", "Linalg", "Execution", "DataInput", "ChannelGroups", "Pruning", "Influence", "WeakSpotCLI"]),
         .executable(name: "weakspot", targets: ["weakspot"]),
     ],
     targets: [
@@ -17,16 +17,18 @@ let package = Package(
         .target(name: "NetworkIR", dependencies: ["ONNXFormat"]),
         .target(name: "Execution", dependencies: ["NetworkIR", "Linalg"]),
         .target(name: "ChannelGroups", dependencies: ["NetworkIR"]),
+        .target(name: "Pruning", dependencies: ["ONNXFormat", "NetworkIR", "ChannelGroups"]),
         .target(name: "Influence", dependencies: ["NetworkIR", "Execution", "ChannelGroups", "DataInput", "Linalg"]),
         .target(name: "DataInput"),
-        .target(name: "WeakSpotCLI", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "DataInput", "Linalg", "ChannelGroups", "Influence"]),
+        .target(name: "WeakSpotCLI", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "DataInput", "Linalg", "ChannelGroups", "Influence", "Pruning"]),
         .executableTarget(name: "weakspot", dependencies: ["WeakSpotCLI"]),
         .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
         .testTarget(name: "ONNXFormatTests", dependencies: ["ONNXFormat", "TestSupport"]),
         .testTarget(name: "ExecutionTests", dependencies: ["Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
         .testTarget(name: "InfluenceTests", dependencies: ["Influence", "ChannelGroups", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
+        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Influence", "ChannelGroups", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
         .testTarget(name: "DataInputTests", dependencies: ["DataInput", "TestSupport"]),
-        .testTarget(name: "WeakSpotCLITests", dependencies: ["WeakSpotCLI", "Influence", "TestSupport"]),
+        .testTarget(name: "WeakSpotCLITests", dependencies: ["WeakSpotCLI", "Influence", "ChannelGroups", "NetworkIR", "ONNXFormat", "TestSupport"]),
     ]
 )

@@ -44,7 +44,7 @@ enum CommandTable {
         .built(MergeCommand.self),
         .built(RankCommand.self),
         .planned("plan", "Choose what to prune for a target.", issue: 6),
-        .planned("prune", "Apply a plan: write a physically smaller ONNX model.", issue: 6),
+        .built(PruneCommand.self),
         .planned("gate", "Exit 0 when thresholds hold, 1 when one fails.", issue: 6),
         .planned("finetune", "Recover accuracy after pruning, with labels or by distillation.", issue: 7),
         .built(BenchCommand.self),

@@ -54,6 +54,11 @@ struct LoadedModel {
     /// Reads and imports `path`. A missing file, bytes that are not ONNX and graphs the importer
     /// refuses throw errors naming `path` (exit code 2).
     static func load(path: String, limits: ONNXLimits, inputShape: [Int]?) throws -> LoadedModel {
+        try loadWithONNX(path: path, limits: limits, inputShape: inputShape).loaded
+    }
+
+    /// `load`, also returning the ONNX model as read (for commands that rewrite it, as `prune`).
+    static func loadWithONNX(path: String, limits: ONNXLimits, inputShape: [Int]?) throws -> (loaded: LoadedModel, onnx: ONNXModel) {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw CLIError.input("\(path): expected an ONNX model file, got no such file")
@@ -74,7 +79,7 @@ struct LoadedModel {
         guard !graph.outputs.isEmpty else {
             throw CLIError.input("\(path): graph: expected at least one output, got none")
         }
-        return LoadedModel(path: path, graph: graph)
+        return (LoadedModel(path: path, graph: graph), model)
     }
 
     /// The model's cost at `batch`; shape errors name the model.

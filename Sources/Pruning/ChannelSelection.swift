@@ -1,0 +1,165 @@
+import ChannelGroups
+import NetworkIR
+
+/// Which channels (axis 1) of every activation survive when some dependency groups are removed,
+/// found by following the channels from their producers through the graph the way
+/// `DependencyAnalysis` ties them.
+///
+/// It also checks that removal is exact: the pruned model equals the masked model (each removed
+/// channel zeroed at its producers' tail ends) only if every removed channel is still zero where
+/// a layer reads it. A removed channel that becomes non-zero on the way (a BatchNormalization or
+/// a constant Add after a residual merge, a Sigmoid, a Pad with a non-zero value) would feed its
+/// readers a value the pruned model no longer has, so the selection refuses it.
+public struct ChannelSelection: Sendable {
+    /// Kept channel indices of every activation that loses channels (values absent keep all).
+    public var kept: [ValueID: [Int]]
+    /// Channels (axis 1) of every activation, before pruning.
+    public var channels: [ValueID: Int]
+
+    /// - Throws: `PruningError` when a removed channel reaches a layer non-zero, or an operator
+    ///   through which channels cannot be followed (which `DependencyAnalysis` marks unprunable).
+    public init(graph: Graph, analysis: DependencyAnalysis, removing removed: Set<Int>) throws(PruningError) {
+        let shapes: [[Int]?]
+        let tails: [ChannelTail]
+        do {
+            shapes = try graph.inferShapes(batch: 1)
+            tails = try graph.channelTails()
+        } catch {
+            throw PruningError("\(error)")
+        }
+        let tailEnds = Set(tails.map(\.end))
+        var kept: [ValueID: [Int]] = [:]
+        var channels: [ValueID: Int] = [:]
+        /// The node after which a removed channel of the value may be non-zero in the masked model.
+        var nonZeroSince: [ValueID: String] = [:]
+        for (v, s) in shapes.enumerated() { if let s, s.count >= 2 { channels[v] = s[1] } }
+
+        for (index, node) in graph.nodes.enumerated() {
+            let label = "\(node.name) (\(node.op.onnxName))"
+            let out = node.outputs[0]
+            let live = node.inputs.filter { !graph.isConstant($0) }
+            let removing = live.filter { kept[$0] != nil }
+            func requireNone(_ why: String) throws(PruningError) {
+                if !removing.isEmpty { throw PruningError("removed channels reach \(why)", node: label) }
+            }
+            func requireZero(_ value: ValueID) throws(PruningError) {
+                if kept[value] != nil, let source = nonZeroSince[value] {
+                    throw PruningError(
+                        "removed channels of '\(graph.values[value].name)' are not zero in the masked model (made non-zero by \(source)), so removing them would change what this layer computes",
+                        node: label)
+                }
+            }
+            func pass(_ from: ValueID, nonZeroBy: String? = nil) {
+                guard let k = kept[from] else { return }
+                kept[out] = k
+                if let by = nonZeroBy { nonZeroSince[out] = by } else if let s = nonZeroSince[from] { nonZeroSince[out] = s }
+            }
+
+            if graph.isChannelProducer(node) {
+                if case .conv(let a) = node.op, a.groups > 1 {
+                    if let input = live.first, kept[input] != nil {
+                        guard a.groups == channels[input], a.groups == channels[out] else {
+                            throw PruningError("removed channels reach a grouped convolution that is not depthwise", node: label)
+                        }
+                    }
+                } else if let input = live.first {
+                    try requireZero(input)
+                }
+                let groupOf = analysis.groupOfChannel[index] ?? []
+                let survivors = groupOf.indices.filter { !removed.contains(groupOf[$0]) }
+                if survivors.count < groupOf.count {
+                    guard !survivors.isEmpty else {
+                        throw PruningError("every output channel would be removed; keep at least one", node: label)
+                    }
+                    kept[out] = survivors
+                    nonZeroSince[out] = label
+                }
+                if case .conv(let a) = node.op, a.groups > 1, let input = live.first, kept[input] != kept[out] {
+                    throw PruningError("a depthwise convolution must lose the same channels as its input", node: label)
+                }
+            } else {
+                switch node.op {
+                case .conv, .gemm, .matMul:
+                    try requireNone("a layer whose weight is not a constant")
+                case .relu, .leakyRelu, .tanh, .hardSwish, .maxPool, .averagePool, .globalAveragePool:
+                    if let x = live.first { pass(x) }
+                case .clip(let lo, let hi):
+                    if let x = live.first { pass(x, nonZeroBy: lo <= 0 && hi >= 0 ? nil : label) }
+                case .batchNormalization, .sigmoid, .hardSigmoid:
+                    if let x = live.first { pass(x, nonZeroBy: label) }
+                case .pad(let pads, let mode, let value):
+                    if pads.count >= 4, pads[1] != 0 || pads[1 + pads.count / 2] != 0 { try requireNone("a Pad of the channel axis") }
+                    if let x = live.first { pass(x, nonZeroBy: mode == .constant && value != 0 ? label : nil) }
+                case .reduceMean(let axes, _):
+                    if axes.contains(1) { try requireNone("a ReduceMean over channels") }
+                    if let x = live.first { pass(x) }
+                case .add, .sub, .mul, .div:
+                    try Self.elementwise(node, label: label, live: live, graph: graph, kept: &kept, channels: channels,
+                                         nonZeroSince: &nonZeroSince)
+                case .concat(let axis):
+                    guard !removing.isEmpty else { break }
+                    guard axis == 1 || axis == -(shapes[out]?.count ?? 0) + 1 else { try requireNone("a Concat along another axis"); break }
+                    var offset = 0
+                    var list: [Int] = []
+                    for v in node.inputs {
+                        let c = channels[v] ?? 1
+                        list += (kept[v] ?? Array(0..<c)).map { $0 + offset }
+                        offset += c
+                        if let s = nonZeroSince[v], kept[v] != nil { nonZeroSince[out] = s }
+                    }
+                    kept[out] = list
+                case .flatten, .reshape, .squeeze, .unsqueeze:
+                    guard let x = live.first, let k = kept[x] else { break }
+                    let inShape = shapes[x] ?? [], outShape = shapes[out] ?? []
+                    guard inShape.count >= 2, outShape.count >= 2, outShape[0] == inShape[0],
+                          outShape[1] % max(inShape[1], 1) == 0, outShape[1...].reduce(1, *) == inShape[1...].reduce(1, *),
+                          outShape[1] == inShape[1...].reduce(1, *) || outShape[1] == inShape[1] else {
+                        try requireNone("a reshape that moves the channel axis"); break
+                    }
+                    let r = outShape[1] / max(inShape[1], 1)
+                    kept[out] = k.flatMap { c in (c * r)..<(c * r + r) }
+                    if let s = nonZeroSince[x] { nonZeroSince[out] = s }
+                case .transpose, .slice, .softmax:
+                    try requireNone("an operator that mixes or moves channels")
+                }
+            }
+            if tailEnds.contains(out) { nonZeroSince[out] = nil }
+        }
+        for o in graph.outputs where kept[o] != nil {
+            throw PruningError("removed channels reach the graph output '\(graph.values[o].name)'")
+        }
+        self.kept = kept
+        self.channels = channels
+    }
+
+    /// Add, Sub, Mul, Div: two activations of the same channels stay aligned (the analysis tied
+    /// them, so they lose the same channels); a per-sample scalar or a constant broadcasts.
+    private static func elementwise(_ node: Node, label: String, live: [ValueID], graph: Graph, kept: inout [ValueID: [Int]],
+                                    channels: [ValueID: Int], nonZeroSince: inout [ValueID: String]) throws(PruningError) {
+        let out = node.outputs[0]
+        let pruned = live.filter { kept[$0] != nil }
+        guard let first = pruned.first, let k = kept[first] else { return }
+        for v in live where channels[v] == channels[first] && kept[v] != k {
+            throw PruningError("the two operands lose different channels", node: label)
+        }
+        kept[out] = k
+        let sources = live.filter { kept[$0] != nil }.map { nonZeroSince[$0] }
+        let allNonZero = sources.allSatisfy { $0 != nil }
+        let anyNonZero = sources.compactMap { $0 }.first
+        let hasOther = node.inputs.count == 2 && (live.count == 1 || pruned.count == 1)
+        switch node.op {
+        case .mul:
+            // Zero times anything is zero.
+            nonZeroSince[out] = allNonZero ? anyNonZero : nil
+        case .div:
+            nonZeroSince[out] = node.inputs[0] == first ? nonZeroSince[first] : label
+        default:
+            // Adding a constant or a broadcast activation makes a zero channel non-zero.
+            nonZeroSince[out] = anyNonZero ?? (hasOther ? label : nil)
+        }
+        if case .add = node.op, hasOther, live.count == 1, let c = node.inputs.first(where: graph.isConstant), let t = graph.constants[c],
+           t.storage.allSatisfy({ $0 == 0 }) {
+            nonZeroSince[out] = anyNonZero
+        }
+    }
+}

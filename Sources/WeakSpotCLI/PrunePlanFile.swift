@@ -1,0 +1,103 @@
+import ChannelGroups
+import Foundation
+import Influence
+import NetworkIR
+
+/// The part of `plan.json` (schema `weakspot.plan/1`) that `prune` reads: the model it was made
+/// for and, per layer group, the channels to remove. Other keys are ignored.
+///
+/// `groups`: [{`id`: layer-group id, `layers`: [producer node names, node order], `channels`: n,
+/// `removed`: [channel indices within the layer group, ascending]}]. A layer group is the set of
+/// dependency groups with the same member producers (`DependencyAnalysis.layerGroups()`).
+struct PrunePlanFile {
+    struct Entry {
+        var id: Int
+        var layers: [String]
+        var channels: Int
+        var removed: [Int]
+    }
+
+    var path: String
+    var modelSHA256: String?
+    var groups: [Entry]
+
+    static let schema = "weakspot.plan/1"
+
+    /// Reads and checks the file's shape; every error names the file and the place.
+    static func read(path: String) throws(CLIError) -> PrunePlanFile {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw CLIError.input("\(path): cannot read the plan (\(AtomicFile.reason(error)))")
+        }
+        let json: JSONValue
+        do { json = try JSONValue.parse(text) } catch { throw CLIError.input("\(path): not JSON: \(error)") }
+        guard json.objectValue != nil else { throw CLIError.input("\(path): expected a JSON object") }
+        guard let schema = json["schema"]?.stringValue else { throw CLIError.input("\(path): expected \"schema\": \"\(Self.schema)\"") }
+        guard schema == Self.schema else { throw CLIError.input("\(path): schema: expected \"\(Self.schema)\", got \"\(schema)\"") }
+        var sha: String?
+        if let model = json["model"] {
+            guard model.objectValue != nil else { throw CLIError.input("\(path): model: expected an object with path and sha256") }
+            if let s = model["sha256"] {
+                guard let text = s.stringValue else { throw CLIError.input("\(path): model.sha256: expected a string") }
+                sha = text.lowercased()
+            }
+        }
+        guard let list = json["groups"]?.arrayValue else { throw CLIError.input("\(path): groups: expected an array") }
+        var entries: [Entry] = []
+        var seen = Set<Int>()
+        for (i, item) in list.enumerated() {
+            let place = "\(path): groups[\(i)]"
+            guard item.objectValue != nil else { throw CLIError.input("\(place): expected an object") }
+            guard let id = item["id"]?.intValue, id >= 0 else { throw CLIError.input("\(place).id: expected a non-negative integer") }
+            guard seen.insert(id).inserted else { throw CLIError.input("\(place): group \(id) appears twice") }
+            guard let layers = item["layers"]?.arrayValue, layers.allSatisfy({ $0.stringValue != nil }) else {
+                throw CLIError.input("\(place).layers: expected an array of node names")
+            }
+            guard let channels = item["channels"]?.intValue, channels > 0 else {
+                throw CLIError.input("\(place).channels: expected a positive integer")
+            }
+            guard let removedJSON = item["removed"]?.arrayValue else { throw CLIError.input("\(place).removed: expected an array of channel indices") }
+            var removed: [Int] = []
+            for (k, value) in removedJSON.enumerated() {
+                guard let c = value.intValue else { throw CLIError.input("\(place).removed[\(k)]: expected an integer") }
+                guard c >= 0, c < channels else { throw CLIError.input("\(place).removed[\(k)]: channel \(c) is out of range 0..<\(channels)") }
+                if let last = removed.last {
+                    guard c != last else { throw CLIError.input("\(place).removed[\(k)]: channel \(c) appears twice") }
+                    guard c > last else { throw CLIError.input("\(place).removed[\(k)]: expected ascending indices, got \(c) after \(last)") }
+                }
+                removed.append(c)
+            }
+            entries.append(Entry(id: id, layers: layers.compactMap(\.stringValue), channels: channels, removed: removed))
+        }
+        return PrunePlanFile(path: path, modelSHA256: sha, groups: entries)
+    }
+
+    /// The dependency groups to remove, after checking every entry against the model's layer
+    /// groups: same layers, same channel count, prunable, not every channel.
+    func dependencyGroups(graph: Graph, analysis: DependencyAnalysis) throws(CLIError) -> Set<Int> {
+        let layerGroups = analysis.layerGroups()
+        var result = Set<Int>()
+        for entry in groups {
+            let place = "\(path): group \(entry.id)"
+            guard entry.id < layerGroups.count else {
+                throw CLIError.input("\(place): unknown group (the model has \(layerGroups.count) layer groups, 0..<\(layerGroups.count))")
+            }
+            let lg = layerGroups[entry.id]
+            let layers = lg.producers.map { graph.nodes[$0].name }
+            guard entry.layers == layers else {
+                throw CLIError.input("\(place): layers \(entry.layers) do not match the model's \(layers)")
+            }
+            guard entry.channels == lg.channels else {
+                throw CLIError.input("\(place): channels \(entry.channels) does not match the model's \(lg.channels)")
+            }
+            guard entry.removed.count < lg.channels else {
+                throw CLIError.input("\(place): removes every channel of \(layers.joined(separator: ", ")); keep at least one")
+            }
+            if !entry.removed.isEmpty, let blocked = lg.dependencyGroups.first(where: { !analysis.groups[$0].prunable }) {
+                throw CLIError.input("\(place): not prunable (dependency group \(blocked) reaches an operator whose channels WeakSpot cannot follow)")
+            }
+            for c in entry.removed { result.insert(lg.dependencyGroups[c]) }
+        }
+        return result
+    }
+}
