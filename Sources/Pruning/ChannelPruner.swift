@@ -62,6 +62,7 @@ public struct ChannelPruner: Sendable {
                                  uniquingKeysWith: { a, _ in a })
         var nodeOfOutput: [String: Int] = [:]
         for (i, node) in onnx.nodes.enumerated() { if let o = node.outputs.first { nodeOfOutput[o] = i } }
+        let foldedShapes = Dictionary(graph.constants.map { (graph.values[$0.key].name, $0.value.shape) }, uniquingKeysWith: { a, _ in a })
         let shapes: [[Int]?]
         do { shapes = try graph.inferShapes(batch: 1) } catch { throw PruningError("\(error)") }
 
@@ -109,7 +110,8 @@ public struct ChannelPruner: Sendable {
             case .add, .sub, .mul, .div:
                 guard let k = outKept, let n = selection.channels[out], n > 1, let rank = shapes[out]?.count else { break }
                 for (slot, name) in onnxNode.inputs.enumerated() where runtime[names.root(name)] == nil && !name.isEmpty {
-                    guard let dims = constantDims(name, onnx, names) else { continue }
+                    // A folded constant (not stored) still needs slicing: `apply` then refuses it.
+                    guard let dims = constantDims(name, onnx, names) ?? foldedShapes[names.root(name)] else { continue }
                     let aligned = 1 - (rank - dims.count)
                     if aligned >= 0, dims[aligned] == n { edit(slot, [Cut(axis: aligned, keep: k)]) }
                 }

@@ -32,7 +32,7 @@ extension ChannelPruner {
             if let i = names.initializerIndex[source] { home = .initializer(i) } else if let i = names.constantNode[source] { home = .constantNode(i) } else {
                 let use = wanted.keys.min { ($0.node, $0.slot) < ($1.node, $1.slot) }!
                 let by = onnx.nodes.first { $0.outputs.contains(source) }.map { "node \($0.name) (\($0.opType))" } ?? "the graph"
-                throw PruningError("input \(use.slot) '\(onnx.nodes[use.node].inputs[use.slot])' must be sliced but is computed by \(by), not stored", node: label(use))
+                throw PruningError("input \(use.slot) '\(onnx.nodes[use.node].inputs[use.slot])' must change with the channels but is computed by \(by), not stored", node: label(use))
             }
             guard let original = home.tensor(in: onnx, name: source) else {
                 throw PruningError("constant '\(source)' has no tensor value to slice")

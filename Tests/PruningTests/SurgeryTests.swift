@@ -94,4 +94,22 @@ final class SurgeryTests: XCTestCase {
         plain.graph.initializers.removeLast()
         _ = try pruneAndCompare(plain) { analysis, graph in [analysis.groupOfChannel[graph.node(named: "a")!]![0]] }
     }
+
+    func testComputedPerChannelConstantIsRefused() throws {
+        let wa = ONNXTensor(name: "wa", floats: randomFloats(4 * 27), dims: [4, 3, 3, 3])
+        let wc = ONNXTensor(name: "wc", floats: randomFloats(2 * 36), dims: [2, 4, 3, 3])
+        let scale = ONNXTensor(name: "scale", floats: [0.5, 2, 1.5, 3], dims: [4])
+        let axes = ONNXTensor(name: "axes", int64s: [1, 2], dims: [2])
+        let m = model(nodes: [
+            conv("a", "x", "wa", "ya"),
+            ONNXNode(name: "unsq", opType: "Unsqueeze", inputs: ["scale", "axes"], outputs: ["scale3"]),
+            ONNXNode(name: "scaled", opType: "Mul", inputs: ["ya", "scale3"], outputs: ["s"]),
+            conv("c", "s", "wc", "out"),
+        ], initializers: [wa, wc, scale, axes], output: "out")
+        let c = try PruningCase(model: try ONNXModel.decode(m.encoded(), externalDataDirectory: nil))
+        let a = c.graph.node(named: "a")!
+        XCTAssertThrowsError(try ChannelPruner(model: c.model, graph: c.graph, analysis: c.analysis).pruned(removing: [c.analysis.groupOfChannel[a]![1]])) { error in
+            XCTAssertTrue("\(error)".contains("computed by node unsq (Unsqueeze)"), "\(error)")
+        }
+    }
 }
