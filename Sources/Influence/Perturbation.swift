@@ -43,7 +43,7 @@ public enum Perturbation: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Rewrites channels `channels` of an (N, C, ...) activation in place.
-    static func apply(factor: Float, channels: [Int], to tensor: inout Tensor) {
+    public static func apply(factor: Float, channels: [Int], to tensor: inout Tensor) {
         let c = tensor.shape.count >= 2 ? tensor.shape[1] : 1
         let inner = tensor.shape.count > 2 ? tensor.shape[2...].reduce(1, *) : 1
         let n = tensor.shape.first ?? 1

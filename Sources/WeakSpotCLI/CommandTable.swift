@@ -43,9 +43,9 @@ enum CommandTable {
         .built(ProfileCommand.self),
         .built(MergeCommand.self),
         .built(RankCommand.self),
-        .planned("plan", "Choose what to prune for a target.", issue: 6),
+        .built(PlanCommand.self),
         .built(PruneCommand.self),
-        .planned("gate", "Exit 0 when thresholds hold, 1 when one fails.", issue: 6),
+        .built(GateCommand.self),
         .planned("finetune", "Recover accuracy after pruning, with labels or by distillation.", issue: 7),
         .built(BenchCommand.self),
     ]

@@ -63,6 +63,12 @@ enum NumberText {
         return String(format: "%.2e", value)
     }
 
+    /// Up to 4 significant digits, plain or exponent form as `%g` chooses.
+    static func general(_ value: Double) -> String {
+        guard value.isFinite else { return "nan" }
+        return String(format: "%.4g", value)
+    }
+
     static func fixed(_ value: Double, decimals: Int) -> String {
         guard value.isFinite else { return "-" }
         return String(format: "%.\(max(0, min(decimals, 12)))f", value)

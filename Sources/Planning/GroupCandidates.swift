@@ -1,0 +1,72 @@
+import ChannelGroups
+import Influence
+import NetworkIR
+
+/// One dependency group the planner may remove: what it costs to keep, what removing it did
+/// when measured alone, and the score that orders it.
+public struct GroupCandidate: Sendable, Equatable {
+    public var group: Int
+    public var layerGroup: Int
+    public var producers: [Int]
+    /// What removing it alone saves (batch 1), from the item discovery.
+    public var macs: Int
+    public var params: Int
+    /// Its single-removal metrics from the report (`metrics`), when the report measured it.
+    public var measured: [String: Double]
+    /// Lower = removed first.
+    public var score: Double
+}
+
+/// Builds the candidates: prunable groups, not kept, scored by the criterion.
+public enum GroupCandidates {
+    /// `report`: a weakspot.report/1 of the same model with group items (needed for `measured`).
+    public static func build(discovery: ItemDiscovery, layerGroups: [LayerGroup], report: JSONValue?,
+                             options: PlanOptions) throws(PlanError) -> [GroupCandidate] {
+        let graph = discovery.graph
+        let groups = discovery.dependencies.groups
+        var layerGroupOf = [Int](repeating: -1, count: groups.count)
+        for lg in layerGroups { for g in lg.dependencyGroups { layerGroupOf[g] = lg.id } }
+        let firstLayers = Set(graph.nodes.indices.filter { i in graph.nodes[i].inputs.contains { v in graph.inputs.contains { $0.value == v } } })
+        func kept(_ producer: Int) -> Bool {
+            if !options.pruneFirst && firstLayers.contains(producer) { return true }
+            return options.keep.contains { globMatches($0, graph.nodes[producer].name) }
+        }
+        var measuredByGroup: [Int: (influence: Double, metrics: [String: Double])] = [:]
+        for item in report?["items"]?.arrayValue ?? [] where item["kind"]?.stringValue == "group" {
+            guard let g = item["group"]?.intValue, let mean = item["influence"]?["mean"]?.doubleValue else { continue }
+            var metrics: [String: Double] = [:]
+            for (k, v) in item["metrics"]?.objectValue ?? [:] { if let d = v.doubleValue { metrics[k] = d } }
+            measuredByGroup[g] = (mean, metrics)
+        }
+        let estimators = Estimators(discovery: discovery)
+        let kinds: [EstimatorKind] = [.l1, .l2, .bn]
+        let channelScores = options.criterion == .measured ? [:] : estimators.channelScores(kinds: kinds)
+        let savings = Dictionary(uniqueKeysWithValues: discovery.items(kinds: [.group], layerPattern: nil).compactMap { item in
+            item.group.map { ($0, (item.macs, item.params)) }
+        })
+        var result: [GroupCandidate] = []
+        for (g, group) in groups.enumerated() where group.prunable {
+            let producers = Array(Set(group.members.map(\.producer))).sorted()
+            if producers.contains(where: kept) { continue }
+            let (macs, params) = savings[g] ?? (0, 0)
+            let measured = measuredByGroup[g]
+            let score: Double
+            switch options.criterion {
+            case .measured:
+                guard let m = measured else {
+                    throw PlanError("the report has no measurement of group \(g) (\(graph.nodes[producers[0]].name)): profile with --items groups, or plan with --criterion l1")
+                }
+                // Influence per unit of what the target counts: cheap-to-keep groups go last.
+                let cost = Double(options.target.map { if case .params = $0 { return params } else { return macs } } ?? macs)
+                score = cost > 0 ? m.influence / cost : .infinity
+            case .l1, .l2, .bn:
+                let kind = EstimatorKind(rawValue: options.criterion.rawValue)!
+                score = estimators.groupScore(g, kind: kind, reduction: .mean, channelScores: channelScores) ?? .infinity
+            }
+            result.append(GroupCandidate(group: g, layerGroup: layerGroupOf[g], producers: producers, macs: macs, params: params,
+                                         measured: measured?.metrics ?? [:], score: score))
+        }
+        // Deterministic: by score, then group id.
+        return result.sorted { $0.score != $1.score ? $0.score < $1.score : $0.group < $1.group }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+/// What the planner aims at (`--target`): keep at most this fraction of the model's MACs or
+/// parameters.
+public enum PlanTarget: Sendable, Equatable, CustomStringConvertible {
+    case macs(Double)
+    case params(Double)
+
+    public static func parse(_ text: String) throws(PlanError) -> PlanTarget {
+        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let f = Double(parts[1]), f > 0, f < 1 else {
+            throw PlanError("--target: expected macs=F or params=F with 0 < F < 1, got '\(text)'")
+        }
+        switch parts[0] {
+        case "macs": return .macs(f)
+        case "params": return .params(f)
+        case "latency": throw PlanError("--target latency=F is not implemented yet: plan with macs=F (per-layer latency tables are planned)")
+        default: throw PlanError("--target: expected macs=F or params=F, got '\(text)'")
+        }
+    }
+
+    public var fraction: Double {
+        switch self { case .macs(let f), .params(let f): return f }
+    }
+
+    public var description: String {
+        switch self { case .macs(let f): return "macs=\(f)"; case .params(let f): return "params=\(f)" }
+    }
+}
+
+/// What ranks the groups (`--criterion`): the profiler's measured influence, or a cheap estimator
+/// for comparison. `uniform` removes the same fraction from every layer group by the estimator
+/// (Li et al. 2017's per-layer L1 baseline) instead of one global order.
+public enum PlanCriterion: String, Sendable, CaseIterable {
+    case measured, l1, l2, bn
+}
+
+/// The limits the verified plan must respect (`--max-kl`, `--max-top1`, `--max-acc-drop`).
+public struct PlanLimits: Sendable, Equatable {
+    public var maxKL: Double? = nil
+    public var maxTop1: Double? = nil
+    public var maxAccDrop: Double? = nil
+    public init() {}
+    public var isEmpty: Bool { maxKL == nil && maxTop1 == nil && maxAccDrop == nil }
+}
+
+public struct PlanOptions: Sendable {
+    public var target: PlanTarget? = nil
+    public var limits = PlanLimits()
+    public var criterion: PlanCriterion = .measured
+    public var uniform = false
+    /// Every producer keeps at least this many channels.
+    public var minChannels = 1
+    /// No producer loses more than this fraction of its channels.
+    public var maxLayerSparsity = 0.9
+    /// Layer groups keep a multiple of this many channels (hardware-friendly widths).
+    public var roundTo = 1
+    /// Producers whose node name matches one of these globs are never pruned. The first layer
+    /// (reading the graph input) is kept unless `pruneFirst`; the classifier reaches the graph
+    /// output, so its channels are never prunable anyway.
+    public var keep: [String] = []
+    public var pruneFirst = false
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    public init() {}
+}
+
+public struct PlanError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,90 @@
+import ChannelGroups
+import Execution
+import Influence
+import NetworkIR
+
+/// The joint effect of removing many groups at once, measured: every removed channel zeroed
+/// where its consumers read it (the masked model, whose outputs the pruned model reproduces),
+/// one forward pass per batch. The sum of single removals is only a prediction — removals
+/// interact — so the planner checks every candidate plan this way.
+public final class PlanVerifier: @unchecked Sendable {
+    let graph: Graph
+    let plan: ExecutionPlan
+    let analysis: DependencyAnalysis
+    let tailEnd: [Int: ValueID]
+    let batches: [(input: Tensor, labels: [Int]?)]
+    let baselines: [Baseline]
+    let logits: ValueID
+    /// Forward passes run so far (each over every batch).
+    public private(set) var evaluations = 0
+
+    public init(graph: Graph, analysis: DependencyAnalysis, batches: [(input: Tensor, labels: [Int]?)], threads: Int) throws {
+        self.graph = graph
+        self.analysis = analysis
+        var ends: [Int: ValueID] = [:]
+        for t in try graph.channelTails() { ends[t.producer] = t.end }
+        tailEnd = ends
+        plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: threads, observable: Set(ends.values)))
+        self.batches = batches
+        logits = graph.outputs[0]
+        var baselines: [Baseline] = []
+        for b in batches {
+            let out = try plan.run(known: [graph.inputs[0].value: b.input], outputs: [graph.outputs[0]])[graph.outputs[0]]!
+            baselines.append(Baseline(logits: out.storage, count: b.input.shape[0], labels: b.labels))
+        }
+        self.baselines = baselines
+    }
+
+    /// Baseline accuracy per class (with labels), over every batch.
+    public var baselineClassAccuracy: [Int: Double]? { classAccuracy(baselines.map { $0.logits }) }
+
+    /// The masked model's logits per batch: what the pruned model must reproduce.
+    public func maskedLogits(removing removed: Set<Int>) throws -> [Tensor] {
+        let interventions = masks(removed)
+        return try batches.map { b in try plan.run(known: [graph.inputs[0].value: b.input], outputs: [logits], interventions: interventions)[logits]! }
+    }
+
+    func masks(_ removed: Set<Int>) -> [ValueID: Intervention] {
+        var channels: [ValueID: [Int]] = [:]
+        for g in removed {
+            for m in analysis.groups[g].members { if let v = tailEnd[m.producer] { channels[v, default: []].append(m.channel) } }
+        }
+        var interventions: [ValueID: Intervention] = [:]
+        for (v, list) in channels {
+            let sorted = list.sorted()
+            interventions[v] = { tensor in Perturbation.apply(factor: 0, channels: sorted, to: &tensor) }
+        }
+        return interventions
+    }
+
+    /// Mean kl, mse, top1 (and acc, loss with labels) of the masked model against the original,
+    /// and per-class accuracy after (with labels).
+    public func measure(removing removed: Set<Int>) throws -> (means: [String: Double], classAccuracy: [Int: Double]?) {
+        evaluations += 1
+        let interventions = masks(removed)
+        var sums: [String: Double] = [:], count = 0
+        var outputs: [[Float]] = []
+        for (b, baseline) in zip(batches, baselines) {
+            let out = try plan.run(known: [graph.inputs[0].value: b.input], outputs: [logits], interventions: interventions)[logits]!
+            outputs.append(out.storage)
+            for (name, values) in baseline.compare(out.storage).values { sums[name.rawValue, default: 0] += values.reduce(0, +) }
+            count += baseline.count
+        }
+        return (sums.mapValues { $0 / Double(max(count, 1)) }, classAccuracy(outputs))
+    }
+
+    func classAccuracy(_ outputs: [[Float]]) -> [Int: Double]? {
+        var correct: [Int: (hit: Int, n: Int)] = [:]
+        for (b, out) in zip(batches, outputs) {
+            guard let labels = b.labels else { return nil }
+            let classes = out.count / max(labels.count, 1)
+            for (n, label) in labels.enumerated() {
+                let row = out[n * classes ..< (n + 1) * classes]
+                let best = row.indices.max { row[$0] < row[$1] || (row[$0] == row[$1] && $0 > $1) }! - n * classes
+                let entry = correct[label] ?? (0, 0)
+                correct[label] = (entry.hit + (best == label ? 1 : 0), entry.n + 1)
+            }
+        }
+        return correct.mapValues { Double($0.hit) / Double($0.n) }
+    }
+}

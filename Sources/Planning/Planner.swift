@@ -1,0 +1,198 @@
+import ChannelGroups
+import Influence
+import NetworkIR
+
+/// The planner's answer: which dependency groups to remove and what that costs and does.
+public struct PlanResult: Sendable {
+    public var removed: [Int]
+    public var before: ModelCost
+    public var after: ModelCost
+    /// Σ of the removed groups' single-removal metrics (from the report), when all were measured.
+    public var predicted: [String: Double]?
+    /// The joint effect measured on the data (nil without data).
+    public var measured: [String: Double]?
+    public var classAccuracyBefore: [Int: Double]?
+    public var classAccuracyAfter: [Int: Double]?
+    public var targetMet: Bool
+    public var limitsMet: Bool
+    /// The largest selection that met the target broke a limit, so fewer groups were removed.
+    public var backedOff: Bool
+    public var evaluations: Int
+}
+
+/// Chooses groups to remove under a target and limits.
+///
+/// Candidates are taken in score order (measured influence per MAC or parameter saved, or an
+/// estimator's score); a candidate is admitted while every producer it touches keeps enough
+/// channels (`--min-channels`, `--max-layer-sparsity`, never all of a layer group). The target
+/// is met by the shortest prefix of admitted candidates whose exact cost — the physically pruned
+/// model's, counted — is within it (binary search: cost falls as the prefix grows). Limits are
+/// then checked by measuring the masked model; when one is exceeded the prefix shrinks (binary
+/// search again) to the longest one that holds. `--round-to M` rounds each layer group's kept
+/// channels up to a multiple of M inside every evaluation. `--uniform` instead removes the same
+/// fraction of every layer group (the lowest-scored channels of each).
+public struct Planner {
+    public let discovery: ItemDiscovery
+    public let layerGroups: [LayerGroup]
+    public let candidates: [GroupCandidate]
+    public let options: PlanOptions
+    /// The cost of the model with these dependency groups removed (the pruner, counted).
+    public let exactCost: (Set<Int>) throws -> ModelCost
+    public let verifier: PlanVerifier?
+
+    public init(discovery: ItemDiscovery, layerGroups: [LayerGroup], candidates: [GroupCandidate], options: PlanOptions,
+                exactCost: @escaping (Set<Int>) throws -> ModelCost, verifier: PlanVerifier?) {
+        self.discovery = discovery
+        self.layerGroups = layerGroups
+        self.candidates = candidates
+        self.options = options
+        self.exactCost = exactCost
+        self.verifier = verifier
+    }
+
+    /// How many channels each producer may lose.
+    func removalCaps() -> [Int: Int] {
+        var caps: [Int: Int] = [:]
+        for t in discovery.tails {
+            let floorKept = max(options.minChannels, Int((Double(t.channels) * (1 - options.maxLayerSparsity)).rounded(.up)), 1)
+            caps[t.producer] = max(0, t.channels - floorKept)
+        }
+        return caps
+    }
+
+    /// The candidates in the order they may be removed, skipping those that would break a cap.
+    func admitted() -> [GroupCandidate] {
+        var room = removalCaps()
+        var result: [GroupCandidate] = []
+        if options.uniform { return uniformOrder(room: room) }
+        for c in candidates where c.producers.allSatisfy({ (room[$0] ?? 0) > 0 }) {
+            for p in c.producers { room[p]! -= 1 }
+            result.append(c)
+        }
+        return result
+    }
+
+    /// `--uniform`: round-robin over layer groups by their own lowest scores, so every prefix
+    /// removes (about) the same fraction of each layer group.
+    func uniformOrder(room: [Int: Int]) -> [GroupCandidate] {
+        var room = room
+        let byLayer = Dictionary(grouping: candidates, by: \.layerGroup).mapValues { $0.sorted { $0.score != $1.score ? $0.score < $1.score : $0.group < $1.group } }
+        let sizes = Dictionary(uniqueKeysWithValues: layerGroups.map { ($0.id, $0.channels) })
+        var taken: [Int: Int] = [:]
+        var result: [GroupCandidate] = []
+        // Each step takes the layer group that has lost the smallest fraction so far.
+        var open = Set(byLayer.keys)
+        while !open.isEmpty {
+            let next = open.min { a, b in
+                let fa = Double(taken[a, default: 0]) / Double(sizes[a] ?? 1), fb = Double(taken[b, default: 0]) / Double(sizes[b] ?? 1)
+                return fa != fb ? fa < fb : a < b
+            }!
+            let list = byLayer[next]!
+            var index = taken[next, default: 0]
+            var admittedOne = false
+            while index < list.count {
+                let c = list[index]
+                index += 1
+                if c.producers.allSatisfy({ (room[$0] ?? 0) > 0 }) {
+                    for p in c.producers { room[p]! -= 1 }
+                    result.append(c)
+                    admittedOne = true
+                    break
+                }
+            }
+            taken[next] = index
+            if !admittedOne || index >= list.count { open.remove(next) }
+        }
+        return result
+    }
+
+    /// `--round-to M`: drops the last-admitted removals of a layer group until its kept count is
+    /// a multiple of M.
+    func rounded(_ chosen: ArraySlice<GroupCandidate>) -> [GroupCandidate] {
+        guard options.roundTo > 1 else { return Array(chosen) }
+        let sizes = Dictionary(uniqueKeysWithValues: layerGroups.map { ($0.id, $0.channels) })
+        var count = Dictionary(grouping: chosen, by: \.layerGroup).mapValues(\.count)
+        var result: [GroupCandidate] = []
+        for c in chosen.reversed() {
+            let kept = (sizes[c.layerGroup] ?? 0) - (count[c.layerGroup] ?? 0)
+            if kept % options.roundTo != 0 { count[c.layerGroup]! -= 1; continue }
+            result.append(c)
+        }
+        return result.reversed()
+    }
+
+    func costValue(_ cost: ModelCost) -> Int {
+        if case .params? = options.target { return cost.params }
+        return cost.macs
+    }
+
+    func withinLimits(_ means: [String: Double]) -> Bool {
+        let l = options.limits
+        if let x = l.maxKL, (means["kl"] ?? .infinity) > x { return false }
+        if let x = l.maxTop1, (means["top1"] ?? .infinity) > x { return false }
+        if let x = l.maxAccDrop, (means["acc"] ?? .infinity) > x { return false }
+        return true
+    }
+
+    public func plan(progress: (String) -> Void = { _ in }) throws -> PlanResult {
+        let order = admitted()
+        let before = try exactCost([])
+        func selection(_ k: Int) -> [GroupCandidate] { rounded(order.prefix(k)) }
+        var k = order.count
+        var targetMet = true
+        if let target = options.target {
+            let goal = Double(costValue(before)) * target.fraction
+            // Shortest prefix within the target.
+            var (low, high) = (0, order.count)
+            if Double(costValue(try exactCost(Set(selection(high).map(\.group))))) > goal {
+                targetMet = false
+                low = high
+            }
+            while low < high {
+                let mid = (low + high) / 2
+                let cost = try exactCost(Set(selection(mid).map(\.group)))
+                progress("target: \(mid) of \(order.count) groups → \(costValue(cost)) (goal \(Int(goal)))")
+                if Double(costValue(cost)) <= goal { high = mid } else { low = mid + 1 }
+            }
+            k = low
+        }
+        var measured: [String: Double]? = nil
+        var classAfter: [Int: Double]? = nil
+        var limitsMet = true, backedOff = false
+        if let verifier {
+            var result = try verifier.measure(removing: Set(selection(k).map(\.group)))
+            progress("measured \(k) groups: kl \(result.means["kl"] ?? .nan)")
+            if !options.limits.isEmpty && !withinLimits(result.means) {
+                backedOff = options.target != nil
+                // Longest prefix within the limits.
+                var (low, high) = (0, k - 1)
+                while low < high {
+                    let mid = (low + high + 1) / 2
+                    let probe = try verifier.measure(removing: Set(selection(mid).map(\.group)))
+                    progress("limits: \(mid) groups → kl \(probe.means["kl"] ?? .nan)")
+                    if withinLimits(probe.means) { low = mid } else { high = mid - 1 }
+                }
+                k = low
+                result = try verifier.measure(removing: Set(selection(k).map(\.group)))
+                limitsMet = withinLimits(result.means)
+                if options.target != nil { targetMet = false }
+            }
+            measured = result.means
+            classAfter = result.classAccuracy
+        } else if !options.limits.isEmpty {
+            throw PlanError("limits (--max-kl, --max-top1, --max-acc-drop) need --data to measure the plan")
+        }
+        let chosen = selection(k)
+        let after = try exactCost(Set(chosen.map(\.group)))
+        var predicted: [String: Double]? = nil
+        if chosen.allSatisfy({ !$0.measured.isEmpty }) {
+            var sums: [String: Double] = [:]
+            for c in chosen { for (name, v) in c.measured { sums[name, default: 0] += v } }
+            if let t = sums["top1"] { sums["top1"] = min(t, 1) }
+            predicted = sums
+        }
+        return PlanResult(removed: chosen.map(\.group), before: before, after: after, predicted: predicted, measured: measured,
+                          classAccuracyBefore: verifier?.baselineClassAccuracy, classAccuracyAfter: classAfter,
+                          targetMet: targetMet, limitsMet: limitsMet, backedOff: backedOff, evaluations: verifier?.evaluations ?? 0)
+    }
+}

@@ -1,0 +1,158 @@
+import ChannelGroups
+import Foundation
+import Influence
+import NetworkIR
+import Planning
+import Pruning
+
+/// `weakspot plan MODEL REPORT --target macs=0.5 --data DATA -o plan.json`.
+enum PlanCommand: Command {
+    static let spec = CommandSpec(
+        name: "plan",
+        abstract: "Choose what to prune for a target.",
+        discussion: """
+        Ranks the model's prunable channel groups by measured influence per MAC (or parameter) \
+        saved — from a report made with --items groups — or by an estimator (--criterion l1|l2|bn, \
+        --uniform for the same fraction per layer), and takes the shortest prefix whose pruned \
+        model meets --target (the pruned model is built and counted, so the figures are exact). \
+        With --data the whole plan is measured as masks on the inputs, and limits (--max-kl, \
+        --max-top1, --max-acc-drop) shrink it until they hold; plan.json shows the predicted \
+        (sum of single removals) and measured metrics side by side. The first layer is kept \
+        unless --prune-first. Damage before fine-tuning predicts accuracy after it only weakly.
+        """,
+        usage: "plan <model> <report.json> --target macs=F [--data <data>] [-o <plan.json>] [<options>]",
+        arguments: [ArgumentSpec(name: "MODEL", help: "The ONNX model the report was made for."),
+                    ArgumentSpec(name: "REPORT", help: "Its report (with --items groups for --criterion measured).")],
+        options: [
+            .value("target", "what=F", help: "Keep at most fraction F: macs=F or params=F."),
+            .value("data", "data", help: "Inputs to measure the plan on (a .npy file, an image folder, class folders, synthetic:N)."),
+            .value("labels", "file", help: "Labels, for --max-acc-drop and per-class accuracy."),
+            .value("max-kl", "x", help: "Largest mean KL divergence of the pruned model's outputs."),
+            .value("max-top1", "x", help: "Largest fraction of inputs whose top-1 class changes."),
+            .value("max-acc-drop", "x", help: "Largest accuracy drop (needs labels)."),
+            .value("criterion", "name", help: "measured, l1, l2 or bn.", default: "measured"),
+            .flag("uniform", help: "Remove the same fraction of every layer (by the criterion), as Li et al. 2017."),
+            .value("min-channels", "k", help: "Every layer keeps at least K channels.", default: "1"),
+            .value("max-layer-sparsity", "f", help: "No layer loses more than this fraction.", default: "0.9"),
+            .value("round-to", "m", help: "Keep channel counts multiples of M.", default: "1"),
+            .value("keep", "glob", help: "Never prune layers matching these globs (comma-separated)."),
+            .flag("prune-first", help: "Allow pruning the first layer (kept by default)."),
+            .value("steps", "k", help: "Prune in K rounds, re-profiling between rounds.", default: "1"),
+            .value("max-inputs", "n", help: "Measure on at most N inputs."),
+            .value("batch", "b", help: "Inputs per pass.", default: "16"),
+            .value("threads", "t", help: "Threads.", default: "all cores"),
+            .value("output", short: "o", "plan.json", help: "Where to write the plan.", default: "plan.json"),
+            .flag("force", help: "Use a report made for another model file (sha256 differs)."),
+            .flag("skip-bad", help: "Skip images that cannot be decoded."),
+            .flag("quiet", short: "q", help: "No progress on standard error."),
+            ModelOptions.inputShape,
+        ] + PreprocessOptions.specs + ModelOptions.limits)
+
+    static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
+        guard arguments.positionals.count == 2 else { throw arguments.usageError("expected a model and a report") }
+        let (modelPath, reportPath) = (arguments.positionals[0], arguments.positionals[1])
+        let output = arguments.value("output") ?? "plan.json"
+        var options = PlanOptions()
+        do {
+            options.target = try arguments.value("target").map { try PlanTarget.parse($0) }
+        } catch { throw arguments.usageError("\(error)") }
+        func limit(_ name: String) throws -> Double? {
+            guard let text = arguments.value(name) else { return nil }
+            guard let v = Double(text), v.isFinite, v >= 0 else { throw arguments.usageError("--\(name): expected a non-negative number, got '\(text)'") }
+            return v
+        }
+        options.limits.maxKL = try limit("max-kl")
+        options.limits.maxTop1 = try limit("max-top1")
+        options.limits.maxAccDrop = try limit("max-acc-drop")
+        guard options.target != nil || !options.limits.isEmpty else {
+            throw arguments.usageError("expected --target macs=F or params=F, or a limit (--max-kl, --max-top1, --max-acc-drop)")
+        }
+        if options.limits.maxAccDrop != nil && arguments.value("labels") == nil && !ProfileCommand.isClassFolder(arguments.value("data") ?? "") {
+            throw arguments.usageError("--max-acc-drop needs labels: give --labels FILE or a folder of class folders")
+        }
+        options.criterion = PlanCriterion(rawValue: try arguments.choice("criterion", PlanCriterion.allCases.map(\.rawValue), default: "measured"))!
+        options.uniform = arguments.flag("uniform")
+        options.minChannels = try arguments.integer("min-channels", default: 1, in: 1...1_000_000)
+        if let text = arguments.value("max-layer-sparsity") {
+            guard let v = Double(text), v > 0, v < 1 else { throw arguments.usageError("--max-layer-sparsity: expected a number in (0, 1), got '\(text)'") }
+            options.maxLayerSparsity = v
+        }
+        options.roundTo = try arguments.integer("round-to", default: 1, in: 1...4096)
+        options.keep = arguments.value("keep").map { $0.split(separator: ",").map(String.init) } ?? []
+        options.pruneFirst = arguments.flag("prune-first")
+        options.threads = try arguments.integer("threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
+        let steps = try arguments.integer("steps", default: 1, in: 1...100)
+        if steps > 1 { throw arguments.usageError("--steps \(steps): re-profiling between rounds is not implemented yet; plan in one step (--steps 1)") }
+        if options.uniform && options.criterion == .measured {
+            throw arguments.usageError("--uniform ranks within each layer by an estimator: give --criterion l1, l2 or bn")
+        }
+        let batch = try arguments.integer("batch", default: 16, in: 1...4096)
+        let maxInputs = try arguments.value("max-inputs").map { try ParsedArguments.integer($0, option: "max-inputs", in: 1...10_000_000, command: "plan") }
+        try ProfileCommand.checkWritableFolder(of: output)
+
+        let report = try ReportFile.load(reportPath)
+        let modelHash = try SHA256.hex(ofFile: modelPath)
+        if report["model"]?["sha256"]?.stringValue != modelHash && !arguments.flag("force") {
+            throw CLIError.input("\(reportPath): model.sha256 does not match \(modelPath) (\(modelHash)): the report is for another model; use --force to plan anyway")
+        }
+        let inputShape = try ModelOptions.inputShape(arguments)
+        let (loaded, onnx) = try LoadedModel.loadWithONNX(path: modelPath, limits: ModelOptions.limits(arguments), inputShape: inputShape)
+        let graph = loaded.graph
+        let discovery: ItemDiscovery
+        do { discovery = try ItemDiscovery(graph: graph) } catch { throw CLIError.input("\(modelPath): \(error)") }
+        let layerGroups = discovery.dependencies.layerGroups()
+        let candidates: [GroupCandidate]
+        do {
+            candidates = try GroupCandidates.build(discovery: discovery, layerGroups: layerGroups, report: report, options: options)
+        } catch { throw CLIError.input("\(reportPath): \(error)") }
+        let pruner = ChannelPruner(model: onnx, graph: graph, analysis: discovery.dependencies)
+        let exactCost: (Set<Int>) throws -> ModelCost = { removed in
+            let pruned = try pruner.pruned(removing: removed)
+            return try Importer.importGraph(pruned, options: ImportOptions(inputShape: inputShape)).cost(batch: 1)
+        }
+        let batches = try DataBatches.read(arguments, model: loaded, batch: batch, threads: options.threads, maxInputs: maxInputs)
+        let verifier = batches.isEmpty ? nil : try PlanVerifier(graph: graph, analysis: discovery.dependencies, batches: batches, threads: options.threads)
+        let quiet = arguments.flag("quiet")
+        let planner = Planner(discovery: discovery, layerGroups: layerGroups, candidates: candidates, options: options,
+                              exactCost: exactCost, verifier: verifier)
+        let started = Date()
+        let result: PlanResult
+        do {
+            result = try planner.plan(progress: { if !quiet { console.printError("plan: " + $0) } })
+        } catch let e as PlanError { throw arguments.usageError(e.description) }
+
+        let settings: JSONValue = .object([
+            "target": options.target.map { .string($0.description) } ?? .null, "criterion": .string(options.criterion.rawValue),
+            "uniform": .bool(options.uniform), "maxKL": options.limits.maxKL.map { .double($0) } ?? .null,
+            "maxTop1": options.limits.maxTop1.map { .double($0) } ?? .null, "maxAccDrop": options.limits.maxAccDrop.map { .double($0) } ?? .null,
+            "minChannels": .int(options.minChannels), "maxLayerSparsity": .double(options.maxLayerSparsity), "roundTo": .int(options.roundTo),
+            "keep": .array(options.keep.map { .string($0) }), "pruneFirst": .bool(options.pruneFirst), "steps": .int(steps),
+            "report": .string(reportPath),
+        ])
+        let data: JSONValue = batches.isEmpty ? .null : .object(["source": .string(arguments.value("data") ?? ""),
+                                                                 "count": .int(batches.reduce(0) { $0 + $1.input.shape[0] })])
+        let document = PlanDocument.json(result: result, graph: graph, layerGroups: layerGroups,
+                                         model: .object(["path": .string(modelPath), "sha256": .string(modelHash)]), settings: settings, data: data)
+        try OutputFile.write(document.rendered(oneLineFrom: 2), to: output)
+        printSummary(result, options: options, seconds: Date().timeIntervalSince(started), output: output, console: console)
+        return ExitCode.success
+    }
+
+    static func printSummary(_ r: PlanResult, options: PlanOptions, seconds: Double, output: String, console: Console) {
+        var table = TextTable(headers: ["", "before", "after", "kept"], alignments: [.left, .right, .right, .right])
+        table.rows = [
+            ["params", NumberText.grouped(r.before.params), NumberText.grouped(r.after.params), PruneCommand.percent(r.after.params, r.before.params)],
+            ["MACs", NumberText.grouped(r.before.macs), NumberText.grouped(r.after.macs), PruneCommand.percent(r.after.macs, r.before.macs)],
+        ]
+        console.print("plan: remove \(r.removed.count) channel groups (\(options.criterion.rawValue)\(options.uniform ? ", uniform" : "")) in \(NumberText.fixed(seconds, decimals: 1)) s")
+        console.output.write(table.rendered())
+        var metrics = TextTable(headers: ["metric", "predicted", "measured"], alignments: [.left, .right, .right])
+        for name in ["kl", "mse", "top1", "acc"] where r.predicted?[name] != nil || r.measured?[name] != nil {
+            metrics.rows.append([name, r.predicted?[name].map { NumberText.scientific($0) } ?? "-", r.measured?[name].map { NumberText.scientific($0) } ?? "-"])
+        }
+        if !metrics.rows.isEmpty { console.output.write(metrics.rendered()) }
+        if !r.targetMet { console.print("note: the target was not met\(r.backedOff ? " (a limit made the plan back off)" : "")") }
+        console.print(PlanDocument.caveat)
+        console.print("plan: \(output)")
+    }
+}
