@@ -53,9 +53,8 @@ public enum GroupCandidates {
             let score: Double
             switch options.criterion {
             case .measured:
-                guard let m = measured else {
-                    throw PlanError("the report has no measurement of group \(g) (\(graph.nodes[producers[0]].name)): profile with --items groups, or plan with --criterion l1")
-                }
+                // Only what was measured is planned: a report of some layers plans those layers.
+                guard let m = measured else { continue }
                 // Influence per unit of what the target counts: cheap-to-keep groups go last.
                 let cost = Double(options.target.map { if case .params = $0 { return params } else { return macs } } ?? macs)
                 score = cost > 0 ? m.influence / cost : .infinity
@@ -65,6 +64,9 @@ public enum GroupCandidates {
             }
             result.append(GroupCandidate(group: g, layerGroup: layerGroupOf[g], producers: producers, macs: macs, params: params,
                                          measured: measured?.metrics ?? [:], score: score))
+        }
+        if options.criterion == .measured && result.isEmpty {
+            throw PlanError("the report measures no prunable group: profile with --items groups (or plan with --criterion l1)")
         }
         // Deterministic: by score, then group id.
         return result.sorted { $0.score != $1.score ? $0.score < $1.score : $0.group < $1.group }

@@ -1,7 +1,7 @@
 import Influence
 import Foundation
 
-/// `weakspot demo`: the pipeline on the bundled demo model and images, as far as it is built.
+/// `weakspot demo`: the whole pipeline on the bundled demo model and images.
 enum DemoCommand: Command {
     static let spec = CommandSpec(
         name: "demo",
@@ -9,9 +9,10 @@ enum DemoCommand: Command {
         discussion: """
         Finds the demo in $WEAKSPOT_DEMO_DIR, else ./Fixtures/demo, else the repository the tool \
         was built from. Writes count.json (parameters and MACs per layer), logits.npy and \
-        predictions.json (top-5 per image, inception preprocessing), then profiles every channel of \
-        the last block and the head into report.json, report.csv and report.html, and prints each image's most \
-        probable class and the weakest and most influential channels.
+        predictions.json (top-5 per image, inception preprocessing), then profiles every channel and \
+        group of the last block and the head, and sweeps those layers, into report.json, report.csv \
+        and report.html; plans to keep 95% of the MACs (plan.json, verified on the images), prunes \
+        (pruned.onnx) and gates the plan, printing each stage's summary.
         """,
         usage: "demo [--out <dir>]",
         options: [
@@ -19,11 +20,6 @@ enum DemoCommand: Command {
             .value("threads", "t", help: "Threads for decoding and the model.", default: "all cores"),
             .flag("quiet", short: "q", help: "No progress on standard error."),
         ])
-
-    /// Stages of the whole pipeline that the demo will run once they exist (SPEC.md, `demo`).
-    static let laterStages: [(stage: String, command: String)] = [
-        ("profile", "profile"), ("report", "profile"), ("plan", "plan"), ("prune", "prune"), ("gate", "gate"),
-    ]
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
         let out = arguments.value("out") ?? "weakspot-demo"
@@ -66,30 +62,43 @@ enum DemoCommand: Command {
         console.print("")
         let reportPath = out + "/report.json", csvPath = out + "/report.csv", htmlPath = out + "/report.html"
         let profileArguments = ["profile", modelPath, "--data", images, "--preprocess", "inception",
-                                "--layers", demoLayers, "--items", "channels,layers", "--perturb", "prune:0.25,0.5,0.75",
+                                "--layers", demoLayers, "--items", "channels,groups,layers", "--perturb", "prune:0.25,0.5,0.75",
                                 "--estimators", "l1,l2,bn,apoz,meanact,random", "--threads", "\(threads)", "-o", reportPath, "--csv", csvPath, "--html", htmlPath]
             + (arguments.flag("quiet") ? ["--quiet"] : [])
         let profileCode = try WeakSpotCLI.dispatch(profileArguments, console: console)
         guard profileCode == ExitCode.success else { return profileCode }
         try summarize(reportPath: reportPath, console: console)
         console.print("")
-        for (stage, command) in laterStages where stage != "profile" && stage != "report" {
-            switch CommandTable.entry(named: command)?.action {
-            case .planned(let issue)?: console.print("\(stage): not built yet (issue \(issue))")
-            case .built?: console.print("\(stage): 'weakspot \(command)' exists but is not part of the demo yet")
-            case nil: console.print("\(stage): not built yet")
-            }
-        }
+        // Plan: keep 95% of the model's MACs by removing measured-weak groups of the profiled
+        // layers, verified on the same images; prune; gate the plan as a CI job would.
+        let planPath = out + "/plan.json", prunedPath = out + "/pruned.onnx"
+        console.print("")
+        let planCode = try WeakSpotCLI.dispatch(["plan", modelPath, reportPath, "--target", "macs=\(demoTarget)", "--data", images,
+                                                 "--preprocess", "inception", "--threads", "\(threads)", "-o", planPath]
+                                                + (arguments.flag("quiet") ? ["--quiet"] : []), console: console)
+        guard planCode == ExitCode.success else { return planCode }
+        console.print("")
+        let pruneCode = try WeakSpotCLI.dispatch(["prune", modelPath, planPath, "-o", prunedPath], console: console)
+        guard pruneCode == ExitCode.success else { return pruneCode }
+        console.print("")
+        console.print("gate: weakspot gate plan.json --max-top1 \(demoGateTop1) --min-macs-saved \(demoGateSaved)")
+        let gateCode = try WeakSpotCLI.dispatch(["gate", planPath, "--max-top1", "\(demoGateTop1)", "--min-macs-saved", "\(demoGateSaved)"], console: console)
+        console.print(gateCode == ExitCode.success ? "gate: passed (exit 0)" : "gate: failed (exit \(gateCode)); a CI job would stop here")
         console.print("")
         let seconds = Date().timeIntervalSince(started)
         console.print("done in \(NumberText.fixed(seconds, decimals: 1)) s; files:")
-        for path in [countPath, logitsPath, predictionsPath, reportPath, csvPath, htmlPath] { console.print("  \(path)") }
+        for path in [countPath, logitsPath, predictionsPath, reportPath, csvPath, htmlPath, planPath, prunedPath] { console.print("  \(path)") }
         return ExitCode.success
     }
 
     /// The producers the demo profiles: the last MBConv block and the head convolution — the
     /// widest layers, where pruning saves most, and quick to measure (a few seconds).
     static let demoLayers = "/_blocks.15/*,/_conv_head/*"
+    /// The demo plan keeps this fraction of the model's MACs (the profiled layers hold 13% of them).
+    static let demoTarget = 0.95
+    /// The demo gate: at most this fraction of images may change class, at least this much saved.
+    static let demoGateTop1 = 0.25
+    static let demoGateSaved = 0.04
 
     /// The weakest and strongest channels of the demo's report.
     static func summarize(reportPath: String, console: Console) throws {

@@ -67,6 +67,9 @@ enum PlanCommand: Command {
         guard options.target != nil || !options.limits.isEmpty else {
             throw arguments.usageError("expected --target macs=F or params=F, or a limit (--max-kl, --max-top1, --max-acc-drop)")
         }
+        if !options.limits.isEmpty && arguments.value("data") == nil {
+            throw arguments.usageError("limits (--max-kl, --max-top1, --max-acc-drop) need --data to measure the plan on")
+        }
         if options.limits.maxAccDrop != nil && arguments.value("labels") == nil && !ProfileCommand.isClassFolder(arguments.value("data") ?? "") {
             throw arguments.usageError("--max-acc-drop needs labels: give --labels FILE or a folder of class folders")
         }

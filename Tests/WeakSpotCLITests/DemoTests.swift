@@ -32,16 +32,22 @@ final class DemoTests: XCTestCase {
         XCTAssertTrue(result.output.contains("weakest:"), result.output)
         let report = try validatedReport(folder + "/report.json")
         XCTAssertEqual(report["schema"]?.stringValue, "weakspot.report/1")
-        XCTAssertEqual(report["items"]?.arrayValue?.count, 3904)
+        XCTAssertEqual(report["items"]?.arrayValue?.filter { $0["kind"]?.stringValue == "channel" }.count, 3904)
+        XCTAssertEqual(report["items"]?.arrayValue?.filter { $0["kind"]?.stringValue == "layer" }.count, 4)
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/report.csv"))
         let page = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
         XCTAssertLessThan(page.utf8.count, 3_000_000)
-        XCTAssertEqual(try HTMLPageOutline(page).charts("scatter").count, 3)
-        // Stages not in the demo yet each get one line naming their issue.
-        for (stage, issue) in [("plan", 6), ("gate", 6)] {
-            XCTAssertTrue(result.output.contains("\n\(stage): not built yet (issue \(issue))"), stage)
-        }
-        XCTAssertTrue(result.output.contains("\nprune: 'weakspot prune' exists but is not part of the demo yet"), result.output)
+        XCTAssertEqual(try HTMLPageOutline(page).charts("scatter").count, 6, "one scatter per estimator")
+        // Plan, prune and gate ran: the plan validates its target, the pruned model is smaller.
+        let plan = try JSONValue.parse(String(contentsOfFile: folder + "/plan.json", encoding: .utf8))
+        XCTAssertEqual(plan["schema"]?.stringValue, "weakspot.plan/1")
+        let before = try XCTUnwrap(plan["macsBefore"]?.intValue), after = try XCTUnwrap(plan["macsAfter"]?.intValue)
+        XCTAssertLessThanOrEqual(Double(after), 0.95 * Double(before))
+        XCTAssertNotNil(plan["measured"]?["kl"]?.doubleValue)
+        let prunedCount = weakspot("count", folder + "/pruned.onnx", "--format", "json")
+        XCTAssertEqual(prunedCount.code, 0, prunedCount.error)
+        XCTAssertEqual(try JSONValue.parse(prunedCount.output)["totals"]?["macs"]?.intValue, after)
+        XCTAssertTrue(result.output.contains("gate: passed (exit 0)"), result.output)
     }
 
     func testOutputPathThatIsAFile() throws {
