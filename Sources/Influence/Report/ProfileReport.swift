@@ -158,7 +158,7 @@ public enum ProfileReport {
         }
         let q = header["settings"]?["latentFraction"]?.doubleValue ?? 0.2
         report["agreement"] = agreement(items: &items, latentFraction: q)
-        let finest = ["channel", "group", "layer", "tensor"].first { kind in items.contains { $0["kind"]?.stringValue == kind } } ?? "channel"
+        let finest: String = (["channel", "group", "layer", "tensor"].first { kind in items.contains { $0["kind"]?.stringValue == kind } }) ?? "channel"
         report["stability"] = RankStability.section(items: items.filter { $0["kind"]?.stringValue == finest })
         report["items"] = .array(items)
         report["summary"] = .object([
