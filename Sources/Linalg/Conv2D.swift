@@ -24,8 +24,8 @@ public final class Conv2D: @unchecked Sendable {
     /// When `run` takes the pixel-rows path (Conv2DPixelRows.swift).
     public let pixelRows: PixelRowsChoice
 
-    /// `automatic`: output planes of at most 14×14 pixels; `always`/`never` are for tests and
-    /// measurements. Depthwise and grouped convolutions never take it.
+    /// `automatic`: output planes of at most 14×14 pixels where the other paths waste enough
+    /// (see `usesPixelRows`); `always`/`never` are for tests and measurements. Depthwise and grouped convolutions never take it.
     public enum PixelRowsChoice: Sendable { case automatic, always, never }
 
     /// How `run` computes: `depthwise` direct kernel; `pointwise` GEMM on the input; `shifted`
@@ -131,7 +131,7 @@ public final class Conv2D: @unchecked Sendable {
         let epilogue = Epilogue(bias: .none, residual: residual, activation: activation)
         bias.withUnsafeBufferPointer(fallback: ()) { biasPointer in
             withUnsafePointer(to: &shape) { shapePointer in
-                if usesPixelRows(outputHeight: oh, outputWidth: ow),
+                if usesPixelRows(inputWidth: inputWidth, outputHeight: oh, outputWidth: ow),
                    path == .pointwise || shiftedPlan(shape: shapePointer.pointee) != nil {
                     runPixelRows(plan: path == .pointwise ? nil : shiftedPlan(shape: shapePointer.pointee), batch: batch,
                                  input: input, output: output, bias: biasPointer, epilogue: epilogue,

@@ -32,9 +32,14 @@ extension Conv2D {
     }
 
     /// Whether `run` takes the pixel-rows path for this output size: never for depthwise or
-    /// grouped convolutions, many stride phases or kernels smaller than the stride; automatically for output planes of at most
-    /// `pixelRowsMaxPlane` pixels, where the other paths waste the most columns.
-    func usesPixelRows(outputHeight: Int, outputWidth: Int) -> Bool {
+    /// grouped convolutions, many stride phases or kernels smaller than the stride.
+    /// Automatically when the output plane has at most `pixelRowsMaxPlane` pixels and the
+    /// columns the channel-rows path would compute in vain (padding to whole tiles, and the
+    /// shifted grid's extra columns), times the depth K, reach `pixelRowsMinWastedDepth`: the
+    /// pixel-rows path pays a transposing pass over the output instead, which costs about as
+    /// much as 32 wasted multiply-adds per output (measured on mobilenet_v2's 14×14 pointwise
+    /// convolutions: K = 96 lost 13%, K = 576 gained 6%).
+    func usesPixelRows(inputWidth: Int, outputHeight: Int, outputWidth: Int) -> Bool {
         let g = geometry
         // A kernel smaller than the stride (1×1 stride 2) would copy phase planes it never reads.
         guard !g.usesDirectDepthwise, g.groups == 1, g.strideHeight * g.strideWidth <= 16,
@@ -42,12 +47,20 @@ extension Conv2D {
         switch pixelRows {
         case .never: return false
         case .always: return true
-        case .automatic: return outputHeight * outputWidth <= Self.pixelRowsMaxPlane
+        case .automatic:
+            let pixels = outputHeight * outputWidth
+            guard pixels <= Self.pixelRowsMaxPlane else { return false }
+            let nr = isa.tile.columns
+            let gridWidth = path == .shifted
+                ? (inputWidth + g.padLeft + g.padRight + g.strideWidth - 1) / g.strideWidth : outputWidth
+            let columns = (outputHeight * gridWidth + nr - 1) / nr * nr
+            return (columns - pixels) * reduction >= Self.pixelRowsMinWastedDepth * columns
         }
     }
 
     /// 14×14: resnet18's layer3 and layer4, mobilenet_v2's last stages.
     static let pixelRowsMaxPlane = 196
+    static let pixelRowsMinWastedDepth = 32
 
     func transposedWeights() -> TransposedWeights {
         transposedCache.withLock { cache in

@@ -151,7 +151,7 @@ typedef struct {
  * Max pooling of planes [p0, p1) (each ih*iw in, oh*ow out, consecutive): out[y][x] = the
  * maximum of in[y*sh - pt + ky*dh][x*sw - pl + kx*dw] over the taps inside the plane (padding
  * is ignored; -inf when no tap is inside), taken tap by tap in (ky, kx) order as
- * best = v >= best ? v : best, so a NaN input is skipped. Plain C, shared by every variant.
+ * best = v >= best ? v : best, so a NaN input is skipped. Plain C (compiled for AVX-512 too).
  */
 void ck_f32_max_pool(const ck_pool *geometry, int64_t p0, int64_t p1, const float *input, float *output);
 
