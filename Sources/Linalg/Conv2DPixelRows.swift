@@ -33,7 +33,8 @@ extension Conv2D {
 
     /// Whether `run` takes the pixel-rows path for this output size: never for depthwise or
     /// grouped convolutions, many stride phases or kernels smaller than the stride.
-    /// Automatically when the output plane has at most `pixelRowsMaxPlane` pixels and the
+    /// Automatically when the output plane has at most `pixelRowsMaxPlane` pixels
+    /// (`pixelRowsMaxPointwisePlane` for pointwise convolutions) and the
     /// columns the channel-rows path would compute in vain (padding to whole tiles, and the
     /// shifted grid's extra columns), times the depth K, reach `pixelRowsMinWastedDepth`: the
     /// pixel-rows path pays a transposing pass over the output instead, which costs about as
@@ -49,7 +50,7 @@ extension Conv2D {
         case .always: return true
         case .automatic:
             let pixels = outputHeight * outputWidth
-            guard pixels <= Self.pixelRowsMaxPlane else { return false }
+            guard pixels <= (path == .pointwise ? Self.pixelRowsMaxPointwisePlane : Self.pixelRowsMaxPlane) else { return false }
             let nr = isa.tile.columns
             let gridWidth = path == .shifted
                 ? (inputWidth + g.padLeft + g.padRight + g.strideWidth - 1) / g.strideWidth : outputWidth
@@ -60,6 +61,11 @@ extension Conv2D {
 
     /// 14×14: resnet18's layer3 and layer4, mobilenet_v2's last stages.
     static let pixelRowsMaxPlane = 196
+    /// 7×7 for pointwise convolutions: at 14×14 (12.5% wasted columns) mobilenet_v2's 576→96
+    /// projection gained 4% at batch 1 on one thread (0.232 → 0.222 ms) but lost 8% at batch 16
+    /// on two (2.15 → 2.33 ms), where its small weights give the stacked GEMM nothing to save;
+    /// at 7×7 (23% wasted) 320→1280 took 3.7 instead of 4.25 ms at batch 16.
+    static let pixelRowsMaxPointwisePlane = 49
     static let pixelRowsMinWastedDepth = 32
 
     func transposedWeights() -> TransposedWeights {
