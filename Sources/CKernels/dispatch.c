@@ -162,3 +162,37 @@ void ck_f32_conv_compact(const float *virtual_out, ptrdiff_t ldv, int64_t m, int
         }
     }
 }
+
+void ck_f32_conv_compact_pixel_rows(const float *ct, ptrdiff_t ldct, int64_t m, int64_t plane, int64_t out_image,
+                                    int64_t i0, int64_t i1, float *output, const ck_epilogue *e) {
+    const int clip = e->act == CK_ACT_CLIP;
+    const float lo = clip ? e->lo : -__builtin_inff(), hi = clip ? e->hi : __builtin_inff();
+    const int has_bias = e->bias_kind == CK_BIAS_PER_ROW;
+    /* Pixel runs inside one image; channels in blocks of 16 so that each pixel row of ct is read
+       one cache line at a time while 16 output rows are written. */
+    for (int64_t i = i0; i < i1;) {
+        const int64_t image = i / plane, p0 = i % plane;
+        const int64_t p1 = plane < p0 + (i1 - i) ? plane : p0 + (i1 - i);
+        const float *rows = ct + (i - p0) * ldct;
+        float *out = output + image * out_image;
+        const float *res = e->residual ? e->residual + image * out_image : NULL;
+        for (int64_t j0 = 0; j0 < m; j0 += 16) {
+            const int64_t j1 = j0 + 16 < m ? j0 + 16 : m;
+            for (int64_t j = j0; j < j1; j++) {
+                const float bias = has_bias ? e->bias[j] : 0.0f;
+                float *dst = out + j * plane;
+                const float *src = rows + j;
+                /* Branches outside the loops (see the GEMM edge store). */
+                if (res) {
+                    const float *rr = res + j * plane;
+                    if (has_bias) for (int64_t p = p0; p < p1; p++) { float t = src[p * ldct] + bias + rr[p]; t = t < lo ? lo : t; dst[p] = t > hi ? hi : t; }
+                    else for (int64_t p = p0; p < p1; p++) { float t = src[p * ldct] + rr[p]; t = t < lo ? lo : t; dst[p] = t > hi ? hi : t; }
+                } else {
+                    if (has_bias) for (int64_t p = p0; p < p1; p++) { float t = src[p * ldct] + bias; t = t < lo ? lo : t; dst[p] = t > hi ? hi : t; }
+                    else for (int64_t p = p0; p < p1; p++) { float t = src[p * ldct]; t = t < lo ? lo : t; dst[p] = t > hi ? hi : t; }
+                }
+            }
+        }
+        i += p1 - p0;
+    }
+}

@@ -1,7 +1,10 @@
-/* Max pooling over NCHW planes: plain C shared by every variant (it is memory-bound). */
+/* Max pooling over NCHW planes: one plain C body, compiled for the baseline and, on x86-64,
+   again for AVX-512, where the stride-2 reads and the compare-and-select vectorise 16 wide
+   (resnet18's pool at batch 16, one thread: 11.9 ms baseline). */
 #include "CKernels.h"
 
-void ck_f32_max_pool(const ck_pool *g, int64_t p0, int64_t p1, const float *input, float *output) {
+static inline __attribute__((always_inline)) void ck_max_pool_body(const ck_pool *g, int64_t p0, int64_t p1,
+                                                                   const float *input, float *output) {
     const int64_t in_plane = g->ih * g->iw, out_plane = g->oh * g->ow;
     const float lowest = -__builtin_inff();
     for (int64_t p = p0; p < p1; p++) {
@@ -35,4 +38,25 @@ void ck_f32_max_pool(const ck_pool *g, int64_t p0, int64_t p1, const float *inpu
             }
         }
     }
+}
+
+static void ck_max_pool_generic(const ck_pool *g, int64_t p0, int64_t p1, const float *input, float *output) {
+    ck_max_pool_body(g, p0, p1, input, output);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+static void ck_max_pool_avx512(const ck_pool *g, int64_t p0, int64_t p1, const float *input, float *output) {
+    ck_max_pool_body(g, p0, p1, input, output);
+}
+#endif
+
+void ck_f32_max_pool(const ck_pool *g, int64_t p0, int64_t p1, const float *input, float *output) {
+#if defined(__x86_64__)
+    if (ck_isa_supported(CK_ISA_AVX512)) {
+        ck_max_pool_avx512(g, p0, p1, input, output);
+        return;
+    }
+#endif
+    ck_max_pool_generic(g, p0, p1, input, output);
 }

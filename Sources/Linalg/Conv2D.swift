@@ -18,6 +18,15 @@ public final class Conv2D: @unchecked Sendable {
     let groupStride: Int
     let reduction: Int
     let planCache = Mutex<ShiftedPlan?>(nil)
+    /// OIHW weights as given, kept (shared, not copied) for the pixel-rows path's Wᵀ.
+    let originalWeights: [Float]
+    let transposedCache = Mutex<TransposedWeights?>(nil)
+    /// When `run` takes the pixel-rows path (Conv2DPixelRows.swift).
+    public let pixelRows: PixelRowsChoice
+
+    /// `automatic`: output planes of at most 14×14 pixels where the other paths waste enough
+    /// (see `usesPixelRows`); `always`/`never` are for tests and measurements. Depthwise and grouped convolutions never take it.
+    public enum PixelRowsChoice: Sendable { case automatic, always, never }
 
     /// How `run` computes: `depthwise` direct kernel; `pointwise` GEMM on the input; `shifted`
     /// GEMM on shifted views of zero-padded, stride-phase-split copies of the input, without
@@ -36,7 +45,9 @@ public final class Conv2D: @unchecked Sendable {
     ///   - weights: OIHW, `geometry.weightCount()` values.
     ///   - bias: one value per output channel, or nil.
     /// - Throws: `LinalgError` for an invalid geometry or wrong weight or bias counts.
-    public init(weights: [Float], bias: [Float]?, geometry: ConvGeometry, isa: KernelISA = .selected) throws {
+    ///   - pixelRows: when to compute output pixels as GEMM rows (see `PixelRowsChoice`).
+    public init(weights: [Float], bias: [Float]?, geometry: ConvGeometry, isa: KernelISA = .selected,
+                pixelRows: PixelRowsChoice = .automatic) throws {
         let count = try geometry.weightCount()
         guard weights.count == count else {
             throw LinalgError("conv weights: expected \(count) values (OIHW), got \(weights.count)")
@@ -47,6 +58,8 @@ public final class Conv2D: @unchecked Sendable {
         self.geometry = geometry
         self.isa = isa.effective
         self.bias = bias
+        self.pixelRows = pixelRows
+        originalWeights = geometry.usesDirectDepthwise || geometry.groups != 1 ? [] : weights
         let groups = geometry.groups
         let rowsPerGroup = geometry.outputChannels / groups
         reduction = geometry.inputChannels / groups * geometry.kernelHeight * geometry.kernelWidth
@@ -118,7 +131,12 @@ public final class Conv2D: @unchecked Sendable {
         let epilogue = Epilogue(bias: .none, residual: residual, activation: activation)
         bias.withUnsafeBufferPointer(fallback: ()) { biasPointer in
             withUnsafePointer(to: &shape) { shapePointer in
-                if path == .depthwise {
+                if usesPixelRows(inputWidth: inputWidth, outputHeight: oh, outputWidth: ow),
+                   path == .pointwise || shiftedPlan(shape: shapePointer.pointee) != nil {
+                    runPixelRows(plan: path == .pointwise ? nil : shiftedPlan(shape: shapePointer.pointee), batch: batch,
+                                 input: input, output: output, bias: biasPointer, epilogue: epilogue,
+                                 inImage: inImage, outImage: outImage, threads: threads)
+                } else if path == .depthwise {
                     runDepthwise(shape: shapePointer, batch: batch, input: input, output: output,
                                  bias: biasPointer, epilogue: epilogue, inImage: inImage, outImage: outImage, threads: threads)
                 } else if path == .shifted, let plan = shiftedPlan(shape: shapePointer.pointee) {

@@ -72,7 +72,7 @@ extension Conv2D {
         let m = g.outputChannels / groups
         let virtualColumns = plan.outHeight * plan.phaseWidth
         let threadCount = Parallel.clamp(threads: threads)
-        if threadCount > 1, batch >= 2 * threadCount {
+        if batch >= 2 * threadCount {
             return runShiftedByImage(plan: plan, batch: batch, input: input, output: output, bias: bias,
                                      epilogue: epilogue, inImage: inImage, outImage: outImage, threads: threadCount)
         }
@@ -131,8 +131,8 @@ extension Conv2D {
         }
     }
 
-    /// Batches of at least two images per thread: each thread takes whole images (claimed one at
-    /// a time) and runs the image's phase planes, GEMM and compaction in column strips, so its
+    /// Batches of at least two images per thread (one thread included): each thread takes whole
+    /// images (claimed one at a time) and runs the image's phase planes, GEMM and compaction in column strips, so its
     /// planes and virtual output stay in its own cache. Splitting the columns of one image
     /// between threads instead makes the planes and the virtual output of a 64 MiB chunk of
     /// images go through memory three times. Every element is computed by the same kernel with
@@ -153,43 +153,48 @@ extension Conv2D {
         let isa = self.isa
         let outPlane = plan.outHeight * plan.outWidth
         plan.offsets.withUnsafeBufferPointer { offsets in
-            Parallel.run(workers: min(batch, Parallel.maxParts)) { image in
-                ScratchPool.with(byteCount: scratchFloats * MemoryLayout<Float>.size) { raw in
-                    ScratchPool.with(byteCount: gemmScratchBytes) { gemmScratch in
-                        let planes = raw.assumingMemoryBound(to: Float.self)
-                        let strip = planes + plan.planeFloats + plan.slack
-                        (planes + plan.planeFloats).initialize(repeating: 0, count: plan.slack)
-                        ck_f32_phase_planes(input + image * inImage, 0, Int64(plan.channels),
-                                            Int64(plan.inputHeight), Int64(plan.inputWidth), Int64(g.padTop),
-                                            Int64(g.padLeft), Int64(g.strideHeight), Int64(g.strideWidth),
-                                            Int64(plan.phaseHeight), Int64(plan.phaseWidth), planes)
-                        for group in 0..<groups {
-                            let groupPlanes = planes + group * (plan.channels / groups) * plan.channelFloats
-                            let rowOffset = image * outImage + group * m * outPlane
-                            var e = epilogue.cValue
-                            e.residual = epilogue.residual.map { $0 + rowOffset }
-                            if let bias { e.bias_kind = CK_BIAS_PER_ROW; e.bias = bias + group * m }
-                            var u0 = 0
-                            while u0 < virtualColumns {
-                                let width = min(stripColumns, virtualColumns - u0)
-                                var call = ck_gemm_call()
-                                call.m = Int64(m); call.n = Int64(width); call.k = Int64(reduction)
-                                call.m0 = 0; call.m1 = Int64(m); call.n0 = 0; call.n1 = Int64(width)
-                                call.a.kind = CK_OPERAND_PACKED
-                                call.a.data = packed + group * groupStride
-                                call.b.kind = CK_OPERAND_SHIFTED
-                                call.b.data = UnsafePointer(groupPlanes + u0)
-                                call.b.offsets = offsets.baseAddress
-                                call.c = strip
-                                call.rsc = stripColumns; call.csc = 1
-                                ck_f32_gemm(isa.cValue, &call, gemmScratch)
-                                // The strip holds virtual columns [u0, u0 + width): compaction
-                                // indexes the virtual grid from its column 0.
-                                ck_f32_conv_compact(UnsafePointer(strip) - u0, stripColumns, Int64(m),
-                                                    Int64(plan.outHeight), Int64(plan.outWidth),
-                                                    Int64(plan.phaseWidth), Int64(u0), Int64(u0 + width),
-                                                    output + rowOffset, &e)
-                                u0 += width
+            // One part per image (claimed dynamically), at most maxParts parts, each taking every
+            // parts-th image; one thread runs a single part (the pool's helpers would join in).
+            let parts = threads == 1 ? 1 : min(batch, Parallel.maxParts)
+            Parallel.run(workers: parts) { part in
+                for image in stride(from: part, to: batch, by: parts) {
+                    ScratchPool.with(byteCount: scratchFloats * MemoryLayout<Float>.size) { raw in
+                        ScratchPool.with(byteCount: gemmScratchBytes) { gemmScratch in
+                            let planes = raw.assumingMemoryBound(to: Float.self)
+                            let strip = planes + plan.planeFloats + plan.slack
+                            (planes + plan.planeFloats).initialize(repeating: 0, count: plan.slack)
+                            ck_f32_phase_planes(input + image * inImage, 0, Int64(plan.channels),
+                                                Int64(plan.inputHeight), Int64(plan.inputWidth), Int64(g.padTop),
+                                                Int64(g.padLeft), Int64(g.strideHeight), Int64(g.strideWidth),
+                                                Int64(plan.phaseHeight), Int64(plan.phaseWidth), planes)
+                            for group in 0..<groups {
+                                let groupPlanes = planes + group * (plan.channels / groups) * plan.channelFloats
+                                let rowOffset = image * outImage + group * m * outPlane
+                                var e = epilogue.cValue
+                                e.residual = epilogue.residual.map { $0 + rowOffset }
+                                if let bias { e.bias_kind = CK_BIAS_PER_ROW; e.bias = bias + group * m }
+                                var u0 = 0
+                                while u0 < virtualColumns {
+                                    let width = min(stripColumns, virtualColumns - u0)
+                                    var call = ck_gemm_call()
+                                    call.m = Int64(m); call.n = Int64(width); call.k = Int64(reduction)
+                                    call.m0 = 0; call.m1 = Int64(m); call.n0 = 0; call.n1 = Int64(width)
+                                    call.a.kind = CK_OPERAND_PACKED
+                                    call.a.data = packed + group * groupStride
+                                    call.b.kind = CK_OPERAND_SHIFTED
+                                    call.b.data = UnsafePointer(groupPlanes + u0)
+                                    call.b.offsets = offsets.baseAddress
+                                    call.c = strip
+                                    call.rsc = stripColumns; call.csc = 1
+                                    ck_f32_gemm(isa.cValue, &call, gemmScratch)
+                                    // The strip holds virtual columns [u0, u0 + width): compaction
+                                    // indexes the virtual grid from its column 0.
+                                    ck_f32_conv_compact(UnsafePointer(strip) - u0, stripColumns, Int64(m),
+                                                        Int64(plan.outHeight), Int64(plan.outWidth),
+                                                        Int64(plan.phaseWidth), Int64(u0), Int64(u0 + width),
+                                                        output + rowOffset, &e)
+                                    u0 += width
+                                }
                             }
                         }
                     }

@@ -189,6 +189,17 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    /// More images than the worker pool has parts (255): every image is still computed.
+    func testWholeImageSplitBeyondThePoolsPartLimit() throws {
+        let c = Case(name: "3x3 batch 300", geometry: Self.geometry(2, 3, 3, 3, pads: (1, 1, 1, 1)), height: 4, width: 5, batch: 300)
+        for threads in [1, 2] {
+            let result = try run(c, isa: .selected, bias: true, residual: false, activation: .none, threads: threads)
+            if let message = contractMismatch(result.got, result.reference) {
+                XCTFail("\(c.name), \(threads) threads: \(message)")
+            }
+        }
+    }
+
     func testPathChoice() throws {
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 6), bias: nil, geometry: Self.geometry(3, 2, 1, 1)).path, .pointwise)
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 54), bias: nil, geometry: Self.geometry(3, 2, 3, 3, pads: (1, 1, 1, 1))).path, .shifted)

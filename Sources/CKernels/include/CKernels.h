@@ -53,8 +53,11 @@ typedef enum {
     CK_OPERAND_STRIDED = 0,  /* element (r, c) at data[r * rs + c * cs] */
     CK_OPERAND_PACKED = 1,   /* produced by ck_f32_pack_a / ck_f32_pack_b with the same isa */
     CK_OPERAND_IM2COL = 2,   /* B only: the im2col matrix of one NCHW image, never materialised */
-    CK_OPERAND_SHIFTED = 3   /* B only: element (k, j) at data[offsets[k] + j], unpacked; every row
+    CK_OPERAND_SHIFTED = 3,  /* B only: element (k, j) at data[offsets[k] + j], unpacked; every row
                                 must be readable up to column n rounded up to nr */
+    CK_OPERAND_PIXEL_ROWS = 4 /* A only: row i is output pixel i of a stack of images, element (i, k) at
+                                 data[offsets[k] + (i / plane) * image_stride + (i % plane) / width * pitch
+                                 + (i % plane) % width]: the transposed shifted view, packed per call */
 } ck_operand_kind;
 
 /** Convolution geometry of one group, for CK_OPERAND_IM2COL (B is [cin*kh*kw x oh*ow]). */
@@ -67,7 +70,9 @@ typedef struct {
     const float *data;  /* strided: element (0,0); packed: the packed buffer; im2col: image [cin][ih][iw] */
     ptrdiff_t rs, cs;
     const ck_im2col *conv;
-    const int64_t *offsets;  /* CK_OPERAND_SHIFTED: k row offsets */
+    const int64_t *offsets;  /* CK_OPERAND_SHIFTED: k row offsets; CK_OPERAND_PIXEL_ROWS: k column offsets */
+    int64_t width, pitch, plane, image_stride;  /* CK_OPERAND_PIXEL_ROWS: output width, grid pitch,
+                                                   pixels per image, floats between images */
 } ck_operand;
 
 /**
@@ -127,6 +132,16 @@ void ck_f32_phase_planes(const float *input, int64_t c0, int64_t c1, int64_t ih,
 void ck_f32_conv_compact(const float *virtual_out, ptrdiff_t ldv, int64_t m, int64_t oh, int64_t ow, int64_t pw,
                          int64_t u0, int64_t u1, float *output, const ck_epilogue *epilogue);
 
+/**
+ * The transposed compaction of the pixel-rows path: ct holds output pixels as rows (row stride
+ * ldct) and channels as columns. Writes pixels [i0, i1) of channels [0, m) to the NCHW output
+ * (pixel i is pixel i % plane of image i / plane; image stride out_image floats, the residual
+ * has the output's layout) with the epilogue (bias per channel, CK_BIAS_PER_ROW), in the
+ * order of the GEMM epilogue: (v + bias) + residual, then the clamp. Plain C.
+ */
+void ck_f32_conv_compact_pixel_rows(const float *ct, ptrdiff_t ldct, int64_t m, int64_t plane, int64_t out_image,
+                                    int64_t i0, int64_t i1, float *output, const ck_epilogue *epilogue);
+
 /** Pooling window geometry over one NCHW plane (ih x iw in, oh x ow out). */
 typedef struct {
     int64_t ih, iw, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow;
@@ -136,7 +151,7 @@ typedef struct {
  * Max pooling of planes [p0, p1) (each ih*iw in, oh*ow out, consecutive): out[y][x] = the
  * maximum of in[y*sh - pt + ky*dh][x*sw - pl + kx*dw] over the taps inside the plane (padding
  * is ignored; -inf when no tap is inside), taken tap by tap in (ky, kx) order as
- * best = v >= best ? v : best, so a NaN input is skipped. Plain C, shared by every variant.
+ * best = v >= best ? v : best, so a NaN input is skipped. Plain C (compiled for AVX-512 too).
  */
 void ck_f32_max_pool(const ck_pool *geometry, int64_t p0, int64_t p1, const float *input, float *output);
 

@@ -322,6 +322,44 @@ static void CK_FN(pack_b_block)(int64_t n, const float *src, ptrdiff_t rs, ptrdi
 #endif
 #define CK_RUNS (CK_NR + 1)
 
+/*
+ * Packs rows [i0, i0 + mc) x depth [p0, p0 + kc) of a CK_OPERAND_PIXEL_ROWS A into MR-row panels.
+ * A panel's pixels are cut into runs that share one output row of one image; a run is contiguous
+ * in every column k (a shifted view of the phase planes), so each k costs one short copy per run.
+ */
+static void CK_FN(pack_a_pixel_rows)(int64_t m, const ck_operand *a, int64_t i0, int64_t mc, int64_t p0,
+                                     int64_t kc, float *restrict dst) {
+    const int64_t *offsets = a->offsets + p0;
+    for (int64_t ir = 0; ir < mc; ir += CK_MR) {
+        float *panel = dst + ir * kc;
+        const int64_t first = i0 + ir, rows = ck_min64(CK_MR, m - first);
+        if (rows < CK_MR) memset(panel, 0, sizeof(float) * (size_t)(kc * CK_MR));
+        int64_t run_base[CK_MR];
+        int32_t run_at[CK_MR + 1];
+        int runs = 0;
+        for (int64_t t = 0; t < rows;) {
+            const int64_t i = first + t, image = i / a->plane, p = i % a->plane;
+            const int64_t y = p / a->width, x = p % a->width;
+            const int64_t len = ck_min64(a->width - x, rows - t);
+            run_base[runs] = image * a->image_stride + y * a->pitch + x;
+            run_at[runs] = (int32_t)t;
+            runs++;
+            t += len;
+        }
+        run_at[runs] = (int32_t)rows;
+        for (int64_t k = 0; k < kc; k++) {
+            float *out = panel + k * CK_MR;
+            const float *src = a->data + offsets[k];
+            for (int r = 0; r < runs; r++) {
+                const float *s = src + run_base[r] - run_at[r];
+                CK_COPY_RUN(out, s, run_at[r], run_at[r + 1]);
+            }
+        }
+    }
+}
+
+
+
 typedef struct {
     int64_t row[CK_TAB][CK_RUNS];      /* ih * iw of the run's input row, or -1 outside the image */
     int32_t lo[CK_TAB][CK_RUNS];       /* valid run positions [lo, hi) for this kw */
@@ -513,6 +551,9 @@ void CK_FN(f32_gemm)(const ck_gemm_call *in_call, void *scratch) {
                 const float *ablk;
                 if (call->a.kind == CK_OPERAND_PACKED) {
                     ablk = call->a.data + p0 * mpad + ic * kc;
+                } else if (call->a.kind == CK_OPERAND_PIXEL_ROWS) {
+                    CK_FN(pack_a_pixel_rows)(m, &call->a, ic, ck_round_up(mc, CK_MR), p0, kc, abuf);
+                    ablk = abuf;
                 } else {
                     CK_FN(pack_a_block)(m, call->a.data, call->a.rs, call->a.cs, ic, ck_round_up(mc, CK_MR), p0, kc, abuf);
                     ablk = abuf;
