@@ -7,19 +7,33 @@ public enum Perturbation: Sendable, Equatable, CustomStringConvertible {
     /// The item's channels are multiplied by the factor.
     case scale(Float)
     /// Layer sensitivity sweep: at each sparsity S, the int(S·C) filters with the smallest L1 norm
-    /// are removed (their channels zeroed at the ablation point).
+    /// are removed (their channels zeroed at the ablation point), or with `--prune-mode
+    /// unstructured` the int(S·n) smallest-magnitude weights of the layer are zeroed.
     case prune([Float])
+    /// Gaussian noise of standard deviation S × the item's weight standard deviation (seeded).
+    case noise(Float)
+    /// The item's weights rounded to B-bit symmetric integers, one scale per output channel.
+    case quantize(Int)
+
+    /// Noise and quantization act on weights, not on activations.
+    public var actsOnWeights: Bool {
+        switch self {
+        case .noise, .quantize: return true
+        case .zero, .scale, .prune: return false
+        }
+    }
 
     public var description: String {
         switch self {
         case .zero: "zero"
         case .scale(let a): "scale:\(a)"
         case .prune(let levels): "prune:" + levels.map { "\($0)" }.joined(separator: ",")
+        case .noise(let s): "noise:\(s)"
+        case .quantize(let b): "quantize:\(b)"
         }
     }
 
-    /// Parses `zero`, `scale:A`, `prune:S1,S2,…`. `noise:S` and `quantize:B` are recognised and
-    /// refused with an explicit error: they act on weights, which this version does not perturb.
+    /// Parses `zero`, `scale:A`, `prune:S1,S2,…`, `noise:S`, `quantize:B`.
     public static func parse(_ text: String) throws(InfluenceError) -> Perturbation {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         switch parts.first {
@@ -35,10 +49,14 @@ public enum Perturbation: Sendable, Equatable, CustomStringConvertible {
             }
             guard !levels.isEmpty else { throw InfluenceError("--perturb prune: expected at least one sparsity") }
             return .prune(levels)
-        case "noise", "quantize":
-            throw InfluenceError("--perturb \(parts[0]) is not implemented yet: weight perturbations are planned (issue 4 note); use zero, scale:A or prune:S")
+        case "noise" where parts.count == 2:
+            guard let s = Float(parts[1]), s.isFinite, s >= 0 else { throw InfluenceError("--perturb noise:S: expected a non-negative number, got '\(parts[1])'") }
+            return .noise(s)
+        case "quantize" where parts.count == 2:
+            guard let b = Int(parts[1]), (2...16).contains(b) else { throw InfluenceError("--perturb quantize:B: expected bits in 2...16, got '\(parts[1])'") }
+            return .quantize(b)
         default:
-            throw InfluenceError("--perturb: expected zero, scale:A or prune:S1,S2,…, got '\(text)'")
+            throw InfluenceError("--perturb: expected zero, scale:A, prune:S1,S2,…, noise:S or quantize:B, got '\(text)'")
         }
     }
 

@@ -7,6 +7,8 @@ public struct ProfileOptions: Sendable {
     public var layerPattern: String? = nil
     public var perturbation: Perturbation = .zero
     public var ablateAt: AblationPoint = .structural
+    /// What a layer sweep (`prune:…`) removes: whole filters (structured) or single weights.
+    public var pruneMode: PruneMode = .filters
     /// The metric that becomes each item's `influence`.
     public var metric: MetricName = .kl
     /// An item is weak when the upper end of its 95% interval is below this (in the metric's units).
@@ -45,8 +47,13 @@ public struct ProfileOptions: Sendable {
         [kinds.map(\.rawValue).joined(separator: ","), layerPattern ?? "*", perturbation.description, ablateAt.rawValue,
          metric.rawValue, "\(weakThreshold)", "\(seed)", "\(batchSize)", "\(bootstrapResamples)", shard?.description ?? "-",
          adaptive ? "adaptive" : "exact", weakQuantile.map { "q:\($0)" } ?? "abs",
-         estimators.map(\.rawValue).joined(separator: ","), normalizer.rawValue].joined(separator: "|")
+         estimators.map(\.rawValue).joined(separator: ","), normalizer.rawValue, pruneMode.rawValue].joined(separator: "|")
     }
+}
+
+/// `--prune-mode`: a sweep removes the smallest-L1 filters, or the smallest-magnitude weights.
+public enum PruneMode: String, Sendable, CaseIterable {
+    case filters, unstructured
 }
 
 /// One of N disjoint slices of the items, taken round-robin so every shard gets a similar mix of

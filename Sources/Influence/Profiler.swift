@@ -37,8 +37,8 @@ public final class Profiler: @unchecked Sendable {
         if case .prune = options.perturbation, !options.kinds.contains(.layer) {
             throw InfluenceError("--perturb prune:… sweeps layers: add layers to --items (channels and groups are then zeroed, which is what pruning one of them does)")
         }
-        if options.kinds.contains(.tensor) {
-            throw InfluenceError("--items tensors needs a weight perturbation (noise, quantize), which is not implemented yet")
+        if options.pruneMode == .unstructured {
+            guard case .prune = options.perturbation else { throw InfluenceError("--prune-mode unstructured applies to layer sweeps (--perturb prune:…)") }
         }
         let all = discovery.items(kinds: options.kinds, layerPattern: options.layerPattern)
         guard !all.isEmpty else {
@@ -53,6 +53,10 @@ public final class Profiler: @unchecked Sendable {
             observable.insert(options.ablateAt == .structural ? t.end : t.output)
             // The activation estimators read what consumers see, whatever the ablation point.
             if options.estimators.contains(where: \.needsActivations) { observable.insert(t.end) }
+            // Weight perturbations change a producer's raw output from its cached input.
+            if options.perturbation.actsOnWeights || options.kinds.contains(.tensor) || options.pruneMode == .unstructured {
+                observable.insert(t.output)
+            }
         }
         if options.incremental {
             // Raw convolution outputs stay tensors, so an incremental run can update them from the cache.
@@ -97,6 +101,7 @@ public final class Profiler: @unchecked Sendable {
     /// Perturbed logits of one item at one level, from a batch's cache.
     /// `threads` overrides the options' thread count (1 when items run side by side).
     public func perturbedLogits(_ item: InfluenceItem, level: Float, cache: BatchCache, threads: Int? = nil) throws -> Tensor {
+        if actsOnWeights(item) { return try weightPerturbedLogits(item, level: level, cache: cache, threads: threads) }
         var targets: [ValueID: [Int]] = [:]
         for (p, channels) in zip(item.producers, item.producerChannels) {
             let chosen: [Int]
@@ -106,7 +111,7 @@ public final class Profiler: @unchecked Sendable {
         let factor: Float
         switch options.perturbation {
         case .scale(let a): factor = a
-        case .zero, .prune: factor = 0
+        case .zero, .prune, .noise, .quantize: factor = 0
         }
         if targets.values.allSatisfy({ $0.isEmpty }) { return cache.logits }
         let cone = graph.downstreamCone(of: Set(targets.keys))

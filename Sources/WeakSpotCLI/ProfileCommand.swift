@@ -24,9 +24,10 @@ enum ProfileCommand: Command {
         options: [
             .value("data", "data", help: "The inputs: a .npy file, an image folder, class folders or synthetic:N[:SEED]."),
             .value("output", short: "o", "report.json", help: "Where to write the report.", default: "report.json"),
-            .value("items", "kinds", help: "channels, groups, layers (comma-separated).", default: "channels"),
+            .value("items", "kinds", help: "channels, groups, layers, tensors (comma-separated).", default: "channels"),
             .value("layers", "glob", help: "Only producers whose node name matches one of these globs (* and ?, comma-separated)."),
-            .value("perturb", "kind", help: "zero, scale:A, or prune:S1,S2,… (layer sweeps).", default: "zero"),
+            .value("perturb", "kind", help: "zero, scale:A, noise:S (S × the weights' std, seeded), quantize:B (bits, per output channel) or prune:S1,S2,… (layer sweeps).", default: "zero"),
+            .value("prune-mode", "mode", help: "What a prune sweep removes: filters (smallest L1) or unstructured (smallest weights).", default: "filters"),
             .value("ablate-at", "point", help: "structural (end of the per-channel tail) or output (raw output, before BatchNormalization).", default: "structural"),
             .value("metric", "name", help: "The metric that becomes the influence: kl, mse, top1, acc, loss.", default: "kl"),
             .value("weak-threshold", "x", help: "Weak when the 95% interval's upper end is below this (metric units), or q:F for the F-quantile of the measured influence (q:0.1 = the lowest decile).", default: "0.001"),
@@ -68,6 +69,7 @@ enum ProfileCommand: Command {
             options.layerPattern = arguments.value("layers")
             options.perturbation = try Perturbation.parse(arguments.value("perturb") ?? "zero")
             if case .prune = options.perturbation, arguments.value("items") == nil { options.kinds = [.layer] }
+            options.pruneMode = PruneMode(rawValue: try arguments.choice("prune-mode", PruneMode.allCases.map(\.rawValue), default: "filters"))!
             options.ablateAt = AblationPoint(rawValue: try arguments.choice("ablate-at", AblationPoint.allCases.map(\.rawValue), default: "structural"))!
             options.metric = MetricName(rawValue: try arguments.choice("metric", MetricName.allCases.map(\.rawValue), default: "kl"))!
             if let t = arguments.value("weak-threshold") {

@@ -1,0 +1,108 @@
+import Execution
+import Foundation
+import Influence
+import NetworkIR
+import XCTest
+
+/// Weight perturbations (noise, quantization, unstructured sweeps, tensor items) measured by the
+/// profiler's delta path — conv(x, ΔW) added to the cached output, then the downstream cone —
+/// against the obvious computation: a copy of the graph with the perturbed weights, run whole.
+final class WeightPerturbationTests: XCTestCase {
+    /// Runs `options` through the profiler and checks every item's kl against a full forward pass
+    /// of a graph whose constants were replaced by `perturb(item, level, constants)`.
+    func check(_ model: String, input: String, options: ProfileOptions, limit: Int = 12,
+               expected: (InfluenceItem, Float, Graph) -> Graph) throws {
+        let graph = try ProfileFixtures.graph(model)
+        let x = try ProfileFixtures.tensor(input)
+        let profiler = try Profiler(graph: graph, options: options)
+        let cache = try profiler.cache(input: x)
+        let baseline = Baseline(logits: cache.logits.storage, count: x.shape[0], labels: nil)
+        let items = stride(from: 0, to: profiler.items.count, by: max(1, profiler.items.count / limit)).map { profiler.items[$0] }
+        var checked = 0
+        for item in items {
+            for level in profiler.levels(for: item) {
+                let fast = baseline.compare(try profiler.perturbedLogits(item, level: level, cache: cache).storage).means[.kl]!
+                let edited = expected(item, level, graph)
+                let plan = try ExecutionPlan(graph: edited, options: ExecutionOptions(threads: 2))
+                let slow = baseline.compare(try plan.run(x)[0].storage).means[.kl]!
+                XCTAssertEqual(fast, slow, accuracy: max(1e-6, 1e-3 * slow), "\(item.id) at \(level)")
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, 3)
+    }
+
+    /// Replaces producer `p`'s weight rows of `channels` using `f(filter) -> filter`.
+    static func editFilters(_ graph: Graph, producer p: Int, channels: [Int], _ f: ([Float], Int) -> [Float]) -> Graph {
+        var g = graph
+        let node = graph.nodes[p]
+        var w = graph.constants[node.inputs[1]]!
+        if case .conv = node.op {
+            let per = w.count / w.shape[0]
+            for c in channels { let new = f(Array(w.storage[c * per ..< (c + 1) * per]), c); for k in 0..<per { w.storage[c * per + k] = new[k] } }
+        } else if case .gemm(_, _, _, true) = node.op {
+            let cols = w.shape[1]
+            for c in channels { let new = f(Array(w.storage[c * cols ..< (c + 1) * cols]), c); for k in 0..<cols { w.storage[c * cols + k] = new[k] } }
+        } else {
+            let (rows, cols) = (w.shape[0], w.shape[1])
+            for c in channels { let new = f((0..<rows).map { w.storage[$0 * cols + c] }, c); for r in 0..<rows { w.storage[r * cols + c] = new[r] } }
+        }
+        g.constants[node.inputs[1]] = w
+        return g
+    }
+
+    func testQuantizedChannelsAndLayers() throws {
+        var options = ProfileOptions()
+        options.kinds = [.channel, .layer]
+        options.perturbation = .quantize(3)
+        try check("models/tiny_resnet.onnx", input: "models/tiny_resnet.input.npy", options: options) { item, _, graph in
+            var g = graph
+            for (p, channels) in zip(item.producers, item.producerChannels) {
+                g = Self.editFilters(g, producer: p, channels: channels) { filter, _ in
+                    // Independent of the implementation: numpy-style symmetric rounding.
+                    let peak = filter.map { abs($0) }.max()!
+                    let scale = peak / 3
+                    return filter.map { max(-3, min(3, ($0 / scale).rounded(.toNearestOrEven))) * scale }
+                }
+            }
+            return g
+        }
+    }
+
+    func testUnstructuredSweepZeroesTheSmallestWeights() throws {
+        var options = ProfileOptions()
+        options.kinds = [.layer]
+        options.perturbation = .prune([0.3, 0.7])
+        options.pruneMode = .unstructured
+        try check("models/tiny_mobilenet.onnx", input: "models/tiny_mobilenet.input.npy", options: options) { item, level, graph in
+            var g = graph
+            let node = graph.nodes[item.producers[0]]
+            var w = graph.constants[node.inputs[1]]!
+            // Conv weights are OIHW and a transB Gemm's are (out, in): the flat order is the
+            // filters' order, which the tie rule (lower index first) follows.
+            var rowsAreFilters = false
+            if case .conv = node.op { rowsAreFilters = true }
+            if case .gemm(_, _, _, true) = node.op { rowsAreFilters = true }
+            XCTAssertTrue(rowsAreFilters, "\(node.name): this test covers Conv and transB Gemm")
+            let k = Int((Double(level) * Double(w.count)).rounded(.down))
+            let order = w.storage.indices.sorted { abs(w.storage[$0]) != abs(w.storage[$1]) ? abs(w.storage[$0]) < abs(w.storage[$1]) : $0 < $1 }
+            for i in order.prefix(k) { w.storage[i] = 0 }
+            g.constants[node.inputs[1]] = w
+            return g
+        }
+    }
+
+    func testTensorItemsZeroTheirTensor() throws {
+        var options = ProfileOptions()
+        options.kinds = [.tensor]
+        try check("models/tiny_resnet.onnx", input: "models/tiny_resnet.input.npy", options: options) { item, _, graph in
+            var g = graph
+            let name = String(item.id.dropFirst("tensor:".count))
+            let v = graph.values.indices.first { graph.values[$0].name == name && graph.constants[ValueID($0)] != nil }!
+            var t = graph.constants[ValueID(v)]!
+            t.storage = t.storage.map { _ in 0 }
+            g.constants[ValueID(v)] = t
+            return g
+        }
+    }
+}
