@@ -33,6 +33,7 @@ enum ProfileCommand: Command {
             .value("weak-threshold", "x", help: "Weak when the 95% interval's upper end is below this (metric units), or q:F for the F-quantile of the measured influence (q:0.1 = the lowest decile).", default: "0.001"),
             .value("seed", "n", help: "Seed of the bootstrap intervals.", default: "0"),
             .value("batch", "b", help: "Inputs per pass; activations of one batch are cached at a time.", default: "16"),
+            .value("max-memory", "MiB", help: "Bound on the cached activations of one batch: a smaller batch is used when they would not fit.", default: "4096"),
             .value("threads", "t", help: "Threads.", default: "all cores"),
             .value("bootstrap", "n", help: "Bootstrap resamples per item.", default: "1000"),
             .value("estimators", "list", help: "Cheap criteria to compute alongside and compare: l1, l2, bn, apoz, meanact, random (comma-separated)."),
@@ -125,6 +126,20 @@ enum ProfileCommand: Command {
                                             skipBad: arguments.flag("skip-bad"), limits: try PreprocessOptions.limits(arguments),
                                             syntheticShape: input.sampleShape)
         let dataset = try Dataset(source: try DataSource.parse(data), options: datasetOptions)
+        // Memory bound: the cache holds every activation of one batch; fewer inputs per pass (more
+        // passes, each item's cone recomputed per pass) keep it under --max-memory.
+        let maxMemory = try arguments.integer("max-memory", default: 4096, in: 16...16_777_216)
+        let perInput = try CacheSize.bytesPerInput(model.graph)
+        let fitting = maxMemory * 1_048_576 / max(perInput, 1)
+        guard fitting >= 1 else {
+            throw CLIError.input("\(modelPath): one input's activations take \(perInput / 1_048_576) MiB: expected at most --max-memory \(maxMemory) MiB; raise --max-memory")
+        }
+        if fitting < options.batchSize {
+            if !arguments.flag("quiet") {
+                console.printError("--max-memory \(maxMemory) MiB: \(perInput / 1024) KiB of activations per input, so \(fitting) inputs per pass instead of \(options.batchSize)")
+            }
+            options.batchSize = fitting
+        }
         let profiler: Profiler
         do { profiler = try Profiler(graph: model.graph, options: options) } catch let e as InfluenceError {
             throw arguments.usageError(e.description)

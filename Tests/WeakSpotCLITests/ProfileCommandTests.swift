@@ -56,4 +56,23 @@ final class ProfileCommandTests: XCTestCase {
         XCTAssertEqual(missing.code, 2)
         XCTAssertTrue(missing.error.contains("items are missing"), missing.error)
     }
+
+    /// --max-memory lowers the inputs per pass; the measurements do not change.
+    func testMaxMemoryShrinksTheBatchNotTheNumbers() throws {
+        let folder = try temporaryFolder(self)
+        XCTAssertEqual(weakspot("profile", model, "--data", data, "-o", folder + "/a.json", "--quiet").code, 0)
+        let small = weakspot("profile", model, "--data", data, "--max-memory", "16", "--batch", "4096", "-o", folder + "/b.json")
+        XCTAssertEqual(small.code, 0, small.error)
+        let a = try validatedReport(folder + "/a.json"), b = try validatedReport(folder + "/b.json")
+        let perInput = 16 * 1_048_576 / max(1, try XCTUnwrap(b["settings"]?["batch"]?.intValue))
+        XCTAssertGreaterThan(perInput, 0)
+        XCTAssertLessThan(try XCTUnwrap(b["settings"]?["batch"]?.intValue), 4096, small.error)
+        for (x, y) in zip(a["items"]!.arrayValue!, b["items"]!.arrayValue!) {
+            let (m, n) = (x["influence"]!["mean"]!.doubleValue!, y["influence"]!["mean"]!.doubleValue!)
+            XCTAssertEqual(m, n, accuracy: max(1e-7, 1e-4 * m), x["id"]?.stringValue ?? "")
+        }
+        let tooSmall = weakspot("profile", FixturePaths.path("models/resnet18_bn.onnx"), "--data", "synthetic:2", "--max-memory", "16", "-o", folder + "/c.json")
+        XCTAssertEqual(tooSmall.code, 2)
+        XCTAssertTrue(tooSmall.error.contains("--max-memory"), tooSmall.error)
+    }
 }
