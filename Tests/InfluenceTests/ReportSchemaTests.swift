@@ -22,7 +22,7 @@ final class ReportSchemaTests: XCTestCase {
 
     func testViolationsAreFound() throws {
         let report = try smallReport()
-        guard case .object(var top) = report, case .array(var items)? = top["items"], case .object(var item) = items[0] else {
+        guard case .object(var top) = report, case .array(var items)? = top["items"], case .object(let item) = items[0] else {
             return XCTFail("unexpected report shape")
         }
         func check(_ mutate: (inout [String: JSONValue], inout [String: JSONValue]) -> Void, expect fragment: String) {

@@ -2,6 +2,7 @@ import ChannelGroups
 import DataInput
 import Execution
 import Foundation
+import Influence
 import NetworkIR
 import ONNXFormat
 import Pruning
@@ -80,15 +81,4 @@ func runGraph(_ graph: Graph, _ input: Tensor) throws -> Tensor {
     try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: 2)).run(input)[0]
 }
 
-/// A small seeded generator (SplitMix64), so removal sets are the same on every run.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476C_E5E4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+

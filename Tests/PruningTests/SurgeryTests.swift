@@ -1,5 +1,6 @@
 import ChannelGroups
 import Execution
+import Influence
 import NetworkIR
 import ONNXFormat
 import Pruning
