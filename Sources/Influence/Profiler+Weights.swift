@@ -100,7 +100,8 @@ extension Profiler {
         for (v, t) in cache.values where !recomputed.contains(v) { known[v] = t }
         for (v, t) in replaced { known[v] = t }
         let incremental = options.incremental ? IncrementalBase(cache: cache.values, changed: changed) : nil
-        let result = try plan.run(known: known, outputs: [logitsValue], batch: cache.batch, incremental: incremental, threads: threads)
+        let result = try plan.run(known: known, outputs: [logitsValue], batch: cache.batch,
+                                  interventions: baseInterventions.filter { recomputed.contains($0.key) }, incremental: incremental, threads: threads)
         return result[logitsValue]!
     }
 }

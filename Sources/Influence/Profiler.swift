@@ -78,9 +78,14 @@ public final class Profiler: @unchecked Sendable {
         public let batch: Int
     }
 
+    /// Interventions applied in every pass, baseline included: a pruning plan's masks, when
+    /// `plan --steps` re-measures the remaining groups of a partly pruned model. Items are then
+    /// measured against the masked model.
+    public var baseInterventions: [ValueID: Intervention] = [:]
+
     public func cache(input: Tensor) throws -> BatchCache {
         let all = Set(graph.nodes.flatMap(\.outputs)).union(graph.inputs.map(\.value))
-        let values = try plan.run(known: [graph.inputs[0].value: input], outputs: [logitsValue], keep: all)
+        let values = try plan.run(known: [graph.inputs[0].value: input], outputs: [logitsValue], keep: all, interventions: baseInterventions)
         return BatchCache(values: values, logits: values[logitsValue]!, batch: input.shape[0])
     }
 
@@ -123,6 +128,10 @@ public final class Profiler: @unchecked Sendable {
         for (v, channels) in targets where !channels.isEmpty {
             let list = channels
             interventions[v] = { tensor in Perturbation.apply(factor: factor, channels: list, to: &tensor) }
+        }
+        // Base masks hold wherever values are recomputed; on a recomputed target both apply.
+        for (v, base) in baseInterventions where recomputed.contains(v) {
+            if let own = interventions[v] { interventions[v] = { tensor in base(&tensor); own(&tensor) } } else { interventions[v] = base }
         }
         // Targets known from the cache differ from it only in their item's channels.
         var changed: [ValueID: [Int]] = [:]

@@ -44,7 +44,7 @@ public final class PlanVerifier: @unchecked Sendable {
         return try batches.map { b in try plan.run(known: [graph.inputs[0].value: b.input], outputs: [logits], interventions: interventions)[logits]! }
     }
 
-    func masks(_ removed: Set<Int>) -> [ValueID: Intervention] {
+    public func masks(_ removed: Set<Int>) -> [ValueID: Intervention] {
         var channels: [ValueID: [Int]] = [:]
         for g in removed {
             for m in analysis.groups[g].members { if let v = tailEnd[m.producer] { channels[v, default: []].append(m.channel) } }

@@ -60,12 +60,15 @@ public struct Planner {
         return caps
     }
 
-    /// The candidates in the order they may be removed, skipping those that would break a cap.
-    func admitted() -> [GroupCandidate] {
+    /// `fixed` (already chosen, in order) followed by `pool` in the order its candidates may be
+    /// removed, skipping those that would break a cap.
+    func admitted(after fixed: [GroupCandidate] = [], pool: [GroupCandidate]? = nil) -> [GroupCandidate] {
         var room = removalCaps()
-        var result: [GroupCandidate] = []
-        if options.uniform { return uniformOrder(room: room) }
-        for c in candidates where c.producers.allSatisfy({ (room[$0] ?? 0) > 0 }) {
+        for c in fixed { for p in c.producers { room[p, default: 0] -= 1 } }
+        if options.uniform { return fixed + uniformOrder(room: room) }
+        let taken = Set(fixed.map(\.group))
+        var result = fixed
+        for c in pool ?? candidates where !taken.contains(c.group) && c.producers.allSatisfy({ (room[$0] ?? 0) > 0 }) {
             for p in c.producers { room[p]! -= 1 }
             result.append(c)
         }
@@ -134,27 +137,51 @@ public struct Planner {
         return true
     }
 
-    public func plan(progress: (String) -> Void = { _ in }) throws -> PlanResult {
-        let order = admitted()
+    /// - Parameters:
+    ///   - steps: rounds (`--steps K`). Round r meets the target's r/K share of the saving; between
+    ///     rounds `remeasure` gives the remaining groups' influence with the chosen ones removed,
+    ///     and they are ranked again (removals interact: what was harmless may not stay so).
+    ///   - remeasure: dependency group → influence, measured on top of the given removals.
+    public func plan(steps: Int = 1, remeasure: ((Set<Int>) throws -> [Int: Double])? = nil,
+                     progress: (String) -> Void = { _ in }) throws -> PlanResult {
+        guard steps == 1 || (remeasure != nil && options.target != nil && !options.uniform) else {
+            throw PlanError("--steps K > 1 needs --target, --data and --criterion measured (without --uniform)")
+        }
         let before = try exactCost([])
+        var order = admitted()
         func selection(_ k: Int) -> [GroupCandidate] { rounded(order.prefix(k)) }
         var k = order.count
         var targetMet = true
-        if let target = options.target {
-            let goal = Double(costValue(before)) * target.fraction
-            // Shortest prefix within the target.
-            var (low, high) = (0, order.count)
-            if Double(costValue(try exactCost(Set(selection(high).map(\.group))))) > goal {
-                targetMet = false
-                low = high
-            }
+        var fixed: [GroupCandidate] = []
+        for round in 1...steps {
+            guard let target = options.target else { break }
+            let share = Double(round) / Double(steps)
+            let goal = Double(costValue(before)) * (1 - (1 - target.fraction) * share)
+            // Shortest prefix within this round's goal (never shorter than what earlier rounds fixed).
+            var (low, high) = (fixed.count, order.count)
+            targetMet = Double(costValue(try exactCost(Set(selection(high).map(\.group))))) <= goal
+            if !targetMet { low = high }
             while low < high {
                 let mid = (low + high) / 2
                 let cost = try exactCost(Set(selection(mid).map(\.group)))
-                progress("target: \(mid) of \(order.count) groups → \(costValue(cost)) (goal \(Int(goal)))")
+                progress("round \(round)/\(steps): \(mid) of \(order.count) groups → \(costValue(cost)) (goal \(Int(goal)))")
                 if Double(costValue(cost)) <= goal { high = mid } else { low = mid + 1 }
             }
             k = low
+            if round < steps, let remeasure {
+                fixed = selection(k)
+                let influence = try remeasure(Set(fixed.map(\.group)))
+                let chosen = Set(fixed.map(\.group))
+                let rescored = candidates.filter { !chosen.contains($0.group) }.map { c -> GroupCandidate in
+                    var c = c
+                    let cost = Double(options.target.map { if case .params = $0 { return c.params } else { return c.macs } } ?? c.macs)
+                    if let v = influence[c.group] { c.score = cost > 0 ? v / cost : .infinity }
+                    return c
+                }.sorted { $0.score != $1.score ? $0.score < $1.score : $0.group < $1.group }
+                order = admitted(after: fixed, pool: rescored)
+                k = fixed.count
+                progress("round \(round)/\(steps): \(fixed.count) groups fixed; \(rescored.count) re-measured")
+            }
         }
         var measured: [String: Double]? = nil
         var classAfter: [Int: Double]? = nil

@@ -85,7 +85,9 @@ enum PlanCommand: Command {
         options.pruneFirst = arguments.flag("prune-first")
         options.threads = try arguments.integer("threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
         let steps = try arguments.integer("steps", default: 1, in: 1...100)
-        if steps > 1 { throw arguments.usageError("--steps \(steps): re-profiling between rounds is not implemented yet; plan in one step (--steps 1)") }
+        if steps > 1 && (arguments.value("data") == nil || options.target == nil || options.criterion != .measured || options.uniform) {
+            throw arguments.usageError("--steps \(steps) re-measures the remaining groups between rounds: it needs --target, --data and --criterion measured (not --uniform)")
+        }
         if options.uniform && options.criterion == .measured {
             throw arguments.usageError("--uniform ranks within each layer by an estimator: give --criterion l1, l2 or bn")
         }
@@ -120,8 +122,11 @@ enum PlanCommand: Command {
                               exactCost: exactCost, verifier: verifier)
         let started = Date()
         let result: PlanResult
+        let remeasurer = try verifier.map { v in steps > 1 ? try GroupRemeasurer(graph: graph, verifier: v, batches: batches, threads: options.threads) : nil } ?? nil
+        let candidateGroups = Set(candidates.map(\.group))
         do {
-            result = try planner.plan(progress: { if !quiet { console.printError("plan: " + $0) } })
+            result = try planner.plan(steps: steps, remeasure: remeasurer.map { r in { removed in try r.influence(of: candidateGroups.subtracting(removed), removing: removed) } },
+                                      progress: { if !quiet { console.printError("plan: " + $0) } })
         } catch let e as PlanError { throw arguments.usageError(e.description) }
 
         let settings: JSONValue = .object([

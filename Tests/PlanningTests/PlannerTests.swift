@@ -35,7 +35,7 @@ final class PlannerTests: XCTestCase {
         }
     }
 
-    func setup(_ model: String, input: String, count: Int = 2) throws -> Setup {
+    static func setup(_ model: String, input: String, count: Int = 2) throws -> Setup {
         let onnx = try ONNXModel.load(path: FixturePaths.path(model))
         let graph = try Importer.importGraph(onnx)
         let discovery = try ItemDiscovery(graph: graph)
@@ -47,7 +47,7 @@ final class PlannerTests: XCTestCase {
     }
 
     func checkHalfMACs(_ model: String, input: String) throws {
-        let s = try setup(model, input: input)
+        let s = try Self.setup(model, input: input)
         var options = PlanOptions()
         options.target = .macs(0.5)
         options.criterion = .l1
@@ -70,7 +70,7 @@ final class PlannerTests: XCTestCase {
     func testEfficientNetLite0HalfMACs() throws { try checkHalfMACs("demo/efficientnet_lite0.onnx", input: "demo/images.input.npy") }
 
     func testConstraintsHold() throws {
-        let s = try setup("models/resnet18_bn.onnx", input: "models/resnet18_bn.input.npy", count: 1)
+        let s = try Self.setup("models/resnet18_bn.onnx", input: "models/resnet18_bn.input.npy", count: 1)
         var options = PlanOptions()
         options.target = .macs(0.3)
         options.criterion = .l2
@@ -99,7 +99,7 @@ final class PlannerTests: XCTestCase {
     }
 
     func testLimitsMakeThePlanBackOff() throws {
-        let s = try setup("models/mobilenet_v2.onnx", input: "models/mobilenet_v2.input.npy")
+        let s = try Self.setup("models/mobilenet_v2.onnx", input: "models/mobilenet_v2.input.npy")
         var options = PlanOptions()
         options.target = .macs(0.5)
         options.criterion = .l1
@@ -115,7 +115,7 @@ final class PlannerTests: XCTestCase {
     }
 
     func testUniformRemovesTheSameFractionEverywhere() throws {
-        let s = try setup("models/resnet18_bn.onnx", input: "models/resnet18_bn.input.npy", count: 1)
+        let s = try Self.setup("models/resnet18_bn.onnx", input: "models/resnet18_bn.input.npy", count: 1)
         var options = PlanOptions()
         options.target = .macs(0.6)
         options.criterion = .l1
