@@ -19,6 +19,18 @@ public struct GroupCandidate: Sendable, Equatable {
 
 /// Builds the candidates: prunable groups, not kept, scored by the criterion.
 public enum GroupCandidates {
+    /// Measured influence per unit of what the target counts (MACs stand in for latency), so a
+    /// cheap-to-keep group is not removed for a small saving; a group that saves nothing goes last.
+    static func score(influence: Double, macs: Int, params: Int, target: PlanTarget?) -> Double {
+        var cost = Double(macs)
+        if case .params? = target { cost = Double(params) }
+        return cost > 0 ? influence / cost : .infinity
+    }
+
+    static func score(influence: Double, candidate c: GroupCandidate, target: PlanTarget?) -> Double {
+        score(influence: influence, macs: c.macs, params: c.params, target: target)
+    }
+
     /// `report`: a weakspot.report/1 of the same model with group items (needed for `measured`).
     public static func build(discovery: ItemDiscovery, layerGroups: [LayerGroup], report: JSONValue?,
                              options: PlanOptions) throws(PlanError) -> [GroupCandidate] {
@@ -55,9 +67,7 @@ public enum GroupCandidates {
             case .measured:
                 // Only what was measured is planned: a report of some layers plans those layers.
                 guard let m = measured else { continue }
-                // Influence per unit of what the target counts: cheap-to-keep groups go last.
-                let cost = Double(options.target.map { if case .params = $0 { return params } else { return macs } } ?? macs)
-                score = cost > 0 ? m.influence / cost : .infinity
+                score = Self.score(influence: m.influence, macs: macs, params: params, target: options.target)
             case .l1, .l2, .bn:
                 let kind = EstimatorKind(rawValue: options.criterion.rawValue)!
                 score = estimators.groupScore(g, kind: kind, reduction: .mean, channelScores: channelScores) ?? .infinity

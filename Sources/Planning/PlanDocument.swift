@@ -51,6 +51,7 @@ public enum PlanDocument {
             "classAccuracyBefore": classes(result.classAccuracyBefore), "classAccuracyAfter": classes(result.classAccuracyAfter),
             "targetMet": .bool(result.targetMet), "limitsMet": .bool(result.limitsMet), "backedOff": .bool(result.backedOff),
             "evaluations": .int(result.evaluations), "removedGroups": .int(result.removed.count),
+            "latencyBeforeMs": result.latencyBeforeMs.map { .double($0) } ?? .null, "latencyAfterMs": result.latencyAfterMs.map { .double($0) } ?? .null,
             "groups": .array(groups), "layers": .array(layers), "note": .string(caveat),
         ])
     }

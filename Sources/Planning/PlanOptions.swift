@@ -5,26 +5,32 @@ import Foundation
 public enum PlanTarget: Sendable, Equatable, CustomStringConvertible {
     case macs(Double)
     case params(Double)
+    /// The pruned model's forward latency on WeakSpot's engine, measured (batch 1).
+    case latency(Double)
 
     public static func parse(_ text: String) throws(PlanError) -> PlanTarget {
         let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
         guard parts.count == 2, let f = Double(parts[1]), f > 0, f < 1 else {
-            throw PlanError("--target: expected macs=F or params=F with 0 < F < 1, got '\(text)'")
+            throw PlanError("--target: expected macs=F, params=F or latency=F with 0 < F < 1, got '\(text)'")
         }
         switch parts[0] {
         case "macs": return .macs(f)
         case "params": return .params(f)
-        case "latency": throw PlanError("--target latency=F is not implemented yet: plan with macs=F (per-layer latency tables are planned)")
-        default: throw PlanError("--target: expected macs=F or params=F, got '\(text)'")
+        case "latency": return .latency(f)
+        default: throw PlanError("--target: expected macs=F, params=F or latency=F, got '\(text)'")
         }
     }
 
     public var fraction: Double {
-        switch self { case .macs(let f), .params(let f): return f }
+        switch self { case .macs(let f), .params(let f), .latency(let f): return f }
     }
 
     public var description: String {
-        switch self { case .macs(let f): return "macs=\(f)"; case .params(let f): return "params=\(f)" }
+        switch self {
+        case .macs(let f): return "macs=\(f)"
+        case .params(let f): return "params=\(f)"
+        case .latency(let f): return "latency=\(f)"
+        }
     }
 }
 

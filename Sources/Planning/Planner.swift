@@ -1,3 +1,4 @@
+import Foundation
 import ChannelGroups
 import Influence
 import NetworkIR
@@ -18,6 +19,14 @@ public struct PlanResult: Sendable {
     /// The largest selection that met the target broke a limit, so fewer groups were removed.
     public var backedOff: Bool
     public var evaluations: Int
+    /// With `--target latency=F`: the measured forward times (ms, batch 1).
+    public var latencyBeforeMs: Double? = nil
+    public var latencyAfterMs: Double? = nil
+}
+
+/// Plain number text for progress lines.
+enum NumberTextPlain {
+    static func format(_ v: Double) -> String { v.rounded() == v && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.3f", v) }
 }
 
 /// Chooses groups to remove under a target and limits.
@@ -39,6 +48,8 @@ public struct Planner {
     /// The cost of the model with these dependency groups removed (the pruner, counted).
     public let exactCost: (Set<Int>) throws -> ModelCost
     public let verifier: PlanVerifier?
+    /// `--target latency=F`: the pruned model's measured forward time (ms) with these groups removed.
+    public var latency: ((Set<Int>) throws -> Double)? = nil
 
     public init(discovery: ItemDiscovery, layerGroups: [LayerGroup], candidates: [GroupCandidate], options: PlanOptions,
                 exactCost: @escaping (Set<Int>) throws -> ModelCost, verifier: PlanVerifier?) {
@@ -129,6 +140,15 @@ public struct Planner {
         return cost.macs
     }
 
+    /// What the target limits for a removal set: MACs, parameters, or measured milliseconds.
+    func targetValue(_ removed: Set<Int>) throws -> Double {
+        if case .latency? = options.target {
+            guard let latency else { throw PlanError("--target latency=F needs a latency measurement") }
+            return try latency(removed)
+        }
+        return Double(costValue(try exactCost(removed)))
+    }
+
     func withinLimits(_ means: [String: Double]) -> Bool {
         let l = options.limits
         if let x = l.maxKL, (means["kl"] ?? .infinity) > x { return false }
@@ -148,6 +168,7 @@ public struct Planner {
             throw PlanError("--steps K > 1 needs --target, --data and --criterion measured (without --uniform)")
         }
         let before = try exactCost([])
+        let beforeTarget = try targetValue([])
         var order = admitted()
         func selection(_ k: Int) -> [GroupCandidate] { rounded(order.prefix(k)) }
         var k = order.count
@@ -156,28 +177,28 @@ public struct Planner {
         for round in 1...steps {
             guard let target = options.target else { break }
             let share = Double(round) / Double(steps)
-            let goal = Double(costValue(before)) * (1 - (1 - target.fraction) * share)
+            let goal = beforeTarget * (1 - (1 - target.fraction) * share)
             // Shortest prefix within this round's goal (never shorter than what earlier rounds fixed).
             var (low, high) = (fixed.count, order.count)
-            targetMet = Double(costValue(try exactCost(Set(selection(high).map(\.group))))) <= goal
+            targetMet = try targetValue(Set(selection(high).map(\.group))) <= goal
             if !targetMet { low = high }
             while low < high {
                 let mid = (low + high) / 2
-                let cost = try exactCost(Set(selection(mid).map(\.group)))
-                progress("round \(round)/\(steps): \(mid) of \(order.count) groups → \(costValue(cost)) (goal \(Int(goal)))")
-                if Double(costValue(cost)) <= goal { high = mid } else { low = mid + 1 }
+                let value = try targetValue(Set(selection(mid).map(\.group)))
+                progress("round \(round)/\(steps): \(mid) of \(order.count) groups → \(NumberTextPlain.format(value)) (goal \(NumberTextPlain.format(goal)))")
+                if value <= goal { high = mid } else { low = mid + 1 }
             }
             k = low
             if round < steps, let remeasure {
                 fixed = selection(k)
                 let influence = try remeasure(Set(fixed.map(\.group)))
                 let chosen = Set(fixed.map(\.group))
-                let rescored = candidates.filter { !chosen.contains($0.group) }.map { c -> GroupCandidate in
-                    var c = c
-                    let cost = Double(options.target.map { if case .params = $0 { return c.params } else { return c.macs } } ?? c.macs)
-                    if let v = influence[c.group] { c.score = cost > 0 ? v / cost : .infinity }
-                    return c
-                }.sorted { $0.score != $1.score ? $0.score < $1.score : $0.group < $1.group }
+                var rescored: [GroupCandidate] = []
+                for var c in candidates where !chosen.contains(c.group) {
+                    if let v = influence[c.group] { c.score = GroupCandidates.score(influence: v, candidate: c, target: options.target) }
+                    rescored.append(c)
+                }
+                rescored.sort { $0.score != $1.score ? $0.score < $1.score : $0.group < $1.group }
                 order = admitted(after: fixed, pool: rescored)
                 k = fixed.count
                 progress("round \(round)/\(steps): \(fixed.count) groups fixed; \(rescored.count) re-measured")
@@ -211,6 +232,11 @@ public struct Planner {
         }
         let chosen = selection(k)
         let after = try exactCost(Set(chosen.map(\.group)))
+        var latencies: (before: Double, after: Double)? = nil
+        if case .latency? = options.target, let latency {
+            latencies = (beforeTarget, try latency(Set(chosen.map(\.group))))
+            if latencies!.after > beforeTarget * options.target!.fraction { targetMet = false }
+        }
         var predicted: [String: Double]? = nil
         if chosen.allSatisfy({ !$0.measured.isEmpty }) {
             var sums: [String: Double] = [:]
@@ -220,6 +246,7 @@ public struct Planner {
         }
         return PlanResult(removed: chosen.map(\.group), before: before, after: after, predicted: predicted, measured: measured,
                           classAccuracyBefore: verifier?.baselineClassAccuracy, classAccuracyAfter: classAfter,
-                          targetMet: targetMet, limitsMet: limitsMet, backedOff: backedOff, evaluations: verifier?.evaluations ?? 0)
+                          targetMet: targetMet, limitsMet: limitsMet, backedOff: backedOff, evaluations: verifier?.evaluations ?? 0,
+                          latencyBeforeMs: latencies?.before, latencyAfterMs: latencies?.after)
     }
 }

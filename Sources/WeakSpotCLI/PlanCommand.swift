@@ -1,4 +1,6 @@
 import ChannelGroups
+import DataInput
+import Execution
 import Foundation
 import Influence
 import NetworkIR
@@ -118,8 +120,17 @@ enum PlanCommand: Command {
         let batches = try DataBatches.read(arguments, model: loaded, batch: batch, threads: options.threads, maxInputs: maxInputs)
         let verifier = batches.isEmpty ? nil : try PlanVerifier(graph: graph, analysis: discovery.dependencies, batches: batches, threads: options.threads)
         let quiet = arguments.flag("quiet")
-        let planner = Planner(discovery: discovery, layerGroups: layerGroups, candidates: candidates, options: options,
+        var planner = Planner(discovery: discovery, layerGroups: layerGroups, candidates: candidates, options: options,
                               exactCost: exactCost, verifier: verifier)
+        if case .latency? = options.target {
+            guard let input = loaded.input else { throw CLIError.input("\(modelPath): graph: expected an input") }
+            let sample = Tensor(shape: input.shape(batch: 1), storage: SyntheticNormalGenerator(seed: 0).elements(from: 0, count: input.shape(batch: 1).reduce(1, *)))
+            let threads = options.threads
+            planner.latency = { removed in
+                let graph = try Importer.importGraph(try pruner.pruned(removing: removed), options: ImportOptions(inputShape: inputShape))
+                return try LatencyProbe.fastest(graph: graph, input: sample, threads: threads)
+            }
+        }
         let started = Date()
         let result: PlanResult
         let remeasurer = try verifier.map { v in steps > 1 ? try GroupRemeasurer(graph: graph, verifier: v, batches: batches, threads: options.threads) : nil } ?? nil

@@ -73,7 +73,6 @@ final class PlanGateCommandTests: XCTestCase {
         let cases: [[String]] = [
             ["plan", model, report, "--data", data],  // no target, no limit
             ["plan", model, report, "--target", "macs=1.5"],
-            ["plan", model, report, "--target", "latency=0.5"],
             ["plan", model, report, "--target", "macs=0.5", "--steps", "3"],
             ["plan", model, report, "--target", "macs=0.5", "--max-kl", "0.1"],  // a limit needs --data
             ["plan", model, report, "--target", "macs=0.5", "--uniform"],  // uniform needs an estimator
@@ -92,5 +91,15 @@ final class PlanGateCommandTests: XCTestCase {
         let empty = weakspot("gate", folder + "/empty.json", "--max-kl", "1")
         XCTAssertEqual(empty.code, 2)
         XCTAssertTrue(empty.error.contains(folder + "/empty.json") && empty.error.contains("macsBefore"), empty.error)
+    }
+
+    func testLatencyTargetIsMeasured() throws {
+        let (_, plan) = try planned(target: "latency=0.9")
+        let document = try JSONValue.parse(String(contentsOfFile: plan, encoding: .utf8))
+        let before = try XCTUnwrap(document["latencyBeforeMs"]?.doubleValue), after = try XCTUnwrap(document["latencyAfterMs"]?.doubleValue)
+        XCTAssertGreaterThan(before, 0)
+        XCTAssertGreaterThan(after, 0)
+        XCTAssertEqual(document["settings"]?["target"]?.stringValue, "latency=0.9")
+        XCTAssertEqual(document["targetMet"]?.boolValue, after <= 0.9 * before)
     }
 }
