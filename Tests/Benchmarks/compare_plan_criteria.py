@@ -24,8 +24,9 @@ then `weakspot prune`, `weakspot count --format json`, and ONNX Runtime on the H
 top-1 agreement with the original model (fraction of images with the same arg-max class), mean
 KL(original || pruned) of the softmax outputs (natural log), and the MACs kept.
 
-Prints a table, writes every figure and command as JSON to --out, and draws top-1 agreement
-against MACs kept for the three criteria as a PNG (drawn with Pillow: no plotting library needed).
+Prints a table, writes every figure and command as JSON to --out, and draws held-out top-1
+agreement and mean KL against MACs kept for the three criteria as a PNG (drawn with Pillow: no
+plotting library needed).
 """
 
 from __future__ import annotations
@@ -191,58 +192,75 @@ def font(size: int):
 
 
 def write_plot(path: str, rows: list[dict], original_macs: int) -> None:
-    """Top-1 agreement (y) against MACs kept (x), one line per criterion with 95% bars; a PNG
-    drawn with Pillow at twice the size and scaled down (smooth lines, no plotting library)."""
+    """Two panels against MACs kept, one line per criterion: held-out top-1 agreement (with 95%
+    bars) and held-out mean KL (log scale). A PNG drawn with Pillow at twice the size and scaled
+    down (smooth lines, no plotting library)."""
     s = 2  # supersampling
-    width, height, left, right, top, bottom = 760, 440, 70, 170, 44, 60
-    pw, ph = width - left - right, height - top - bottom
+    panel_w, panel_h, left, gap, legend, top, bottom = 330, 330, 64, 78, 140, 48, 58
+    width = left + panel_w + gap + panel_w + legend
+    height = top + panel_h + bottom
     x_lo = min(0.4, np.floor(min(r["macsKept"] for r in rows) * 10) / 10)
     x_hi = 1.0
-    y_lo, y_hi = 0.0, 1.0
+    kls = [max(r["meanKL"], 1e-4) for r in rows]
+    k_lo, k_hi = np.floor(np.log10(min(kls))), np.ceil(np.log10(max(kls)))
+    if k_hi <= k_lo:
+        k_hi = k_lo + 1
     image = Image.new("RGB", (width * s, height * s), "white")
     draw = ImageDraw.Draw(image)
     small, normal = font(12 * s), font(14 * s)
 
-    def px(x: float) -> float:
-        return s * (left + (x - x_lo) / (x_hi - x_lo) * pw)
-
-    def py(y: float) -> float:
-        return s * (top + (y_hi - y) / (y_hi - y_lo) * ph)
-
     def text(xy, string, f, anchor, fill="black"):
-        draw.text(xy, string, font=f, anchor=anchor, fill=fill)
+        draw.text((xy[0] * s, xy[1] * s), string, font=f, anchor=anchor, fill=fill)
 
-    for i in range(int(round((x_hi - x_lo) / 0.1)) + 1):
-        x = x_lo + 0.1 * i
-        draw.line([(px(x), s * top), (px(x), s * (top + ph))], fill="#dddddd", width=s)
-        text((px(x), s * (top + ph + 8)), f"{x:.1f}", small, "mt")
-    for i in range(11):
-        y = y_lo + 0.1 * i
-        draw.line([(s * left, py(y)), (s * (left + pw), py(y))], fill="#dddddd", width=s)
-        text((s * (left - 8), py(y)), f"{y:.1f}", small, "rm")
-    draw.rectangle([s * left, s * top, s * (left + pw), s * (top + ph)], outline="#333333", width=s)
-    text((s * (left + pw / 2), s * 14), "EfficientNet-Lite0, no fine-tuning: held-out top-1 agreement", normal, "mt")
-    text((s * (left + pw / 2), s * (height - 22)), f"MACs kept (fraction of {original_macs / 1e6:.0f} M)", small, "mt")
-    label = Image.new("RGB", (ph * s, 18 * s), "white")
-    ImageDraw.Draw(label).text((ph * s / 2, 9 * s), "top-1 agreement with the original", font=small, anchor="mm", fill="black")
-    image.paste(label.rotate(90, expand=True), (s * 6, s * top))
+    def vertical_label(string: str, x: float) -> None:
+        label = Image.new("RGB", (panel_h * s, 18 * s), "white")
+        ImageDraw.Draw(label).text((panel_h * s / 2, 9 * s), string, font=small, anchor="mm", fill="black")
+        image.paste(label.rotate(90, expand=True), (int(x * s), top * s))
+
+    panels = [
+        (left, "top-1 agreement with the original", lambda r: r["top1Agreement"], (0.0, 1.0),
+         [(0.1 * i, f"{0.1 * i:.1f}") for i in range(11)], True),
+        (left + panel_w + gap, "mean KL(original || pruned)", lambda r: np.log10(max(r["meanKL"], 1e-4)), (k_lo, k_hi),
+         [(e, f"1e{int(e)}") for e in np.arange(k_lo, k_hi + 0.5)], False),
+    ]
+    text((width / 2, 12), "EfficientNet-Lite0, pruned without fine-tuning, judged on held-out images", normal, "mt")
+    for x0, name, value, (y_lo, y_hi), ticks, bars in panels:
+        def px(x: float) -> float:
+            return s * (x0 + (x - x_lo) / (x_hi - x_lo) * panel_w)
+
+        def py(y: float) -> float:
+            return s * (top + (y_hi - y) / (y_hi - y_lo) * panel_h)
+
+        for i in range(int(round((x_hi - x_lo) / 0.1)) + 1):
+            x = x_lo + 0.1 * i
+            draw.line([(px(x), s * top), (px(x), s * (top + panel_h))], fill="#dddddd", width=s)
+            text((px(x) / s, top + panel_h + 8), f"{x:.1f}", small, "mt")
+        for y, tick in ticks:
+            draw.line([(s * x0, py(y)), (s * (x0 + panel_w), py(y))], fill="#dddddd", width=s)
+            text((x0 - 6, py(y) / s), tick, small, "rm")
+        draw.rectangle([s * x0, s * top, s * (x0 + panel_w), s * (top + panel_h)], outline="#333333", width=s)
+        text((x0 + panel_w / 2, top + panel_h + 30), f"MACs kept (fraction of {original_macs / 1e6:.0f} M)", small, "mt")
+        vertical_label(name, x0 - (62 if bars else 60))
+        for criterion, _ in CRITERIA:
+            mine = sorted((r for r in rows if r["criterion"] == criterion), key=lambda r: r["macsKept"])
+            colour = COLOURS[criterion]
+            points = [(px(r["macsKept"]), py(value(r))) for r in mine]
+            if len(points) > 1:
+                draw.line(points, fill=colour, width=2 * s, joint="curve")
+            for r, (x, y) in zip(mine, points):
+                if bars:
+                    lo, hi = r["top1Agreement95"]
+                    draw.line([(x, py(lo)), (x, py(hi))], fill=colour, width=s)
+                draw.ellipse([x - 4 * s, y - 4 * s, x + 4 * s, y + 4 * s], fill=colour)
+    lx = left + panel_w + gap + panel_w + 14
     for k, (criterion, _) in enumerate(CRITERIA):
-        mine = sorted((r for r in rows if r["criterion"] == criterion), key=lambda r: r["macsKept"])
-        colour = COLOURS[criterion]
-        points = [(px(r["macsKept"]), py(r["top1Agreement"])) for r in mine]
-        if len(points) > 1:
-            draw.line(points, fill=colour, width=2 * s, joint="curve")
-        for r, (x, y) in zip(mine, points):
-            lo, hi = r["top1Agreement95"]
-            draw.line([(x, py(lo)), (x, py(hi))], fill=colour, width=s)
-            draw.ellipse([x - 4 * s, y - 4 * s, x + 4 * s, y + 4 * s], fill=colour)
-        ly = s * (top + 14 + 22 * k)
-        draw.line([(s * (left + pw + 12), ly), (s * (left + pw + 36), ly)], fill=colour, width=2 * s)
-        text((s * (left + pw + 42), ly), criterion, small, "lm")
-    text((s * (left + pw + 12), s * (top + 90)), "bars: 95% Wilson", small, "lm", fill="#555555")
-    text((s * (left + pw + 12), s * (top + 108)), "interval", small, "lm", fill="#555555")
+        ly = top + 14 + 22 * k
+        draw.line([(s * lx, s * ly), (s * (lx + 24), s * ly)], fill=COLOURS[criterion], width=2 * s)
+        text((lx + 30, ly), criterion, small, "lm")
+    text((lx, top + 90), "bars: 95% Wilson", small, "lm", fill="#555555")
+    text((lx, top + 106), "interval", small, "lm", fill="#555555")
     image = image.resize((width, height), Image.LANCZOS).quantize(colors=64)
-    image.save(path + ".tmp.png", optimize=True)
+    image.save(path + ".tmp.png", format="PNG", optimize=True)
     os.replace(path + ".tmp.png", path)
 
 
