@@ -3,8 +3,8 @@
 
 Usage:
   python3 Tests/Benchmarks/compare_plan_criteria.py [--model Fixtures/demo/efficientnet_lite0.onnx]
-          [--weakspot PATH] [--threads 2] [--profile-count 64] [--heldout-count 192]
-          [--budgets 0.9,0.75,0.5] [--adaptive] [--work DIR] [--reuse]
+          [--weakspot PATH] [--threads 2] [--profile-count 48] [--heldout-count 192]
+          [--budgets 0.97,0.95,0.9,0.75,0.5] [--adaptive] [--work DIR] [--reuse]
           [--out /tmp/plan_criteria.json] [--plot docs/images/plan-criteria.png]
 
 Two disjoint image sets are cut from DIFFERENT real photographs (scikit-image's bundled samples,
@@ -272,9 +272,9 @@ def main() -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--weakspot", default=None, help="the weakspot binary (default: .build/release/weakspot, then PATH)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--profile-count", type=int, default=64)
+    parser.add_argument("--profile-count", type=int, default=48)
     parser.add_argument("--heldout-count", type=int, default=192)
-    parser.add_argument("--budgets", default="0.9,0.75,0.5")
+    parser.add_argument("--budgets", default="0.97,0.95,0.9,0.75,0.5")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--adaptive", action="store_true", help="profile with --adaptive (faster, less exact)")
     parser.add_argument("--plan-args", default="", help="extra arguments for every `weakspot plan` (space-separated)")
@@ -330,6 +330,10 @@ def main() -> None:
             row = {"budget": budget, "criterion": criterion, "macs": macs, "macsKept": macs / original_macs,
                    "params": params, "paramsKept": params / original_params, "channelsRemoved": removed,
                    "planSeconds": round(plan_seconds, 1), "planMeasuredOnProfile": plan.get("measured"),
+                   "planPredicted": plan.get("predicted"),
+                   # Where the plan cut: channels kept per Conv/Gemm, for reading why a plan fails.
+                   "channelsKept": {l["name"]: [l["channelsAfter"], l["channelsBefore"]] for l in plan.get("layers", [])
+                                    if l.get("op") in ("Conv", "Gemm", "MatMul")},
                    **compare(original_logits, logits_of(stem + ".onnx", heldout, args.threads))}
             row["profileSet"] = compare(original_profile_logits, logits_of(stem + ".onnx", profile, args.threads))
             rows.append(row)
