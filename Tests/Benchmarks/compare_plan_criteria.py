@@ -191,7 +191,7 @@ def font(size: int):
     return ImageFont.load_default(size=size)
 
 
-def write_plot(path: str, rows: list[dict], original_macs: int) -> None:
+def write_plot(path: str, rows: list[dict], original_macs: int, model_name: str) -> None:
     """Two panels against MACs kept, one line per criterion: held-out top-1 agreement (with 95%
     bars) and held-out mean KL (log scale). A PNG drawn with Pillow at twice the size and scaled
     down (smooth lines, no plotting library)."""
@@ -223,7 +223,7 @@ def write_plot(path: str, rows: list[dict], original_macs: int) -> None:
         (left + panel_w + gap, "mean KL(original || pruned)", lambda r: np.log10(max(r["meanKL"], 1e-4)), (k_lo, k_hi),
          [(e, f"1e{int(e)}") for e in np.arange(k_lo, k_hi + 0.5)], False),
     ]
-    text((width / 2, 12), "EfficientNet-Lite0, pruned without fine-tuning, judged on held-out images", normal, "mt")
+    text((width / 2, 12), f"{model_name}, pruned without fine-tuning, judged on held-out images", normal, "mt")
     for x0, name, value, (y_lo, y_hi), ticks, bars in panels:
         def px(x: float) -> float:
             return s * (x0 + (x - x_lo) / (x_hi - x_lo) * panel_w)
@@ -349,7 +349,8 @@ def main() -> None:
               f"| {r['meanKL']:.4f} | {r['profileSet']['top1Agreement']:.3f} |")
 
     plot = args.plot or os.path.splitext(args.out)[0] + ".png"
-    write_plot(plot, rows, original_macs)
+    name = os.path.splitext(os.path.basename(args.model))[0]
+    write_plot(plot, rows, original_macs, "EfficientNet-Lite0" if name == "efficientnet_lite0" else name)
     result = {"model": os.path.relpath(args.model, REPO) if args.model.startswith(REPO) else args.model,
               "originalMacs": original_macs, "originalParams": original_params,
               "profilePhotos": PROFILE_PHOTOS, "heldoutPhotos": HELDOUT_PHOTOS,
