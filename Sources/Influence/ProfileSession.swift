@@ -29,6 +29,9 @@ public final class ProfileSession {
     /// Identifies the run (model, data, options); a checkpoint of another run is refused.
     public let fingerprint: String
     public var checkpointInterval: Double = 2
+    /// Items per thread in one wave: enough that uneven item costs even out, few enough that
+    /// progress and checkpoints stay frequent.
+    static let itemsPerThreadPerWave = 6
 
     public init(profiler: Profiler, checkpointPath: String?, fingerprint: String) {
         self.profiler = profiler
@@ -66,11 +69,14 @@ public final class ProfileSession {
                 if chunk >= state.baselineChunks.count { state.baselineChunks.append(cache.logits.storage) }
                 let baseline = Baseline(logits: cache.logits.storage, count: cache.batch, labels: labels)
                 // Items run side by side, one thread each: small cone steps cannot keep several
-                // threads busy, but independent items can. Results are recorded in item order.
+                // threads busy, but independent items can. A wave holds several items per thread
+                // and threads take the next item as they finish one, so a slow item (an early
+                // layer's whole cone) does not leave the other threads idle; results are recorded
+                // in item order after each wave.
                 let workers = max(1, profiler.options.threads)
                 var start = 0
                 while start < pending.count {
-                    let wave = Array(pending[start ..< min(pending.count, start + workers)])
+                    let wave = Array(pending[start ..< min(pending.count, start + workers * ProfileSession.itemsPerThreadPerWave)])
                     start += wave.count
                     let results = try measureSideBySide(wave, cache: cache, baseline: baseline, threadsPerItem: workers > 1 && wave.count > 1 ? 1 : profiler.options.threads)
                     for (i, levels) in zip(wave, results) {
@@ -114,20 +120,25 @@ public final class ProfileSession {
 }
 
 extension ProfileSession {
-    /// Measures `items` (indices into the run's items) at every level, concurrently.
+    /// Measures `items` (indices into the run's items) at every level, concurrently: `threads`
+    /// workers, each taking the next unmeasured item when it finishes one.
     func measureSideBySide(_ items: [Int], cache: Profiler.BatchCache, baseline: Baseline, threadsPerItem: Int) throws -> [[PerInputMetrics]] {
         let profiler = self.profiler
         let results = ResultSlots<[PerInputMetrics]>(count: items.count)
-        DispatchQueue.concurrentPerform(iterations: items.count) { j in
-            do {
-                var levels: [PerInputMetrics] = []
-                for level in profiler.levels(for: profiler.items[items[j]]) {
-                    let logits = try profiler.perturbedLogits(profiler.items[items[j]], level: level, cache: cache, threads: threadsPerItem)
-                    levels.append(baseline.compare(logits.storage))
+        let next = NextIndex()
+        let workers = threadsPerItem == 1 ? min(items.count, max(1, profiler.options.threads)) : 1
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let j = next.take(below: items.count) {
+                do {
+                    var levels: [PerInputMetrics] = []
+                    for level in profiler.levels(for: profiler.items[items[j]]) {
+                        let logits = try profiler.perturbedLogits(profiler.items[items[j]], level: level, cache: cache, threads: threadsPerItem)
+                        levels.append(baseline.compare(logits.storage))
+                    }
+                    results.set(j, .success(levels))
+                } catch {
+                    results.set(j, .failure(error))
                 }
-                results.set(j, .success(levels))
-            } catch {
-                results.set(j, .failure(error))
             }
         }
         return try results.values()
@@ -147,6 +158,18 @@ extension Profiler {
     /// Outputs per input (classes), from the model's output shape.
     var classCount: Int {
         ((try? graph.inferShapes(batch: 1)[logitsValue]) ?? nil)?.dropFirst().reduce(1, *) ?? 1
+    }
+}
+
+/// A shared counter handing out indices 0, 1, 2… to worker threads.
+final class NextIndex: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func take(below limit: Int) -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard value < limit else { return nil }
+        value += 1
+        return value - 1
     }
 }
 
