@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .library(
             name: "WeakSpot",
-            targets: ["ONNXFormat", "NetworkIR", "Linalg", "Execution", "DataInput", "ChannelGroups", "Pruning", "Influence", "Planning", "WeakSpotCLI"]),
+            targets: ["ONNXFormat", "NetworkIR", "Linalg", "Execution", "DataInput", "ChannelGroups", "Pruning", "Influence", "Planning", "Gradients", "WeakSpotCLI"]),
         .executable(name: "weakspot", targets: ["weakspot"]),
     ],
     targets: [
@@ -21,6 +21,7 @@ let package = Package(
         .target(name: "Planning", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "ChannelGroups", "Influence", "Pruning"]),
         .target(name: "Influence", dependencies: ["NetworkIR", "Execution", "ChannelGroups", "DataInput", "Linalg"]),
         .target(name: "DataInput"),
+        .target(name: "Gradients", dependencies: ["NetworkIR", "Execution", "Linalg"]),
         .target(name: "WeakSpotCLI", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "DataInput", "Linalg", "ChannelGroups", "Influence", "Pruning", "Planning"]),
         .executableTarget(name: "weakspot", dependencies: ["WeakSpotCLI"]),
         .target(name: "TestSupport", path: "Tests/Support"),
@@ -30,6 +31,7 @@ let package = Package(
         .testTarget(name: "InfluenceTests", dependencies: ["Influence", "ChannelGroups", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Pruning", "Influence", "ChannelGroups", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Influence", "ChannelGroups", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
+        .testTarget(name: "GradientsTests", dependencies: ["Gradients", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
         .testTarget(name: "DataInputTests", dependencies: ["DataInput", "TestSupport"]),
         .testTarget(name: "WeakSpotCLITests", dependencies: ["WeakSpotCLI", "Influence", "ChannelGroups", "NetworkIR", "ONNXFormat", "TestSupport"]),
     ]
