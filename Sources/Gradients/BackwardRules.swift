@@ -15,8 +15,6 @@ enum BackwardRules {
             guard node.inputs.count == 5, node.inputs[3...].allSatisfy({ graph.constants[$0] != nil }) else {
                 throw GradientError("BatchNormalization needs constant running mean and variance (inference form)", node: name)
             }
-        case .maxPool, .averagePool:
-            break
         default:
             break
         }
@@ -77,8 +75,8 @@ enum BackwardRules {
         }
     }
 
-    /// Whether a conv's input gradient is worth computing: not for the graph input's first conv
-    /// when nobody asked... the graph input's gradient is always returned, so only constants skip.
+    /// Whether an operand takes a gradient: activations (the graph input included) do; a constant
+    /// fed as a convolution's data input does not, which saves its col2im.
     static func needsGradient(_ id: ValueID, _ context: BackwardContext) -> Bool {
         context.graph.constants[id] == nil
     }

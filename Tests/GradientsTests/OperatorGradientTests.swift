@@ -1,3 +1,4 @@
+import Foundation
 import Gradients
 import NetworkIR
 import XCTest
@@ -160,5 +161,47 @@ final class OperatorGradientTests: XCTestCase {
     func testSoftmax() throws {
         try single(.softmax(axis: 1), input: [2, 5], x: values.tensor([2, 5], -2, 2))
         try single(.softmax(axis: 1), input: [2, 3, 2], x: values.tensor([2, 3, 2], -2, 2))
+    }
+}
+
+/// Forms the backward pass refuses, with the node named.
+final class GradientErrorTests: XCTestCase {
+    func testConvWithComputedWeightIsRefusedByName() throws {
+        var b = GraphBuilder(inputShape: [1, 1, 3, 3])
+        let w = b.node(.relu, [b.input])
+        let out = b.node(.conv(ConvAttributes(kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], autoPad: .notSet, groups: 1)), [b.input, w])
+        XCTAssertThrowsError(try GraphGradients(graph: b.graph(output: out))) { error in
+            XCTAssertEqual("\(error)", "node n1 (Conv): Conv with a computed (non-constant) weight is not differentiable here")
+        }
+    }
+
+    func testWrongInputShapeAndOutputGradient() throws {
+        var b = GraphBuilder(inputShape: [1, 2, 3])
+        let out = b.node(.relu, [b.input])
+        let engine = try GraphGradients(graph: b.graph(output: out))
+        XCTAssertThrowsError(try engine.forward(Tensor(zeros: [1, 3, 3]))) { error in
+            XCTAssertTrue("\(error)".contains("does not match the model's (N, 2, 3)"), "\(error)")
+        }
+        let record = try engine.forward(Tensor(zeros: [2, 2, 3]))
+        XCTAssertThrowsError(try engine.backward(record, outputGradient: Tensor(zeros: [2, 6])))
+        XCTAssertThrowsError(try engine.gradients(input: Tensor(zeros: [2, 2, 3]), loss: .softmaxCrossEntropy(labels: [0, 1]))) { error in
+            XCTAssertTrue("\(error)".contains("expected logits of shape (N, classes)"), "\(error)")
+        }
+    }
+
+    func testRequestedActivationGradientsAreReturned() throws {
+        var b = GraphBuilder(inputShape: [2, 3])
+        let hidden = b.node(.tanh, [b.input])
+        let out = b.node(.mul, [hidden, b.constant(Tensor(shape: [3], storage: [1, 2, 3]))])
+        let engine = try GraphGradients(graph: b.graph(output: out))
+        let x = Tensor(shape: [2, 3], storage: [0.1, -0.2, 0.3, 0.4, 0.5, -0.6])
+        let result = try engine.gradients(input: x, loss: .softmaxCrossEntropy(labels: [2, 0]), activations: [hidden])
+        let dHidden = try XCTUnwrap(result.activations[hidden])
+        let dInput = try XCTUnwrap(result.input)
+        // dL/dx = dL/dhidden · (1 − tanh²x): the two must be consistent.
+        for i in 0..<6 {
+            let t = Float(Foundation.tanh(Double(x.storage[i])))
+            XCTAssertEqual(dInput.storage[i], dHidden.storage[i] * (1 - t * t), accuracy: 1e-6)
+        }
     }
 }
