@@ -17,11 +17,13 @@ Fixtures/demo/efficientnet_lite0.onnx (BatchNormalization kept):
    float32 error against float64 is recorded per tensor (`torchFloat32Error`, max |diff| / max |ref|):
    on mobilenet_v2 a few ReLU6 inputs lie within float32 rounding of 0 or 6, so float32 flips
    their masks and no float32 implementation can match the exact gradient to 1e-3 there;
+   `resnet18_bn_train.json` repeats resnet18_bn with the model in training mode (BatchNorm with
+   batch statistics);
 3. written to Fixtures/gradients/<model>.json: the loss; for the input gradient a central crop
    (CROP x CROP of every sample and channel) in full plus per-(sample, channel) sum, L1 and L2
    norm of the whole plane; for EVERY parameter (keyed by its ONNX initializer name) the sum,
    L1 and L2 norm and max |g| (and the float64 sum and norms); the full gradient of a few
-   parameters (FULL_PARAMETERS); the float64 input crop.
+   parameters (FULL_PARAMETERS) in float32 and float64; the float64 input crop.
 
 Also Fixtures/gradients/losses.json: PyTorch's cross-entropy and distillation loss
 (T^2 * kl_div(log_softmax(s/T), softmax(t/T), reduction='batchmean')) with their logit gradients
@@ -139,10 +141,11 @@ def statistics(g: np.ndarray) -> dict:
     return {"sum": r9([g.sum()])[0], "l1": r9([np.abs(g).sum()])[0], "l2": r9([np.sqrt((g * g).sum())])[0]}
 
 
-def gradients(key: str, build) -> dict:
+def gradients(key: str, build, train: bool = False) -> dict:
     fc.seed_everything(0)
     model, names, inputs, forward_diff = build()
-    model.eval()
+    # Training mode: BatchNorm normalises with the batch statistics (ResNet has no dropout).
+    model.train(train)
     x = np.load(fc.FIXTURES / inputs)[:BATCH]
     loss, logits, gx, params = backward(model, x, torch.float32)
     loss64, _, gx64, params64 = backward(model, x, torch.float64)
@@ -150,19 +153,20 @@ def gradients(key: str, build) -> dict:
     top, left = (h - CROP) // 2, (w - CROP) // 2
     planes = gx.reshape(n * c, -1)
     parameters = {}
-    full = {}
+    full, full64 = {}, {}
     for name, g in params.items():
         onnx_name = names[name]
         parameters[onnx_name] = {"module": name, "shape": list(g.shape), **statistics(g),
                                  "maxAbs": r9([np.abs(g).max()])[0],
                                  "float64": statistics(params64[name]),
                                  "torchFloat32Error": peak_error(g, params64[name])}
-        if name in FULL_PARAMETERS[key]:
+        if name in FULL_PARAMETERS[key.replace("_train", "")]:
             full[onnx_name] = r9(g)
-    assert set(FULL_PARAMETERS[key]) <= set(params)
+            full64[onnx_name] = r9(params64[name])
     crop = (slice(None), slice(None), slice(top, top + CROP), slice(left, left + CROP))
     return {
         "model": key,
+        "batchNorm": "training (batch statistics)" if train else "eval (running statistics)",
         "torchVersion": torch.__version__.split("+")[0],
         "reference": "float32 CPU; float64 entries: the same computation with model and input cast to double; "
                      "torchFloat32Error = max|float32 - float64| / max|float64| over the whole tensor",
@@ -177,6 +181,7 @@ def gradients(key: str, build) -> dict:
                   "torchFloat32Error": peak_error(gx, gx64)},
         "parameters": parameters,
         "fullGradients": full,
+        "fullGradientsFloat64": full64,
     }
 
 
@@ -200,9 +205,9 @@ def losses() -> dict:
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "losses.json").write_text(json.dumps(losses(), separators=(",", ":")) + "\n")
-    for key, build in (("resnet18_bn", resnet18_bn), ("mobilenet_v2", mobilenet_v2),
-                       ("efficientnet_lite0", efficientnet_lite0)):
-        data = gradients(key, build)
+    for key, build, train in (("resnet18_bn", resnet18_bn, False), ("mobilenet_v2", mobilenet_v2, False),
+                              ("efficientnet_lite0", efficientnet_lite0, False), ("resnet18_bn_train", resnet18_bn, True)):
+        data = gradients(key, build, train)
         path = OUT / f"{key}.json"
         path.write_text(json.dumps(data, separators=(",", ":")) + "\n")
         size = path.stat().st_size

@@ -20,7 +20,7 @@ enum BackwardRules {
         }
     }
 
-    static func backward(_ node: Node, outputGradient g: Tensor, context: BackwardContext) throws(GradientError) -> [Tensor?] {
+    static func backward(_ node: Node, index: Int, outputGradient g: Tensor, context: BackwardContext) throws(GradientError) -> [Tensor?] {
         let x = try context.value(node.inputs[0])
         switch node.op {
         case .conv(let a):
@@ -29,6 +29,13 @@ enum BackwardRules {
                 .run(input: x, weights: w, outputGradient: g, threads: context.threads, needsInput: needsGradient(node.inputs[0], context))
             return [r.input, r.weights] + (node.inputs.count > 2 ? [r.bias] : [])
         case .batchNormalization(let epsilon):
+            if let all = context.batchStatistics {
+                guard let statistics = all[index] else { throw GradientError("no batch statistics were recorded for this node") }
+                let gamma = try context.value(node.inputs[1])
+                let r = NormalizationBackward.trainingBatchNorm(input: x, gamma: gamma.storage, statistics: statistics,
+                                                               epsilon: epsilon, outputGradient: g)
+                return [r.input, r.gamma, r.beta, nil, nil]
+            }
             let p = try (1...4).map { (i: Int) throws(GradientError) -> Tensor in try context.value(node.inputs[i]) }
             let r = NormalizationBackward.frozenBatchNorm(input: x, gamma: p[0].storage, mean: p[2].storage, variance: p[3].storage,
                                                           epsilon: epsilon, outputGradient: g)

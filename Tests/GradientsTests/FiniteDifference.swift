@@ -73,16 +73,17 @@ struct SeededValues {
 enum FiniteDifference {
     struct Outcome { var worst: Double; var compared: Int }
 
-    static func loss(_ graph: Graph, _ input: Tensor, _ r: Tensor) throws -> Double {
-        let record = try GraphGradients(graph: graph, threads: 1).forward(input)
+    static func loss(_ graph: Graph, _ input: Tensor, _ r: Tensor, _ mode: BatchNormMode) throws -> Double {
+        let record = try GraphGradients(graph: graph, threads: 1, batchNormMode: mode).forward(input)
         let y = record.output(of: graph)!
         return zip(y.storage, r.storage).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     }
 
     @discardableResult
     static func check(_ graph: Graph, input: Tensor, step: Float = 1e-2, tolerance: Double = 1e-2,
-                      skip: Set<ValueID> = [], file: StaticString = #filePath, line: UInt = #line) throws -> Outcome {
-        let engine = try GraphGradients(graph: graph, threads: 1)
+                      skip: Set<ValueID> = [], batchNormMode mode: BatchNormMode = .frozen,
+                      file: StaticString = #filePath, line: UInt = #line) throws -> Outcome {
+        let engine = try GraphGradients(graph: graph, threads: 1, batchNormMode: mode)
         let record = try engine.forward(input)
         let y = record.output(of: graph)!
         var values = SeededValues(seed: 99)
@@ -107,13 +108,13 @@ enum FiniteDifference {
         try compare(result.input, input.count, what: "input") { i, h in
             var x = input
             x.storage[i] += h
-            return try loss(graph, x, r)
+            return try loss(graph, x, r, mode)
         }
         for (id, c) in graph.constants.sorted(by: { $0.key < $1.key }) where !skip.contains(id) {
             try compare(result.constants[id], c.count, what: graph.values[id].name) { i, h in
                 var g = graph
                 g.constants[id]!.storage[i] += h
-                return try loss(g, input, r)
+                return try loss(g, input, r, mode)
             }
         }
         XCTAssertGreaterThan(compared, 0, file: file, line: line)

@@ -52,7 +52,8 @@ final class ModelGradientTests: XCTestCase {
         return "unused"
     }
 
-    func check(model: String, fixture: String, strict: Bool = true) throws {
+    func check(model: String, fixture: String, strict: Bool = true, batchNormMode: BatchNormMode = .frozen,
+               fullTensorLimit: Double? = nil) throws {
         let reference = try json("gradients/\(fixture)")
         let graph = try Importer.importGraph(ONNXModel.load(path: FixturePaths.path(model)))
         let batch = try XCTUnwrap(reference["batch"] as? Int)
@@ -61,18 +62,22 @@ final class ModelGradientTests: XCTestCase {
         let sample = array.shape.dropFirst().reduce(1, *)
         let input = Tensor(shape: [batch] + array.shape.dropFirst(), storage: Array(array.floats()[0..<(batch * sample)]))
 
-        let engine = try GraphGradients(graph: graph, threads: 2)
+        let engine = try GraphGradients(graph: graph, threads: 2, batchNormMode: batchNormMode)
         let result = try engine.gradients(input: input, loss: .softmaxCrossEntropy(labels: labels))
         var worst: [String: Double] = [:]
         var worst64: [String: Double] = [:]
+        func bound(_ kind: String, _ base: Double) -> Double {
+            if let fullTensorLimit, kind.hasSuffix("(full)") { return fullTensorLimit }
+            return base
+        }
         func record(_ kind: String, _ error: Double, _ what: String, torch32: Double = 0) {
             worst[kind] = max(worst[kind] ?? 0, error)
-            XCTAssertLessThanOrEqual(error, strict ? Self.limit : max(Self.limit, 2 * torch32), "\(model) \(what)")
+            XCTAssertLessThanOrEqual(error, bound(kind, strict ? Self.limit : max(Self.limit, 2 * torch32)), "\(model) \(what)")
         }
         func record64(_ kind: String, _ error: Double, _ what: String, torch32: Double) {
             worst64[kind] = max(worst64[kind] ?? 0, error)
             worst64["PyTorch float32 " + kind] = max(worst64["PyTorch float32 " + kind] ?? 0, torch32)
-            XCTAssertLessThanOrEqual(error, max(Self.limit, 2 * torch32), "\(model) \(what) against float64")
+            XCTAssertLessThanOrEqual(error, bound(kind, max(Self.limit, 2 * torch32)), "\(model) \(what) against float64")
         }
         let torchLoss = try XCTUnwrap(reference["loss"] as? Double)
         record("loss", abs(result.loss - torchLoss) / abs(torchLoss), "loss \(result.loss) vs \(torchLoss)")
@@ -120,6 +125,8 @@ final class ModelGradientTests: XCTestCase {
             let g = try XCTUnwrap(result.constants[id]).storage.map(Double.init)
             let torch32 = try XCTUnwrap(parameters[name]?["torchFloat32Error"] as? Double)
             record(kind(of: id, in: graph) + " (full)", peakError(g, try doubles(values)), "\(name) in full", torch32: torch32)
+            let full64 = try XCTUnwrap(reference["fullGradientsFloat64"] as? [String: Any])
+            record64(kind(of: id, in: graph) + " (full)", peakError(g, try doubles(full64[name])), "\(name) in full", torch32: torch32)
         }
         XCTAssertEqual(Set(parameters.keys).count, parameters.count)
         let summary = worst.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2e", $0.value))" }.joined(separator: ", ")
@@ -129,6 +136,16 @@ final class ModelGradientTests: XCTestCase {
     }
 
     func testResNet18BN() throws { try check(model: "models/resnet18_bn.onnx", fixture: "resnet18_bn.json") }
+    /// BatchNormalization in training mode (batch statistics), against `model.train()`. With batch
+    /// 2 the batch-statistics backward amplifies float32 rounding toward the early layers: PyTorch
+    /// float32 is up to 1.3e-2 from float64 there; ours is closer on the input and the per-tensor
+    /// norms (2e-4–8e-4) but reaches 5e-3 on a few early full tensors (bn1, conv1,
+    /// layer2.0.downsample.0), errors spread over many channels rather than one flipped mask. Full
+    /// tensors are therefore bounded at 1e-2 here.
+    func testResNet18BNTrainingMode() throws {
+        try check(model: "models/resnet18_bn.onnx", fixture: "resnet18_bn_train.json", strict: false, batchNormMode: .training,
+                  fullTensorLimit: 1e-2)
+    }
     func testMobileNetV2() throws { try check(model: "models/mobilenet_v2.onnx", fixture: "mobilenet_v2.json", strict: false) }
     func testEfficientNetLite0() throws { try check(model: "demo/efficientnet_lite0.onnx", fixture: "efficientnet_lite0.json") }
 

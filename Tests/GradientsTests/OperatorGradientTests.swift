@@ -45,6 +45,19 @@ final class OperatorGradientTests: XCTestCase {
                    skip: { b in [b.values.count - 2, b.values.count - 3].reduce(into: Set()) { $0.insert($1) } })
     }
 
+    /// Training mode: batch statistics, the gradient flowing through the mean and variance; a Tanh
+    /// after the BN makes the loss non-linear in its output.
+    func testBatchNormalizationTraining() throws {
+        let c = 3
+        var b = GraphBuilder(inputShape: [3, c, 2, 3])
+        let gamma = b.constant(values.tensor([c], 0.5, 1.5)), beta = b.constant(values.tensor([c]))
+        let mean = b.constant(values.tensor([c])), variance = b.constant(Tensor(shape: [c], storage: [1, 2, 0.5]))
+        let bn = b.node(.batchNormalization(epsilon: 1e-5), [b.input, gamma, beta, mean, variance])
+        let out = b.node(.tanh, [bn])
+        try FiniteDifference.check(b.graph(output: out), input: values.tensor([3, c, 2, 3], -2, 2), skip: [mean, variance],
+                                   batchNormMode: .training)
+    }
+
     func kinked(_ op: Operator, offset: Float) throws {
         let x = values.separated([2, 3, 4, 4], spacing: 0.07, offset: offset)
         try single(op, input: [2, 3, 4, 4], x: x)
