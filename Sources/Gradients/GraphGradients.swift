@@ -95,8 +95,7 @@ public final class GraphGradients: Sendable {
         for (i, node) in graph.nodes.enumerated() {
             let output = node.outputs[0]
             if case .batchNormalization(let epsilon) = node.op {
-                let context = BackwardContext(graph: graph, values: record.values, threads: threads, batch: record.batch,
-                                      batchStatistics: batchNormMode == .training ? record.batchStatistics : nil)
+                let context = BackwardContext(graph: graph, values: record.values, threads: threads, batch: record.batch)
                 let x = try context.value(node.inputs[0])
                 let gamma = try context.value(node.inputs[1]), beta = try context.value(node.inputs[2])
                 let (y, statistics) = NormalizationBackward.trainingForward(input: x, gamma: gamma.storage, beta: beta.storage, epsilon: epsilon)
