@@ -1,0 +1,105 @@
+import NetworkIR
+
+/// Backward rules of the activations, the broadcasting binary operators and Softmax.
+enum ElementwiseBackward {
+    /// dx = g · f'(x). Kinks follow PyTorch: Relu passes where x > 0; Clip (ReLU6, hardtanh)
+    /// strictly inside its bounds; HardSwish's slope is x/3 + 1/2 on [-3, 3].
+    static func unary(_ op: Operator, input x: Tensor, output y: Tensor, outputGradient g: Tensor) -> Tensor {
+        var d = g
+        let n = d.count
+        d.storage.withUnsafeMutableBufferPointer { dp in
+            x.storage.withUnsafeBufferPointer { xp in
+                y.storage.withUnsafeBufferPointer { yp in
+                    switch op {
+                    case .relu: for i in 0..<n where !(xp[i] > 0) { dp[i] = 0 }
+                    case .leakyRelu(let alpha): for i in 0..<n where !(xp[i] > 0) { dp[i] *= alpha }
+                    case .clip(let lo, let hi): for i in 0..<n where !(xp[i] > lo && xp[i] < hi) { dp[i] = 0 }
+                    case .sigmoid: for i in 0..<n { dp[i] *= yp[i] * (1 - yp[i]) }
+                    case .hardSigmoid(let alpha, let beta):
+                        for i in 0..<n { let t = alpha * xp[i] + beta; dp[i] = t > 0 && t < 1 ? dp[i] * alpha : 0 }
+                    case .hardSwish:
+                        for i in 0..<n {
+                            let v = xp[i]
+                            dp[i] = v < -3 ? 0 : (v <= 3 ? dp[i] * (v / 3 + 0.5) : dp[i])
+                        }
+                    case .tanh: for i in 0..<n { dp[i] *= 1 - yp[i] * yp[i] }
+                    default: break
+                    }
+                }
+            }
+        }
+        return d
+    }
+
+    /// Gradients of both operands, each summed back over the axes it was broadcast along.
+    static func binary(_ op: Operator, a: Tensor, b: Tensor, outputGradient g: Tensor) -> (a: Tensor, b: Tensor) {
+        let shape = g.shape
+        let rank = shape.count
+        let sa = broadcastStrides(a.shape, rank: rank), sb = broadcastStrides(b.shape, rank: rank)
+        var da = [Float](repeating: 0, count: a.count), db = [Float](repeating: 0, count: b.count)
+        if a.shape == shape && b.shape == shape {
+            for i in 0..<g.count {
+                let (u, v) = partials(op, a.storage[i], b.storage[i])
+                da[i] = g.storage[i] * u
+                db[i] = g.storage[i] * v
+            }
+        } else {
+            var index = [Int](repeating: 0, count: rank)
+            for i in 0..<g.count {
+                var oa = 0, ob = 0
+                for k in 0..<rank { oa += index[k] * sa[k]; ob += index[k] * sb[k] }
+                let (u, v) = partials(op, a.storage[oa], b.storage[ob])
+                da[oa] += g.storage[i] * u
+                db[ob] += g.storage[i] * v
+                var k = rank - 1
+                while k >= 0 { index[k] += 1; if index[k] < shape[k] { break }; index[k] = 0; k -= 1 }
+            }
+        }
+        return (Tensor(shape: a.shape, storage: da), Tensor(shape: b.shape, storage: db))
+    }
+
+    /// `g` summed over the axes along which a tensor of `shape` was broadcast to `g.shape`.
+    static func sum(_ g: Tensor, toShape shape: [Int]) -> Tensor {
+        if shape == g.shape { return g }
+        let rank = g.rank
+        let strides = broadcastStrides(shape, rank: rank)
+        var out = [Float](repeating: 0, count: shape.reduce(1, *))
+        var index = [Int](repeating: 0, count: rank)
+        for i in 0..<g.count {
+            var o = 0
+            for k in 0..<rank { o += index[k] * strides[k] }
+            out[o] += g.storage[i]
+            var k = rank - 1
+            while k >= 0 { index[k] += 1; if index[k] < g.shape[k] { break }; index[k] = 0; k -= 1 }
+        }
+        return Tensor(shape: shape, storage: out)
+    }
+
+    /// (∂/∂a, ∂/∂b) of a ∘ b.
+    @inline(__always)
+    static func partials(_ op: Operator, _ a: Float, _ b: Float) -> (Float, Float) {
+        switch op {
+        case .add: return (1, 1)
+        case .sub: return (1, -1)
+        case .mul: return (b, a)
+        default: return (1 / b, -a / (b * b))
+        }
+    }
+
+    /// dx = y ⊙ (g − Σ_axis g ⊙ y).
+    static func softmax(output y: Tensor, outputGradient g: Tensor, axis: Int) -> Tensor {
+        let n = y.shape[axis]
+        let inner = y.shape[(axis + 1)...].reduce(1, *)
+        let outer = y.shape[..<axis].reduce(1, *)
+        var d = g
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let base = o * n * inner + i
+                var dot: Float = 0
+                for k in 0..<n { dot += g.storage[base + k * inner] * y.storage[base + k * inner] }
+                for k in 0..<n { d.storage[base + k * inner] = y.storage[base + k * inner] * (g.storage[base + k * inner] - dot) }
+            }
+        }
+        return d
+    }
+}

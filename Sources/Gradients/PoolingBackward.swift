@@ -1,0 +1,78 @@
+import NetworkIR
+
+/// MaxPool, AveragePool and the means (GlobalAveragePool, ReduceMean).
+enum PoolingBackward {
+    /// Each output's gradient goes to the first maximum of its window (PyTorch's tie rule).
+    static func maxPool(_ a: PoolAttributes, input x: Tensor, outputGradient g: Tensor) throws(GradientError) -> Tensor {
+        try windows(a, input: x, outputGradient: g) { src, cells, _ in
+            var best = -Float.infinity, at = -1
+            for c in cells where src[c] > best || at < 0 { best = src[c]; at = c }
+            return at < 0 ? [] : [(at, Float(1))]
+        }
+    }
+
+    /// Each output's gradient is shared equally by the cells its divisor counted.
+    static func averagePool(_ a: PoolAttributes, countIncludePad: Bool, input x: Tensor, outputGradient g: Tensor) throws(GradientError) -> Tensor {
+        try windows(a, input: x, outputGradient: g) { _, cells, padded in
+            let divisor = countIncludePad ? padded : cells.count
+            guard divisor > 0 else { return [] }
+            let share = 1 / Float(divisor)
+            return cells.map { ($0, share) }
+        }
+    }
+
+    /// Walks every output window of NCHW pooling; `route` gives (input offset within the plane,
+    /// weight) pairs from the window's in-bounds cells and its padded cell count.
+    static func windows(_ a: PoolAttributes, input x: Tensor, outputGradient g: Tensor,
+                        route: (UnsafeBufferPointer<Float>, [Int], Int) -> [(Int, Float)]) throws(GradientError) -> Tensor {
+        guard x.rank == 4, g.rank == 4 else { throw GradientError("pooling backward expects NCHW tensors, got \(x.shape)") }
+        let (planes, h, w) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
+        let (oh, ow) = (g.shape[2], g.shape[3])
+        let pads = a.resolvedPads(inputHeight: h, inputWidth: w)
+        let (kh, kw, sh, sw, dh, dw) = (a.kernel[0], a.kernel[1], a.strides[0], a.strides[1], a.dilations[0], a.dilations[1])
+        var dx = [Float](repeating: 0, count: x.count)
+        x.storage.withUnsafeBufferPointer { all in
+            var cells: [Int] = []
+            for plane in 0..<planes {
+                let src = UnsafeBufferPointer(rebasing: all[(plane * h * w)..<((plane + 1) * h * w)])
+                for oy in 0..<oh {
+                    let y0 = oy * sh - pads[0]
+                    for ox in 0..<ow {
+                        let x0 = ox * sw - pads[1]
+                        cells.removeAll(keepingCapacity: true)
+                        for ky in 0..<kh {
+                            let iy = y0 + ky * dh
+                            guard iy >= 0 && iy < h else { continue }
+                            for kx in 0..<kw {
+                                let ix = x0 + kx * dw
+                                if ix >= 0 && ix < w { cells.append(iy * w + ix) }
+                            }
+                        }
+                        let yEnd = min(y0 + (kh - 1) * dh + 1, h + pads[2]), xEnd = min(x0 + (kw - 1) * dw + 1, w + pads[3])
+                        let padded = ((yEnd - y0 + dh - 1) / dh) * ((xEnd - x0 + dw - 1) / dw)
+                        let gv = g.storage[(plane * oh + oy) * ow + ox]
+                        for (c, weight) in route(src, cells, padded) { dx[plane * h * w + c] += gv * weight }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: x.shape, storage: dx)
+    }
+
+    /// The mean over `axes`: every input cell receives its output's gradient / count.
+    static func meanOverAxes(_ axes: [Int], input x: Tensor, outputGradient g: Tensor) -> Tensor {
+        let keptShape = x.shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
+        let strides = broadcastStrides(keptShape, rank: x.rank)
+        let scale = 1 / Float(axes.reduce(1) { $0 * x.shape[$1] })
+        var dx = [Float](repeating: 0, count: x.count)
+        var index = [Int](repeating: 0, count: x.rank)
+        for i in 0..<x.count {
+            var o = 0
+            for k in 0..<index.count { o += index[k] * strides[k] }
+            dx[i] = g.storage[o] * scale
+            var k = index.count - 1
+            while k >= 0 { index[k] += 1; if index[k] < x.shape[k] { break }; index[k] = 0; k -= 1 }
+        }
+        return Tensor(shape: x.shape, storage: dx)
+    }
+}
