@@ -18,6 +18,8 @@ public struct ProfileMeasurements: Sendable {
     /// Tail-end statistics of the unperturbed model over every input, when an activation
     /// estimator was asked for.
     public var activations: ActivationStatistics?
+    /// Taylor scores over every input, when `taylor` was asked for.
+    public var taylor: TaylorAccumulator?
 }
 
 /// Runs a profiler over batches of inputs with checkpointing: after each item (at most every
@@ -57,8 +59,10 @@ public final class ProfileSession {
         var done = 0
         // Activation statistics are not checkpointed: every batch's baseline pass is rerun for
         // them (one forward per batch), so resumed and sharded runs sum the same values in order.
-        let wantsActivations = profiler.options.estimators.contains(where: \.needsActivations)
-        var activations = wantsActivations ? ActivationStatistics() : nil
+        let wantsTaylor = profiler.options.estimators.contains(.taylor)
+        let wantsActivations = profiler.options.estimators.contains(where: \.needsActivations) || wantsTaylor
+        var activations = profiler.options.estimators.contains(where: \.needsActivations) ? ActivationStatistics() : nil
+        var taylor = wantsTaylor ? TaylorAccumulator(reduction: profiler.options.groupReduction, groups: profiler.options.kinds.contains(.group)) : nil
         let tailEnds = profiler.tailEnds
         while let (input, labels) = try nextBatch() {
             if let labels { labelsSeen += labels; anyLabels = true }
@@ -66,6 +70,7 @@ public final class ProfileSession {
             if !pending.isEmpty || chunk >= state.baselineChunks.count || wantsActivations {
                 let cache = try profiler.cache(input: input)
                 activations?.add(values: cache.values, tails: tailEnds)
+                try taylor?.add(discovery: profiler.discovery, input: input, logits: cache.logits, labels: labels, threads: profiler.options.threads)
                 if chunk >= state.baselineChunks.count { state.baselineChunks.append(cache.logits.storage) }
                 let baseline = Baseline(logits: cache.logits.storage, count: cache.batch, labels: labels)
                 // Items run side by side, one thread each: small cone steps cannot keep several
@@ -115,7 +120,7 @@ public final class ProfileSession {
             }
             measurements.append(ItemMeasurement(item: item, levels: profiler.levels(for: item), metrics: metrics))
         }
-        return ProfileMeasurements(baseline: baseline, measurements: measurements, resumedItems: resumed, activations: activations)
+        return ProfileMeasurements(baseline: baseline, measurements: measurements, resumedItems: resumed, activations: activations, taylor: taylor)
     }
 }
 

@@ -32,8 +32,9 @@ public enum GroupCandidates {
     }
 
     /// `report`: a weakspot.report/1 of the same model with group items (needed for `measured`).
+    /// `taylor`: Taylor group scores over the plan's data, for `--criterion taylor`.
     public static func build(discovery: ItemDiscovery, layerGroups: [LayerGroup], report: JSONValue?,
-                             options: PlanOptions) throws(PlanError) -> [GroupCandidate] {
+                             options: PlanOptions, taylor: TaylorAccumulator? = nil) throws(PlanError) -> [GroupCandidate] {
         let graph = discovery.graph
         let groups = discovery.dependencies.groups
         var layerGroupOf = [Int](repeating: -1, count: groups.count)
@@ -52,7 +53,8 @@ public enum GroupCandidates {
         }
         let estimators = Estimators(discovery: discovery)
         let kinds: [EstimatorKind] = [.l1, .l2, .bn]
-        let channelScores = options.criterion == .measured ? [:] : estimators.channelScores(kinds: kinds)
+        let channelScores = options.criterion == .measured || options.criterion == .taylor ? [:] : estimators.channelScores(kinds: kinds)
+        if options.criterion == .taylor && taylor == nil { throw PlanError("--criterion taylor needs --data (gradients over the inputs)") }
         let savings = Dictionary(uniqueKeysWithValues: discovery.items(kinds: [.group], layerPattern: nil).compactMap { item in
             item.group.map { ($0, (item.macs, item.params)) }
         })
@@ -68,6 +70,8 @@ public enum GroupCandidates {
                 // Only what was measured is planned: a report of some layers plans those layers.
                 guard let m = measured else { continue }
                 score = Self.score(influence: m.influence, macs: macs, params: params, target: options.target)
+            case .taylor:
+                score = taylor?.groupScore(g) ?? .infinity
             case .l1, .l2, .bn:
                 let kind = EstimatorKind(rawValue: options.criterion.rawValue)!
                 score = estimators.groupScore(g, kind: kind, reduction: .mean, channelScores: channelScores) ?? .infinity

@@ -38,7 +38,7 @@ public enum PlanTarget: Sendable, Equatable, CustomStringConvertible {
 /// for comparison. `uniform` removes the same fraction from every layer group by the estimator
 /// (Li et al. 2017's per-layer L1 baseline) instead of one global order.
 public enum PlanCriterion: String, Sendable, CaseIterable {
-    case measured, l1, l2, bn
+    case measured, l1, l2, bn, taylor
 }
 
 /// The limits the verified plan must respect (`--max-kl`, `--max-top1`, `--max-acc-drop`).

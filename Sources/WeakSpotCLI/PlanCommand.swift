@@ -32,7 +32,7 @@ enum PlanCommand: Command {
             .value("max-kl", "x", help: "Largest mean KL divergence of the pruned model's outputs."),
             .value("max-top1", "x", help: "Largest fraction of inputs whose top-1 class changes."),
             .value("max-acc-drop", "x", help: "Largest accuracy drop (needs labels)."),
-            .value("criterion", "name", help: "measured, l1, l2 or bn.", default: "measured"),
+            .value("criterion", "name", help: "measured, l1, l2, bn or taylor (Torch-Pruning's TaylorImportance over --data).", default: "measured"),
             .flag("uniform", help: "Remove the same fraction of every layer (by the criterion), as Li et al. 2017."),
             .value("min-channels", "k", help: "Every layer keeps at least K channels.", default: "1"),
             .value("max-layer-sparsity", "f", help: "No layer loses more than this fraction.", default: "0.9"),
@@ -108,16 +108,26 @@ enum PlanCommand: Command {
         let discovery: ItemDiscovery
         do { discovery = try ItemDiscovery(graph: graph) } catch { throw CLIError.input("\(modelPath): \(error)") }
         let layerGroups = discovery.dependencies.layerGroups()
+        let batches = try DataBatches.read(arguments, model: loaded, batch: batch, threads: options.threads, maxInputs: maxInputs)
+        var taylor: TaylorAccumulator? = nil
+        if options.criterion == .taylor {
+            guard !batches.isEmpty else { throw arguments.usageError("--criterion taylor needs --data (gradients over the inputs)") }
+            var accumulator = TaylorAccumulator(reduction: .mean, groups: true)
+            let plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: options.threads))
+            for b in batches {
+                try accumulator.add(discovery: discovery, input: b.input, logits: try plan.run(b.input)[0], labels: b.labels, threads: options.threads)
+            }
+            taylor = accumulator
+        }
         let candidates: [GroupCandidate]
         do {
-            candidates = try GroupCandidates.build(discovery: discovery, layerGroups: layerGroups, report: report, options: options)
+            candidates = try GroupCandidates.build(discovery: discovery, layerGroups: layerGroups, report: report, options: options, taylor: taylor)
         } catch { throw CLIError.input("\(reportPath): \(error)") }
         let pruner = ChannelPruner(model: onnx, graph: graph, analysis: discovery.dependencies)
         let exactCost: (Set<Int>) throws -> ModelCost = { removed in
             let pruned = try pruner.pruned(removing: removed)
             return try Importer.importGraph(pruned, options: ImportOptions(inputShape: inputShape)).cost(batch: 1)
         }
-        let batches = try DataBatches.read(arguments, model: loaded, batch: batch, threads: options.threads, maxInputs: maxInputs)
         let verifier = batches.isEmpty ? nil : try PlanVerifier(graph: graph, analysis: discovery.dependencies, batches: batches, threads: options.threads)
         let quiet = arguments.flag("quiet")
         var planner = Planner(discovery: discovery, layerGroups: layerGroups, candidates: candidates, options: options,

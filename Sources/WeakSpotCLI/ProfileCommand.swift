@@ -36,7 +36,7 @@ enum ProfileCommand: Command {
             .value("max-memory", "MiB", help: "Bound on the cached activations of one batch: a smaller batch is used when they would not fit.", default: "4096"),
             .value("threads", "t", help: "Threads.", default: "all cores"),
             .value("bootstrap", "n", help: "Bootstrap resamples per item.", default: "1000"),
-            .value("estimators", "list", help: "Cheap criteria to compute alongside and compare: l1, l2, bn, apoz, meanact, random (comma-separated)."),
+            .value("estimators", "list", help: "Cheap criteria to compute alongside and compare: l1, l2, bn, apoz, meanact, taylor, random (comma-separated). taylor uses --labels, else the model's own top-1 class."),
             .value("normalize", "how", help: "Per-layer normalisation of estimator scores: none, max, mean, l2, lamp.", default: "none"),
             .value("group-reduction", "how", help: "How a group's estimator score combines its parts: sum, mean, max.", default: "sum"),
             .value("latent-fraction", "q", help: "q of the latent rule: estimator's weakest q but measured strongest q, or the reverse.", default: "0.2"),
@@ -90,7 +90,7 @@ enum ProfileCommand: Command {
             if let list = arguments.value("estimators") {
                 options.estimators = try list.split(separator: ",").map { name in
                     guard let kind = EstimatorKind(rawValue: String(name)) else {
-                        throw arguments.usageError("--estimators: expected l1, l2, bn, apoz, meanact or random, got '\(name)'" + (name == "taylor" ? " (taylor needs gradients, not implemented yet)" : ""))
+                        throw arguments.usageError("--estimators: expected l1, l2, bn, apoz, meanact, taylor or random, got '\(name)'")
                     }
                     return kind
                 }

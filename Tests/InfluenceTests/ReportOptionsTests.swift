@@ -1,5 +1,6 @@
 import Foundation
 import Execution
+import Gradients
 import Influence
 import NetworkIR
 import XCTest
@@ -82,5 +83,41 @@ final class ReportOptionsTests: XCTestCase {
                 XCTAssertEqual(values.max() ?? 0, 1, accuracy: 1e-6, "\(kind) \(layer)")
             }
         }
+    }
+
+    /// taylor in a report: on one batch, the TaylorScores values (checked against Torch-Pruning and
+    /// PyTorch in TaylorReferenceTests); over two batches, their input-weighted mean.
+    func testTaylorEstimatorInTheReport() throws {
+        let (graph, x) = try setup()
+        let labels = (0..<x.shape[0]).map { $0 % 5 }
+        var options = ProfileOptions()
+        options.kinds = [.channel, .group]
+        options.estimators = [.taylor]
+        options.bootstrapResamples = 10
+        options.batchSize = x.shape[0] / 2
+        let report = try ProfileFixtures.report(graph: graph, input: x, options: options, labels: labels)
+        let discovery = try ItemDiscovery(graph: graph)
+        let halves = ProfileFixtures.batches(x, size: options.batchSize)
+        let parts = try halves.enumerated().map { i, b in
+            try TaylorScores(discovery: discovery, input: b, loss: .softmaxCrossEntropy(labels: Array(labels[i * options.batchSize ..< i * options.batchSize + b.shape[0]])))
+        }
+        let weights = halves.map { Double($0.shape[0]) }, total = weights.reduce(0, +)
+        var checked = 0
+        for item in try XCTUnwrap(report["items"]?.arrayValue) {
+            let value = try XCTUnwrap(item["estimators"]?["taylor"]?.doubleValue, item["id"]?.stringValue ?? "")
+            var expected = 0.0
+            if item["kind"]?.stringValue == "channel" {
+                let producer = graph.nodes.firstIndex { $0.name == item["layer"]!.stringValue! }!
+                let c = item["channel"]!.intValue!
+                for (p, w) in zip(parts, weights) { expected += p.activationScores[producer]![c] * w / total }
+            } else {
+                let g = item["group"]!.intValue!
+                for (p, w) in zip(parts, weights) { expected += (p.groupScore(g, reduction: .sum) ?? 0) * w / total }
+            }
+            XCTAssertEqual(value, expected, accuracy: 1e-6 * max(1, abs(expected)), item["id"]?.stringValue ?? "")
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 10)
+        XCTAssertNotNil(report["agreement"]?["taylor"]?["spearman"])
     }
 }

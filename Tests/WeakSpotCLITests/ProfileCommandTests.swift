@@ -30,7 +30,7 @@ final class ProfileCommandTests: XCTestCase {
     }
 
     func testBadOptionsExitTwo() {
-        for arguments in [["--resume"], ["--shard", "4/3"], ["--perturb", "noise:-1"], ["--perturb", "quantize:1"], ["--prune-mode", "unstructured"], ["--metric", "acc"], ["--estimators", "taylor"], ["--weak-threshold", "q:1.5"],
+        for arguments in [["--resume"], ["--shard", "4/3"], ["--perturb", "noise:-1"], ["--perturb", "quantize:1"], ["--prune-mode", "unstructured"], ["--metric", "acc"], ["--estimators", "taylr"], ["--weak-threshold", "q:1.5"],
                           ["--adaptive", "--weak-threshold", "q:0.1"], ["--normalize", "softmax"]] {
             let result = weakspot(["profile", model, "--data", data, "--quiet"] + arguments)
             XCTAssertEqual(result.code, 2, "\(arguments)")

@@ -7,7 +7,7 @@ import NetworkIR
 /// `meanact` come from the unperturbed forward pass (ActivationStatistics); `random` is the
 /// baseline every criterion must beat.
 public enum EstimatorKind: String, Sendable, CaseIterable {
-    case l1, l2, bn, apoz, meanact, random
+    case l1, l2, bn, apoz, meanact, taylor, random
 
     /// APoZ is the one criterion where a larger value means a less important channel; agreement
     /// and the latent rule compare its negation.
@@ -15,14 +15,17 @@ public enum EstimatorKind: String, Sendable, CaseIterable {
 
     /// Needs a pass over the data (not only the weights).
     public var needsActivations: Bool { self == .apoz || self == .meanact }
+    /// Needs gradients: a forward and a backward pass over the data.
+    public var needsGradients: Bool { self == .taylor }
 
     /// What computing it costs, for recommending the cheapest estimator that is good enough:
-    /// 0 free, 1 the weights, 2 a forward pass over the data.
+    /// 0 free, 1 the weights, 2 a forward pass over the data, 3 a forward and a backward pass.
     public var cost: Int {
         switch self {
         case .random: return 0
         case .l1, .l2, .bn: return 1
         case .apoz, .meanact: return 2
+        case .taylor: return 3
         }
     }
 
@@ -57,12 +60,14 @@ public struct Estimators: Sendable {
     /// |γ| per producer with a BatchNormalization in its tail.
     let batchNormScaleTable: [Int: [Double]]
     let activations: ActivationStatistics?
+    let taylor: TaylorAccumulator?
     let seed: UInt64
 
-    public init(discovery: ItemDiscovery, activations: ActivationStatistics? = nil, seed: UInt64 = 0) {
+    public init(discovery: ItemDiscovery, activations: ActivationStatistics? = nil, taylor: TaylorAccumulator? = nil, seed: UInt64 = 0) {
         self.graph = discovery.graph
         self.discovery = discovery
         self.activations = activations
+        self.taylor = taylor
         self.seed = seed
         var table: [Int: [Double]] = [:]
         for t in discovery.tails {
@@ -140,6 +145,7 @@ public struct Estimators: Sendable {
                 case .apoz: if let a = activations?.apoz(producer: t.producer) { scores[.apoz] = a }
                 case .meanact: if let a = activations?.meanActivation(producer: t.producer) { scores[.meanact] = a }
                 case .random: scores[.random] = randomScores(producer: t.producer, channels: t.channels)
+                case .taylor: if let a = taylor?.channelScores(producer: t.producer) { scores[.taylor] = a }
                 }
             }
             result[t.producer] = scores
@@ -158,6 +164,7 @@ public struct Estimators: Sendable {
     public func groupScore(_ g: Int, kind: EstimatorKind, reduction: GroupReduction, channelScores: [Int: [EstimatorKind: [Double]]]) -> Double? {
         let group = discovery.dependencies.groups[g]
         var parts: [Double] = []
+        if kind == .taylor { return taylor?.groupScore(g) }
         if kind.needsActivations || kind == .random {
             // Activation and random scores belong to the members' channels only.
             for m in group.members { if let s = channelScores[m.producer]?[kind], m.channel < s.count { parts.append(s[m.channel]) } }

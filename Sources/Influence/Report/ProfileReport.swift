@@ -15,7 +15,7 @@ public enum ProfileReport {
 
     /// The per-item JSON objects of a run (without ranks).
     public static func itemObjects(_ m: ProfileMeasurements, options: ProfileOptions, discovery: ItemDiscovery? = nil) -> [JSONValue] {
-        let estimators = discovery.map { Estimators(discovery: $0, activations: m.activations, seed: options.seed) }
+        let estimators = discovery.map { Estimators(discovery: $0, activations: m.activations, taylor: m.taylor, seed: options.seed) }
         let rawScores = estimators?.channelScores(kinds: options.estimators) ?? [:]
         let channelScores = rawScores.mapValues { byKind in byKind.mapValues { options.normalizer.apply($0) } }
         let groupScores = GroupScoreTable(options: options, rawChannelScores: rawScores)
