@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "Influence", dependencies: ["NetworkIR", "Execution", "ChannelGroups", "DataInput", "Linalg", "Gradients"]),
         .target(name: "DataInput"),
         .target(name: "Gradients", dependencies: ["NetworkIR", "Execution", "Linalg"]),
-        .target(name: "WeakSpotCLI", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "DataInput", "Linalg", "ChannelGroups", "Influence", "Pruning", "Planning"]),
+        .target(name: "WeakSpotCLI", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "DataInput", "Linalg", "ChannelGroups", "Influence", "Pruning", "Planning", "Gradients"]),
         .executableTarget(name: "weakspot", dependencies: ["WeakSpotCLI"]),
         .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),

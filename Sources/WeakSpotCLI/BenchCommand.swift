@@ -1,5 +1,6 @@
 import Influence
 import DataInput
+import Gradients
 import Dispatch
 import Foundation
 import Linalg
@@ -18,7 +19,7 @@ enum BenchCommand: Command {
         second read, decoded and preprocessed (--preprocess, default imagenet) on --threads \
         threads. The kernel variant that ran is reported; WEAKSPOT_KERNEL=generic|avx2|avx512 \
         forces one. JSON: kernel, gemm {size, threads, gflopsSingleThread, gflopsAllThreads}, \
-        model {path, latencies [{batch, threads, medianMs, minMs}]}, medianMs (the first batch's), \
+        model {path, latencies [{batch, threads, medianMs, minMs, backwardMedianMs?}]}, medianMs (the first batch's), \
         data {path, images, threads, imagesPerSecond}, imagesPerSecond.
         """,
         usage: "bench [<model>] [--batch <b> ...] [--threads <t>] [--repetitions <r>] [--format table|json] [--data <dir>]",
@@ -30,6 +31,7 @@ enum BenchCommand: Command {
             .value("format", "format", help: "table or json.", default: "table"),
             .value("data", "dir", help: "Time reading, decoding and preprocessing this folder's images."),
             .value("gemm-size", "n", help: "GEMM size; 0 skips the GEMM measurement.", default: "1024"),
+            .flag("backward", help: "Also time a training step's gradient computation: forward + backward with cross-entropy (BatchNormalization frozen)."),
         ] + PreprocessOptions.specs + [ModelOptions.inputShape] + ModelOptions.limits)
 
     struct Latency {
@@ -37,6 +39,8 @@ enum BenchCommand: Command {
         var threads: Int
         var medianMs: Double
         var minMs: Double
+        /// `--backward`: forward + backward (gradients of every parameter) median.
+        var backwardMedianMs: Double? = nil
     }
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
@@ -73,19 +77,28 @@ enum BenchCommand: Command {
             lines.append("gemm \(gemmSize)x\(gemmSize)x\(gemmSize): \(NumberText.fixed(single, decimals: 1)) GFLOP/s on 1 thread, \(NumberText.fixed(all, decimals: 1)) GFLOP/s on \(threads) thread\(threads == 1 ? "" : "s")")
         }
         if let model {
-            let latencies = try measure(model, batches: batches, threads: threads, repetitions: repetitions)
+            var latencies = try measure(model, batches: batches, threads: threads, repetitions: repetitions)
+            if arguments.flag("backward") {
+                for i in latencies.indices {
+                    latencies[i].backwardMedianMs = try measureBackward(model, batch: latencies[i].batch, threads: threads, repetitions: repetitions)
+                }
+            }
             document["model"] = [
                 "path": .string(model.path),
                 "latencies": .array(latencies.map {
-                    ["batch": .int($0.batch), "threads": .int($0.threads), "medianMs": .double(rounded($0.medianMs)), "minMs": .double(rounded($0.minMs))]
+                    var entry: [String: JSONValue] = ["batch": .int($0.batch), "threads": .int($0.threads), "medianMs": .double(rounded($0.medianMs)), "minMs": .double(rounded($0.minMs))]
+                    if let b = $0.backwardMedianMs { entry["backwardMedianMs"] = .double(rounded(b)) }
+                    return .object(entry)
                 }),
             ]
             if let first = latencies.first { document["medianMs"] = .double(rounded(first.medianMs)) }
-            var table = TextTable(headers: ["batch", "threads", "median ms", "min ms", "ms per input"],
-                                  alignments: [.right, .right, .right, .right, .right])
+            let backward = latencies.contains { $0.backwardMedianMs != nil }
+            var table = TextTable(headers: ["batch", "threads", "median ms", "min ms", "ms per input"] + (backward ? ["fwd+bwd ms"] : []),
+                                  alignments: [.right, .right, .right, .right, .right, .right])
             table.rows = latencies.map {
                 [String($0.batch), String($0.threads), NumberText.fixed($0.medianMs, decimals: 2),
                  NumberText.fixed($0.minMs, decimals: 2), NumberText.fixed($0.medianMs / Double($0.batch), decimals: 2)]
+                    + ($0.backwardMedianMs.map { [NumberText.fixed($0, decimals: 2)] } ?? [])
             }
             lines.append("")
             lines.append("\(model.path): forward latency, synthetic input, \(repetitions) runs after 2 warm-up")
@@ -105,6 +118,26 @@ enum BenchCommand: Command {
             for line in lines { console.print(line) }
         }
         return ExitCode.success
+    }
+
+    /// Median time of one gradient computation (forward keeping activations, backward to every
+    /// parameter, cross-entropy against class 0) after two warm-ups.
+    static func measureBackward(_ model: LoadedModel, batch: Int, threads: Int, repetitions: Int) throws -> Double {
+        guard let input = model.input else { throw CLIError.input("\(model.path): graph: expected an input") }
+        let shape = input.shape(batch: batch)
+        let tensor = Tensor(shape: shape, storage: SyntheticNormalGenerator(seed: 0).elements(from: 0, count: shape.reduce(1, *)))
+        let engine: GraphGradients
+        do { engine = try GraphGradients(graph: model.graph, threads: threads) } catch { throw CLIError.input("\(model.path): \(error)") }
+        var times: [Double] = []
+        for round in 0..<(repetitions + 2) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            do { _ = try engine.gradients(input: tensor, loss: .softmaxCrossEntropy(labels: [Int](repeating: 0, count: shape[0]))) } catch {
+                throw CLIError.input("\(model.path): \(error)")
+            }
+            if round >= 2 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
+        }
+        times.sort()
+        return times[times.count / 2]
     }
 
     /// Median and minimum wall-clock time of `plan.run` at each batch size.
