@@ -29,6 +29,10 @@ public final class ProfileSession {
     /// Identifies the run (model, data, options); a checkpoint of another run is refused.
     public let fingerprint: String
     public var checkpointInterval: Double = 2
+    /// Asked after each wave of items and after each batch; when it answers true the run saves
+    /// its checkpoint and throws `ProfileInterrupted` (the CLI answers it from SIGINT). Finished
+    /// items are never lost: a `--resume` continues from the saved state.
+    public var shouldStop: () -> Bool = { false }
 
     public init(profiler: Profiler, checkpointPath: String?, fingerprint: String) {
         self.profiler = profiler
@@ -88,10 +92,15 @@ public final class ProfileSession {
                             lastSave = Date()
                         }
                     }
+                    if shouldStop() {
+                        if let path = checkpointPath { try state.save(path: path) }
+                        throw ProfileInterrupted(checkpointPath: checkpointPath)
+                    }
                 }
             }
             chunk += 1
             if let path = checkpointPath { try state.save(path: path); lastSave = Date() }
+            if shouldStop() { throw ProfileInterrupted(checkpointPath: checkpointPath) }
             // Later batches: the progress total counts item passes per batch.
             done = 0
         }
@@ -110,6 +119,16 @@ public final class ProfileSession {
             measurements.append(ItemMeasurement(item: item, levels: profiler.levels(for: item), metrics: metrics))
         }
         return ProfileMeasurements(baseline: baseline, measurements: measurements, resumedItems: resumed, activations: activations)
+    }
+}
+
+/// A run stopped on request (`ProfileSession.shouldStop`) after saving its checkpoint.
+public struct ProfileInterrupted: Error, CustomStringConvertible, Sendable {
+    public var checkpointPath: String?
+
+    public var description: String {
+        guard let checkpointPath else { return "interrupted (no checkpoint: finished items are lost)" }
+        return "interrupted: finished items saved to \(checkpointPath); rerun the same command with --resume to continue"
     }
 }
 
