@@ -24,6 +24,9 @@ let package = Package(
         .target(name: "Gradients", dependencies: ["NetworkIR", "Execution", "Linalg"]),
         .target(name: "WeakSpotCLI", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "DataInput", "Linalg", "ChannelGroups", "Influence", "Pruning", "Planning", "Gradients"]),
         .executableTarget(name: "weakspot", dependencies: ["WeakSpotCLI"]),
+        // Fuzz driver: replays corpora in a normal build; libFuzzer entry point only when built by
+        // Tests/Fuzz/run_fuzz.sh (docs/reliability.md).
+        .executableTarget(name: "weakspot-fuzz", dependencies: ["WeakSpotCLI"]),
         .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
         .testTarget(name: "ONNXFormatTests", dependencies: ["ONNXFormat", "TestSupport"]),

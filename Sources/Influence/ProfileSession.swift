@@ -34,6 +34,10 @@ public final class ProfileSession {
     /// Items per thread in one wave: enough that uneven item costs even out, few enough that
     /// progress and checkpoints stay frequent.
     static let itemsPerThreadPerWave = 6
+    /// Asked after each wave of items and after each batch; when it answers true the run saves
+    /// its checkpoint and throws `ProfileInterrupted` (the CLI answers it from SIGINT). Finished
+    /// items are never lost: a `--resume` continues from the saved state.
+    public var shouldStop: () -> Bool = { false }
 
     public init(profiler: Profiler, checkpointPath: String?, fingerprint: String) {
         self.profiler = profiler
@@ -99,10 +103,15 @@ public final class ProfileSession {
                             lastSave = Date()
                         }
                     }
+                    if shouldStop() {
+                        if let path = checkpointPath { try state.save(path: path) }
+                        throw ProfileInterrupted(checkpointPath: checkpointPath)
+                    }
                 }
             }
             chunk += 1
             if let path = checkpointPath { try state.save(path: path); lastSave = Date() }
+            if shouldStop() { throw ProfileInterrupted(checkpointPath: checkpointPath) }
             // Later batches: the progress total counts item passes per batch.
             done = 0
         }
@@ -121,6 +130,16 @@ public final class ProfileSession {
             measurements.append(ItemMeasurement(item: item, levels: profiler.levels(for: item), metrics: metrics))
         }
         return ProfileMeasurements(baseline: baseline, measurements: measurements, resumedItems: resumed, activations: activations, taylor: taylor)
+    }
+}
+
+/// A run stopped on request (`ProfileSession.shouldStop`) after saving its checkpoint.
+public struct ProfileInterrupted: Error, CustomStringConvertible, Sendable {
+    public var checkpointPath: String?
+
+    public var description: String {
+        guard let checkpointPath else { return "interrupted (no checkpoint: finished items are lost)" }
+        return "interrupted: finished items saved to \(checkpointPath); rerun the same command with --resume to continue"
     }
 }
 

@@ -13,6 +13,9 @@ enum CLIError: Error, Equatable {
     case notImplemented(command: String, issue: Int)
     /// A bug: something that should not happen whatever the input; exit code 3.
     case `internal`(String)
+    /// Stopped by SIGINT after saving what can be resumed; exit code 130 (128 + SIGINT, what a
+    /// shell reports for a process the signal ended).
+    case interrupted(String)
 }
 
 /// The process exit codes of the contract (SPEC.md, "Command line").
@@ -24,4 +27,6 @@ public enum ExitCode {
     public static let badInput: Int32 = 2
     /// An internal error.
     public static let internalError: Int32 = 3
+    /// Stopped by SIGINT (`profile --checkpoint` saves first; `--resume` continues).
+    public static let interrupted: Int32 = 130
 }

@@ -192,6 +192,13 @@ enum ProfileCommand: Command {
         let modelHash = try SHA256.hex(ofFile: modelPath)
         let fingerprint = [modelHash, data, PreprocessOptions.describe(preprocess), options.fingerprint, hardK.map(String.init) ?? "-"].joined(separator: "|")
         let session = ProfileSession(profiler: profiler, checkpointPath: arguments.value("checkpoint"), fingerprint: fingerprint)
+        // With a checkpoint, Ctrl-C stops after the current items and saves them (a second one
+        // kills at once); without one there is nothing to save and SIGINT keeps its default.
+        if session.checkpointPath != nil {
+            InterruptSignal.install()
+            session.shouldStop = { InterruptSignal.received }
+        }
+        defer { if session.checkpointPath != nil { InterruptSignal.uninstall() } }
         let total = profiler.items.count
         let started = DispatchTime.now().uptimeNanoseconds
         let progress = ProgressReporter(console: console, total: total, unit: "items", quiet: quiet, start: started)
@@ -200,7 +207,8 @@ enum ProfileCommand: Command {
         if !quiet {
             console.printError("profiling \(total) items (\(options.kinds.map(\.rawValue).joined(separator: ", "))\(options.shard.map { ", shard \($0)" } ?? "")) of \(model.path) on \(dataset.count) inputs")
         }
-        let measurements = try session.run(
+        let measurements: ProfileMeasurements
+        do { measurements = try session.run(
             resume: arguments.flag("resume"),
             nextBatch: {
                 pass += 1
@@ -214,6 +222,10 @@ enum ProfileCommand: Command {
                     progress.update(done: p.done)
                 }
             })
+        } catch let stop as ProfileInterrupted {
+            progress.finish()
+            throw CLIError.interrupted(stop.description)
+        }
         progress.finish()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let cost = try model.cost(batch: 1)

@@ -29,6 +29,12 @@ struct PrunePlanFile {
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw CLIError.input("\(path): cannot read the plan (\(AtomicFile.reason(error)))")
         }
+        return try parse(text, path: path)
+    }
+
+    /// Checks plan text already in memory; `path` only names it in errors. Split from `read` so
+    /// the fuzz target `plan` reaches the same checks without a file.
+    static func parse(_ text: String, path: String) throws(CLIError) -> PrunePlanFile {
         let json: JSONValue
         do { json = try JSONValue.parse(text) } catch { throw CLIError.input("\(path): not JSON: \(error)") }
         guard json.objectValue != nil else { throw CLIError.input("\(path): expected a JSON object") }

@@ -15,6 +15,12 @@ enum ReportFile {
             throw CLIError.input("\(path): \(size) bytes: expected a report of at most \(maxBytes) bytes")
         }
         guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.input("\(path): cannot read the file") }
+        return try decode(data, path: path)
+    }
+
+    /// Parses and validates report bytes already in memory; `path` only names them in errors.
+    /// Split from `load` so the fuzz target `report` reaches the same checks without a file.
+    static func decode(_ data: Data, path: String) throws(CLIError) -> JSONValue {
         let report: JSONValue
         do { report = try JSONValue.parse(String(decoding: data, as: UTF8.self)) } catch {
             throw CLIError.input("\(path): \(error): expected a WeakSpot report (JSON)")

@@ -110,6 +110,8 @@ struct ErrorReport {
                 self.init(message: "error: 'weakspot \(command)' is not implemented yet (issue \(issue))", exitCode: ExitCode.badInput)
             case .internal(let message):
                 self.init(message: "error: internal error: \(message)", exitCode: ExitCode.internalError)
+            case .interrupted(let message):
+                self.init(message: message, exitCode: ExitCode.interrupted)
             }
         case is ONNXError, is GraphError, is ExecutionError, is DatasetError, is NPYError,
              is ImageDecodingError, is PreprocessError, is LinalgError, is InfluenceError:

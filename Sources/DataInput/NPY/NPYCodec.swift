@@ -67,8 +67,24 @@ extension NPYArray {
     }
 
     /// Writes the array atomically: to a temporary file in the same folder, then renamed over
-    /// `path`, so that a reader never sees a half-written file.
+    /// `path`, so that a reader never sees a half-written file. An existing destination that is
+    /// not a regular file (`-o /dev/null`, `/dev/stdout`, a pipe) is written in place instead:
+    /// renaming over it would replace a device node with a file.
     public func write(path: String) throws(NPYError) {
+        var status = stat()
+        if stat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+            guard status.st_mode & S_IFMT != S_IFDIR else { throw NPYError(.io, at: "file", "expected a file, got a folder", file: path) }
+            guard let handle = FileHandle(forWritingAtPath: path) else {
+                throw NPYError(.io, at: "file", "could not open for writing: \(String(cString: strerror(errno)))", file: path)
+            }
+            do {
+                try handle.write(contentsOf: Data(encoded()))
+                try handle.close()
+            } catch {
+                throw NPYError(.io, at: "file", "could not write: \(error.localizedDescription)", file: path)
+            }
+            return
+        }
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp")
