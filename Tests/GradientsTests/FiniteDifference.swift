@@ -1,5 +1,6 @@
 import Foundation
 import Gradients
+import Influence
 import NetworkIR
 import XCTest
 
@@ -36,18 +37,12 @@ struct GraphBuilder {
     }
 }
 
-/// A seeded generator for test data (SplitMix64).
+/// Seeded test data, from the profiler's generator (Influence's SplitMix64).
 struct SeededValues {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
+    var generator: SplitMix64
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     /// Uniform in [lo, hi).
     mutating func uniform(_ lo: Float, _ hi: Float) -> Float {
