@@ -49,20 +49,8 @@ enum ShapeBackward {
         for o in 0..<g.count {
             var s = 0, inside = true
             for k in 0..<rank {
-                var i = index[k] - pads[k]
                 let n = inputShape[k]
-                if i < 0 || i >= n {
-                    switch mode {
-                    case .constant: inside = false
-                    case .edge: i = min(max(i, 0), n - 1)
-                    case .reflect:
-                        if n == 1 { i = 0 } else {
-                            let period = 2 * (n - 1)
-                            i = ((i % period) + period) % period
-                            if i >= n { i = period - i }
-                        }
-                    }
-                }
+                guard let i = mode.sourceIndex(index[k] - pads[k], size: n) else { inside = false; break }
                 s += i * (n == 1 ? 0 : strides[k])
             }
             if inside { dx[s] += g.storage[o] }

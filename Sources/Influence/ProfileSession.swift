@@ -144,28 +144,9 @@ public struct ProfileInterrupted: Error, CustomStringConvertible, Sendable {
 }
 
 extension ProfileSession {
-    /// Measures `items` (indices into the run's items) at every level, concurrently: `threads`
-    /// workers, each taking the next unmeasured item when it finishes one.
+    /// Measures `items` (indices into the run's items) at every level, concurrently.
     func measureSideBySide(_ items: [Int], cache: Profiler.BatchCache, baseline: Baseline, threadsPerItem: Int) throws -> [[PerInputMetrics]] {
-        let profiler = self.profiler
-        let results = ResultSlots<[PerInputMetrics]>(count: items.count)
-        let next = NextIndex()
-        let workers = threadsPerItem == 1 ? min(items.count, max(1, profiler.options.threads)) : 1
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while let j = next.take(below: items.count) {
-                do {
-                    var levels: [PerInputMetrics] = []
-                    for level in profiler.levels(for: profiler.items[items[j]]) {
-                        let logits = try profiler.perturbedLogits(profiler.items[items[j]], level: level, cache: cache, threads: threadsPerItem)
-                        levels.append(baseline.compare(logits.storage))
-                    }
-                    results.set(j, .success(levels))
-                } catch {
-                    results.set(j, .failure(error))
-                }
-            }
-        }
-        return try results.values()
+        try profiler.measure(items.map { profiler.items[$0] }, cache: cache, baseline: baseline, threadsPerItem: threadsPerItem)
     }
 
     /// Adaptive mode: an item is decided once its interval lies wholly on one side of the weak

@@ -37,7 +37,7 @@ extension Profiler {
                 let flat = all.flatMap { $0 }
                 let count = Int((Double(level) * Double(flat.count)).rounded(.down))
                 let order = flat.indices.sorted { abs(flat[$0]) != abs(flat[$1]) ? abs(flat[$0]) < abs(flat[$1]) : $0 < $1 }
-                var removed = Set(order.prefix(count))
+                let removed = Set(order.prefix(count))
                 var offset = 0
                 for (k, ch) in channels.enumerated() {
                     let f = all[k]
@@ -46,7 +46,6 @@ extension Profiler {
                     }
                     offset += f.count
                 }
-                removed.removeAll()
             } else {
                 let filters = channels.map { WeightPerturbation.filter(w, node: node, channel: $0) }
                 // Noise scales with the spread of what is perturbed: the filter for a channel, the

@@ -1,4 +1,5 @@
 import ChannelGroups
+import Dispatch
 import Execution
 import Foundation
 import NetworkIR
@@ -139,6 +140,30 @@ public final class Profiler: @unchecked Sendable {
         let incremental = options.incremental ? IncrementalBase(cache: cache.values, changed: changed) : nil
         let result = try plan.run(known: known, outputs: [logitsValue], batch: cache.batch, interventions: interventions, incremental: incremental, threads: threads)
         return result[logitsValue]!
+    }
+
+    /// Measures `items` at every level against `baseline`, concurrently: with one thread per item,
+    /// `options.threads` workers each take the next unmeasured item when they finish one (so a slow
+    /// item does not idle the others); results come back in item order.
+    public func measure(_ items: [InfluenceItem], cache: BatchCache, baseline: Baseline, threadsPerItem: Int) throws -> [[PerInputMetrics]] {
+        let results = ResultSlots<[PerInputMetrics]>(count: items.count)
+        let next = NextIndex()
+        let workers = threadsPerItem == 1 ? min(items.count, max(1, options.threads)) : 1
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let j = next.take(below: items.count) {
+                do {
+                    var levels: [PerInputMetrics] = []
+                    for level in self.levels(for: items[j]) {
+                        let logits = try self.perturbedLogits(items[j], level: level, cache: cache, threads: threadsPerItem)
+                        levels.append(baseline.compare(logits.storage))
+                    }
+                    results.set(j, .success(levels))
+                } catch {
+                    results.set(j, .failure(error))
+                }
+            }
+        }
+        return try results.values()
     }
 
     /// The levels measured for an item: a layer's sweep sparsities, or one level (the item as

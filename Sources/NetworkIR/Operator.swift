@@ -45,7 +45,26 @@ public enum Operator: Sendable, Equatable {
     case slice(SliceAttributes)
 }
 
-public enum PadMode: String, Sendable, Equatable { case constant, reflect, edge }
+public enum PadMode: String, Sendable, Equatable {
+    case constant, reflect, edge
+
+    /// The input index a padded coordinate reads along an axis of `size` cells, given `i` = the
+    /// output index minus the leading pad; nil for a constant-padding cell. Shared by the Pad
+    /// kernel and its gradient, which must agree cell for cell.
+    @inline(__always)
+    public func sourceIndex(_ i: Int, size n: Int) -> Int? {
+        if i >= 0 && i < n { return i }
+        switch self {
+        case .constant: return nil
+        case .edge: return min(max(i, 0), n - 1)
+        case .reflect:
+            if n == 1 { return 0 }
+            let period = 2 * (n - 1)
+            let r = ((i % period) + period) % period
+            return r >= n ? period - r : r
+        }
+    }
+}
 
 public enum AutoPad: String, Sendable, Equatable {
     case notSet = "NOTSET", sameUpper = "SAME_UPPER", sameLower = "SAME_LOWER", valid = "VALID"

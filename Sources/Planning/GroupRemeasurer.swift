@@ -1,4 +1,3 @@
-import Dispatch
 import Execution
 import Foundation
 import Influence
@@ -27,25 +26,11 @@ public final class GroupRemeasurer: @unchecked Sendable {
         let items = profiler.items.filter { $0.group.map(groups.contains) ?? false }
         var sums = [Double](repeating: 0, count: items.count)
         var count = 0
-        let threads = max(1, profiler.options.threads)
         for b in batches {
             let cache = try profiler.cache(input: b.input)
             let baseline = Baseline(logits: cache.logits.storage, count: b.input.shape[0], labels: nil)
-            let results = UnsafeResults(count: items.count)
-            // Items side by side, one thread each, as the profiler does.
-            var start = 0
-            while start < items.count {
-                let wave = Array(start ..< min(items.count, start + threads))
-                DispatchQueue.concurrentPerform(iterations: wave.count) { j in
-                    let i = wave[j]
-                    do {
-                        let logits = try self.profiler.perturbedLogits(items[i], level: 1, cache: cache, threads: 1)
-                        results.set(i, .success(baseline.compare(logits.storage).values[.kl]?.reduce(0, +) ?? 0))
-                    } catch { results.set(i, .failure(error)) }
-                }
-                start += wave.count
-            }
-            for (i, v) in try results.values().enumerated() { sums[i] += v }
+            let measured = try profiler.measure(items, cache: cache, baseline: baseline, threadsPerItem: items.count > 1 ? 1 : profiler.options.threads)
+            for (i, levels) in measured.enumerated() { sums[i] += levels.last?.values[.kl]?.reduce(0, +) ?? 0 }
             count += baseline.count
         }
         profiler.baseInterventions = [:]
@@ -53,13 +38,4 @@ public final class GroupRemeasurer: @unchecked Sendable {
         for (item, s) in zip(items, sums) { if let g = item.group { result[g] = s / Double(max(count, 1)) } }
         return result
     }
-}
-
-/// One slot per concurrent task.
-final class UnsafeResults: @unchecked Sendable {
-    private var slots: [Result<Double, any Error>?]
-    private let lock = NSLock()
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ value: Result<Double, any Error>) { lock.lock(); slots[i] = value; lock.unlock() }
-    func values() throws -> [Double] { try slots.map { try ($0 ?? .failure(PlanError("internal: a measurement did not finish"))).get() } }
 }

@@ -168,7 +168,9 @@ public struct Planner {
             throw PlanError("--steps K > 1 needs --target, --data and --criterion measured (without --uniform)")
         }
         let before = try exactCost([])
-        let beforeTarget = try targetValue([])
+        // The unpruned model's cost is already counted; only a latency target needs a measurement.
+        var beforeTarget = Double(costValue(before))
+        if case .latency? = options.target { beforeTarget = try targetValue([]) }
         var order = admitted()
         func selection(_ k: Int) -> [GroupCandidate] { rounded(order.prefix(k)) }
         var k = order.count

@@ -39,7 +39,7 @@ enum RankCommand: Command {
         let format = try arguments.choice("format", ["table", "json", "csv"], default: "table")
         let report = try ReportFile.load(path)
         let items = report["items"]?.arrayValue ?? []
-        let present: [String] = ["channel", "group", "layer", "tensor"].filter { kind in items.contains { $0["kind"]?.stringValue == kind } }
+        let present = ProfileReport.kindsPresent(items)
         var kind = present.first ?? "channel"
         if let text = arguments.value("kind") {
             let singular = text.hasSuffix("s") ? String(text.dropLast()) : text

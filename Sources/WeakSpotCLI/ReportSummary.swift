@@ -7,7 +7,7 @@ enum ReportSummary {
         var out = ""
         // The finest kind present (channels, else groups…): ranks run within a kind.
         let all = report["items"]?.arrayValue ?? []
-        let kind: String = (["channel", "group", "layer", "tensor"].first { k in all.contains { $0["kind"]?.stringValue == k } }) ?? "channel"
+        let kind = ProfileReport.finestKind(all)
         let items = all.filter { $0["kind"]?.stringValue == kind }
         let metric = report["settings"]?["metric"]?.stringValue ?? "kl"
         out += "per layer (\(kind) items, influence = \(metric)):\n" + layerTable(report, items: items).rendered()

@@ -113,20 +113,7 @@ struct PadKernel: StepKernel {
                     var s = 0
                     var inside = true
                     for k in 0..<rank {
-                        var i = index[k] - pads[k]
-                        let n = x.shape[k]
-                        if i < 0 || i >= n {
-                            switch mode {
-                            case .constant: inside = false
-                            case .edge: i = min(max(i, 0), n - 1)
-                            case .reflect:
-                                if n == 1 { i = 0 } else {
-                                    let period = 2 * (n - 1)
-                                    i = ((i % period) + period) % period
-                                    if i >= n { i = period - i }
-                                }
-                            }
-                        }
+                        guard let i = mode.sourceIndex(index[k] - pads[k], size: x.shape[k]) else { inside = false; break }
                         s += i * strides[k]
                     }
                     out[o] = inside ? src[s] : value

@@ -10,6 +10,16 @@ import NetworkIR
 public enum ProfileReport {
     public static let schema = "weakspot.report/1"
 
+    /// The kinds an items array holds, finest first (`ItemKind` order: channel, group, layer, tensor).
+    public static func kindsPresent(_ items: [JSONValue]) -> [String] {
+        let present = Set(items.compactMap { $0["kind"]?.stringValue })
+        return ItemKind.allCases.map(\.rawValue).filter(present.contains)
+    }
+
+    /// The finest kind present (channels, else groups…): what agreement, stability and the
+    /// summaries compare, since ranks run within a kind.
+    public static func finestKind(_ items: [JSONValue]) -> String { kindsPresent(items).first ?? ItemKind.channel.rawValue }
+
     /// The report file's text: indented, with each item, layer, group and agreement entry on one line.
     public static func text(_ report: JSONValue) -> String { report.rendered(oneLineFrom: 2) }
 
@@ -158,7 +168,7 @@ public enum ProfileReport {
         }
         let q = header["settings"]?["latentFraction"]?.doubleValue ?? 0.2
         report["agreement"] = agreement(items: &items, latentFraction: q)
-        let finest: String = (["channel", "group", "layer", "tensor"].first { kind in items.contains { $0["kind"]?.stringValue == kind } }) ?? "channel"
+        let finest = finestKind(items)
         report["stability"] = RankStability.section(items: items.filter { $0["kind"]?.stringValue == finest })
         report["items"] = .array(items)
         report["summary"] = .object([
@@ -176,7 +186,7 @@ public enum ProfileReport {
     /// finest kind lie (the F-quantile, lower interpolation). An item is then weak when its whole
     /// interval lies below that value.
     public static func quantileThreshold(items: [JSONValue], fraction: Double) -> Double {
-        let finest = ["channel", "group", "layer", "tensor"].first { kind in items.contains { $0["kind"]?.stringValue == kind } }
+        let finest = finestKind(items)
         let means = items.filter { $0["kind"]?.stringValue == finest }.compactMap { $0["influence"]?["mean"]?.doubleValue }.sorted()
         guard !means.isEmpty else { return 0 }
         return means[min(means.count - 1, Int((Double(means.count) * fraction).rounded(.down)))]
