@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .library(
             name: "WeakSpot",
-            targets: ["ONNXFormat", "NetworkIR", "Linalg", "Execution", "DataInput", "ChannelGroups", "Pruning", "Influence", "Planning", "Gradients", "WeakSpotCLI"]),
+            targets: ["ONNXFormat", "NetworkIR", "Linalg", "Execution", "DataInput", "ChannelGroups", "Pruning", "Influence", "Planning", "Gradients", "Training", "WeakSpotCLI"]),
         .executable(name: "weakspot", targets: ["weakspot"]),
     ],
     targets: [
@@ -22,7 +22,8 @@ let package = Package(
         .target(name: "Influence", dependencies: ["NetworkIR", "Execution", "ChannelGroups", "DataInput", "Linalg", "Gradients"]),
         .target(name: "DataInput"),
         .target(name: "Gradients", dependencies: ["NetworkIR", "Execution", "Linalg"]),
-        .target(name: "WeakSpotCLI", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "DataInput", "Linalg", "ChannelGroups", "Influence", "Pruning", "Planning", "Gradients"]),
+        .target(name: "Training", dependencies: ["NetworkIR", "Execution", "Gradients", "Influence", "Pruning", "ONNXFormat"]),
+        .target(name: "WeakSpotCLI", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "DataInput", "Linalg", "ChannelGroups", "Influence", "Pruning", "Planning", "Gradients", "Training"]),
         .executableTarget(name: "weakspot", dependencies: ["WeakSpotCLI"]),
         // Fuzz driver: replays corpora in a normal build; libFuzzer entry point only when built by
         // Tests/Fuzz/run_fuzz.sh (docs/reliability.md).
@@ -35,6 +36,7 @@ let package = Package(
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Pruning", "Influence", "ChannelGroups", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Influence", "ChannelGroups", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
         .testTarget(name: "GradientsTests", dependencies: ["Gradients", "Influence", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Gradients", "Pruning", "Execution", "NetworkIR", "ONNXFormat", "TestSupport"]),
         .testTarget(name: "DataInputTests", dependencies: ["DataInput", "TestSupport"]),
         .testTarget(name: "WeakSpotCLITests", dependencies: ["WeakSpotCLI", "Influence", "ChannelGroups", "NetworkIR", "ONNXFormat", "TestSupport"]),
     ]

@@ -1,3 +1,5 @@
+import NetworkIR
+
 /// Summary statistics of an item's influence over inputs.
 public struct InfluenceStatistics: Sendable, Equatable {
     public var mean: Double
@@ -27,20 +29,6 @@ public struct InfluenceStatistics: Sendable, Equatable {
         means.sort()
         ciLow = means[Int((Double(resamples) * 0.025).rounded(.down))]
         ciHigh = means[min(resamples - 1, Int((Double(resamples) * 0.975).rounded(.down)))]
-    }
-}
-
-/// SplitMix64: a tiny, well-mixed, documented generator, so bootstrap intervals are reproducible
-/// bit for bit on any machine.
-public struct SplitMix64: Sendable {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

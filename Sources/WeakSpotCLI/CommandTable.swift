@@ -46,7 +46,7 @@ enum CommandTable {
         .built(PlanCommand.self),
         .built(PruneCommand.self),
         .built(GateCommand.self),
-        .planned("finetune", "Recover accuracy after pruning, with labels or by distillation.", issue: 7),
+        .built(FinetuneCommand.self),
         .built(BenchCommand.self),
     ]
 

@@ -9,8 +9,16 @@ enum DataBatches {
     static func read(_ arguments: ParsedArguments, model: LoadedModel, batch: Int, threads: Int, maxInputs: Int?) throws -> [(input: Tensor, labels: [Int]?)] {
         guard let data = arguments.value("data") else { return [] }
         guard let input = model.input else { throw CLIError.input("\(model.path): graph: expected an input") }
-        let preprocess = try PreprocessOptions.spec(arguments, input: input)
-        let options = DatasetOptions(preprocess: preprocess, layout: PreprocessOptions.layout(input), labelsPath: arguments.value("labels"),
+        return try read(data: data, labelsPath: arguments.value("labels"), preprocess: try PreprocessOptions.spec(arguments, input: input),
+                        arguments, model: model, batch: batch, threads: threads, maxInputs: maxInputs)
+    }
+
+    /// `data` (a DATA argument) with its labels file, preprocessed by `preprocess` (the command's
+    /// preprocessing, or a variant of it such as fine-tuning's enlarged crop).
+    static func read(data: String, labelsPath: String?, preprocess: PreprocessSpec, _ arguments: ParsedArguments, model: LoadedModel,
+                     batch: Int, threads: Int, maxInputs: Int?) throws -> [(input: Tensor, labels: [Int]?)] {
+        guard let input = model.input else { throw CLIError.input("\(model.path): graph: expected an input") }
+        let options = DatasetOptions(preprocess: preprocess, layout: PreprocessOptions.layout(input), labelsPath: labelsPath,
                                      threads: threads, skipBad: arguments.flag("skip-bad"), limits: try PreprocessOptions.limits(arguments),
                                      syntheticShape: input.sampleShape)
         let dataset = try Dataset(source: try DataSource.parse(data), options: options)

@@ -22,12 +22,13 @@ final class ProgressReporter {
         self.style = quiet ? .quiet : (console.errorIsTerminal ? .bar : .lines)
     }
 
-    /// Reports that `done` items (of `total`) are finished.
-    func update(done: Int) {
+    /// Reports that `done` items (of `total`) are finished; `detail` (such as the running loss)
+    /// follows the counts.
+    func update(done: Int, detail: String? = nil) {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let rate = seconds > 0 ? Double(done) / seconds : 0
         let remaining = rate > 0 ? Double(max(0, total - done)) / rate : 0
-        let counts = "\(done)/\(total) \(unit), \(NumberText.fixed(rate, decimals: 1))/s"
+        let counts = "\(done)/\(total) \(unit), \(NumberText.fixed(rate, decimals: 1))/s" + (detail.map { ", \($0)" } ?? "")
         switch style {
         case .quiet:
             return

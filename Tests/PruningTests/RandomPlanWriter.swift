@@ -1,3 +1,4 @@
+import NetworkIR
 import ChannelGroups
 import Foundation
 import Influence

@@ -1,3 +1,5 @@
+import NetworkIR
+
 /// Would more data change the ranking? Each item carries its influence on two disjoint halves of
 /// the inputs (even and odd positions) and on a few bootstrap resamples of them; the report's
 /// `stability` section gives Kendall's τ between the rankings these induce. The resamples are

@@ -1,0 +1,108 @@
+import Foundation
+
+/// The update rules, as PyTorch's `torch.optim` defines them (single-tensor, non-foreach forms).
+public enum OptimizerKind: String, Sendable, CaseIterable, Codable {
+    /// `Adam`: weight decay is an L2 term added to the gradient.
+    case adam
+    /// `AdamW`: weight decay shrinks the parameter directly (decoupled), as Loshchilov & Hutter.
+    case adamw
+    /// `SGD` with optional momentum (dampening 0, no Nesterov).
+    case sgd
+}
+
+public struct OptimizerSettings: Sendable, Equatable, Codable {
+    public var kind: OptimizerKind
+    public var learningRate: Float
+    public var weightDecay: Float
+    /// SGD only.
+    public var momentum: Float
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-8
+
+    public init(kind: OptimizerKind, learningRate: Float, weightDecay: Float = 0, momentum: Float = 0.9) {
+        self.kind = kind
+        self.learningRate = learningRate
+        self.weightDecay = weightDecay
+        self.momentum = momentum
+    }
+}
+
+/// Per-parameter optimizer memory: Adam's first and second moments, SGD's momentum buffer (in
+/// `first`; `second` stays empty). `step` counts updates, for Adam's bias correction.
+public struct OptimizerState: Sendable, Equatable {
+    public var step: Int = 0
+    public var first: [[Float]]
+    public var second: [[Float]]
+
+    public init(sizes: [Int], kind: OptimizerKind) {
+        first = sizes.map { [Float](repeating: 0, count: $0) }
+        second = kind == .sgd ? sizes.map { _ in [] } : sizes.map { [Float](repeating: 0, count: $0) }
+    }
+}
+
+/// Applies one update of `settings` to parameters in place.
+public struct Optimizer: Sendable {
+    public var settings: OptimizerSettings
+
+    public init(settings: OptimizerSettings) { self.settings = settings }
+
+    /// Starts an update: counts the step (Adam's bias correction uses it).
+    public func beginStep(_ state: inout OptimizerState) { state.step += 1 }
+
+    /// Moves parameter `index` against its gradient at `learningRate` (the schedule's value for
+    /// this step), after `beginStep`.
+    public func apply(_ index: Int, parameter: inout [Float], gradient: [Float], state: inout OptimizerState, learningRate: Float) {
+        precondition(parameter.count == gradient.count, "gradient size differs from its parameter")
+        switch settings.kind {
+        case .adam, .adamw:
+            adam(&parameter, gradient, &state.first[index], &state.second[index], step: state.step, learningRate: learningRate,
+                 decoupled: settings.kind == .adamw)
+        case .sgd:
+            sgd(&parameter, gradient, &state.first[index], firstStep: state.step == 1, learningRate: learningRate)
+        }
+    }
+
+    private func adam(_ p: inout [Float], _ g: [Float], _ m: inout [Float], _ v: inout [Float], step: Int, learningRate lr: Float, decoupled: Bool) {
+        let (b1, b2, eps, wd) = (settings.beta1, settings.beta2, settings.epsilon, settings.weightDecay)
+        let correction1 = 1 - Float(Foundation.pow(Double(b1), Double(step)))
+        let correction2 = 1 - Float(Foundation.pow(Double(b2), Double(step)))
+        let stepSize = lr / correction1
+        let correction2Root = correction2.squareRoot()
+        p.withUnsafeMutableBufferPointer { p in
+            m.withUnsafeMutableBufferPointer { m in
+                v.withUnsafeMutableBufferPointer { v in
+                    g.withUnsafeBufferPointer { g in
+                        for j in 0..<p.count {
+                            var grad = g[j]
+                            if decoupled { p[j] *= 1 - lr * wd } else if wd != 0 { grad += wd * p[j] }
+                            m[j] += (grad - m[j]) * (1 - b1)
+                            v[j] = v[j] * b2 + (1 - b2) * grad * grad
+                            let denominator = v[j].squareRoot() / correction2Root + eps
+                            p[j] -= stepSize * (m[j] / denominator)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private func sgd(_ p: inout [Float], _ g: [Float], _ buffer: inout [Float], firstStep: Bool, learningRate lr: Float) {
+        let (mu, wd) = (settings.momentum, settings.weightDecay)
+        p.withUnsafeMutableBufferPointer { p in
+            buffer.withUnsafeMutableBufferPointer { b in
+                g.withUnsafeBufferPointer { g in
+                    for j in 0..<p.count {
+                        var grad = g[j]
+                        if wd != 0 { grad += wd * p[j] }
+                        if mu != 0 {
+                            b[j] = firstStep ? grad : mu * b[j] + grad
+                            grad = b[j]
+                        }
+                        p[j] -= lr * grad
+                    }
+                }
+            }
+        }
+    }
+}
