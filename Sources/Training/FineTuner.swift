@@ -34,7 +34,9 @@ public struct FineTuneSettings: Sendable, Equatable, Codable {
     public var fingerprintText: String {
         var copy = self
         copy.threads = 0
-        return (try? String(decoding: JSONEncoder().encode(copy), as: UTF8.self)) ?? "\(copy)"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys  // key order must not depend on the process
+        return (try? String(decoding: encoder.encode(copy), as: UTF8.self)) ?? "\(copy)"
     }
 }
 
@@ -112,6 +114,9 @@ public final class FineTuner {
         do { record = try engine.forward(input) } catch { throw TrainingError("forward: \(error)") }
         guard let logits = record.output(of: graph) else { throw TrainingError("the model produced no output") }
         let (loss, seed) = try lossAndGradient(logits: logits, input: input, labels: data.labels.map { all in indices.map { all[$0] } })
+        guard loss.isFinite else {
+            throw TrainingError("the loss became \(loss) at epoch \(epoch + 1), step \(progress.stepInEpoch + 1): training diverged; lower --lr (now \(learningRate))")
+        }
         let result: GraphGradientResult
         do { result = try engine.backward(record, outputGradient: seed) } catch { throw TrainingError("backward: \(error)") }
 

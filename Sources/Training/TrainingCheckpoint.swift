@@ -61,7 +61,10 @@ public struct TrainingCheckpoint: Sendable, Equatable {
         let header = Header(schema: Self.schema, fingerprint: fingerprint, progress: progress, optimizerStep: optimizerStep,
                             tensors: tensors.map { Header.Entry(name: $0.name, count: $0.values.count) })
         let json: Data
-        do { json = try JSONEncoder().encode(header) } catch { throw TrainingError("checkpoint: cannot encode the header: \(error)") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        do { json = try encoder.encode(header) } catch { throw TrainingError("checkpoint: cannot encode the header: \(error)") }
         var data = Data(Self.magic)
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(json)
@@ -101,7 +104,9 @@ public struct TrainingCheckpoint: Sendable, Equatable {
         }
         let headerEnd = 16 + Int(length)
         let header: Header
-        do { header = try JSONDecoder().decode(Header.self, from: data.subdata(in: 16..<headerEnd)) } catch {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        do { header = try decoder.decode(Header.self, from: data.subdata(in: 16..<headerEnd)) } catch {
             throw TrainingError("\(path): byte 16: expected the checkpoint's JSON header: \(error)")
         }
         guard header.schema == schema else { throw TrainingError("\(path): header: expected schema \(schema), got \(header.schema)") }

@@ -1,3 +1,4 @@
+import Training
 import Influence
 import DataInput
 import Execution
@@ -114,7 +115,7 @@ struct ErrorReport {
                 self.init(message: message, exitCode: ExitCode.interrupted)
             }
         case is ONNXError, is GraphError, is ExecutionError, is DatasetError, is NPYError,
-             is ImageDecodingError, is PreprocessError, is LinalgError, is InfluenceError:
+             is ImageDecodingError, is PreprocessError, is LinalgError, is InfluenceError, is TrainingError:
             self.init(message: "error: \(error)", exitCode: ExitCode.badInput)
         default:
             self.init(message: "error: internal error: \(error)", exitCode: ExitCode.internalError)

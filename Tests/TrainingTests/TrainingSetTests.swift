@@ -1,0 +1,75 @@
+import NetworkIR
+import Training
+import XCTest
+
+/// The training set's geometry (reflection padding, crops, flips, both layouts) against values
+/// written out by hand, and the seeded order and augmentation.
+final class TrainingSetTests: XCTestCase {
+    /// One 1×3×4 NCHW sample with values 0…11 (row-major).
+    let sample: [Float] = (0..<12).map(Float.init)
+
+    func testReflectPaddingMatchesNumpyReflect() throws {
+        // np.pad(np.arange(12).reshape(3, 4), 1, mode='reflect')
+        let expected: [Float] = [5, 4, 5, 6, 7, 6,
+                                 1, 0, 1, 2, 3, 2,
+                                 5, 4, 5, 6, 7, 6,
+                                 9, 8, 9, 10, 11, 10,
+                                 5, 4, 5, 6, 7, 6]
+        let set = try TrainingSet.reflectPadded(sample, count: 1, sampleShape: [1, 3, 4], layout: .nchw, margin: 1, labels: nil)
+        // The centre crop is the original; every other crop is a window of the padded array.
+        XCTAssertEqual(set.batch([0], epoch: 0, seed: 0, augment: .none).storage, sample)
+        var seen = Set<[Float]>()
+        for epoch in 0..<200 {
+            let crop = set.batch([0], epoch: epoch, seed: 9, augment: AugmentSettings(randomCrop: true, flip: false)).storage
+            var windows: [[Float]] = []
+            for oy in 0...2 {
+                for ox in 0...2 {
+                    var window: [Float] = []
+                    for y in 0..<3 { for x in 0..<4 { window.append(expected[(y + oy) * 6 + x + ox]) } }
+                    windows.append(window)
+                }
+            }
+            XCTAssertTrue(windows.contains(crop), "epoch \(epoch): \(crop) is not a 3×4 window of the padded sample")
+            seen.insert(crop)
+        }
+        XCTAssertEqual(seen.count, 9, "all nine offsets occur over 200 epochs")
+    }
+
+    func testFlipMirrorsRowsInBothLayouts() throws {
+        let nchw = try TrainingSet.reflectPadded(sample, count: 1, sampleShape: [1, 3, 4], layout: .nchw, margin: 0, labels: nil)
+        var flips = 0
+        for epoch in 0..<40 {
+            let out = nchw.batch([0], epoch: epoch, seed: 1, augment: AugmentSettings(randomCrop: false, flip: true)).storage
+            if out == [3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8] { flips += 1 } else { XCTAssertEqual(out, sample) }
+        }
+        XCTAssertTrue((10...30).contains(flips), "about half the epochs flip: \(flips) of 40")
+        // NHWC (H=2, W=2, C=3): flipping swaps pixels, keeps each pixel's channels together.
+        let pixels: [Float] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+        let nhwc = try TrainingSet.reflectPadded(pixels, count: 1, sampleShape: [2, 2, 3], layout: .nhwc, margin: 0, labels: nil)
+        let outputs = Set((0..<40).map { nhwc.batch([0], epoch: $0, seed: 1, augment: AugmentSettings(randomCrop: false, flip: true)).storage })
+        XCTAssertEqual(outputs, [pixels, [3, 4, 5, 0, 1, 2, 9, 10, 11, 6, 7, 8]])
+    }
+
+    func testOrderAndAugmentationAreSeededAndVaryByEpoch() throws {
+        let values = (0..<(10 * 12)).map(Float.init)
+        let set = try TrainingSet.reflectPadded(values, count: 10, sampleShape: [1, 3, 4], layout: .nchw, margin: 1, labels: Array(0..<10))
+        let a = set.order(epoch: 3, seed: 42, shuffle: true)
+        XCTAssertEqual(a.sorted(), Array(0..<10))
+        XCTAssertEqual(a, set.order(epoch: 3, seed: 42, shuffle: true))
+        XCTAssertNotEqual(a, set.order(epoch: 4, seed: 42, shuffle: true))
+        XCTAssertNotEqual(a, set.order(epoch: 3, seed: 43, shuffle: true))
+        XCTAssertEqual(set.order(epoch: 3, seed: 42, shuffle: false), Array(0..<10))
+        let augment = AugmentSettings(randomCrop: true, flip: true)
+        XCTAssertEqual(set.batch([4, 2], epoch: 1, seed: 5, augment: augment), set.batch([4, 2], epoch: 1, seed: 5, augment: augment))
+        // A sample's augmentation depends on its index, not on its position in the batch.
+        let pair = set.batch([4, 2], epoch: 1, seed: 5, augment: augment).storage
+        XCTAssertEqual(Array(pair[12..<24]), set.batch([2], epoch: 1, seed: 5, augment: augment).storage)
+    }
+
+    func testMalformedSetsAreRefused() {
+        XCTAssertThrowsError(try TrainingSet.reflectPadded(sample, count: 1, sampleShape: [1, 3, 4], layout: .nchw, margin: 3, labels: nil))
+        XCTAssertThrowsError(try TrainingSet.reflectPadded(sample, count: 2, sampleShape: [1, 3, 4], layout: .nchw, margin: 1, labels: nil))
+        XCTAssertThrowsError(try TrainingSet.reflectPadded(sample, count: 1, sampleShape: [1, 3, 4], layout: .nchw, margin: 1, labels: [1, 2]))
+        XCTAssertThrowsError(try TrainingSet.reflectPadded(sample, count: 1, sampleShape: [12], layout: .nchw, margin: 0, labels: nil))
+    }
+}
