@@ -3,6 +3,7 @@ import DataInput
 import Gradients
 import Dispatch
 import Foundation
+import Training
 import Linalg
 import NetworkIR
 
@@ -31,6 +32,7 @@ enum BenchCommand: Command {
             .value("format", "format", help: "table or json.", default: "table"),
             .value("data", "dir", help: "Time reading, decoding and preprocessing this folder's images."),
             .value("gemm-size", "n", help: "GEMM size; 0 skips the GEMM measurement.", default: "1024"),
+            .flag("train-step", help: "Also time a whole fine-tuning step: forward and backward with BatchNormalization in training mode, cross-entropy, Adam update of every parameter, running statistics (weakspot finetune's step)."),
             .flag("backward", help: "Also time a training step's gradient computation: forward + backward with cross-entropy (BatchNormalization frozen)."),
         ] + PreprocessOptions.specs + [ModelOptions.inputShape] + ModelOptions.limits)
 
@@ -41,6 +43,8 @@ enum BenchCommand: Command {
         var minMs: Double
         /// `--backward`: forward + backward (gradients of every parameter) median.
         var backwardMedianMs: Double? = nil
+        /// `--train-step`: one `FineTuner.step()` median.
+        var trainStepMedianMs: Double? = nil
     }
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
@@ -83,22 +87,31 @@ enum BenchCommand: Command {
                     latencies[i].backwardMedianMs = try measureBackward(model, batch: latencies[i].batch, threads: threads, repetitions: repetitions)
                 }
             }
+            if arguments.flag("train-step") {
+                for i in latencies.indices {
+                    latencies[i].trainStepMedianMs = try measureTrainStep(model, batch: latencies[i].batch, threads: threads, repetitions: repetitions)
+                }
+            }
             document["model"] = [
                 "path": .string(model.path),
                 "latencies": .array(latencies.map {
                     var entry: [String: JSONValue] = ["batch": .int($0.batch), "threads": .int($0.threads), "medianMs": .double(rounded($0.medianMs)), "minMs": .double(rounded($0.minMs))]
                     if let b = $0.backwardMedianMs { entry["backwardMedianMs"] = .double(rounded(b)) }
+                    if let t = $0.trainStepMedianMs { entry["trainStepMedianMs"] = .double(rounded(t)) }
                     return .object(entry)
                 }),
             ]
             if let first = latencies.first { document["medianMs"] = .double(rounded(first.medianMs)) }
             let backward = latencies.contains { $0.backwardMedianMs != nil }
-            var table = TextTable(headers: ["batch", "threads", "median ms", "min ms", "ms per input"] + (backward ? ["fwd+bwd ms"] : []),
-                                  alignments: [.right, .right, .right, .right, .right, .right])
+            let trainStep = latencies.contains { $0.trainStepMedianMs != nil }
+            var table = TextTable(headers: ["batch", "threads", "median ms", "min ms", "ms per input"] + (backward ? ["fwd+bwd ms"] : [])
+                                      + (trainStep ? ["train step ms"] : []),
+                                  alignments: [.right, .right, .right, .right, .right, .right, .right])
             table.rows = latencies.map {
                 [String($0.batch), String($0.threads), NumberText.fixed($0.medianMs, decimals: 2),
                  NumberText.fixed($0.minMs, decimals: 2), NumberText.fixed($0.medianMs / Double($0.batch), decimals: 2)]
                     + ($0.backwardMedianMs.map { [NumberText.fixed($0, decimals: 2)] } ?? [])
+                    + ($0.trainStepMedianMs.map { [NumberText.fixed($0, decimals: 2)] } ?? [])
             }
             lines.append("")
             lines.append("\(model.path): forward latency, synthetic input, \(repetitions) runs after 2 warm-up")
@@ -134,6 +147,33 @@ enum BenchCommand: Command {
             do { _ = try engine.gradients(input: tensor, loss: .softmaxCrossEntropy(labels: [Int](repeating: 0, count: shape[0]))) } catch {
                 throw CLIError.input("\(model.path): \(error)")
             }
+            if round >= 2 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
+        }
+        times.sort()
+        return times[times.count / 2]
+    }
+
+    /// Median time of one fine-tuning step (`FineTuner.step()`: forward and backward with
+    /// BatchNormalization in training mode, cross-entropy against class 0, Adam update, running
+    /// statistics) on synthetic inputs without augmentation, after two warm-up steps.
+    static func measureTrainStep(_ model: LoadedModel, batch: Int, threads: Int, repetitions: Int) throws -> Double {
+        guard let input = model.input else { throw CLIError.input("\(model.path): graph: expected an input") }
+        let count = input.sampleShape.reduce(1, *) * batch
+        var settings = FineTuneSettings(epochs: repetitions + 2, batchSize: batch, optimizer: OptimizerSettings(kind: .adam, learningRate: 1e-5))
+        settings.augment = .none
+        settings.shuffle = false
+        settings.threads = threads
+        let tuner: FineTuner
+        do {
+            let data = try TrainingSet.reflectPadded(SyntheticNormalGenerator(seed: 0).elements(from: 0, count: count), count: batch,
+                                                     sampleShape: input.sampleShape, layout: input.layout, margin: 0,
+                                                     labels: [Int](repeating: 0, count: batch))
+            tuner = try FineTuner(graph: LogitsGraph.strippingFinalSoftmax(model.graph), settings: settings, data: data, teacher: nil)
+        } catch { throw CLIError.input("\(model.path): \(error)") }
+        var times: [Double] = []
+        for round in 0..<(repetitions + 2) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try tuner.step()
             if round >= 2 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
         }
         times.sort()
