@@ -17,11 +17,12 @@ import XCTest
 /// followed by a training-mode BatchNorm has an analytically zero gradient. Adam runs with eps
 /// 1e-5 here (the fixture script says why; the rule at the default eps is OptimizerTests').
 final class TrainingStepTests: XCTestCase {
-    /// Measured (docs/finetune.md): our training-mode gradients of the early BatchNorm γ are
-    /// within 6e-3 of float64 where PyTorch's float32 ones are within 7e-4 (sums over 50,000
-    /// values per channel that cancel to 1% of their terms, after back-propagation through 16
-    /// training-mode BatchNorms); Adam's normalised first update turns that into one element of
-    /// a tensor moving the other way (2·lr, up to 2% of a small tensor's L1 norm). Wiring errors
+    /// Measured (docs/finetune.md): on this batch one output of the head BatchNorm lies within
+    /// float32 rounding of a ReLU6 boundary, and ours falls on the other side of it than
+    /// PyTorch's; that single element shifts every upstream gradient by 2e-3 to 3e-2 of its peak
+    /// (PyTorch's float32 run happens to agree with float64 there). Adam's normalised first
+    /// update turns small differences into one element moving the other way (2·lr, up to 2% of
+    /// a small tensor's L1 norm). Wiring errors
     /// (a parameter left out, a wrong optimizer state, running statistics not updated) are far
     /// larger than this bound; the optimizer rules themselves are checked to 2e-6.
     static let changeLimit = 2.5e-2
