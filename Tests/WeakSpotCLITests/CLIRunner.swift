@@ -76,3 +76,26 @@ func validatedReport(_ path: String, file: StaticString = #filePath, line: UInt 
     XCTAssertEqual(problems, [], "\(path) does not validate against docs/schemas/report.schema.json", file: file, line: line)
     return report
 }
+
+/// Runs the real executable with `arguments`, sends SIGINT as soon as `file` appears (a
+/// checkpoint), and returns the exit status, whether it was still running when interrupted, and
+/// standard error.
+func interruptWhenFileAppears(_ arguments: [String], file: String, timeout: TimeInterval = 120) throws -> (status: Int32, wasRunning: Bool, error: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try XCTUnwrap(WeakSpotExecutable.path(), "the weakspot executable was not built"))
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    let error = Pipe()
+    process.standardError = error
+    try process.run()
+    let deadline = Date().addingTimeInterval(timeout)
+    while !FileManager.default.fileExists(atPath: file) && process.isRunning && Date() < deadline {
+        Thread.sleep(forTimeInterval: 0.01)
+    }
+    let wasRunning = process.isRunning
+    kill(process.processIdentifier, SIGINT)
+    let message = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    XCTAssertEqual(process.terminationReason, .exit, "SIGINT should end the run through its handler")
+    return (process.terminationStatus, wasRunning, message)
+}

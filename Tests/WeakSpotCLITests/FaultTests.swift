@@ -121,24 +121,11 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(whole.code, 0, whole.error)
 
         let checkpoint = folder + "/run.ckpt"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try executable())
-        process.arguments = common + ["-o", folder + "/resumed.json", "--checkpoint", checkpoint]
-        process.standardOutput = FileHandle.nullDevice
-        let error = Pipe()
-        process.standardError = error
-        try process.run()
-        // Wait for the first checkpoint (first batch done), then interrupt mid-run.
-        let deadline = Date().addingTimeInterval(60)
-        while !FileManager.default.fileExists(atPath: checkpoint) && process.isRunning && Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        XCTAssertTrue(process.isRunning, "the run ended before it could be interrupted")
-        kill(process.processIdentifier, SIGINT)
-        let message = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationReason, .exit, "SIGINT should end the run through its handler")
-        XCTAssertEqual(process.terminationStatus, 130, message)
+        // Interrupt as soon as the first checkpoint exists (first batch done), mid-run.
+        let (status, wasRunning, message) = try interruptWhenFileAppears(common + ["-o", folder + "/resumed.json", "--checkpoint", checkpoint],
+                                                                         file: checkpoint, timeout: 60)
+        XCTAssertTrue(wasRunning, "the run ended before it could be interrupted")
+        XCTAssertEqual(status, 130, message)
         XCTAssertEqual(message, "interrupted: finished items saved to \(checkpoint); rerun the same command with --resume to continue\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/resumed.json"))
 

@@ -58,22 +58,9 @@ final class FinetuneCommandTests: XCTestCase {
         XCTAssertEqual(whole.code, 0, whole.error)
 
         let checkpoint = folder + "/resumed.onnx.checkpoint"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try XCTUnwrap(WeakSpotExecutable.path(), "the weakspot executable was not built"))
-        process.arguments = common + ["-o", folder + "/resumed.onnx"]
-        process.standardOutput = FileHandle.nullDevice
-        let error = Pipe()
-        process.standardError = error
-        try process.run()
-        let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: checkpoint) && process.isRunning && Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        XCTAssertTrue(process.isRunning, "the run ended before it could be interrupted")
-        kill(process.processIdentifier, SIGINT)
-        let message = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 130, message)
+        let (status, wasRunning, message) = try interruptWhenFileAppears(common + ["-o", folder + "/resumed.onnx"], file: checkpoint)
+        XCTAssertTrue(wasRunning, "the run ended before it could be interrupted")
+        XCTAssertEqual(status, 130, message)
         XCTAssertTrue(message.hasPrefix("interrupted at epoch "), message)
         XCTAssertTrue(message.contains("checkpoint saved to \(checkpoint): run again with --resume"), message)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/resumed.onnx"))
