@@ -5,7 +5,8 @@
 # Seeds: Fixtures/fuzz/TARGET (committed, read-only here). Working corpus (seeds + finds):
 # .build/fuzz/corpus/TARGET. Crash/timeout/oom inputs: .build/fuzz/artifacts/TARGET/.
 # One line per run is appended to Tests/Fuzz/results.tsv:
-#   utc-date target seconds executions exec/s coverage(edges) features corpus-size outcome
+#   utc-date target seconds executions exec/s coverage(edges) features corpus-size outcome cpu-seconds
+# (seconds is wall time; cpu-seconds what the fuzzer process used, less on a shared machine).
 # Exit code: 0 clean run, 1 libFuzzer found a crash/leak/timeout/oom, 2 usage.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -34,7 +35,8 @@ seeds="Fixtures/fuzz/$target"
 # -timeout: an input taking over 10 s is a hang (issue 8). -rss_limit_mb: a parser must not
 # allocate in proportion to sizes a file only declares. -max_len: seeds are a few KB.
 set +e
-WEAKSPOT_FUZZ_TARGET="$target" "$binary" "$corpus" "$seeds" \
+cpufile=$(mktemp)
+WEAKSPOT_FUZZ_TARGET="$target" /usr/bin/time -f '%U %S' -o "$cpufile" "$binary" "$corpus" "$seeds" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -artifact_prefix="$artifacts/" -print_final_stats=1 "$@" 2>&1 | tee "$log" | grep -E "INITED|DONE|ERROR|SUMMARY|==[0-9]+==|Test unit written" >&2
 status=${PIPESTATUS[0]}
@@ -47,6 +49,7 @@ coverage=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
 features=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
 corpus_size=$(ls "$corpus" | wc -l)
 outcome=clean; [[ $status -ne 0 ]] && outcome="found(exit $status, see $log)"
-printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%MZ)" "$target" "$seconds" "${executions:-?}" \
-    "${rate:-?}" "${coverage:-?}" "${features:-?}" "$corpus_size" "$outcome" | tee -a Tests/Fuzz/results.tsv
+cpu=$(awk 'END { printf "%.0f", $1 + $2 }' "$cpufile" 2>/dev/null || echo "?"); rm -f "$cpufile"
+printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%MZ)" "$target" "$seconds" "${executions:-?}" \
+    "${rate:-?}" "${coverage:-?}" "${features:-?}" "$corpus_size" "$outcome" "${cpu:-?}" | tee -a Tests/Fuzz/results.tsv
 [[ $status -eq 0 ]] || exit 1
