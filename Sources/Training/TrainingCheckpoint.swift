@@ -92,7 +92,8 @@ public struct TrainingCheckpoint: Sendable, Equatable {
         return try decode(data, path: path)
     }
 
-    static func decode(_ data: Data, path: String) throws(TrainingError) -> TrainingCheckpoint {
+    /// Decodes checkpoint bytes; `path` names them in errors.
+    public static func decode(_ data: Data, path: String) throws(TrainingError) -> TrainingCheckpoint {
         let bytes = [UInt8](data.prefix(16))
         guard bytes.count == 16, Array(bytes[0..<8]) == magic else {
             throw TrainingError("\(path): byte 0: expected a WeakSpot fine-tuning checkpoint (WSTUNE01), got something else")

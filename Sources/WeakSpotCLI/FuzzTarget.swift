@@ -2,13 +2,14 @@ import DataInput
 import Foundation
 import NetworkIR
 import ONNXFormat
+import Training
 
 /// One parser under fuzzing. Every target takes arbitrary bytes and must return normally: a
 /// thrown error is the expected outcome for bad input; a trap, a sanitizer report, a hang or
 /// unbounded memory is a bug (docs/reliability.md). Here rather than in `weakspot-fuzz` so that
 /// the suite replays the committed seeds and crash inputs through the same calls.
 public enum FuzzTarget: String, CaseIterable, Sendable {
-    case onnx, graph, npy, png, inflate, jpeg, ppm, report, plan, cli
+    case onnx, graph, npy, png, inflate, jpeg, ppm, report, plan, cli, checkpoint
 
     /// Lower than the command-line defaults so that one input cannot take the fuzzer past its
     /// memory limit by declaring a legal but huge image (the limit checks themselves are tested).
@@ -46,6 +47,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             return FuzzEntryPoints.readPlan(bytes)
         case .cli:
             return FuzzEntryPoints.scanArguments(bytes)
+        case .checkpoint:
+            return (try? TrainingCheckpoint.decode(Data(bytes), path: "fuzz")) != nil
         }
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds weakspot-fuzz with libFuzzer + AddressSanitizer and fuzzes one target for SECONDS.
 #   Tests/Fuzz/run_fuzz.sh TARGET SECONDS [extra libFuzzer flags...]
-# TARGET: onnx graph npy png inflate jpeg ppm report plan cli (docs/reliability.md).
+# TARGET: onnx graph npy png inflate jpeg ppm report plan cli checkpoint (docs/reliability.md).
 # Seeds: Fixtures/fuzz/TARGET (committed, read-only here). Working corpus (seeds + finds):
 # .build/fuzz/corpus/TARGET. Crash/timeout/oom inputs: .build/fuzz/artifacts/TARGET/.
 # One line per run is appended to Tests/Fuzz/results.tsv:
@@ -10,7 +10,7 @@
 # Exit code: 0 clean run, 1 libFuzzer found a crash/leak/timeout/oom, 2 usage.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-targets="onnx graph npy png inflate jpeg ppm report plan cli"
+targets="onnx graph npy png inflate jpeg ppm report plan cli checkpoint"
 target="${1:-}"; seconds="${2:-}"
 if [[ -z "$target" || -z "$seconds" || " $targets " != *" $target "* ]]; then
     echo "usage: $0 TARGET SECONDS [libFuzzer flags]   (TARGET: $targets)" >&2; exit 2
