@@ -15,14 +15,19 @@ public struct ExecutionOptions: Sendable {
     /// Values that must exist as tensors during a run (fusion never hides them): the places where
     /// a caller reads or replaces activations.
     public var observable: Set<ValueID>
+    /// Let `run(_:)` give each thread whole images (the whole graph per image) when the batch has
+    /// at least two images per thread and the graph is batch-separable (ImageParallel.swift).
+    /// Same bits either way.
+    public var imageParallel: Bool
 
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, fuse: Bool = true,
                 useReferenceKernels: Bool = ProcessInfo.processInfo.environment["WEAKSPOT_EXECUTOR"] == "reference",
-                observable: Set<ValueID> = []) {
+                observable: Set<ValueID> = [], imageParallel: Bool = true) {
         self.threads = max(1, threads)
         self.fuse = fuse
         self.useReferenceKernels = useReferenceKernels
         self.observable = observable
+        self.imageParallel = imageParallel
     }
 }
 
@@ -47,6 +52,9 @@ public final class ExecutionPlan: Sendable {
     let steps: [Step]
     /// The step producing each value (nil for inputs and constants).
     let producerStep: [Int?]
+    /// Whether `run(_:)` may run the images of a large batch one per thread, each through the
+    /// whole graph (`imageParallel` is on and the graph is batch-separable; ImageParallel.swift).
+    public let batchSeparable: Bool
 
     public init(graph: Graph, options: ExecutionOptions = .init()) throws(GraphError) {
         MemoryPolicy.retainFreedMemory()
@@ -58,6 +66,7 @@ public final class ExecutionPlan: Sendable {
         for (i, s) in steps.enumerated() { producer[s.output] = i }
         self.steps = steps
         self.producerStep = producer
+        self.batchSeparable = options.imageParallel && Self.isBatchSeparable(graph)
     }
 
     /// The number of steps after fusion (for diagnostics and tests).
@@ -69,6 +78,10 @@ public final class ExecutionPlan: Sendable {
         let expected = first.sampleShape
         guard input.rank == expected.count + 1, Array(input.shape.dropFirst()) == expected else {
             throw ExecutionError("input shape \(input.shape) does not match the model's (N, \(expected.map(String.init).joined(separator: ", ")))")
+        }
+        let threads = options.threads
+        if batchSeparable, threads > 1, input.shape[0] >= threads * Self.imagesPerThreadForImageParallel {
+            return try runImageParallel(input, threads: threads)
         }
         let result = try run(known: [first.value: input], outputs: graph.outputs)
         return graph.outputs.map { result[$0]! }

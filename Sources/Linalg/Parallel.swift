@@ -28,3 +28,15 @@ enum Parallel {
         return start..<(start + base + (part < extra ? 1 : 0))
     }
 }
+
+/// The kernels' persistent worker threads, for callers above Linalg that split long work
+/// themselves (Execution's image-parallel runs), so they neither create threads per call nor
+/// depend on `DispatchQueue.concurrentPerform`, which ran such loops on one core here.
+public enum WorkerThreads {
+    /// Runs `body(part)` for part in 0..<parts (at most 255) on the caller and the pool's helpers;
+    /// returns when all have finished. Parts may run one after another (a busy pool, or fewer
+    /// helpers than parts), so a part must not wait for another.
+    public static func run(parts: Int, _ body: (Int) -> Void) {
+        Parallel.run(workers: min(max(parts, 1), Parallel.maxParts), body)
+    }
+}

@@ -21,7 +21,8 @@ enum BenchCommand: Command {
         threads. The kernel variant that ran is reported; WEAKSPOT_KERNEL=generic|avx2|avx512 \
         forces one. JSON: kernel, gemm {size, threads, gflopsSingleThread, gflopsAllThreads}, \
         model {path, latencies [{batch, threads, medianMs, minMs, backwardMedianMs?}]}, medianMs (the first batch's), \
-        data {path, images, threads, imagesPerSecond}, imagesPerSecond.
+        data {path, images, threads, imagesPerSecond}, imagesPerSecond. --layers adds \
+        layers [{batch, runMedianMs, stepsMedianMs, steps [{nodes, operators, medianMs}]}].
         """,
         usage: "bench [<model>] [--batch <b> ...] [--threads <t>] [--repetitions <r>] [--format table|json] [--data <dir>]",
         arguments: [ArgumentSpec(name: "MODEL", help: "An ONNX model to time (optional).", isOptional: true)],
@@ -34,6 +35,7 @@ enum BenchCommand: Command {
             .value("gemm-size", "n", help: "GEMM size; 0 skips the GEMM measurement.", default: "1024"),
             .flag("train-step", help: "Also time a whole fine-tuning step: forward and backward with BatchNormalization in training mode, cross-entropy, Adam update of every parameter, running statistics (weakspot finetune's step)."),
             .flag("backward", help: "Also time a training step's gradient computation: forward + backward with cross-entropy (BatchNormalization frozen)."),
+            .flag("layers", help: "Also time every plan step (a node or a fused chain) at each batch, alternating with whole runs: per-step medians, their sum and the whole run's median."),
         ] + PreprocessOptions.specs + [ModelOptions.inputShape] + ModelOptions.limits)
 
     struct Latency {
@@ -116,6 +118,26 @@ enum BenchCommand: Command {
             lines.append("")
             lines.append("\(model.path): forward latency, synthetic input, \(repetitions) runs after 2 warm-up")
             lines.append(table.rendered().trimmingCharacters(in: .newlines))
+            if arguments.flag("layers") {
+                var layerDocuments: [JSONValue] = []
+                for latency in latencies {
+                    let result = try BenchLayers.measure(model, batch: latency.batch, threads: threads, repetitions: repetitions)
+                    layerDocuments.append(.object([
+                        "batch": .int(result.batch), "runMedianMs": .double(rounded(result.runMedianMs)),
+                        "stepsMedianMs": .double(rounded(result.stepsMedianMs)),
+                        "steps": .array(result.rows.map {
+                            .object(["nodes": .array($0.nodes.map { .string($0) }), "operators": .array($0.operators.map { .string($0) }),
+                                     "medianMs": .double(rounded($0.medianMs))])
+                        }),
+                    ]))
+                    var steps = TextTable(headers: ["step", "operators", "median ms"], alignments: [.left, .left, .right])
+                    steps.rows = result.rows.map { [$0.nodes.first ?? "", $0.operators.joined(separator: "+"), NumberText.fixed($0.medianMs, decimals: 3)] }
+                    lines.append("")
+                    lines.append("batch \(result.batch): whole run \(NumberText.fixed(result.runMedianMs, decimals: 2)) ms, sum of steps \(NumberText.fixed(result.stepsMedianMs, decimals: 2)) ms (medians, alternating rounds)")
+                    lines.append(steps.rendered().trimmingCharacters(in: .newlines))
+                }
+                document["layers"] = .array(layerDocuments)
+            }
         }
         if let dataFolder, let images {
             let rate = try Dataset.benchmarkPreprocessing(paths: images, spec: spec, threads: threads)

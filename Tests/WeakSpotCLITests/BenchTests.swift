@@ -28,6 +28,28 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(document["medianMs"] as? Double, latencies.first?["medianMs"] as? Double)
     }
 
+    func testLayersGiveEveryStepAndBothTotals() throws {
+        let path = FixturePaths.path("models/tiny_mobilenet.onnx")
+        let result = weakspot("bench", path, "--gemm-size", "0", "--repetitions", "2", "--threads", "2", "--batch", "3", "--layers", "--format", "json")
+        XCTAssertEqual(result.code, 0, result.error)
+        let document = try parseJSON(result.output)
+        let layers = try XCTUnwrap(document["layers"] as? [[String: Any]])
+        XCTAssertEqual(layers.count, 1)
+        XCTAssertEqual(layers[0]["batch"] as? Int, 3)
+        XCTAssertGreaterThan(layers[0]["runMedianMs"] as? Double ?? 0, 0)
+        let steps = try XCTUnwrap(layers[0]["steps"] as? [[String: Any]])
+        XCTAssertGreaterThan(steps.count, 3)
+        for step in steps {
+            XCTAssertFalse((step["nodes"] as? [String] ?? []).isEmpty)
+            XCTAssertEqual((step["nodes"] as? [String])?.count, (step["operators"] as? [String])?.count)
+            XCTAssertGreaterThanOrEqual(step["medianMs"] as? Double ?? -1, 0)
+        }
+        let sum = steps.reduce(0.0) { $0 + ($1["medianMs"] as? Double ?? 0) }
+        XCTAssertGreaterThan(layers[0]["stepsMedianMs"] as? Double ?? 0, 0)
+        XCTAssertGreaterThan(sum, 0)
+        XCTAssertNil(try parseJSON(weakspot("bench", path, "--gemm-size", "0", "--repetitions", "1", "--format", "json").output)["layers"])
+    }
+
     func testTableNamesTheKernel() {
         let result = weakspot("bench", "--gemm-size", "64", "--repetitions", "1")
         XCTAssertEqual(result.code, 0, result.error)
