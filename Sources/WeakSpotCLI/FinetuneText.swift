@@ -32,13 +32,13 @@ enum FinetuneText {
             "schema": .string("weakspot.finetune-history/1"),
             "settings": .object([
                 "epochs": .int(settings.epochs), "batch": .int(settings.batchSize), "optimizer": .string(settings.optimizer.kind.rawValue),
-                "lr": .double(Double(settings.optimizer.learningRate)), "weightDecay": .double(Double(settings.optimizer.weightDecay)),
-                "schedule": .string(settings.schedule.rawValue), "temperature": .double(Double(settings.temperature)),
+                "lr": .float(settings.optimizer.learningRate), "weightDecay": .float(settings.optimizer.weightDecay),
+                "schedule": .string(settings.schedule.rawValue), "temperature": .float(settings.temperature),
                 "bn": .string(settings.trainBatchNorm ? "train" : "frozen"), "seed": .int(Int(truncatingIfNeeded: settings.seed)),
             ]),
             "before": evaluation(before),
             "epochs": .array(history.map { r in
-                .object(["epoch": .int(r.epoch), "meanLoss": .double(r.meanLoss), "lr": .double(Double(r.learningRate)),
+                .object(["epoch": .int(r.epoch), "meanLoss": .double(r.meanLoss), "lr": .float(r.learningRate),
                          "seconds": .double(r.seconds), "validation": evaluation(r.validation)])
             }),
         ])
