@@ -33,7 +33,7 @@ enum BackwardRules {
                 guard let statistics = all[index] else { throw GradientError("no batch statistics were recorded for this node") }
                 let gamma = try context.value(node.inputs[1])
                 let r = NormalizationBackward.trainingBatchNorm(input: x, gamma: gamma.storage, statistics: statistics,
-                                                               epsilon: epsilon, outputGradient: g)
+                                                               epsilon: epsilon, outputGradient: g, threads: context.threads)
                 return [r.input, r.gamma, r.beta, nil, nil]
             }
             let p = try (1...4).map { (i: Int) throws(GradientError) -> Tensor in try context.value(node.inputs[i]) }
@@ -85,6 +85,6 @@ enum BackwardRules {
     /// Whether an operand takes a gradient: activations (the graph input included) do; a constant
     /// fed as a convolution's data input does not, which saves its col2im.
     static func needsGradient(_ id: ValueID, _ context: BackwardContext) -> Bool {
-        context.graph.constants[id] == nil
+        context.graph.constants[id] == nil && !context.skipped.contains(id)
     }
 }

@@ -1,3 +1,4 @@
+import Linalg
 import NetworkIR
 
 /// The backward pass of a 2-D convolution (groups, strides, pads, dilations).
@@ -65,75 +66,110 @@ struct ConvolutionBackward {
                 Tensor(shape: [outputs], storage: db))
     }
 
+    /// Images split over the threads when there are several (each thread its own im2col buffers
+    /// and its own dW, one-thread GEMMs; dx of different images never overlap), else one image at
+    /// a time with the GEMMs split. Image n goes to part n mod parts and the parts' dW are summed
+    /// in part order, so a given thread count always gives the same bits.
     private func viaGEMM(x: Tensor, w: Tensor, g: Tensor, dx: inout [Float], dw: inout [Float], needsInput: Bool,
                          threads: Int) throws(GradientError) {
         let batch = x.shape[0]
-        let cg = channels / groups, og = outputs / groups
-        let reduction = cg * kernelHeight * kernelWidth
-        let plane = outputHeight * outputWidth
-        let pointwise = isPointwise
-        var col = [Float](repeating: 0, count: pointwise ? 0 : reduction * plane)
-        var dcol = [Float](repeating: 0, count: needsInput && !pointwise ? reduction * plane : 0)
-        for n in 0..<batch {
-            for gi in 0..<groups {
-                let xOffset = (n * channels + gi * cg) * height * width
-                let gOffset = (n * outputs + gi * og) * plane
-                let wOffset = gi * og * reduction
-                if !pointwise { im2col(x.storage, offset: xOffset, channels: cg, into: &col) }
-                try x.storage.withUnsafeBufferPointer { (px) throws(GradientError) in
-                    try g.storage.withUnsafeBufferPointer { (pg) throws(GradientError) in
-                        try w.storage.withUnsafeBufferPointer { (pw) throws(GradientError) in
-                            try col.withUnsafeBufferPointer { (pc) throws(GradientError) in
-                                try dw.withUnsafeMutableBufferPointer { (pdw) throws(GradientError) in
-                                    let source = pointwise ? px.baseAddress! + xOffset : pc.baseAddress!
-                                    try MatrixBackward.product(pg.baseAddress! + gOffset, transA: false, source, transB: true,
-                                                               m: og, n: reduction, k: plane, into: pdw.baseAddress! + wOffset,
-                                                               accumulate: true, threads: threads)
-                                }
-                            }
-                            guard needsInput else { return }
-                            if pointwise {
-                                try dx.withUnsafeMutableBufferPointer { (pdx) throws(GradientError) in
-                                    try MatrixBackward.product(pw.baseAddress! + wOffset, transA: true, pg.baseAddress! + gOffset, transB: false,
-                                                               m: reduction, n: plane, k: og, into: pdx.baseAddress! + xOffset,
-                                                               accumulate: true, threads: threads)
-                                }
-                            } else {
-                                try dcol.withUnsafeMutableBufferPointer { (pdc) throws(GradientError) in
-                                    try MatrixBackward.product(pw.baseAddress! + wOffset, transA: true, pg.baseAddress! + gOffset, transB: false,
-                                                               m: reduction, n: plane, k: og, into: pdc.baseAddress!, threads: threads)
+        let parts = min(max(threads, 1), batch)
+        let reduction = (channels / groups) * kernelHeight * kernelWidth
+        let scratch = isPointwise ? 0 : reduction * outputHeight * outputWidth
+        var partials = [Float](repeating: 0, count: parts > 1 ? parts * w.count : 0)
+        var cols = [Float](repeating: 0, count: parts * scratch)
+        var dcols = [Float](repeating: 0, count: needsInput ? parts * scratch : 0)
+        var failures = [GradientError?](repeating: nil, count: parts)
+        x.storage.withUnsafeBufferPointer { px in
+            g.storage.withUnsafeBufferPointer { pg in
+                w.storage.withUnsafeBufferPointer { pw in
+                    dx.withUnsafeMutableBufferPointer { pdx in
+                        dw.withUnsafeMutableBufferPointer { pdw in
+                            partials.withUnsafeMutableBufferPointer { ppart in
+                                cols.withUnsafeMutableBufferPointer { pcol in
+                                    dcols.withUnsafeMutableBufferPointer { pdcol in
+                                        failures.withUnsafeMutableBufferPointer { pfail in
+                                            let (xBase, gBase, wBase) = (px.baseAddress!, pg.baseAddress!, pw.baseAddress!)
+                                            let (dwBase, partBase, dxBase) = (pdw.baseAddress!, ppart.baseAddress, needsInput ? pdx.baseAddress : nil)
+                                            let (colBase, dcolBase, failBase) = (pcol.baseAddress, pdcol.baseAddress, pfail.baseAddress!)
+                                            let body: (Int) -> Void = { part in
+                                                let target = parts > 1 ? partBase! + part * w.count : dwBase
+                                                let col = colBase.map { $0 + part * scratch }
+                                                let dcol = dcolBase.map { $0 + part * scratch }
+                                                do throws(GradientError) {
+                                                    for n in stride(from: part, to: batch, by: parts) {
+                                                        for gi in 0..<groups {
+                                                            try image(n, group: gi, x: xBase, g: gBase, w: wBase, dw: target, dx: dxBase,
+                                                                      col: col, dcol: dcol, threads: parts > 1 ? 1 : threads)
+                                                        }
+                                                    }
+                                                } catch { failBase[part] = error }
+                                            }
+                                            if parts > 1 { WorkerThreads.run(parts: parts, body) } else { body(0) }
+                                        }
+                                    }
                                 }
                             }
                         }
                     }
                 }
-                if needsInput && !pointwise { col2im(dcol, channels: cg, into: &dx, offset: xOffset) }
             }
+        }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
+        for part in 0..<(parts > 1 ? parts : 0) {
+            let base = part * w.count
+            for i in 0..<w.count { dw[i] += partials[base + i] }
+        }
+    }
+
+    /// One image and group: dW += dY·colᵀ, and dx += col2im(Wᵀ·dY) when `dx` is given.
+    private func image(_ n: Int, group gi: Int, x: UnsafePointer<Float>, g: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                       dw: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?, col: UnsafeMutablePointer<Float>?,
+                       dcol: UnsafeMutablePointer<Float>?, threads: Int) throws(GradientError) {
+        let cg = channels / groups, og = outputs / groups
+        let reduction = cg * kernelHeight * kernelWidth
+        let plane = outputHeight * outputWidth
+        let xOffset = (n * channels + gi * cg) * height * width
+        let gOffset = (n * outputs + gi * og) * plane
+        let wOffset = gi * og * reduction
+        let source: UnsafePointer<Float>
+        if isPointwise {
+            source = x + xOffset
+        } else {
+            im2col(x + xOffset, channels: cg, into: col!)
+            source = UnsafePointer(col!)
+        }
+        try MatrixBackward.product(g + gOffset, transA: false, source, transB: true, m: og, n: reduction, k: plane,
+                                   into: dw + wOffset, accumulate: true, threads: threads)
+        guard let dx else { return }
+        if isPointwise {
+            try MatrixBackward.product(w + wOffset, transA: true, g + gOffset, transB: false, m: reduction, n: plane, k: og,
+                                       into: dx + xOffset, accumulate: true, threads: threads)
+        } else {
+            try MatrixBackward.product(w + wOffset, transA: true, g + gOffset, transB: false, m: reduction, n: plane, k: og,
+                                       into: dcol!, threads: threads)
+            col2im(UnsafePointer(dcol!), channels: cg, into: dx + xOffset)
         }
     }
 
     /// col[(c·kh + ky)·kw + kx][oy·OW + ox] = x[c, oy·sh − pt + ky·dh, ox·sw − pl + kx·dw], 0 outside.
-    private func im2col(_ x: [Float], offset: Int, channels cg: Int, into col: inout [Float]) {
+    private func im2col(_ x: UnsafePointer<Float>, channels cg: Int, into col: UnsafeMutablePointer<Float>) {
         let plane = outputHeight * outputWidth
-        col.withUnsafeMutableBufferPointer { pc in
-            x.withUnsafeBufferPointer { px in
-                for c in 0..<cg {
-                    let src = px.baseAddress! + offset + c * height * width
-                    for ky in 0..<kernelHeight {
-                        for kx in 0..<kernelWidth {
-                            let row = pc.baseAddress! + ((c * kernelHeight + ky) * kernelWidth + kx) * plane
-                            for oy in 0..<outputHeight {
-                                let iy = oy * strideHeight - padTop + ky * dilationHeight
-                                let dst = row + oy * outputWidth
-                                guard iy >= 0 && iy < height else {
-                                    for ox in 0..<outputWidth { dst[ox] = 0 }
-                                    continue
-                                }
-                                for ox in 0..<outputWidth {
-                                    let ix = ox * strideWidth - padLeft + kx * dilationWidth
-                                    dst[ox] = ix >= 0 && ix < width ? src[iy * width + ix] : 0
-                                }
-                            }
+        for c in 0..<cg {
+            let src = x + c * height * width
+            for ky in 0..<kernelHeight {
+                for kx in 0..<kernelWidth {
+                    let row = col + ((c * kernelHeight + ky) * kernelWidth + kx) * plane
+                    for oy in 0..<outputHeight {
+                        let iy = oy * strideHeight - padTop + ky * dilationHeight
+                        let dst = row + oy * outputWidth
+                        guard iy >= 0 && iy < height else {
+                            for ox in 0..<outputWidth { dst[ox] = 0 }
+                            continue
+                        }
+                        for ox in 0..<outputWidth {
+                            let ix = ox * strideWidth - padLeft + kx * dilationWidth
+                            dst[ox] = ix >= 0 && ix < width ? src[iy * width + ix] : 0
                         }
                     }
                 }
@@ -142,24 +178,20 @@ struct ConvolutionBackward {
     }
 
     /// The adjoint of `im2col`: each column entry adds into the input cell it was read from.
-    private func col2im(_ col: [Float], channels cg: Int, into dx: inout [Float], offset: Int) {
+    private func col2im(_ col: UnsafePointer<Float>, channels cg: Int, into dx: UnsafeMutablePointer<Float>) {
         let plane = outputHeight * outputWidth
-        col.withUnsafeBufferPointer { pc in
-            dx.withUnsafeMutableBufferPointer { pd in
-                for c in 0..<cg {
-                    let dst = pd.baseAddress! + offset + c * height * width
-                    for ky in 0..<kernelHeight {
-                        for kx in 0..<kernelWidth {
-                            let row = pc.baseAddress! + ((c * kernelHeight + ky) * kernelWidth + kx) * plane
-                            for oy in 0..<outputHeight {
-                                let iy = oy * strideHeight - padTop + ky * dilationHeight
-                                guard iy >= 0 && iy < height else { continue }
-                                let src = row + oy * outputWidth
-                                for ox in 0..<outputWidth {
-                                    let ix = ox * strideWidth - padLeft + kx * dilationWidth
-                                    if ix >= 0 && ix < width { dst[iy * width + ix] += src[ox] }
-                                }
-                            }
+        for c in 0..<cg {
+            let dst = dx + c * height * width
+            for ky in 0..<kernelHeight {
+                for kx in 0..<kernelWidth {
+                    let row = col + ((c * kernelHeight + ky) * kernelWidth + kx) * plane
+                    for oy in 0..<outputHeight {
+                        let iy = oy * strideHeight - padTop + ky * dilationHeight
+                        guard iy >= 0 && iy < height else { continue }
+                        let src = row + oy * outputWidth
+                        for ox in 0..<outputWidth {
+                            let ix = ox * strideWidth - padLeft + kx * dilationWidth
+                            if ix >= 0 && ix < width { dst[iy * width + ix] += src[ox] }
                         }
                     }
                 }

@@ -98,7 +98,7 @@ public final class GraphGradients: Sendable {
                 let context = BackwardContext(graph: graph, values: record.values, threads: threads, batch: record.batch)
                 let x = try context.value(node.inputs[0])
                 let gamma = try context.value(node.inputs[1]), beta = try context.value(node.inputs[2])
-                let (y, statistics) = NormalizationBackward.trainingForward(input: x, gamma: gamma.storage, beta: beta.storage, epsilon: epsilon)
+                let (y, statistics) = NormalizationBackward.trainingForward(input: x, gamma: gamma.storage, beta: beta.storage, epsilon: epsilon, threads: threads)
                 record.values[output] = y
                 record.batchStatistics[i] = statistics
                 continue
@@ -126,14 +126,18 @@ public final class GraphGradients: Sendable {
     }
 
     /// The backward pass from a given gradient of the first output (the vector-Jacobian product).
-    public func backward(_ record: ForwardRecord, outputGradient: Tensor, activations: Set<ValueID> = []) throws(GradientError) -> GraphGradientResult {
+    /// `inputGradient: false` skips the gradient of the graph's input (training needs only the
+    /// parameters'; for a first convolution that is a whole col2im pass saved); `input` is nil then.
+    public func backward(_ record: ForwardRecord, outputGradient: Tensor, activations: Set<ValueID> = [],
+                         inputGradient: Bool = true) throws(GradientError) -> GraphGradientResult {
         guard let out = graph.outputs.first, let y = record.values[out] else { throw GradientError("the graph has no output") }
         guard y.shape == outputGradient.shape else {
             throw GradientError("output gradient \(outputGradient.shape) does not match the output \(y.shape)")
         }
         var grads: [ValueID: Tensor] = [out: outputGradient]
-        let context = BackwardContext(graph: graph, values: record.values, threads: threads, batch: record.batch,
+        var context = BackwardContext(graph: graph, values: record.values, threads: threads, batch: record.batch,
                                       batchStatistics: batchNormMode == .training ? record.batchStatistics : nil)
+        if !inputGradient, let input = graph.inputs.first { context.skipped.insert(input.value) }
         for (index, node) in graph.nodes.enumerated().reversed() {
             guard let g = grads[node.outputs[0]] else { continue }
             if !activations.contains(node.outputs[0]) && !graph.outputs.contains(node.outputs[0]) { grads[node.outputs[0]] = nil }
@@ -172,6 +176,8 @@ struct BackwardContext {
     let batch: Int
     /// Training mode: the batch statistics by node index; nil in frozen mode.
     var batchStatistics: [Int: BatchStatistics]? = nil
+    /// Values whose gradient nobody wants (the graph input when training).
+    var skipped: Set<ValueID> = []
 
     func value(_ id: ValueID) throws(GradientError) -> Tensor {
         if let t = values[id] ?? graph.constants[id] { return t }

@@ -118,7 +118,7 @@ public final class FineTuner {
             throw TrainingError("the loss became \(loss) at epoch \(epoch + 1), step \(progress.stepInEpoch + 1): training diverged; lower --lr (now \(learningRate))")
         }
         let result: GraphGradientResult
-        do { result = try engine.backward(record, outputGradient: seed) } catch { throw TrainingError("backward: \(error)") }
+        do { result = try engine.backward(record, outputGradient: seed, inputGradient: false) } catch { throw TrainingError("backward: \(error)") }
 
         let rate = learningRate
         optimizer.beginStep(&optimizerState)
