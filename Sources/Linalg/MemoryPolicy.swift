@@ -15,7 +15,8 @@ public enum MemoryPolicy {
     /// command-line run. Call once, early, before large tensors are allocated.
     ///
     /// - Returns: true when the policy is in effect; false on a C library without these
-    ///   controls, where nothing changes.
+    ///   controls, or in a sanitizer build (ASan, TSan), whose allocator replaces malloc and
+    ///   ignores them; nothing changes then.
     @discardableResult
     public static func retainFreedMemory() -> Bool { ck_retain_freed_memory() == 1 }
 }
