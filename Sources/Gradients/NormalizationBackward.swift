@@ -34,11 +34,7 @@ enum NormalizationBackward {
     static func overChannels(_ channels: Int, threads: Int, _ body: (Range<Int>) -> Void) {
         let parts = min(max(threads, 1), channels)
         guard parts > 1 else { body(0..<channels); return }
-        WorkerThreads.run(parts: parts) { part in
-            let base = channels / parts, extra = channels % parts
-            let start = part * base + min(part, extra)
-            body(start..<(start + base + (part < extra ? 1 : 0)))
-        }
+        WorkerThreads.run(parts: parts) { part in body(WorkerThreads.share(part, of: parts, count: channels)) }
     }
 
     /// Training form forward: per channel, the batch mean and biased variance over (N, spatial)

@@ -39,4 +39,9 @@ public enum WorkerThreads {
     public static func run(parts: Int, _ body: (Int) -> Void) {
         Parallel.run(workers: min(max(parts, 1), Parallel.maxParts), body)
     }
+
+    /// Part `part` of `count` units split into `parts` contiguous ranges (sizes differ by at most one).
+    public static func share(_ part: Int, of parts: Int, count: Int) -> Range<Int> {
+        Parallel.share(part, of: parts, count: count)
+    }
 }

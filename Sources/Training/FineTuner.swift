@@ -58,6 +58,8 @@ public final class FineTuner {
     public private(set) var optimizerState: OptimizerState
     public private(set) var progress = TrainingProgress()
     var epochStarted: DispatchTime = .now()
+    /// The current epoch's visiting order, drawn once per epoch rather than once per step.
+    var epochOrder: (epoch: Int, order: [Int])?
 
     public init(graph: Graph, settings: FineTuneSettings, data: TrainingSet, teacher: TeacherLogits?) throws(TrainingError) {
         guard settings.epochs > 0 else { throw TrainingError("--epochs: expected a positive number, got \(settings.epochs)") }
@@ -104,7 +106,8 @@ public final class FineTuner {
         guard !isFinished else { throw TrainingError("the run has finished all \(settings.epochs) epochs") }
         if progress.stepInEpoch == 0 { epochStarted = .now() }
         let epoch = progress.epochsDone
-        let order = data.order(epoch: epoch, seed: settings.seed, shuffle: settings.shuffle)
+        if epochOrder?.epoch != epoch { epochOrder = (epoch, data.order(epoch: epoch, seed: settings.seed, shuffle: settings.shuffle)) }
+        let order = epochOrder!.order
         let start = progress.stepInEpoch * settings.batchSize
         let indices = Array(order[start..<min(start + settings.batchSize, data.count)])
         let input = data.batch(indices, epoch: epoch, seed: settings.seed, augment: settings.augment)

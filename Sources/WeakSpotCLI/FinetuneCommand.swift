@@ -168,14 +168,14 @@ struct TeacherModel: Sendable {
         guard model.input?.sampleShape == student.input?.sampleShape else {
             throw CLIError.input("\(model.path): expected the student's input shape \(student.input?.sampleShape ?? []), got \(model.input?.sampleShape ?? [])")
         }
-        do { plan = try ExecutionPlan(graph: LogitsGraph.strippingFinalSoftmax(model.graph), options: ExecutionOptions(threads: threads)) } catch {
+        let t = LogitsGraph.strippingFinalSoftmax(model.graph), st = LogitsGraph.strippingFinalSoftmax(student.graph)
+        do { plan = try ExecutionPlan(graph: t, options: ExecutionOptions(threads: threads)) } catch {
             throw CLIError.input("\(model.path): \(error)")
         }
-        let probe = Tensor(zeros: [1] + (student.input?.sampleShape ?? []))
-        let studentPlan = try ExecutionPlan(graph: LogitsGraph.strippingFinalSoftmax(student.graph), options: ExecutionOptions(threads: threads))
-        let (t, s) = (try plan.run(probe)[0].shape, try studentPlan.run(probe)[0].shape)
-        guard t == s, t.count == 2 else {
-            throw CLIError.input("\(model.path): expected logits shaped like the student's \(s) (N, classes), got \(t)")
+        let teacherShape = try t.outputs.first.flatMap { try t.inferShapes(batch: 1)[$0] }
+        let studentShape = try st.outputs.first.flatMap { try st.inferShapes(batch: 1)[$0] }
+        guard let teacherShape, teacherShape == studentShape, teacherShape.count == 2 else {
+            throw CLIError.input("\(model.path): expected logits shaped like the student's \(studentShape ?? []) (N, classes), got \(teacherShape ?? [])")
         }
     }
 

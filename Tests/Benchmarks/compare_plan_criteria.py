@@ -259,6 +259,11 @@ def write_plot(path: str, rows: list[dict], original_macs: int, model_name: str)
         text((lx + 30, ly), criterion, small, "lm")
     text((lx, top + 90), "bars: 95% Wilson", small, "lm", fill="#555555")
     text((lx, top + 106), "interval", small, "lm", fill="#555555")
+    save_chart(image, width, height, path)
+
+
+def save_chart(image: Image.Image, width: int, height: int, path: str) -> None:
+    """Downsamples a chart drawn at a multiple of its size, 64 colours, written atomically."""
     image = image.resize((width, height), Image.LANCZOS).quantize(colors=64)
     image.save(path + ".tmp.png", format="PNG", optimize=True)
     os.replace(path + ".tmp.png", path)

@@ -59,7 +59,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare_plan_criteria import (HELDOUT_PHOTOS, PROFILE_PHOTOS, REPO, build_set, compare,  # noqa: E402
+from compare_plan_criteria import (HELDOUT_PHOTOS, PROFILE_PHOTOS, REPO, build_set, compare, save_chart,  # noqa: E402
                                    count_macs, find_binary, font, logits_of, run)
 
 DEFAULT_MODEL = os.path.join(REPO, "Fixtures", "demo", "efficientnet_lite0.onnx")
@@ -217,9 +217,7 @@ def write_plot(path: str, result: dict) -> None:
         st = r["settings"]
         text((lx + 26, ly), f"{r['startPoint']}: lr {st['lr']:g}, T {st['temperature']:g}, BN {st['bn']}", small, "lm")
     text((x0 + w3 + 14, top + 16 + 20 * len(runs)), "thick: chosen on val", small, "lm", fill="#555555")
-    image = image.resize((width, height), Image.LANCZOS).quantize(colors=64)
-    image.save(path + ".tmp.png", format="PNG", optimize=True)
-    os.replace(path + ".tmp.png", path)
+    save_chart(image, width, height, path)
 
 
 # ---------------------------------------------------------------------------------------------
