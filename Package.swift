@@ -20,7 +20,7 @@ let package = Package(
         .target(name: "Pruning", dependencies: ["ONNXFormat", "NetworkIR", "ChannelGroups"]),
         .target(name: "Planning", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "ChannelGroups", "Influence", "Pruning"]),
         .target(name: "Influence", dependencies: ["NetworkIR", "Execution", "ChannelGroups", "DataInput", "Linalg", "Gradients"]),
-        .target(name: "DataInput"),
+        .target(name: "DataInput", dependencies: ["Linalg"]),
         .target(name: "Gradients", dependencies: ["NetworkIR", "Execution", "Linalg"]),
         .target(name: "Training", dependencies: ["NetworkIR", "Execution", "Gradients", "Influence", "Pruning", "ONNXFormat"]),
         .target(name: "WeakSpotCLI", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "DataInput", "Linalg", "ChannelGroups", "Influence", "Pruning", "Planning", "Gradients", "Training"]),

@@ -101,8 +101,8 @@ extension ExecutionPlan {
 /// the first error.
 private final class ImageQueue: Sendable {
     let next = Atomic<Int>(0)
-    let results: Mutex<[[Tensor]?]>
-    let failure = Mutex<ExecutionError?>(nil)
+    let results: Locked<[[Tensor]?]>
+    let failure = Locked<ExecutionError?>(nil)
 
-    init(images: Int) { results = Mutex(Array(repeating: nil, count: images)) }
+    init(images: Int) { results = Locked(Array(repeating: nil, count: images)) }
 }

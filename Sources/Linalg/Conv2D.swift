@@ -1,5 +1,4 @@
 import CKernels
-import Synchronization
 
 /// A 2-D convolution (ONNX `Conv`) with its weights packed once at construction, run on any
 /// batch size and input spatial size.
@@ -17,10 +16,10 @@ public final class Conv2D: @unchecked Sendable {
     let weights: UnsafeMutablePointer<Float>
     let groupStride: Int
     let reduction: Int
-    let planCache = Mutex<ShiftedPlan?>(nil)
+    let planCache = Locked<ShiftedPlan?>(nil)
     /// OIHW weights as given, kept (shared, not copied) for the pixel-rows path's Wᵀ.
     let originalWeights: [Float]
-    let transposedCache = Mutex<TransposedWeights?>(nil)
+    let transposedCache = Locked<TransposedWeights?>(nil)
     /// When `run` takes the pixel-rows path (Conv2DPixelRows.swift).
     public let pixelRows: PixelRowsChoice
 

@@ -22,32 +22,16 @@ final class ScratchBuffer: @unchecked Sendable {
 }
 
 enum ScratchPool {
-    private static let free = FreeList()
+    /// The idle buffers. Taken twice per kernel call, uncontended almost always. `Locked`, not
+    /// `Synchronization.Mutex`: under TSan the latter made every buffer handed between threads
+    /// look like a race (docs/reliability.md).
+    private static let free = Locked<[ScratchBuffer]>([])
 
     /// Runs `body` with a buffer of at least `byteCount` bytes owned by the caller until it returns.
     static func with<R>(byteCount: Int, _ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
-        let buffer = free.pop() ?? ScratchBuffer(byteCount: byteCount)
+        let buffer = free.withLock { $0.popLast() } ?? ScratchBuffer(byteCount: byteCount)
         buffer.ensure(byteCount: byteCount)
-        defer { free.push(buffer) }
+        defer { free.withLock { $0.append(buffer) } }
         return try body(buffer.pointer)
-    }
-
-    /// The idle buffers, behind a pthread mutex (`NSLock`) rather than `Synchronization.Mutex`:
-    /// ThreadSanitizer does not see the latter's lock and unlock on Linux and reports every
-    /// buffer handed between threads as a race (docs/reliability.md). Taken twice per kernel
-    /// call, uncontended almost always; the cost is the same tens of nanoseconds.
-    private final class FreeList: @unchecked Sendable {
-        private let lock = NSLock()
-        private var buffers: [ScratchBuffer] = []
-
-        func pop() -> ScratchBuffer? {
-            lock.lock(); defer { lock.unlock() }
-            return buffers.popLast()
-        }
-
-        func push(_ buffer: ScratchBuffer) {
-            lock.lock(); defer { lock.unlock() }
-            buffers.append(buffer)
-        }
     }
 }

@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import Linalg
 
 /// Delivers a dataset's batches in order. Each `next()` decodes and preprocesses the images of one
 /// batch in parallel on `options.threads` threads; nothing is read ahead, so at most one batch of
@@ -117,7 +117,7 @@ public final class BatchReader {
         -> [Result<(values: [Float], shape: [Int]), any Error>] {
         let spec = dataset.options.preprocess
         let layout = dataset.options.layout
-        let results = Mutex<[Result<(values: [Float], shape: [Int]), any Error>?]>(Array(repeating: nil, count: count))
+        let results = Locked<[Result<(values: [Float], shape: [Int]), any Error>?]>(Array(repeating: nil, count: count))
         let workers = max(1, min(dataset.options.threads, count))
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for i in stride(from: worker, to: count, by: workers) {

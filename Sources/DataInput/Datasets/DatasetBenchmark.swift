@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import Synchronization
+import Linalg
 
 extension Dataset {
     /// Throughput of reading, decoding and preprocessing the image files `paths` with `spec` (NCHW)
@@ -11,8 +11,8 @@ extension Dataset {
         guard !paths.isEmpty else { throw DatasetError("benchmark: expected at least one image file, got none") }
         try spec.validate()
         let workers = max(1, min(threads, paths.count))
-        let firstError = Mutex<(index: Int, error: any Error)?>(nil)
-        let checksum = Mutex<Float>(0)
+        let firstError = Locked<(index: Int, error: any Error)?>(nil)
+        let checksum = Locked<Float>(0)
         let start = DispatchTime.now().uptimeNanoseconds
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             var local: Float = 0

@@ -1,4 +1,4 @@
-import Synchronization
+import Linalg
 
 /// Pillow's bilinear resampling coefficients along one axis (Resample.c: `precompute_coeffs`
 /// followed by `normalize_coeffs_8bpc`), for the output positions `window` of an `inSize` →
@@ -85,7 +85,7 @@ struct PILResampleAxis: Sendable {
 /// that they are computed once. Bounded: cleared when it holds more than `capacity` tables.
 final class PILResampleCache: Sendable {
     struct Key: Hashable { let inSize, outSize, start, end: Int }
-    private let tables = Mutex<[Key: PILResampleAxis]>([:])
+    private let tables = Locked<[Key: PILResampleAxis]>([:])
     private let capacity = 256
 
     static let shared = PILResampleCache()

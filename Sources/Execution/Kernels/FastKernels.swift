@@ -1,7 +1,6 @@
 import Foundation
 import Linalg
 import NetworkIR
-import Synchronization
 
 /// The Linalg-backed convolution: weights packed once per padding (auto_pad SAME resolves its
 /// padding from the input size, so a model fed several sizes gets one packing per size class).
@@ -11,7 +10,7 @@ final class FastConvolution: Sendable {
     let bias: [Float]?
     let inputChannels: Int
     let outputChannels: Int
-    private let packed: Mutex<[[Int]: Conv2D]>
+    private let packed: Locked<[[Int]: Conv2D]>
 
     private init(attributes: ConvAttributes, weights: Tensor, bias: [Float]?) {
         self.attributes = attributes
@@ -19,7 +18,7 @@ final class FastConvolution: Sendable {
         self.bias = bias
         self.outputChannels = weights.shape[0]
         self.inputChannels = weights.shape[1] * attributes.groups
-        self.packed = Mutex([:])
+        self.packed = Locked([:])
     }
 
     static func make(attributes: ConvAttributes, weights: Tensor, bias: [Float]?) -> ConvolutionBackend {
