@@ -48,7 +48,7 @@ enum BackwardRules {
             let r = ElementwiseBackward.binary(node.op, a: x, b: b, outputGradient: g)
             return [r.a, r.b]
         case .maxPool(let a):
-            return [try PoolingBackward.maxPool(a, input: x, outputGradient: g)]
+            return [try PoolingBackward.maxPool(a, input: x, outputGradient: g, threads: context.threads)]
         case .averagePool(let a, let includePad):
             return [try PoolingBackward.averagePool(a, countIncludePad: includePad, input: x, outputGradient: g)]
         case .globalAveragePool:

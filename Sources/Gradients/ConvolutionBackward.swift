@@ -59,11 +59,55 @@ struct ConvolutionBackward {
         }
         if channels / groups == 1 {
             direct(x: x, w: w, g: g, dx: &dx, dw: &dw, needsInput: needsInput)
+        } else if needsInput, let transposed = transposedForInput {
+            try viaGEMM(x: x, w: w, g: g, dx: &dx, dw: &dw, needsInput: false, threads: threads)
+            try inputGradient(by: transposed, weights: w, outputGradient: g, batch: batch, into: &dx, threads: threads)
         } else {
             try viaGEMM(x: x, w: w, g: g, dx: &dx, dw: &dw, needsInput: needsInput, threads: threads)
         }
         return (needsInput ? Tensor(shape: x.shape, storage: dx) : nil, Tensor(shape: w.shape, storage: dw),
                 Tensor(shape: [outputs], storage: db))
+    }
+
+    /// For a stride-1, ungrouped, non-pointwise convolution, dx is itself a forward convolution:
+    /// of dY with the weights flipped in both spatial axes and their O and I axes swapped, padded
+    /// by d·(k−1) − pad on each side. The forward kernels (shifted GEMM, full-length reductions
+    /// of O·kh·kw) run it at forward speed, where Wᵀ·dY has reductions of only O and a col2im
+    /// after. Nil when that does not apply (strides, groups, pads wider than the kernel).
+    var transposedForInput: ConvGeometry? {
+        guard groups == 1, strideHeight == 1, strideWidth == 1, !isPointwise else { return nil }
+        let bottom = height - outputHeight + padTop
+        let right = width - outputWidth + padLeft
+        let top = dilationHeight * (kernelHeight - 1) - padTop
+        let left = dilationWidth * (kernelWidth - 1) - padLeft
+        guard top >= 0, left >= 0, bottom >= 0, right >= 0 else { return nil }
+        return ConvGeometry(inputChannels: outputs, outputChannels: channels, kernelHeight: kernelHeight, kernelWidth: kernelWidth,
+                            padTop: top, padLeft: left, padBottom: bottom, padRight: right,
+                            dilationHeight: dilationHeight, dilationWidth: dilationWidth)
+    }
+
+    /// dx = conv(dY, W') with W'[c, o, ky, kx] = W[o, c, kh−1−ky, kw−1−kx] (see `transposedForInput`).
+    private func inputGradient(by geometry: ConvGeometry, weights w: Tensor, outputGradient g: Tensor, batch: Int,
+                               into dx: inout [Float], threads: Int) throws(GradientError) {
+        let taps = kernelHeight * kernelWidth
+        var flipped = [Float](repeating: 0, count: w.count)
+        for o in 0..<outputs {
+            for c in 0..<channels {
+                let source = (o * channels + c) * taps, target = (c * outputs + o) * taps
+                for t in 0..<taps { flipped[target + t] = w.storage[source + taps - 1 - t] }
+            }
+        }
+        do {
+            let convolution = try Conv2D(weights: flipped, bias: nil, geometry: geometry)
+            try g.storage.withUnsafeBufferPointer { pg in
+                try dx.withUnsafeMutableBufferPointer { pdx in
+                    try convolution.run(input: pg.baseAddress!, batch: batch, inputHeight: outputHeight, inputWidth: outputWidth,
+                                        output: pdx.baseAddress!, residual: nil, activation: .none, threads: threads)
+                }
+            }
+        } catch {
+            throw GradientError("Conv backward (input gradient as a transposed convolution): \(error)")
+        }
     }
 
     /// Images split over the threads when there are several (each thread its own im2col buffers
@@ -155,6 +199,7 @@ struct ConvolutionBackward {
     /// col[(c·kh + ky)·kw + kx][oy·OW + ox] = x[c, oy·sh − pt + ky·dh, ox·sw − pl + kx·dw], 0 outside.
     private func im2col(_ x: UnsafePointer<Float>, channels cg: Int, into col: UnsafeMutablePointer<Float>) {
         let plane = outputHeight * outputWidth
+        let columns = (0..<kernelWidth).map(validColumns)
         for c in 0..<cg {
             let src = x + c * height * width
             for ky in 0..<kernelHeight {
@@ -167,14 +212,31 @@ struct ConvolutionBackward {
                             for ox in 0..<outputWidth { dst[ox] = 0 }
                             continue
                         }
-                        for ox in 0..<outputWidth {
-                            let ix = ox * strideWidth - padLeft + kx * dilationWidth
-                            dst[ox] = ix >= 0 && ix < width ? src[iy * width + ix] : 0
+                        let (first, end) = columns[kx]
+                        for ox in 0..<first { dst[ox] = 0 }
+                        let start = first * strideWidth - padLeft + kx * dilationWidth
+                        let from = src + iy * width + start
+                        if strideWidth == 1 {
+                            (dst + first).update(from: from, count: end - first)
+                        } else {
+                            for ox in first..<end { dst[ox] = from[(ox - first) * strideWidth] }
                         }
+                        for ox in end..<outputWidth { dst[ox] = 0 }
                     }
                 }
             }
         }
+    }
+
+    /// The output columns first..<end whose input column ox·sw − pl + kx·dw lies inside the
+    /// input (an empty range, first == end, when none does).
+    private func validColumns(kx: Int) -> (first: Int, end: Int) {
+        let offset = kx * dilationWidth - padLeft
+        // ox·sw + offset >= 0  ⇔  ox >= ceil(−offset / sw); ox·sw + offset <= width − 1.
+        let first = offset >= 0 ? 0 : (-offset + strideWidth - 1) / strideWidth
+        let last = width - 1 - offset < 0 ? -1 : (width - 1 - offset) / strideWidth
+        let end = min(last + 1, outputWidth)
+        return (min(first, end), end)
     }
 
     /// The adjoint of `im2col`: each column entry adds into the input cell it was read from.

@@ -1,14 +1,52 @@
+import Linalg
 import NetworkIR
 
 /// MaxPool, AveragePool and the means (GlobalAveragePool, ReduceMean).
 enum PoolingBackward {
-    /// Each output's gradient goes to the first maximum of its window (PyTorch's tie rule).
-    static func maxPool(_ a: PoolAttributes, input x: Tensor, outputGradient g: Tensor) throws(GradientError) -> Tensor {
-        try windows(a, input: x, outputGradient: g) { src, cells, _ in
-            var best = -Float.infinity, at = -1
-            for c in cells where src[c] > best || at < 0 { best = src[c]; at = c }
-            return at < 0 ? [] : [(at, Float(1))]
+    /// Each output's gradient goes to the first maximum of its window (PyTorch's tie rule; a NaN
+    /// wins only as a window's first cell). Planes split over the threads: a plane's windows
+    /// write only into that plane, so the result is the same for any thread count.
+    static func maxPool(_ a: PoolAttributes, input x: Tensor, outputGradient g: Tensor, threads: Int = 1) throws(GradientError) -> Tensor {
+        guard x.rank == 4, g.rank == 4, g.shape[0] * g.shape[1] == x.shape[0] * x.shape[1] else {
+            throw GradientError("pooling backward expects NCHW tensors, got \(x.shape) and \(g.shape)")
         }
+        let (planes, h, w) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
+        let (oh, ow) = (g.shape[2], g.shape[3])
+        let pads = a.resolvedPads(inputHeight: h, inputWidth: w)
+        let (kh, kw, sh, sw, dh, dw) = (a.kernel[0], a.kernel[1], a.strides[0], a.strides[1], a.dilations[0], a.dilations[1])
+        var dx = [Float](repeating: 0, count: x.count)
+        x.storage.withUnsafeBufferPointer { px in
+            g.storage.withUnsafeBufferPointer { pg in
+                dx.withUnsafeMutableBufferPointer { pdx in
+                    let (xBase, gBase, dxBase) = (px.baseAddress!, pg.baseAddress!, pdx.baseAddress!)
+                    let parts = min(max(threads, 1), planes)
+                    WorkerThreads.run(parts: parts) { part in
+                        for plane in WorkerThreads.share(part, of: parts, count: planes) {
+                            let src = xBase + plane * h * w, dst = dxBase + plane * h * w, grad = gBase + plane * oh * ow
+                            for oy in 0..<oh {
+                                let y0 = oy * sh - pads[0]
+                                for ox in 0..<ow {
+                                    let x0 = ox * sw - pads[1]
+                                    var best = -Float.infinity, at = -1
+                                    for ky in 0..<kh {
+                                        let iy = y0 + ky * dh
+                                        guard iy >= 0 && iy < h else { continue }
+                                        for kx in 0..<kw {
+                                            let ix = x0 + kx * dw
+                                            guard ix >= 0 && ix < w else { continue }
+                                            let v = src[iy * w + ix]
+                                            if v > best || at < 0 { best = v; at = iy * w + ix }
+                                        }
+                                    }
+                                    if at >= 0 { dst[at] += grad[oy * ow + ox] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: x.shape, storage: dx)
     }
 
     /// Each output's gradient is shared equally by the cells its divisor counted.

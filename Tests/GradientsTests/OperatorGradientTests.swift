@@ -31,6 +31,15 @@ final class OperatorGradientTests: XCTestCase {
     func testConvStridedPaddedDilated() throws {
         try conv([1, 2, 7, 6], out: 3, kernel: [3, 2], strides: [2, 1], pads: [1, 0, 2, 1], dilations: [2, 1])
     }
+    /// Stride-1 ungrouped convolutions take dx as a transposed forward convolution
+    /// (ConvolutionBackward.transposedForInput): asymmetric pads, dilation, a kernel the forward
+    /// runs by im2col (1×3) and one by shifted views (3×2); pads wider than the kernel fall back.
+    func testConvStrideOneTransposedInputGradient() throws {
+        try conv([2, 3, 6, 7], out: 4, kernel: [3, 2], pads: [0, 1, 2, 0], dilations: [2, 1])
+        try conv([1, 2, 5, 6], out: 3, kernel: [1, 3], pads: [0, 1, 0, 1])
+        try conv([1, 3, 7, 7], out: 2, kernel: [3, 3], pads: [1, 1, 1, 1], dilations: [2, 2])
+        try conv([1, 2, 4, 4], out: 2, kernel: [3, 3], pads: [3, 0, 0, 3])
+    }
     func testConvGrouped() throws { try conv([2, 4, 5, 5], out: 6, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], groups: 2) }
     func testConvDepthwise() throws { try conv([2, 3, 6, 6], out: 3, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], groups: 3) }
     func testConvDepthwiseMultiplier() throws { try conv([1, 2, 5, 5], out: 4, kernel: [3, 3], pads: [1, 1, 1, 1], groups: 2, bias: false) }
