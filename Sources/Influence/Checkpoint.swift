@@ -38,13 +38,16 @@ struct CheckpointState {
     }
 
     /// Reads a checkpoint and checks that it belongs to the run `expected` describes.
-    static func load(path: String, expected: CheckpointState) throws -> CheckpointState {
+    static func load(path: String, expected: CheckpointState, limits: JSONLimits = JSONLimits()) throws -> CheckpointState {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > limits.maxBytes {
+            throw InfluenceError("\(path): \(limits.sizeError(bytes: size))")
+        }
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw InfluenceError("\(path): cannot read the checkpoint: \(error.localizedDescription)")
         }
         let root: JSONValue
-        do { root = try JSONValue.parse(text) } catch { throw InfluenceError("\(path): \(error): not a WeakSpot checkpoint") }
+        do { root = try JSONValue.parse(text, maxDepth: limits.maxDepth) } catch { throw InfluenceError("\(path): \(error): not a WeakSpot checkpoint") }
         guard root["schema"]?.stringValue == schema else { throw InfluenceError("\(path): expected schema \(schema)") }
         guard root["fingerprint"]?.stringValue == expected.fingerprint else {
             throw InfluenceError("\(path): the checkpoint belongs to another run (model, data or options differ); remove it or drop --resume")

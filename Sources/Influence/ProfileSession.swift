@@ -38,6 +38,8 @@ public final class ProfileSession {
     /// its checkpoint and throws `ProfileInterrupted` (the CLI answers it from SIGINT). Finished
     /// items are never lost: a `--resume` continues from the saved state.
     public var shouldStop: () -> Bool = { false }
+    /// How large and deep a checkpoint `--resume` reads may be.
+    public var jsonLimits = JSONLimits()
 
     public init(profiler: Profiler, checkpointPath: String?, fingerprint: String) {
         self.profiler = profiler
@@ -51,7 +53,7 @@ public final class ProfileSession {
         var state = CheckpointState(fingerprint: fingerprint, levelCounts: profiler.items.map { profiler.levels(for: $0).count })
         var resumed = 0
         if resume, let path = checkpointPath, FileManager.default.fileExists(atPath: path) {
-            state = try CheckpointState.load(path: path, expected: state)
+            state = try CheckpointState.load(path: path, expected: state, limits: jsonLimits)
             resumed = state.chunksDone.filter { $0 > 0 }.count
         }
         let start0 = Date()

@@ -31,7 +31,7 @@ enum GateCommand: Command {
             .value("min-spearman", "x", help: "Report: smallest Spearman ρ of --estimator with the measurement."),
             .value("estimator", "name", help: "Report: the estimator --min-spearman reads.", default: "l1"),
             .flag("json", help: "Write the checks as JSON."),
-        ])
+        ] + JSONFileOptions.specs)
 
     struct Check {
         var name: String
@@ -46,11 +46,8 @@ enum GateCommand: Command {
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
         let path = arguments.positionals[0]
-        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.input("\(path): cannot read the file") }
-        let document: JSONValue
-        do { document = try JSONValue.parse(String(decoding: data, as: UTF8.self)) } catch {
-            throw CLIError.input("\(path): \(error): expected a WeakSpot plan or report (JSON)")
-        }
+        let limits = try JSONFileOptions.limits(arguments)
+        let document = try JSONFileOptions.read(path, limits: limits, expected: "a WeakSpot plan or report (JSON)")
         let schema = document["schema"]?.stringValue ?? ""
         func number(_ name: String) throws -> Double? {
             guard let text = arguments.value(name) else { return nil }
@@ -79,7 +76,7 @@ enum GateCommand: Command {
             }
         } else if schema == ProfileReport.schema {
             if let name = planOptions.first(where: { arguments.value($0) != nil }) { throw arguments.usageError("--\(name) applies to plans; \(path) is a report") }
-            let report = try ReportFile.load(path)
+            let report = try ReportFile.load(path, limits: limits)
             let items = Double(report["summary"]?["items"]?.intValue ?? 0)
             let weak = Double(report["summary"]?["weak"]?.intValue ?? 0)
             if let t = try number("max-weak-fraction") { checks.append(Check(name: "weak fraction", value: items > 0 ? weak / items : nil, threshold: t, atMost: true)) }

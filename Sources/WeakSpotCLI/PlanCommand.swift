@@ -48,7 +48,7 @@ enum PlanCommand: Command {
             .flag("skip-bad", help: "Skip images that cannot be decoded."),
             .flag("quiet", short: "q", help: "No progress on standard error."),
             ModelOptions.inputShape,
-        ] + PreprocessOptions.specs + ModelOptions.limits)
+        ] + PreprocessOptions.specs + ModelOptions.limits + JSONFileOptions.specs)
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
         guard arguments.positionals.count == 2 else { throw arguments.usageError("expected a model and a report") }
@@ -97,7 +97,7 @@ enum PlanCommand: Command {
         let maxInputs = try arguments.value("max-inputs").map { try ParsedArguments.integer($0, option: "max-inputs", in: 1...10_000_000, command: "plan") }
         try ProfileCommand.checkWritableFolder(of: output)
 
-        let report = try ReportFile.load(reportPath)
+        let report = try ReportFile.load(reportPath, limits: JSONFileOptions.limits(arguments))
         let modelHash = try SHA256.hex(ofFile: modelPath)
         if report["model"]?["sha256"]?.stringValue != modelHash && !arguments.flag("force") {
             throw CLIError.input("\(reportPath): model.sha256 does not match \(modelPath) (\(modelHash)): the report is for another model; use --force to plan anyway")

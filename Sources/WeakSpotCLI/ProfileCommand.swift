@@ -52,7 +52,7 @@ enum ProfileCommand: Command {
             .flag("skip-bad", help: "Skip images that cannot be decoded instead of stopping."),
             .flag("quiet", short: "q", help: "No progress on standard error."),
             ModelOptions.inputShape,
-        ] + PreprocessOptions.specs + ModelOptions.limits)
+        ] + PreprocessOptions.specs + ModelOptions.limits + JSONFileOptions.specs)
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
         guard let data = arguments.value("data") else { throw arguments.usageError("missing option '--data <data>'") }
@@ -192,6 +192,7 @@ enum ProfileCommand: Command {
         let modelHash = try SHA256.hex(ofFile: modelPath)
         let fingerprint = [modelHash, data, PreprocessOptions.describe(preprocess), options.fingerprint, hardK.map(String.init) ?? "-"].joined(separator: "|")
         let session = ProfileSession(profiler: profiler, checkpointPath: arguments.value("checkpoint"), fingerprint: fingerprint)
+        session.jsonLimits = try JSONFileOptions.limits(arguments)
         // With a checkpoint, Ctrl-C stops after the current items and saves them (a second one
         // kills at once); without one there is nothing to save and SIGINT keeps its default.
         if session.checkpointPath != nil {
@@ -292,18 +293,14 @@ enum MergeCommand: Command {
             .value("output", short: "o", "report.json", help: "Where to write the merged report.", default: "report.json"),
             .value("csv", "file", help: "Also write one row per item as CSV."),
             .value("html", "file", help: "Also write a self-contained HTML page with charts and the weak-item table."),
-        ])
+        ] + JSONFileOptions.specs)
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
         guard !arguments.positionals.isEmpty else { throw arguments.usageError("expected at least one shard report") }
         var reports: [(path: String, report: ReportJSON)] = []
+        let limits = try JSONFileOptions.limits(arguments)
         for path in arguments.positionals {
-            guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.input("\(path): cannot read the file") }
-            do {
-                reports.append((path, try ReportJSON.parse(String(decoding: data, as: UTF8.self))))
-            } catch {
-                throw CLIError.input("\(path): \(error): expected a WeakSpot report (JSON)")
-            }
+            reports.append((path, try JSONFileOptions.read(path, limits: limits, expected: "a WeakSpot report (JSON)")))
         }
         let merged: ReportJSON
         do { merged = try ProfileReport.merge(reports) } catch let e as InfluenceError { throw CLIError.input(e.description) }

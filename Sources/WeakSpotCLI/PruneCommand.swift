@@ -24,14 +24,14 @@ enum PruneCommand: Command {
             .value("output", short: "o", "pruned.onnx", help: "Where to write the pruned model."),
             .flag("force", help: "Apply the plan even if it names another model's sha256."),
             ModelOptions.inputShape,
-        ] + ModelOptions.limits)
+        ] + ModelOptions.limits + JSONFileOptions.specs)
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
         guard arguments.positionals.count == 2 else { throw arguments.usageError("expected a model and a plan") }
         guard let output = arguments.value("output") else { throw arguments.usageError("missing option '-o <pruned.onnx>'") }
         let modelPath = arguments.positionals[0], planPath = arguments.positionals[1]
         let inputShape = try ModelOptions.inputShape(arguments)
-        let plan = try PrunePlanFile.read(path: planPath)
+        let plan = try PrunePlanFile.read(path: planPath, limits: JSONFileOptions.limits(arguments))
         let (loaded, model) = try LoadedModel.loadWithONNX(path: modelPath, limits: ModelOptions.limits(arguments), inputShape: inputShape)
         if !arguments.flag("force") {
             guard let expected = plan.modelSHA256 else {

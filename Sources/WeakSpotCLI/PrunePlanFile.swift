@@ -24,19 +24,15 @@ struct PrunePlanFile {
     static let schema = "weakspot.plan/1"
 
     /// Reads and checks the file's shape; every error names the file and the place.
-    static func read(path: String) throws(CLIError) -> PrunePlanFile {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw CLIError.input("\(path): cannot read the plan (\(AtomicFile.reason(error)))")
-        }
-        return try parse(text, path: path)
+    static func read(path: String, limits: JSONLimits = JSONLimits()) throws(CLIError) -> PrunePlanFile {
+        try parse(String(decoding: JSONFileOptions.contents(of: path, limits: limits), as: UTF8.self), path: path, maxDepth: limits.maxDepth)
     }
 
     /// Checks plan text already in memory; `path` only names it in errors. Split from `read` so
     /// the fuzz target `plan` reaches the same checks without a file.
-    static func parse(_ text: String, path: String) throws(CLIError) -> PrunePlanFile {
+    static func parse(_ text: String, path: String, maxDepth: Int = JSONLimits().maxDepth) throws(CLIError) -> PrunePlanFile {
         let json: JSONValue
-        do { json = try JSONValue.parse(text) } catch { throw CLIError.input("\(path): not JSON: \(error)") }
+        do { json = try JSONValue.parse(text, maxDepth: maxDepth) } catch { throw CLIError.input("\(path): not JSON: \(error)") }
         guard json.objectValue != nil else { throw CLIError.input("\(path): expected a JSON object") }
         guard let schema = json["schema"]?.stringValue else { throw CLIError.input("\(path): expected \"schema\": \"\(Self.schema)\"") }
         guard schema == Self.schema else { throw CLIError.input("\(path): schema: expected \"\(Self.schema)\", got \"\(schema)\"") }

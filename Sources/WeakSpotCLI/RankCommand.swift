@@ -23,7 +23,7 @@ enum RankCommand: Command {
             .value("format", "format", help: "table, json or csv.", default: "table"),
             .value("output", short: "o", "file", help: "Write to this file (atomically) instead of standard output."),
             .flag("summary", help: "With the table format: also the per-layer table, latent items, agreement and stability."),
-        ])
+        ] + JSONFileOptions.specs)
 
     struct Row {
         var item: JSONValue
@@ -37,7 +37,7 @@ enum RankCommand: Command {
         let by = try arguments.choice("by", ["global", "layer"], default: "global")
         let order = try arguments.choice("order", ["weakest", "strongest"], default: "weakest")
         let format = try arguments.choice("format", ["table", "json", "csv"], default: "table")
-        let report = try ReportFile.load(path)
+        let report = try ReportFile.load(path, limits: JSONFileOptions.limits(arguments))
         let items = report["items"]?.arrayValue ?? []
         let present = ProfileReport.kindsPresent(items)
         var kind = present.first ?? "channel"

@@ -4,25 +4,15 @@ import Influence
 /// Reads a report.json that another command (or another machine) wrote: parsed, then checked
 /// against the built-in JSON Schema, so a command acting on it never meets a missing key later.
 enum ReportFile {
-    /// Largest report read (bytes): far above any real report, small enough to parse in memory.
-    static let maxBytes = 1 << 30
-
-    static func load(_ path: String) throws(CLIError) -> JSONValue {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
-            throw CLIError.input("\(path): cannot read the file: it does not exist or is not readable")
-        }
-        if let size = attributes[.size] as? Int, size > maxBytes {
-            throw CLIError.input("\(path): \(size) bytes: expected a report of at most \(maxBytes) bytes")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.input("\(path): cannot read the file") }
-        return try decode(data, path: path)
+    static func load(_ path: String, limits: JSONLimits = JSONLimits()) throws(CLIError) -> JSONValue {
+        try decode(JSONFileOptions.contents(of: path, limits: limits), path: path, maxDepth: limits.maxDepth)
     }
 
     /// Parses and validates report bytes already in memory; `path` only names them in errors.
     /// Split from `load` so the fuzz target `report` reaches the same checks without a file.
-    static func decode(_ data: Data, path: String) throws(CLIError) -> JSONValue {
+    static func decode(_ data: Data, path: String, maxDepth: Int = JSONLimits().maxDepth) throws(CLIError) -> JSONValue {
         let report: JSONValue
-        do { report = try JSONValue.parse(String(decoding: data, as: UTF8.self)) } catch {
+        do { report = try JSONValue.parse(String(decoding: data, as: UTF8.self), maxDepth: maxDepth) } catch {
             throw CLIError.input("\(path): \(error): expected a WeakSpot report (JSON)")
         }
         guard report["schema"]?.stringValue == ProfileReport.schema else {

@@ -12,17 +12,14 @@ public struct JSONParseError: Error, CustomStringConvertible, Sendable, Equatabl
 }
 
 extension JSONValue {
-    /// Deepest nesting of arrays and objects `parse` accepts, so hostile input cannot exhaust
-    /// the stack.
-    public static let maxParseDepth = 256
-
     /// Reads RFC 8259 JSON (for reports written by `rendered`, and by other tools). Numbers
     /// without a fraction or exponent that fit `Int` become `.int`, every other number `.double`
     /// (so a `.float` written out reads back as the `.double` of the same decimal text); a
     /// duplicate key keeps its last value. Throws `JSONParseError` on anything else, including
-    /// trailing text, lone surrogates and nesting deeper than `maxParseDepth`.
-    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
-        var parser = JSONParser(bytes: Array(text.utf8))
+    /// trailing text, lone surrogates and nesting deeper than `maxDepth` levels (so hostile input
+    /// cannot exhaust the stack; see `JSONLimits`).
+    public static func parse(_ text: String, maxDepth: Int = JSONLimits().maxDepth) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(bytes: Array(text.utf8), maxDepth: maxDepth)
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)
         parser.skipWhitespace()
@@ -56,9 +53,13 @@ extension JSONValue {
 /// A recursive-descent reader over UTF-8 bytes.
 struct JSONParser {
     let bytes: [UInt8]
+    let maxDepth: Int
     var position = 0
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    init(bytes: [UInt8], maxDepth: Int) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+    }
 
     func error(_ message: String) -> JSONParseError { JSONParseError(offset: position, message) }
 
@@ -73,7 +74,7 @@ struct JSONParser {
     }
 
     mutating func value(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth < JSONValue.maxParseDepth else { throw error("expected at most \(JSONValue.maxParseDepth) levels of nesting") }
+        guard depth < maxDepth else { throw error("expected at most \(maxDepth) levels of nesting (raise with --max-json-depth)") }
         guard position < bytes.count else { throw error("expected a value, got the end of the text") }
         switch bytes[position] {
         case UInt8(ascii: "{"): return try object(depth: depth)
