@@ -7,12 +7,7 @@ enum PoolingBackward {
     /// wins only as a window's first cell). Planes split over the threads: a plane's windows
     /// write only into that plane, so the result is the same for any thread count.
     static func maxPool(_ a: PoolAttributes, input x: Tensor, outputGradient g: Tensor, threads: Int = 1) throws(GradientError) -> Tensor {
-        guard x.rank == 4, g.rank == 4, g.shape[0] * g.shape[1] == x.shape[0] * x.shape[1] else {
-            throw GradientError("pooling backward expects NCHW tensors, got \(x.shape) and \(g.shape)")
-        }
-        let (planes, h, w) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
-        let (oh, ow) = (g.shape[2], g.shape[3])
-        let pads = a.resolvedPads(inputHeight: h, inputWidth: w)
+        let (planes, h, w, oh, ow, pads) = try layout(a, input: x, outputGradient: g)
         let (kh, kw, sh, sw, dh, dw) = (a.kernel[0], a.kernel[1], a.strides[0], a.strides[1], a.dilations[0], a.dilations[1])
         var dx = [Float](repeating: 0, count: x.count)
         x.storage.withUnsafeBufferPointer { px in
@@ -59,14 +54,20 @@ enum PoolingBackward {
         }
     }
 
+    /// Planes (N·C), input and output sizes and the resolved pads of an NCHW pooling.
+    private static func layout(_ a: PoolAttributes, input x: Tensor, outputGradient g: Tensor) throws(GradientError)
+        -> (planes: Int, h: Int, w: Int, oh: Int, ow: Int, pads: [Int]) {
+        guard x.rank == 4, g.rank == 4, g.shape[0] * g.shape[1] == x.shape[0] * x.shape[1] else {
+            throw GradientError("pooling backward expects NCHW tensors, got \(x.shape) and \(g.shape)")
+        }
+        return (x.shape[0] * x.shape[1], x.shape[2], x.shape[3], g.shape[2], g.shape[3], a.resolvedPads(inputHeight: x.shape[2], inputWidth: x.shape[3]))
+    }
+
     /// Walks every output window of NCHW pooling; `route` gives (input offset within the plane,
     /// weight) pairs from the window's in-bounds cells and its padded cell count.
     static func windows(_ a: PoolAttributes, input x: Tensor, outputGradient g: Tensor,
                         route: (UnsafeBufferPointer<Float>, [Int], Int) -> [(Int, Float)]) throws(GradientError) -> Tensor {
-        guard x.rank == 4, g.rank == 4 else { throw GradientError("pooling backward expects NCHW tensors, got \(x.shape)") }
-        let (planes, h, w) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
-        let (oh, ow) = (g.shape[2], g.shape[3])
-        let pads = a.resolvedPads(inputHeight: h, inputWidth: w)
+        let (planes, h, w, oh, ow, pads) = try layout(a, input: x, outputGradient: g)
         let (kh, kw, sh, sw, dh, dw) = (a.kernel[0], a.kernel[1], a.strides[0], a.strides[1], a.dilations[0], a.dilations[1])
         var dx = [Float](repeating: 0, count: x.count)
         x.storage.withUnsafeBufferPointer { all in

@@ -31,6 +31,16 @@ func temporaryFolder(_ test: XCTestCase) throws -> String {
     return url.path
 }
 
+/// A report of the tiny ResNet fixture written by `weakspot profile` into a fresh folder.
+func profiledTinyReport(_ test: XCTestCase, items: String, estimators: String) throws -> (folder: String, report: String) {
+    let folder = try temporaryFolder(test)
+    let path = folder + "/r.json"
+    let result = weakspot("profile", FixturePaths.path("models/tiny_resnet.onnx"), "--data", FixturePaths.path("models/tiny_resnet.input.npy"),
+                          "--items", items, "--estimators", estimators, "-o", path, "--quiet")
+    XCTAssertEqual(result.code, 0, result.error)
+    return (folder, path)
+}
+
 /// A copy of the demo images in a fresh folder (tests add broken files to it).
 func copyOfDemoImages(_ test: XCTestCase) throws -> String {
     let folder = try temporaryFolder(test)

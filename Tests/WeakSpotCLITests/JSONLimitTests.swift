@@ -6,15 +6,6 @@ import XCTest
 /// `--max-json-bytes` and `--max-json-depth` on every command that reads JSON: a file past a
 /// limit is exit 2 naming the file and the option; raising the option lets the same file through.
 final class JSONLimitTests: XCTestCase {
-    func report() throws -> (folder: String, path: String) {
-        let folder = try temporaryFolder(self)
-        let path = folder + "/r.json"
-        let result = weakspot("profile", FixturePaths.path("models/tiny_resnet.onnx"), "--data", FixturePaths.path("models/tiny_resnet.input.npy"),
-                              "--items", "channels", "--estimators", "l1", "-o", path, "--quiet")
-        XCTAssertEqual(result.code, 0, result.error)
-        return (folder, path)
-    }
-
     func assertRefused(_ result: CLIResult, naming path: String, option: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(result.code, 2, result.error, file: file, line: line)
         XCTAssertTrue(result.error.contains(path), result.error, file: file, line: line)
@@ -22,7 +13,7 @@ final class JSONLimitTests: XCTestCase {
     }
 
     func testReportOverEitherLimitIsRefusedAndRaisingTheLimitAcceptsIt() throws {
-        let (folder, path) = try report()
+        let (folder, path) = try profiledTinyReport(self, items: "channels", estimators: "l1")
         let bytes = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
         assertRefused(weakspot("rank", path, "--max-json-bytes", String(bytes - 1)), naming: path, option: "max-json-bytes")
         XCTAssertEqual(weakspot("rank", path, "--max-json-bytes", String(bytes)).code, 0)

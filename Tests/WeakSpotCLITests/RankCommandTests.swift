@@ -6,12 +6,7 @@ import XCTest
 /// `weakspot rank` on a report written by `weakspot profile`.
 final class RankCommandTests: XCTestCase {
     func profiled() throws -> (folder: String, report: String) {
-        let folder = try temporaryFolder(self)
-        let path = folder + "/r.json"
-        let result = weakspot("profile", FixturePaths.path("models/tiny_resnet.onnx"), "--data", FixturePaths.path("models/tiny_resnet.input.npy"),
-                              "--items", "channels,groups", "--estimators", "l1,meanact", "-o", path, "--quiet")
-        XCTAssertEqual(result.code, 0, result.error)
-        return (folder, path)
+        try profiledTinyReport(self, items: "channels,groups", estimators: "l1,meanact")
     }
 
     func testJSONRowsFollowTheReportRanks() throws {
