@@ -19,6 +19,8 @@ import XCTest
 /// layer1.1's first ReLU at (sample 1, channel 46, 35, 48) is 1.8e-7, below float32 resolution at
 /// the layer's scale (~10), and that flip moves channel 46 of layer1.1.conv1 by 1.1e-3. So up to
 /// one channel group in a thousand may exceed the bound, if within 1e-2; outliers are printed.
+/// Norm-wise over each layer's groups (‖ours − reference‖₂ / ‖reference‖₂) the bound is 1e-3 with
+/// no exception: resnet18's worst layer is 2.7e-4, EfficientNet-Lite0's 6.3e-7.
 final class TaylorReferenceTests: XCTestCase {
     static let limit = 1e-3
 
@@ -35,23 +37,30 @@ final class TaylorReferenceTests: XCTestCase {
 
         var groupOf: [String: Int] = [:]
         for (g, group) in discovery.dependencies.groups.enumerated() { for m in group.members { groupOf["\(graph.nodes[m.producer].name)#\(m.channel)"] = g } }
-        var worstWeight = 0.0, compared = 0, mismatches: [String] = [], outliers: [String] = []
+        var worstWeight = 0.0, worstNormWise = 0.0, compared = 0, mismatches: [String] = [], outliers: [String] = []
         for tpGroup in try XCTUnwrap(reference["groups"]?.arrayValue) {
             let rootNode = try XCTUnwrap(tpGroup["rootNode"]?.stringValue)
             let channels = try XCTUnwrap(tpGroup["rootChannels"]?.arrayValue).compactMap(\.intValue)
             let expected = try XCTUnwrap(tpGroup["taylor_mean"]?.arrayValue).compactMap(\.doubleValue)
             let peak = expected.map(abs).max() ?? 0
             let bound = max(Self.limit, 2 * (tpGroup["torchFloat32Error"]?.doubleValue ?? 0))
+            var squaredDifference = 0.0, squaredReference = 0.0
             for (i, c) in channels.enumerated() {
                 guard let g = groupOf["\(rootNode)#\(c)"], let ours = taylor.groupScore(g, reduction: .mean) else {
                     mismatches.append("\(rootNode)#\(c): no group score"); continue
                 }
                 let error = abs(ours - expected[i]) / max(peak, 1e-30)
                 worstWeight = max(worstWeight, error)
+                squaredDifference += (ours - expected[i]) * (ours - expected[i])
+                squaredReference += expected[i] * expected[i]
                 let line = "\(rootNode)#\(c): ours \(ours), Torch-Pruning \(expected[i]), error \(error) of the layer's peak"
                 if error > 1e-2 { mismatches.append(line) } else if error > bound { outliers.append(line) }
                 compared += 1
             }
+            // Norm-wise over the layer's groups, ‖ours − reference‖₂ / ‖reference‖₂: no exception.
+            let normWise = (squaredDifference / max(squaredReference, 1e-300)).squareRoot()
+            worstNormWise = max(worstNormWise, normWise)
+            XCTAssertLessThanOrEqual(normWise, Self.limit, "\(rootNode): norm-wise error of the layer's group scores")
         }
         XCTAssertGreaterThan(compared, 100)
         XCTAssertTrue(mismatches.isEmpty, "\(mismatches.count) mismatches; first: \(mismatches.prefix(3))")
@@ -72,7 +81,7 @@ final class TaylorReferenceTests: XCTestCase {
             layers += 1
         }
         XCTAssertGreaterThan(layers, 10)
-        print("\(model) taylor vs Torch-Pruning: \(compared) channel groups, max error \(String(format: "%.2e", worstWeight)) of the layer's peak; activation form \(layers) layers, max error \(String(format: "%.2e", worstActivation))")
+        print("\(model) taylor vs Torch-Pruning: \(compared) channel groups, max error \(String(format: "%.2e", worstWeight)) of the layer's peak, max norm-wise error of a layer \(String(format: "%.2e", worstNormWise)); activation form \(layers) layers, max error \(String(format: "%.2e", worstActivation))")
     }
 
     func testResNet18() throws { try check(model: "models/resnet18_bn.onnx", fixture: "resnet18_bn.json") }
