@@ -141,7 +141,13 @@ struct ConvolutionBackward {
                                                 let col = colBase.map { $0 + part * scratch }
                                                 let dcol = dcolBase.map { $0 + part * scratch }
                                                 do throws(GradientError) {
-                                                    for n in stride(from: part, to: batch, by: parts) {
+                                                    let images = Array(stride(from: part, to: batch, by: parts))
+                                                    if dxBase == nil, let together = imagesPerWeightProduct, together > 1, images.count > 1 {
+                                                        try weightGradient(images: images, together: together, x: xBase, g: gBase, dw: target,
+                                                                           threads: parts > 1 ? 1 : threads)
+                                                        return
+                                                    }
+                                                    for n in images {
                                                         for gi in 0..<groups {
                                                             try image(n, group: gi, x: xBase, g: gBase, w: wBase, dw: target, dx: dxBase,
                                                                       col: col, dcol: dcol, threads: parts > 1 ? 1 : threads)
@@ -163,6 +169,41 @@ struct ConvolutionBackward {
         for part in 0..<(parts > 1 ? parts : 0) {
             let base = part * w.count
             for i in 0..<w.count { dw[i] += partials[base + i] }
+        }
+    }
+
+    /// Images whose dW products run as one GEMM (nil: one image at a time). A small output
+    /// plane makes dY·colᵀ a product with a short reduction (49 for a 7×7 plane) whose m×n
+    /// result is read and written once per image; gathering several images' columns side by
+    /// side makes the reduction about 512 long, so dW is read and written once per group of
+    /// images. Ungrouped convolutions only.
+    var imagesPerWeightProduct: Int? {
+        let plane = outputHeight * outputWidth
+        guard groups == 1, plane < 512 else { return nil }
+        return 512 / plane
+    }
+
+    /// dW += [dY₁ … dY_k]·[col₁ … col_k]ᵀ for `together` images at a time: each image's dY
+    /// plane rows and im2col columns copied side by side into scratch of this call's own.
+    private func weightGradient(images: [Int], together: Int, x: UnsafePointer<Float>, g: UnsafePointer<Float>,
+                                dw: UnsafeMutablePointer<Float>, threads: Int) throws(GradientError) {
+        let plane = outputHeight * outputWidth
+        let reduction = channels * kernelHeight * kernelWidth
+        let widest = min(together, images.count) * plane
+        let columns = UnsafeMutablePointer<Float>.allocate(capacity: reduction * widest)
+        let gradients = UnsafeMutablePointer<Float>.allocate(capacity: outputs * widest)
+        defer { columns.deallocate(); gradients.deallocate() }
+        for start in stride(from: 0, to: images.count, by: together) {
+            let members = images[start..<min(start + together, images.count)]
+            let span = members.count * plane
+            for (slot, n) in members.enumerated() {
+                im2col(x + n * channels * height * width, channels: channels, into: columns + slot * plane, rowStride: span)
+                for o in 0..<outputs {
+                    (gradients + o * span + slot * plane).update(from: g + (n * outputs + o) * plane, count: plane)
+                }
+            }
+            try MatrixBackward.product(UnsafePointer(gradients), transA: false, UnsafePointer(columns), transB: true,
+                                       m: outputs, n: reduction, k: span, into: dw, accumulate: true, threads: threads)
         }
     }
 
@@ -196,15 +237,16 @@ struct ConvolutionBackward {
         }
     }
 
-    /// col[(c·kh + ky)·kw + kx][oy·OW + ox] = x[c, oy·sh − pt + ky·dh, ox·sw − pl + kx·dw], 0 outside.
-    private func im2col(_ x: UnsafePointer<Float>, channels cg: Int, into col: UnsafeMutablePointer<Float>) {
-        let plane = outputHeight * outputWidth
+    /// col[(c·kh + ky)·kw + kx][oy·OW + ox] = x[c, oy·sh − pt + ky·dh, ox·sw − pl + kx·dw], 0 outside;
+    /// rows `rowStride` floats apart (OH·OW unless several images sit side by side).
+    private func im2col(_ x: UnsafePointer<Float>, channels cg: Int, into col: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
+        let rows = rowStride ?? outputHeight * outputWidth
         let columns = (0..<kernelWidth).map(validColumns)
         for c in 0..<cg {
             let src = x + c * height * width
             for ky in 0..<kernelHeight {
                 for kx in 0..<kernelWidth {
-                    let row = col + ((c * kernelHeight + ky) * kernelWidth + kx) * plane
+                    let row = col + ((c * kernelHeight + ky) * kernelWidth + kx) * rows
                     for oy in 0..<outputHeight {
                         let iy = oy * strideHeight - padTop + ky * dilationHeight
                         let dst = row + oy * outputWidth

@@ -40,6 +40,41 @@ final class OperatorGradientTests: XCTestCase {
         try conv([1, 3, 7, 7], out: 2, kernel: [3, 3], pads: [1, 1, 1, 1], dilations: [2, 2])
         try conv([1, 2, 4, 4], out: 2, kernel: [3, 3], pads: [3, 0, 0, 3])
     }
+    /// Small output planes take dW for several images in one product
+    /// (ConvolutionBackward.imagesPerWeightProduct) when the input's gradient is not needed:
+    /// equal to the sum of one-image weight gradients, on 1 and 2 threads, strided and pointwise.
+    func testConvWeightGradientOfSeveralImagesTogether() throws {
+        for (kernel, strides, pads) in [([3, 3], [2, 2], [1, 1, 1, 1]), ([1, 1], [1, 1], [0, 0, 0, 0])] {
+            let shape = [5, 3, 8, 8]
+            var b = GraphBuilder(inputShape: shape)
+            let a = ConvAttributes(kernel: kernel, strides: strides, dilations: [1, 1], pads: pads, autoPad: .notSet, groups: 1)
+            let weights = b.constant(values.tensor([4, 3] + kernel))
+            let bias = b.constant(values.tensor([4]))
+            let output = b.node(.conv(a), [b.input, weights, bias])
+            let graph = b.graph(output: output)
+            let x = values.tensor(shape)
+            let probe = try GraphGradients(graph: graph, threads: 1, batchNormMode: .frozen).forward(x)
+            let r = values.tensor(try XCTUnwrap(probe.output(of: graph)).shape)
+            let image = shape[1...].reduce(1, *), outputImage = r.count / shape[0]
+            var expected = [Double](repeating: 0, count: 4 * 3 * kernel[0] * kernel[1])
+            for n in 0..<shape[0] {
+                let engine = try GraphGradients(graph: graph, threads: 1, batchNormMode: .frozen)
+                let one = Tensor(shape: [1] + shape[1...], storage: Array(x.storage[(n * image)..<((n + 1) * image)]))
+                let rOne = Tensor(shape: [1] + r.shape[1...], storage: Array(r.storage[(n * outputImage)..<((n + 1) * outputImage)]))
+                let dw = try XCTUnwrap(try engine.backward(engine.forward(one), outputGradient: rOne).constants[weights])
+                for (i, v) in dw.storage.enumerated() { expected[i] += Double(v) }
+            }
+            let peak = expected.map(abs).max() ?? 1
+            for threads in [1, 2] {
+                let engine = try GraphGradients(graph: graph, threads: threads, batchNormMode: .frozen)
+                let result = try engine.backward(engine.forward(x), outputGradient: r, inputGradient: false)
+                XCTAssertNil(result.input)
+                let dw = try XCTUnwrap(result.constants[weights])
+                let error = zip(dw.storage, expected).map { abs(Double($0) - $1) }.max() ?? 0
+                XCTAssertLessThanOrEqual(error / peak, 1e-5, "kernel \(kernel), \(threads) threads")
+            }
+        }
+    }
     func testConvGrouped() throws { try conv([2, 4, 5, 5], out: 6, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], groups: 2) }
     func testConvDepthwise() throws { try conv([2, 3, 6, 6], out: 3, kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], groups: 3) }
     func testConvDepthwiseMultiplier() throws { try conv([1, 2, 5, 5], out: 4, kernel: [3, 3], pads: [1, 1, 1, 1], groups: 2, bias: false) }
