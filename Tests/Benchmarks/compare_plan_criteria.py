@@ -205,18 +205,8 @@ def write_plot(path: str, rows: list[dict], original_macs: int, model_name: str)
     k_lo, k_hi = np.floor(np.log10(min(kls))), np.ceil(np.log10(max(kls)))
     if k_hi <= k_lo:
         k_hi = k_lo + 1
-    image = Image.new("RGB", (width * s, height * s), "white")
-    draw = ImageDraw.Draw(image)
-    small, normal = font(12 * s), font(14 * s)
-
-    def text(xy, string, f, anchor, fill="black"):
-        draw.text((xy[0] * s, xy[1] * s), string, font=f, anchor=anchor, fill=fill)
-
-    def vertical_label(string: str, x: float) -> None:
-        label = Image.new("RGB", (panel_h * s, 18 * s), "white")
-        ImageDraw.Draw(label).text((panel_h * s / 2, 9 * s), string, font=small, anchor="mm", fill="black")
-        image.paste(label.rotate(90, expand=True), (int(x * s), top * s))
-
+    canvas = ChartCanvas(width, height, s, panel_h, top)
+    draw, small, normal, text, vertical_label = canvas.draw, canvas.small, canvas.normal, canvas.text, canvas.vertical_label
     panels = [
         (left, "top-1 agreement with the original", lambda r: r["top1Agreement"], (0.0, 1.0),
          [(0.1 * i, f"{0.1 * i:.1f}") for i in range(11)], True),
@@ -259,14 +249,34 @@ def write_plot(path: str, rows: list[dict], original_macs: int, model_name: str)
         text((lx + 30, ly), criterion, small, "lm")
     text((lx, top + 90), "bars: 95% Wilson", small, "lm", fill="#555555")
     text((lx, top + 106), "interval", small, "lm", fill="#555555")
-    save_chart(image, width, height, path)
+    canvas.save(path)
 
 
-def save_chart(image: Image.Image, width: int, height: int, path: str) -> None:
-    """Downsamples a chart drawn at a multiple of its size, 64 colours, written atomically."""
-    image = image.resize((width, height), Image.LANCZOS).quantize(colors=64)
-    image.save(path + ".tmp.png", format="PNG", optimize=True)
-    os.replace(path + ".tmp.png", path)
+class ChartCanvas:
+    """A white chart drawn at `scale` times its size (smooth lines once scaled down), with the
+    two fonts and text helpers both benchmark charts use (this one and finetune_experiment's).
+    `panel_h` and `top` place rotated axis labels beside panels of that height."""
+
+    def __init__(self, width: int, height: int, scale: int, panel_h: float, top: float) -> None:
+        self.width, self.height, self.scale, self.panel_h, self.top = width, height, scale, panel_h, top
+        self.image = Image.new("RGB", (width * scale, height * scale), "white")
+        self.draw = ImageDraw.Draw(self.image)
+        self.small, self.normal = font(12 * scale), font(14 * scale)
+
+    def text(self, xy, string, f, anchor, fill="black") -> None:
+        self.draw.text((xy[0] * self.scale, xy[1] * self.scale), string, font=f, anchor=anchor, fill=fill)
+
+    def vertical_label(self, string: str, x: float) -> None:
+        s = self.scale
+        label = Image.new("RGB", (self.panel_h * s, 18 * s), "white")
+        ImageDraw.Draw(label).text((self.panel_h * s / 2, 9 * s), string, font=self.small, anchor="mm", fill="black")
+        self.image.paste(label.rotate(90, expand=True), (int(x * s), self.top * s))
+
+    def save(self, path: str) -> None:
+        """Downsamples to the chart's size, 64 colours, written atomically."""
+        image = self.image.resize((self.width, self.height), Image.LANCZOS).quantize(colors=64)
+        image.save(path + ".tmp.png", format="PNG", optimize=True)
+        os.replace(path + ".tmp.png", path)
 
 
 # ---------------------------------------------------------------------------------------------

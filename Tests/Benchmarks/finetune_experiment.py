@@ -56,11 +56,10 @@ import tempfile
 import time
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare_plan_criteria import (HELDOUT_PHOTOS, PROFILE_PHOTOS, REPO, build_set, compare, save_chart,  # noqa: E402
-                                   count_macs, find_binary, font, logits_of, run)
+from compare_plan_criteria import (HELDOUT_PHOTOS, PROFILE_PHOTOS, REPO, ChartCanvas, build_set, compare,  # noqa: E402
+                                   count_macs, find_binary, logits_of, run)
 
 DEFAULT_MODEL = os.path.join(REPO, "Fixtures", "demo", "efficientnet_lite0.onnx")
 SEEDS = {"profile": 0, "heldout": 1, "train": 2, "val": 3}
@@ -132,17 +131,8 @@ def write_plot(path: str, result: dict) -> None:
     panel_w, panel_h, left, gap, top, bottom, legend = 230, 300, 64, 80, 48, 66, 290
     width = left + 2 * panel_w + 330 + 2 * gap + legend
     height = top + panel_h + bottom
-    image = Image.new("RGB", (width * s, height * s), "white")
-    draw = ImageDraw.Draw(image)
-    small, normal = font(12 * s), font(14 * s)
-
-    def text(xy, string, f, anchor, fill="black"):
-        draw.text((xy[0] * s, xy[1] * s), string, font=f, anchor=anchor, fill=fill)
-
-    def vertical_label(string: str, x: float) -> None:
-        label = Image.new("RGB", (panel_h * s, 18 * s), "white")
-        ImageDraw.Draw(label).text((panel_h * s / 2, 9 * s), string, font=small, anchor="mm", fill="black")
-        image.paste(label.rotate(90, expand=True), (int(x * s), top * s))
+    canvas = ChartCanvas(width, height, s, panel_h, top)
+    draw, small, normal, text, vertical_label = canvas.draw, canvas.small, canvas.normal, canvas.text, canvas.vertical_label
 
     def frame(x0: float, w: float, ticks: list[tuple[float, str]], py) -> None:
         for y, tick in ticks:
@@ -217,7 +207,7 @@ def write_plot(path: str, result: dict) -> None:
         st = r["settings"]
         text((lx + 26, ly), f"{r['startPoint']}: lr {st['lr']:g}, T {st['temperature']:g}, BN {st['bn']}", small, "lm")
     text((x0 + w3 + 14, top + 16 + 20 * len(runs)), "thick: chosen on val", small, "lm", fill="#555555")
-    save_chart(image, width, height, path)
+    canvas.save(path)
 
 
 # ---------------------------------------------------------------------------------------------
