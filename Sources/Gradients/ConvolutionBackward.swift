@@ -119,7 +119,10 @@ struct ConvolutionBackward {
         let batch = x.shape[0]
         let parts = min(max(threads, 1), batch)
         let reduction = (channels / groups) * kernelHeight * kernelWidth
-        let scratch = isPointwise ? 0 : reduction * outputHeight * outputWidth
+        // Several images per dW product (when dx is not wanted here and every part has two or
+        // more images); that path gathers into scratch of its own, so no per-image im2col buffer.
+        let together = !needsInput && batch >= 2 * parts ? (imagesPerWeightProduct ?? 1) : 1
+        let scratch = isPointwise || together > 1 ? 0 : reduction * outputHeight * outputWidth
         var partials = [Float](repeating: 0, count: parts > 1 ? parts * w.count : 0)
         var cols = [Float](repeating: 0, count: parts * scratch)
         var dcols = [Float](repeating: 0, count: needsInput ? parts * scratch : 0)
@@ -142,7 +145,7 @@ struct ConvolutionBackward {
                                                 let dcol = dcolBase.map { $0 + part * scratch }
                                                 do throws(GradientError) {
                                                     let images = Array(stride(from: part, to: batch, by: parts))
-                                                    if dxBase == nil, let together = imagesPerWeightProduct, together > 1, images.count > 1 {
+                                                    if together > 1 {
                                                         try weightGradient(images: images, together: together, x: xBase, g: gBase, dw: target,
                                                                            threads: parts > 1 ? 1 : threads)
                                                         return
@@ -237,36 +240,47 @@ struct ConvolutionBackward {
         }
     }
 
-    /// col[(c·kh + ky)·kw + kx][oy·OW + ox] = x[c, oy·sh − pt + ky·dh, ox·sw − pl + kx·dw], 0 outside;
-    /// rows `rowStride` floats apart (OH·OW unless several images sit side by side).
-    private func im2col(_ x: UnsafePointer<Float>, channels cg: Int, into col: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
-        let rows = rowStride ?? outputHeight * outputWidth
+    /// Walks the rows of an im2col matrix: for every (c, ky, kx, oy), the row's offset in col
+    /// (rows `rowStride` floats apart, one output row of OW entries each), and the input offset of
+    /// the output columns first..<end that read inside the input (stride sw apart), or nil when
+    /// the whole output row reads padding. im2col and col2im are each other's adjoint on it.
+    private func forEachColumnRow(channels cg: Int, rowStride: Int,
+                                  _ body: (_ colOffset: Int, _ inputOffset: Int?, _ first: Int, _ end: Int) -> Void) {
         let columns = (0..<kernelWidth).map(validColumns)
         for c in 0..<cg {
-            let src = x + c * height * width
             for ky in 0..<kernelHeight {
                 for kx in 0..<kernelWidth {
-                    let row = col + ((c * kernelHeight + ky) * kernelWidth + kx) * rows
+                    let row = ((c * kernelHeight + ky) * kernelWidth + kx) * rowStride
+                    let (first, end) = columns[kx]
                     for oy in 0..<outputHeight {
                         let iy = oy * strideHeight - padTop + ky * dilationHeight
-                        let dst = row + oy * outputWidth
-                        guard iy >= 0 && iy < height else {
-                            for ox in 0..<outputWidth { dst[ox] = 0 }
-                            continue
-                        }
-                        let (first, end) = columns[kx]
-                        for ox in 0..<first { dst[ox] = 0 }
-                        let start = first * strideWidth - padLeft + kx * dilationWidth
-                        let from = src + iy * width + start
-                        if strideWidth == 1 {
-                            (dst + first).update(from: from, count: end - first)
-                        } else {
-                            for ox in first..<end { dst[ox] = from[(ox - first) * strideWidth] }
-                        }
-                        for ox in end..<outputWidth { dst[ox] = 0 }
+                        let inside = iy >= 0 && iy < height
+                        let input = (c * height + iy) * width + first * strideWidth - padLeft + kx * dilationWidth
+                        body(row + oy * outputWidth, inside ? input : nil, first, end)
                     }
                 }
             }
+        }
+    }
+
+    /// col[(c·kh + ky)·kw + kx][oy·OW + ox] = x[c, oy·sh − pt + ky·dh, ox·sw − pl + kx·dw], 0 outside;
+    /// rows `rowStride` floats apart (OH·OW unless several images sit side by side).
+    private func im2col(_ x: UnsafePointer<Float>, channels cg: Int, into col: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
+        let (ow, sw) = (outputWidth, strideWidth)
+        forEachColumnRow(channels: cg, rowStride: rowStride ?? outputHeight * outputWidth) { colOffset, inputOffset, first, end in
+            let dst = col + colOffset
+            guard let inputOffset else {
+                dst.update(repeating: 0, count: ow)
+                return
+            }
+            dst.update(repeating: 0, count: first)
+            let from = x + inputOffset
+            if sw == 1 {
+                (dst + first).update(from: from, count: end - first)
+            } else {
+                for ox in first..<end { dst[ox] = from[(ox - first) * sw] }
+            }
+            (dst + end).update(repeating: 0, count: ow - end)
         }
     }
 
@@ -283,23 +297,11 @@ struct ConvolutionBackward {
 
     /// The adjoint of `im2col`: each column entry adds into the input cell it was read from.
     private func col2im(_ col: UnsafePointer<Float>, channels cg: Int, into dx: UnsafeMutablePointer<Float>) {
-        let plane = outputHeight * outputWidth
-        for c in 0..<cg {
-            let dst = dx + c * height * width
-            for ky in 0..<kernelHeight {
-                for kx in 0..<kernelWidth {
-                    let row = col + ((c * kernelHeight + ky) * kernelWidth + kx) * plane
-                    for oy in 0..<outputHeight {
-                        let iy = oy * strideHeight - padTop + ky * dilationHeight
-                        guard iy >= 0 && iy < height else { continue }
-                        let src = row + oy * outputWidth
-                        for ox in 0..<outputWidth {
-                            let ix = ox * strideWidth - padLeft + kx * dilationWidth
-                            if ix >= 0 && ix < width { dst[iy * width + ix] += src[ox] }
-                        }
-                    }
-                }
-            }
+        let sw = strideWidth
+        forEachColumnRow(channels: cg, rowStride: outputHeight * outputWidth) { colOffset, inputOffset, first, end in
+            guard let inputOffset else { return }
+            let src = col + colOffset, to = dx + inputOffset
+            for ox in first..<end { to[(ox - first) * sw] += src[ox] }
         }
     }
 

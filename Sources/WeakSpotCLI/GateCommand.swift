@@ -76,7 +76,7 @@ enum GateCommand: Command {
             }
         } else if schema == ProfileReport.schema {
             if let name = planOptions.first(where: { arguments.value($0) != nil }) { throw arguments.usageError("--\(name) applies to plans; \(path) is a report") }
-            let report = try ReportFile.load(path, limits: limits)
+            let report = try ReportFile.validated(document, path: path)
             let items = Double(report["summary"]?["items"]?.intValue ?? 0)
             let weak = Double(report["summary"]?["weak"]?.intValue ?? 0)
             if let t = try number("max-weak-fraction") { checks.append(Check(name: "weak fraction", value: items > 0 ? weak / items : nil, threshold: t, atMost: true)) }

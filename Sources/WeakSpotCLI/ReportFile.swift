@@ -15,6 +15,12 @@ enum ReportFile {
         do { report = try JSONValue.parse(String(decoding: data, as: UTF8.self), maxDepth: maxDepth) } catch {
             throw CLIError.input("\(path): \(error): expected a WeakSpot report (JSON)")
         }
+        return try validated(report, path: path)
+    }
+
+    /// Checks a parsed document against the report schema (for a caller that has parsed the
+    /// file already, such as `gate`, which reads plans and reports alike).
+    static func validated(_ report: JSONValue, path: String) throws(CLIError) -> JSONValue {
         guard report["schema"]?.stringValue == ProfileReport.schema else {
             throw CLIError.input("\(path): \"schema\": expected \"\(ProfileReport.schema)\", got \(report["schema"]?.rendered(pretty: false) ?? "nothing")")
         }
