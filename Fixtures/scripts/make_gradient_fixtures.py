@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """PyTorch reference gradients for WeakSpot's Gradients module.
 
-Usage: python3 Fixtures/scripts/make_gradient_fixtures.py
+Usage: python3 Fixtures/scripts/make_gradient_fixtures.py [MODEL_KEY ...]
 
 For Fixtures/models/resnet18_bn.onnx (BatchNormalization kept), Fixtures/models/mobilenet_v2.onnx
-(BatchNormalization folded into the convolutions by the exporter) and
-Fixtures/demo/efficientnet_lite0.onnx (BatchNormalization kept):
+(BatchNormalization folded into the convolutions by the exporter),
+Fixtures/demo/efficientnet_lite0.onnx (BatchNormalization kept), and the trained
+Fixtures/models/mobilenet_v2_trained.onnx and resnet18_trained.onnx (make_distilled_models.py,
+BatchNormalization kept, loaded by state-dict name like resnet18_bn):
 
 1. the torch model is rebuilt with every weight read back from the ONNX initializers
    (resnet18_bn and EfficientNet-Lite0 through make_torch_pruning_fixtures, which asserts full
@@ -97,6 +99,20 @@ def mobilenet_v2():
     return model, names, "models/mobilenet_v2.input.npy", forward
 
 
+def mobilenet_v2_trained():
+    """torchvision's mobilenet_v2, BatchNormalization kept, trained by make_trained_mobilenet.py."""
+    stem = fc.FIXTURES / "models" / "mobilenet_v2_trained"
+    model = torchvision.models.mobilenet_v2(weights=None)
+    tpf.load_from_onnx(model, onnx.load(str(stem) + ".onnx"))
+    forward = tpf.forward_check(model, Path(str(stem) + ".input.npy"), Path(str(stem) + ".logits.npy"))
+    return model, with_state_names(model), "models/mobilenet_v2_trained.input.npy", forward
+
+
+def resnet18_trained():
+    model, _, _, report = tpf.resnet18_trained(False)
+    return model, with_state_names(model), "models/resnet18_trained.input.npy", report["forwardMaxAbsDiff"]
+
+
 def with_state_names(model: nn.Module) -> dict:
     return {n: n for n, _ in model.named_parameters()}
 
@@ -116,6 +132,11 @@ FULL_PARAMETERS = {
                     "layer4.1.bn2.weight", "layer4.1.bn2.bias", "fc.bias"],
     "mobilenet_v2": ["features.0.0.weight", "features.0.0.bias", "features.2.conv.1.0.weight",
                      "features.2.conv.1.0.bias", "features.3.conv.2.weight", "features.16.conv.1.0.weight", "classifier.1.bias"],
+    "resnet18_trained": ["conv1.weight", "bn1.weight", "bn1.bias", "layer2.0.downsample.0.weight",
+                         "layer4.1.bn2.weight", "layer4.1.bn2.bias", "fc.bias"],
+    "mobilenet_v2_trained": ["features.0.0.weight", "features.0.1.weight", "features.0.1.bias", "features.2.conv.1.0.weight",
+                             "features.3.conv.2.weight", "features.16.conv.1.0.weight", "features.18.1.weight",
+                             "classifier.1.bias"],
     "efficientnet_lite0": ["_conv_stem.weight", "_bn0.weight", "_bn0.bias", "_blocks.1._depthwise_conv.weight",
                            "_blocks.2._project_conv.weight", "_blocks.15._depthwise_conv.weight", "_bn1.weight", "_fc.bias"],
 }
@@ -160,7 +181,7 @@ def gradients(key: str, build, train: bool = False) -> dict:
                                  "maxAbs": r9([np.abs(g).max()])[0],
                                  "float64": statistics(params64[name]),
                                  "torchFloat32Error": peak_error(g, params64[name])}
-        if name in FULL_PARAMETERS[key.replace("_train", "")]:
+        if name in FULL_PARAMETERS[key.removesuffix("_train")]:
             full[onnx_name] = r9(g)
             full64[onnx_name] = r9(params64[name])
     crop = (slice(None), slice(None), slice(top, top + CROP), slice(left, left + CROP))
@@ -202,11 +223,17 @@ def losses() -> dict:
             "distillation": {"loss": float(kd.detach()), "gradient": r9(kd_grad)}}
 
 
-def main() -> None:
+def main(argv: list[str]) -> None:
+    """With model keys as arguments, only those fixtures are rewritten."""
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "losses.json").write_text(json.dumps(losses(), separators=(",", ":")) + "\n")
+    if not argv:
+        (OUT / "losses.json").write_text(json.dumps(losses(), separators=(",", ":")) + "\n")
     for key, build, train in (("resnet18_bn", resnet18_bn, False), ("mobilenet_v2", mobilenet_v2, False),
-                              ("efficientnet_lite0", efficientnet_lite0, False), ("resnet18_bn_train", resnet18_bn, True)):
+                              ("efficientnet_lite0", efficientnet_lite0, False), ("resnet18_bn_train", resnet18_bn, True),
+                              ("mobilenet_v2_trained", mobilenet_v2_trained, False),
+                              ("resnet18_trained", resnet18_trained, False)):
+        if argv and key not in argv:
+            continue
         data = gradients(key, build, train)
         path = OUT / f"{key}.json"
         path.write_text(json.dumps(data, separators=(",", ":")) + "\n")
@@ -219,4 +246,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -2,9 +2,9 @@
 """Torch-Pruning TaylorImportance and Molchanov 2019's activation criterion, as references for
 WeakSpot's `taylor` estimator.
 
-Usage: python3 Fixtures/scripts/make_taylor_fixtures.py
+Usage: python3 Fixtures/scripts/make_taylor_fixtures.py [MODEL_KEY ...]
 
-For resnet18_bn and the demo EfficientNet-Lite0 (rebuilt with the ONNX weights by
+For resnet18_bn, resnet18_trained (make_distilled_models.py) and the demo EfficientNet-Lite0 (rebuilt with the ONNX weights by
 make_torch_pruning_fixtures.py, eval mode, BatchNormalization kept), on the same batch and labels
 as Fixtures/gradients (make_gradient_fixtures.BATCH / LABELS), mean cross-entropy, float32:
 
@@ -152,10 +152,14 @@ def build(key: str, loader, inputs: str) -> dict:
             "activationForm": "mean over samples of (sum over H,W of conv output x gradient of the sample's own loss)^2"}
 
 
-def main() -> None:
+def main(argv: list[str]) -> None:
+    """With model keys as arguments, only those fixtures are rewritten."""
     OUT.mkdir(parents=True, exist_ok=True)
     for key, loader, inputs in (("resnet18_bn", tpf.resnet18_bn, "models/resnet18_bn.input.npy"),
-                                ("efficientnet_lite0", tpf.efficientnet_lite0, "demo/images.input.npy")):
+                                ("efficientnet_lite0", tpf.efficientnet_lite0, "demo/images.input.npy"),
+                                ("resnet18_trained", tpf.resnet18_trained, "models/resnet18_trained.input.npy")):
+        if argv and key not in argv:
+            continue
         data = build(key, loader, inputs)
         path = OUT / f"{key}.json"
         path.write_text(json.dumps(data, separators=(",", ":")) + "\n")
@@ -164,4 +168,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

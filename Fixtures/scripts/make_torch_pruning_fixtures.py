@@ -147,6 +147,17 @@ def resnet18_bn(rebuild: bool):
     return model, model.fc, proto, report
 
 
+def resnet18_trained(rebuild: bool):
+    """torchvision resnet18 distilled from EfficientNet-Lite0 (make_distilled_models.py)."""
+    stem = fc.FIXTURES / "models" / "resnet18_trained"
+    proto = onnx.load(str(stem) + ".onnx")  # external data (resnet18_trained.data0/1) loads from the folder
+    model = torchvision.models.resnet18(weights=None)
+    report = load_from_onnx(model, proto)
+    report["forwardMaxAbsDiff"] = forward_check(model, Path(str(stem) + ".input.npy"), Path(str(stem) + ".logits.npy"))
+    assert not rebuild, "make_distilled_models.py rebuilds this model"
+    return model, model.fc, proto, report
+
+
 def efficientnet_lite0(rebuild: bool):
     import make_demo
     path = fc.FIXTURES / "demo" / "efficientnet_lite0.onnx"

@@ -162,6 +162,27 @@ final class ModelGradientTests: XCTestCase {
                   fullTensorLimit: 1e-2)
     }
     func testMobileNetV2() throws { try check(model: "models/mobilenet_v2.onnx", fixture: "mobilenet_v2.json", strict: false) }
+    /// Trained weights (distilled from EfficientNet-Lite0, BatchNormalization kept;
+    /// Fixtures/scripts/make_distilled_models.py), held to the strict bound. Their batch is one
+    /// on which float32 rounding decides no ReLU mask: the fixture's PyTorch float32 gradients
+    /// are within 1e-4 of float64 — asserted, so that a fixture made on an ill-conditioned batch
+    /// fails loudly instead of turning the comparison into a coin flip.
+    func checkTrained(model: String, fixture: String, parameterCount: Int) throws {
+        let reference = try json("gradients/\(fixture)")
+        let parameters = try XCTUnwrap(reference["parameters"] as? [String: [String: Any]])
+        let input = try XCTUnwrap(reference["input"] as? [String: Any])
+        let torch32 = try parameters.values.map { try XCTUnwrap($0["torchFloat32Error"] as? Double) }
+            + [try XCTUnwrap(input["torchFloat32Error"] as? Double)]
+        XCTAssertEqual(parameters.count, parameterCount)
+        XCTAssertLessThanOrEqual(torch32.max() ?? .infinity, 1e-4, "\(fixture): the batch is not well conditioned")
+        try check(model: model, fixture: fixture)
+    }
+    func testMobileNetV2Trained() throws {
+        try checkTrained(model: "models/mobilenet_v2_trained.onnx", fixture: "mobilenet_v2_trained.json", parameterCount: 158)
+    }
+    func testResNet18Trained() throws {
+        try checkTrained(model: "models/resnet18_trained.onnx", fixture: "resnet18_trained.json", parameterCount: 62)
+    }
     func testEfficientNetLite0() throws { try check(model: "demo/efficientnet_lite0.onnx", fixture: "efficientnet_lite0.json") }
 
     func testLossesAgainstPyTorch() throws {
