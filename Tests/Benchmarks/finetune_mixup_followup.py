@@ -28,12 +28,11 @@ import argparse
 import json
 import os
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare_plan_criteria import HELDOUT_PHOTOS, PROFILE_PHOTOS, REPO, build_set, compare, find_binary, load_photo, logits_of, random_view  # noqa: E402
+from compare_plan_criteria import HELDOUT_PHOTOS, PROFILE_PHOTOS, build_set, compare, find_binary, load_photo, logits_of, random_view  # noqa: E402
 from finetune_experiment import DEFAULT_MODEL, SEEDS, per_photo, timed  # noqa: E402
 
 
