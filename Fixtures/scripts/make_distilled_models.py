@@ -39,6 +39,7 @@ for a given torch build and thread count; CI never runs this.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import time
@@ -52,10 +53,11 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fixture_common as fc  # noqa: E402
+import make_gradient_fixtures as mg  # noqa: E402
 import make_torch_pruning_fixtures as tpf  # noqa: E402
 
 MEAN = STD = (0.5, 0.5, 0.5)
-FIXTURE_BATCH, FIXTURE_LABELS = 2, [3, 417]
+FIXTURE_BATCH, FIXTURE_LABELS = mg.BATCH, mg.LABELS[:mg.BATCH]  # the gradient fixture's batch and labels
 WELL_CONDITIONED = 1e-4
 
 
@@ -83,7 +85,6 @@ def build(arch: str) -> torch.nn.Module:
 
 def fingerprint(model: torch.nn.Module) -> str:
     """A short hash of the weights, printed at every report so that a rerun can be compared."""
-    import hashlib
     h = hashlib.sha256()
     for tensor in model.state_dict().values():
         h.update(tensor.detach().contiguous().numpy().tobytes())
@@ -206,7 +207,7 @@ def main() -> None:
         loss.backward()
         optimizer.step()
         schedule.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
         if step % args.report == 0 or step == last:
             student.eval()
             with torch.no_grad():
