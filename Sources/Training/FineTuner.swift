@@ -71,6 +71,12 @@ public final class FineTuner {
         guard data.labels != nil || teacher != nil else {
             throw TrainingError("nothing to learn from: give labels (--labels, or class folders) or a teacher (--teacher ORIGINAL.onnx)")
         }
+        if settings.augment.mixup {
+            guard teacher != nil, data.labels == nil else {
+                throw TrainingError("--augment mixup: only for distillation (--teacher, without labels): a mixed input would need mixed labels")
+            }
+            guard data.count > 1 else { throw TrainingError("--augment mixup: expected at least 2 training inputs, got \(data.count)") }
+        }
         guard Array(graph.inputs.first?.sampleShape ?? []) == data.sampleShape else {
             throw TrainingError("training inputs are shaped \(data.sampleShape), the model expects \(graph.inputs.first?.sampleShape ?? [])")
         }

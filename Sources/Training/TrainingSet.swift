@@ -1,14 +1,37 @@
 import NetworkIR
 
 /// How training inputs vary from epoch to epoch: a random crop of the model's input size out of a
-/// stored sample `margin` pixels larger on every side, and a horizontal flip with probability ½.
+/// stored sample `margin` pixels larger on every side, a horizontal flip with probability ½, and
+/// optionally mixup: λ·(this view) + (1 − λ)·(a view of another input), λ uniform in [0, 1).
 /// Every choice is derived from (seed, epoch, sample index) alone, so a resumed run draws exactly
 /// what an uninterrupted one would.
+///
+/// Mixup is for distillation: the teacher sees the same mixture, so the student learns the
+/// teacher's function between the training images, which transfers better to unseen images when
+/// they are few (docs/finetune-experiment.md). With labels it would need mixed labels too, so
+/// `FineTuner` refuses it there.
 public struct AugmentSettings: Sendable, Equatable, Codable {
     public var randomCrop: Bool
     public var flip: Bool
+    public var mixup: Bool
     public static let none = AugmentSettings(randomCrop: false, flip: false)
-    public init(randomCrop: Bool, flip: Bool) { self.randomCrop = randomCrop; self.flip = flip }
+    public init(randomCrop: Bool, flip: Bool, mixup: Bool = false) { self.randomCrop = randomCrop; self.flip = flip; self.mixup = mixup }
+
+    enum CodingKeys: String, CodingKey { case randomCrop, flip, mixup }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        randomCrop = try c.decode(Bool.self, forKey: .randomCrop)
+        flip = try c.decode(Bool.self, forKey: .flip)
+        mixup = try c.decodeIfPresent(Bool.self, forKey: .mixup) ?? false
+    }
+    /// `mixup` is written only when on, so that the settings of a run without it encode as before
+    /// and checkpoints written before mixup existed still match their run's fingerprint.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(randomCrop, forKey: .randomCrop)
+        try c.encode(flip, forKey: .flip)
+        if mixup { try c.encode(mixup, forKey: .mixup) }
+    }
 }
 
 /// Training inputs held in memory, each stored `margin` pixels larger than the model's input on
@@ -77,28 +100,47 @@ public struct TrainingSet: Sendable {
     }
 
     /// The model-sized inputs of `indices` as one batch: each sample cropped (randomly with
-    /// `augment.randomCrop`, else at the centre) and maybe flipped.
+    /// `augment.randomCrop`, else at the centre) and maybe flipped; with `augment.mixup`, mixed
+    /// with a view of another input drawn from the same stream.
     public func batch(_ indices: [Int], epoch: Int, seed: UInt64, augment: AugmentSettings) -> Tensor {
-        let (sh, sw) = (height + 2 * margin, width + 2 * margin)
-        let per = channels * height * width, storedPer = channels * sh * sw
+        let per = channels * height * width
         var out = [Float](repeating: 0, count: indices.count * per)
         for (k, index) in indices.enumerated() {
             var rng = SplitMix64(seed: seed ^ (UInt64(epoch + 1) &* 0xE703_7ED1_A0B4_28DB) ^ (UInt64(index + 1) &* 0x8EBC_6AF0_9C88_C6E3))
-            let oy = augment.randomCrop ? rng.next(below: 2 * margin + 1) : margin
-            let ox = augment.randomCrop ? rng.next(below: 2 * margin + 1) : margin
-            let flip = augment.flip && rng.next() & 1 == 1
-            let base = index * storedPer, target = k * per
-            for y in 0..<height {
-                for x in 0..<width {
-                    let sx = ox + (flip ? width - 1 - x : x)
-                    for c in 0..<channels {
-                        let from = layout == .nchw ? base + (c * sh + y + oy) * sw + sx : base + ((y + oy) * sw + sx) * channels + c
-                        let to = layout == .nchw ? target + (c * height + y) * width + x : target + (y * width + x) * channels + c
-                        out[to] = storage[from]
-                    }
+            let view = drawView(&rng, augment: augment)
+            guard augment.mixup, count > 1 else {
+                addView(of: index, view, weight: 1, into: &out, at: k * per)
+                continue
+            }
+            var partner = rng.next(below: count - 1)
+            if partner >= index { partner += 1 }
+            let lambda = Float(rng.nextUnit())
+            addView(of: index, view, weight: lambda, into: &out, at: k * per)
+            addView(of: partner, drawView(&rng, augment: augment), weight: 1 - lambda, into: &out, at: k * per)
+        }
+        return Tensor(shape: [indices.count] + sampleShape, storage: out)
+    }
+
+    /// A crop offset (y, x) within the margin and a flip.
+    func drawView(_ rng: inout SplitMix64, augment: AugmentSettings) -> (oy: Int, ox: Int, flip: Bool) {
+        let oy = augment.randomCrop ? rng.next(below: 2 * margin + 1) : margin
+        let ox = augment.randomCrop ? rng.next(below: 2 * margin + 1) : margin
+        return (oy, ox, augment.flip && rng.next() & 1 == 1)
+    }
+
+    /// Adds weight × the view of stored input `index` to the model-sized sample at `target`.
+    func addView(of index: Int, _ view: (oy: Int, ox: Int, flip: Bool), weight: Float, into out: inout [Float], at target: Int) {
+        let (sh, sw) = (height + 2 * margin, width + 2 * margin)
+        let base = index * channels * sh * sw
+        for y in 0..<height {
+            for x in 0..<width {
+                let sx = view.ox + (view.flip ? width - 1 - x : x)
+                for c in 0..<channels {
+                    let from = layout == .nchw ? base + (c * sh + y + view.oy) * sw + sx : base + ((y + view.oy) * sw + sx) * channels + c
+                    let to = layout == .nchw ? target + (c * height + y) * width + x : target + (y * width + x) * channels + c
+                    out[to] += weight * storage[from]
                 }
             }
         }
-        return Tensor(shape: [indices.count] + sampleShape, storage: out)
     }
 }

@@ -47,7 +47,7 @@ enum FinetuneCommand: Command {
             .value("alpha", "a", help: "Weight of distillation when labels and a teacher are both given.", default: "0.5"),
             .value("bn", "mode", help: "train (batch statistics, running ones updated) or frozen.", default: "train"),
             .value("bn-momentum", "m", help: "Running-statistics momentum, PyTorch's convention.", default: "0.1"),
-            .value("augment", "list", help: "crop,flip, crop, flip or none.", default: "crop,flip"),
+            .value("augment", "list", help: "Any of crop, flip, mixup (distillation only), or none.", default: "crop,flip"),
             .value("crop-margin", "px", help: "Random-crop freedom on every side.", default: "input height / 14 (16 at 224)"),
             .flag("no-shuffle", help: "Visit the inputs in their order every epoch."),
             .value("seed", "n", help: "Seed of the order and the augmentation.", default: "0"),

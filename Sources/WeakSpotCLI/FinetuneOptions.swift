@@ -23,10 +23,10 @@ enum FinetuneOptions {
         settings.batchNormMomentum = try number(arguments, "bn-momentum", default: 0.1)
         guard settings.batchNormMomentum <= 1 else { throw arguments.usageError("--bn-momentum: expected a number in [0, 1], got \(settings.batchNormMomentum)") }
         let augment = (arguments.value("augment") ?? "crop,flip").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard Set(augment).isSubset(of: ["crop", "flip", "none"]), !(augment.contains("none") && augment.count > 1) else {
-            throw arguments.usageError("--augment: expected crop,flip, crop, flip or none, got '\(arguments.value("augment") ?? "")'")
+        guard Set(augment).isSubset(of: ["crop", "flip", "mixup", "none"]), !(augment.contains("none") && augment.count > 1) else {
+            throw arguments.usageError("--augment: expected a list of crop, flip, mixup, or none, got '\(arguments.value("augment") ?? "")'")
         }
-        settings.augment = AugmentSettings(randomCrop: augment.contains("crop"), flip: augment.contains("flip"))
+        settings.augment = AugmentSettings(randomCrop: augment.contains("crop"), flip: augment.contains("flip"), mixup: augment.contains("mixup"))
         settings.shuffle = !arguments.flag("no-shuffle")
         if let text = arguments.value("seed") {
             guard let seed = UInt64(text) else { throw arguments.usageError("--seed: expected a non-negative integer, got '\(text)'") }

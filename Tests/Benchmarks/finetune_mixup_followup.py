@@ -2,8 +2,8 @@
 """Follow-up to finetune_experiment.py: does distilling on mixed images transfer better?
 
 Usage:
-  python3 Tests/Benchmarks/finetune_mixup_followup.py --work /tmp/exp/work [--mixups 384] [--epochs 6]
-          [--weakspot PATH] [--threads 2] [--out /tmp/exp/work/mixup_followup.json]
+  python3 Tests/Benchmarks/finetune_mixup_followup.py --work /tmp/exp/work [--mixups 384 | --augment-mixup]
+          [--epochs 6] [--weakspot PATH] [--threads 2] [--out FILE]
 
 finetune_experiment.py found that distillation on 384 views of 7 photographs fits those
 photographs and barely transfers to others. "Knowledge distillation: a good teacher is patient
@@ -20,6 +20,9 @@ uniform in [0, 1], seed 4 (views cut by compare_plan_criteria.random_view). The 
 sets are the experiment's (val.npy, and the held-out set rebuilt with its seed). Judged as the
 experiment judges: ONNX Runtime top-1 agreement with the original and mean KL, overall and per
 held-out photograph.
+
+--augment-mixup: instead of precomputed mixups, the 384 views alone with `weakspot finetune
+--augment crop,flip,mixup`, which mixes every input with another one afresh each epoch.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ def main() -> None:
     parser.add_argument("--weakspot", default=None)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--mixups", type=int, default=384)
+    parser.add_argument("--augment-mixup", action="store_true", help="finetune --augment crop,flip,mixup on the plain views")
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--heldout-count", type=int, default=192)
     parser.add_argument("--out", default=None)
@@ -61,21 +65,26 @@ def main() -> None:
     binary = find_binary(args.weakspot)
     start = os.path.join(args.work, "measured_0.5.onnx")
     train = np.load(os.path.join(args.work, "train.npy"))
-    data = np.concatenate([train, mixups(args.mixups, seed=4)])
-    data_path = os.path.join(args.work, f"train_mixup{args.mixups}.npy")
-    np.save(data_path, data)
+    if args.augment_mixup:
+        data, data_path, augment = train, os.path.join(args.work, "train.npy"), "crop,flip,mixup"
+        stem = os.path.join(args.work, f"measured_augment-mixup_e{args.epochs}")
+    else:
+        data = np.concatenate([train, mixups(args.mixups, seed=4)])
+        data_path, augment = os.path.join(args.work, f"train_mixup{args.mixups}.npy"), "crop,flip"
+        np.save(data_path, data)
+        stem = os.path.join(args.work, f"measured_mixup{args.mixups}_e{args.epochs}")
     heldout, sources = build_set(HELDOUT_PHOTOS, args.heldout_count, SEEDS["heldout"])
-    stem = os.path.join(args.work, f"measured_mixup{args.mixups}_e{args.epochs}")
     command = [binary, "finetune", start, "--data", data_path, "--teacher", args.model,
                "--val", os.path.join(args.work, "val.npy"), "--history", stem + ".history.json", "-o", stem + ".onnx",
                "--optimizer", "adam", "--lr", "0.0003", "--schedule", "cosine", "--temperature", "1", "--bn", "frozen",
-               "--epochs", str(args.epochs), "--batch", "32", "--seed", "0", "--threads", str(args.threads), "--quiet"]
+               "--augment", augment, "--epochs", str(args.epochs), "--batch", "32", "--seed", "0", "--threads", str(args.threads), "--quiet"]
     log: list[dict] = []
-    print(f"training set: {len(train)} views + {args.mixups} mixups; {' '.join(command)}", flush=True)
+    print(f"training set: {len(data)} images; {' '.join(command)}", flush=True)
     seconds = timed(command, log)
     original = logits_of(args.model, heldout, args.threads)
     result = {"command": command, "seconds": round(seconds, 1), "cpuSeconds": log[-1].get("cpuSeconds"),
-              "trainImages": len(data), "mixups": args.mixups, "epochs": args.epochs}
+              "trainImages": len(data), "mixups": 0 if args.augment_mixup else args.mixups, "augment": augment,
+              "epochs": args.epochs}
     for key, model in (("pruned", start), ("tuned", stem + ".onnx")):
         logits = logits_of(model, heldout, args.threads)
         result[key] = {**compare(original, logits), "perPhoto": per_photo(original, logits, sources)}

@@ -66,6 +66,44 @@ final class TrainingSetTests: XCTestCase {
         XCTAssertEqual(Array(pair[12..<24]), set.batch([2], epoch: 1, seed: 5, augment: augment).storage)
     }
 
+    /// Each mixed sample is λ·(its own view) + (1 − λ)·(another input's view), λ in [0, 1): solved
+    /// for λ against every other input, exactly one fits, and never the sample itself. Seeded like
+    /// the other augmentations, and position-independent.
+    func testMixupBlendsEachSampleWithAnotherInput() throws {
+        let count = 6, per = 12
+        var generator = SplitMix64(seed: 3)
+        let values = (0..<(count * per)).map { _ in Float(generator.nextUnit()) }
+        let set = try TrainingSet.reflectPadded(values, count: count, sampleShape: [1, 3, 4], layout: .nchw, margin: 0, labels: nil)
+        let mixup = AugmentSettings(randomCrop: false, flip: false, mixup: true)
+        var partners = Set<Int>(), lambdas: [Float] = []
+        for epoch in 0..<20 {
+            let mixed = set.batch(Array(0..<count), epoch: epoch, seed: 7, augment: mixup).storage
+            XCTAssertEqual(mixed, set.batch(Array(0..<count), epoch: epoch, seed: 7, augment: mixup).storage)
+            for i in 0..<count {
+                let m = Array(mixed[(i * per)..<((i + 1) * per)]), a = Array(values[(i * per)..<((i + 1) * per)])
+                XCTAssertEqual(m, set.batch([i], epoch: epoch, seed: 7, augment: mixup).storage, "position-independent")
+                var fits: [(partner: Int, lambda: Float)] = []
+                for p in 0..<count where p != i {
+                    let b = Array(values[(p * per)..<((p + 1) * per)])
+                    // Least squares for m = λ·a + (1 − λ)·b, i.e. m − b = λ·(a − b).
+                    let d = zip(a, b).map { $0 - $1 }, r = zip(m, b).map { $0 - $1 }
+                    let lambda = zip(r, d).map { $0 * $1 }.reduce(0, +) / d.map { $0 * $0 }.reduce(0, +)
+                    let residual = zip(r, d).map { abs($0 - lambda * $1) }.max()!
+                    if residual < 1e-5 { fits.append((p, lambda)) }
+                }
+                XCTAssertEqual(fits.count, 1, "epoch \(epoch) sample \(i): \(fits)")
+                if let fit = fits.first {
+                    XCTAssertTrue((-1e-5...1).contains(fit.lambda), "λ \(fit.lambda)")
+                    partners.insert(fit.partner); lambdas.append(fit.lambda)
+                }
+            }
+        }
+        XCTAssertEqual(partners.count, count, "every input is drawn as a partner over 20 epochs")
+        XCTAssertGreaterThan(lambdas.max()! - lambdas.min()!, 0.5, "λ varies")
+        // Without mixup a sample is its own view, unchanged.
+        XCTAssertEqual(set.batch([2], epoch: 0, seed: 7, augment: .none).storage, Array(values[24..<36]))
+    }
+
     func testMalformedSetsAreRefused() {
         XCTAssertThrowsError(try TrainingSet.reflectPadded(sample, count: 1, sampleShape: [1, 3, 4], layout: .nchw, margin: 3, labels: nil))
         XCTAssertThrowsError(try TrainingSet.reflectPadded(sample, count: 2, sampleShape: [1, 3, 4], layout: .nchw, margin: 1, labels: nil))

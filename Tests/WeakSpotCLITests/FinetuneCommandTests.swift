@@ -37,6 +37,20 @@ final class FinetuneCommandTests: XCTestCase {
         XCTAssertEqual(try parseJSON(count.output)["totals"] as? NSDictionary, try parseJSON(weakspot("count", student, "--format", "json").output)["totals"] as? NSDictionary)
     }
 
+    /// Distillation on mixed inputs (`--augment crop,flip,mixup`) learns too: validation KL falls.
+    func testMixupDistillationLowersValidationKL() throws {
+        let folder = try temporaryFolder(self)
+        let result = weakspot("finetune", student, "--data", inputs, "--teacher", teacher, "--val", inputs, "--epochs", "6", "--batch", "2",
+                              "--lr", "0.003", "--augment", "crop,flip,mixup", "--threads", "2", "--history", folder + "/history.json",
+                              "-o", folder + "/tuned.onnx", "--quiet")
+        XCTAssertEqual(result.code, 0, result.error)
+        let history = try parseJSON(try String(contentsOfFile: folder + "/history.json", encoding: .utf8))
+        let before = try XCTUnwrap((history["before"] as? [String: Any])?["kl"] as? Double)
+        let epochs = try XCTUnwrap(history["epochs"] as? [[String: Any]])
+        let after = try XCTUnwrap((epochs.last?["validation"] as? [String: Any])?["kl"] as? Double)
+        XCTAssertLessThan(after, 0.75 * before, "\(before) → \(after)")
+    }
+
     func testLabelsTrainWithCrossEntropy() throws {
         let folder = try temporaryFolder(self)
         try "3\n1\n7\n0\n".write(toFile: folder + "/labels.txt", atomically: true, encoding: .utf8)
@@ -89,6 +103,8 @@ final class FinetuneCommandTests: XCTestCase {
                  "--augment", "none", "--epochs", "30", "--batch", "4", "-o", output], "training diverged; lower --lr")
         refused([student, "--data", inputs, "--teacher", teacher, "--optimizer", "lbfgs", "-o", output], "--optimizer")
         refused([student, "--data", inputs, "--teacher", teacher, "--augment", "rotate", "-o", output], "--augment")
+        refused([student, "--data", inputs, "--labels", folder + "/labels.txt", "--augment", "crop,mixup", "-o", output],
+                "--augment mixup: only for distillation")
         refused([student, "--data", inputs, "--teacher", teacher, "-o", folder + "/missing/tuned.onnx"], "does not exist")
         refused([student, "--data", FixturePaths.path("models/resnet18_bn.input.npy"), "--teacher", teacher, "-o", output], "expected the model's")
         // A damaged checkpoint with --resume names the checkpoint.
