@@ -1,3 +1,4 @@
+import Foundation
 import NetworkIR
 import Training
 import XCTest
@@ -102,6 +103,18 @@ final class TrainingSetTests: XCTestCase {
         XCTAssertGreaterThan(lambdas.max()! - lambdas.min()!, 0.5, "λ varies")
         // Without mixup a sample is its own view, unchanged.
         XCTAssertEqual(set.batch([2], epoch: 0, seed: 7, augment: .none).storage, Array(values[24..<36]))
+    }
+
+    /// Checkpoints written before mixup existed carry settings without its key: they must still
+    /// decode, and a run without mixup must encode exactly as before (the fingerprint compares text).
+    func testSettingsWithoutMixupEncodeAsBefore() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let plain = String(decoding: try encoder.encode(AugmentSettings(randomCrop: true, flip: false)), as: UTF8.self)
+        XCTAssertEqual(plain, #"{"flip":false,"randomCrop":true}"#)
+        XCTAssertEqual(try JSONDecoder().decode(AugmentSettings.self, from: Data(plain.utf8)), AugmentSettings(randomCrop: true, flip: false))
+        let mixed = AugmentSettings(randomCrop: true, flip: true, mixup: true)
+        XCTAssertEqual(try JSONDecoder().decode(AugmentSettings.self, from: try encoder.encode(mixed)), mixed)
     }
 
     func testMalformedSetsAreRefused() {
