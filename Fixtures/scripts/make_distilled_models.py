@@ -57,7 +57,6 @@ import make_gradient_fixtures as mg  # noqa: E402
 import make_torch_pruning_fixtures as tpf  # noqa: E402
 
 MEAN = STD = (0.5, 0.5, 0.5)
-FIXTURE_BATCH, FIXTURE_LABELS = mg.BATCH, mg.LABELS[:mg.BATCH]  # the gradient fixture's batch and labels
 WELL_CONDITIONED = 1e-4
 
 
@@ -116,27 +115,18 @@ def separate_shared_initializers(path: Path) -> None:
 
 def conditioning(student: torch.nn.Module, arch: str, x: np.ndarray | None = None) -> tuple[float, float]:
     """PyTorch's own float32 gradient error against float64 on a batch (default: the demo's first
-    two images) with the fixture's labels (worst tensor, element-wise max |diff| / max |ref|; and
-    the input gradient's)."""
+    two images), computed as the gradient fixture computes it (make_gradient_fixtures.backward,
+    its labels, eval mode): the worst tensor's and the input gradient's max |diff| / max |ref|."""
     if x is None:
-        x = np.load(fc.FIXTURES / "demo" / "images.input.npy")[:FIXTURE_BATCH]
-    x = torch.from_numpy(x)
-    labels = torch.tensor(FIXTURE_LABELS)
-    grads = {}
+        x = np.load(fc.FIXTURES / "demo" / "images.input.npy")[:mg.BATCH]
+    results = {}
     for dtype in (torch.float32, torch.float64):
-        model = build(arch)
+        model = build(arch)  # a fresh copy per precision (its initialisation draws from torch's generator)
         model.load_state_dict(student.state_dict())
-        model = model.to(dtype).eval()
-        xi = x.to(dtype).clone().requires_grad_(True)
-        F.cross_entropy(model(xi), labels).backward()
-        grads[dtype] = {n: p.grad.detach().double() for n, p in model.named_parameters()}
-        grads[dtype]["input"] = xi.grad.detach().double()
-    worst = 0.0
-    for name, g64 in grads[torch.float64].items():
-        g32 = grads[torch.float32][name]
-        worst = max(worst, float((g32 - g64).abs().max() / g64.abs().max().clamp_min(1e-30)))
-    gi = grads[torch.float64]["input"]
-    return worst, float((grads[torch.float32]["input"] - gi).abs().max() / gi.abs().max())
+        _, _, gx, params = mg.backward(model.eval(), x, dtype)
+        results[dtype] = {**params, "input": gx}
+    errors = {name: mg.peak_error(results[torch.float32][name], g64) for name, g64 in results[torch.float64].items()}
+    return max(errors.values()), errors["input"]
 
 
 def main() -> None:

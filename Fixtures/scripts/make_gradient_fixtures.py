@@ -99,18 +99,10 @@ def mobilenet_v2():
     return model, names, "models/mobilenet_v2.input.npy", forward
 
 
-def mobilenet_v2_trained():
-    """torchvision's mobilenet_v2, BatchNormalization kept, trained by make_trained_mobilenet.py."""
-    stem = fc.FIXTURES / "models" / "mobilenet_v2_trained"
-    model = torchvision.models.mobilenet_v2(weights=None)
-    tpf.load_from_onnx(model, onnx.load(str(stem) + ".onnx"))
-    forward = tpf.forward_check(model, Path(str(stem) + ".input.npy"), Path(str(stem) + ".logits.npy"))
-    return model, with_state_names(model), "models/mobilenet_v2_trained.input.npy", forward
-
-
-def resnet18_trained():
-    model, _, _, report = tpf.resnet18_trained(False)
-    return model, with_state_names(model), "models/resnet18_trained.input.npy", report["forwardMaxAbsDiff"]
+def trained(arch: str):
+    """A model of make_distilled_models.py (BatchNormalization kept), by state-dict name."""
+    model, _, _, report = tpf.trained(arch)
+    return model, with_state_names(model), f"models/{arch}_trained.input.npy", report["forwardMaxAbsDiff"]
 
 
 def with_state_names(model: nn.Module) -> dict:
@@ -230,8 +222,8 @@ def main(argv: list[str]) -> None:
         (OUT / "losses.json").write_text(json.dumps(losses(), separators=(",", ":")) + "\n")
     for key, build, train in (("resnet18_bn", resnet18_bn, False), ("mobilenet_v2", mobilenet_v2, False),
                               ("efficientnet_lite0", efficientnet_lite0, False), ("resnet18_bn_train", resnet18_bn, True),
-                              ("mobilenet_v2_trained", mobilenet_v2_trained, False),
-                              ("resnet18_trained", resnet18_trained, False)):
+                              ("mobilenet_v2_trained", lambda: trained("mobilenet_v2"), False),
+                              ("resnet18_trained", lambda: trained("resnet18"), False)):
         if argv and key not in argv:
             continue
         data = gradients(key, build, train)

@@ -147,15 +147,21 @@ def resnet18_bn(rebuild: bool):
     return model, model.fc, proto, report
 
 
-def resnet18_trained(rebuild: bool):
-    """torchvision resnet18 distilled from EfficientNet-Lite0 (make_distilled_models.py)."""
-    stem = fc.FIXTURES / "models" / "resnet18_trained"
+def trained(arch: str):
+    """torchvision `arch` distilled from EfficientNet-Lite0 (make_distilled_models.py), BN kept,
+    read back from Fixtures/models/<arch>_trained.onnx by state-dict name."""
+    stem = fc.FIXTURES / "models" / f"{arch}_trained"
     proto = onnx.load(str(stem) + ".onnx")  # external data (resnet18_trained.data0/1) loads from the folder
-    model = torchvision.models.resnet18(weights=None)
+    model = getattr(torchvision.models, arch)(weights=None)
     report = load_from_onnx(model, proto)
     report["forwardMaxAbsDiff"] = forward_check(model, Path(str(stem) + ".input.npy"), Path(str(stem) + ".logits.npy"))
+    classifier = model.fc if arch == "resnet18" else model.classifier[1]
+    return model, classifier, proto, report
+
+
+def resnet18_trained(rebuild: bool):
     assert not rebuild, "make_distilled_models.py rebuilds this model"
-    return model, model.fc, proto, report
+    return trained("resnet18")
 
 
 def efficientnet_lite0(rebuild: bool):

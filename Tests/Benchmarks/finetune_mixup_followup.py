@@ -36,7 +36,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare_plan_criteria import HELDOUT_PHOTOS, PROFILE_PHOTOS, build_set, compare, find_binary, load_photo, logits_of, random_view  # noqa: E402
-from finetune_experiment import DEFAULT_MODEL, SEEDS, per_photo, timed  # noqa: E402
+from finetune_experiment import DEFAULT_MODEL, SEEDS, per_photo, settings_flags, timed  # noqa: E402
+
+# The settings finetune_experiment.py chose on val (docs/finetune-experiment.md).
+CHOSEN = {"lr": 3e-4, "temperature": 1.0, "bn": "frozen"}
 
 
 def mixups(count: int, seed: int) -> np.ndarray:
@@ -76,8 +79,7 @@ def main() -> None:
     heldout, sources = build_set(HELDOUT_PHOTOS, args.heldout_count, SEEDS["heldout"])
     command = [binary, "finetune", start, "--data", data_path, "--teacher", args.model,
                "--val", os.path.join(args.work, "val.npy"), "--history", stem + ".history.json", "-o", stem + ".onnx",
-               "--optimizer", "adam", "--lr", "0.0003", "--schedule", "cosine", "--temperature", "1", "--bn", "frozen",
-               "--augment", augment, "--epochs", str(args.epochs), "--batch", "32", "--seed", "0", "--threads", str(args.threads), "--quiet"]
+               "--augment", augment, *settings_flags(CHOSEN, args.epochs, args.threads)]
     log: list[dict] = []
     print(f"training set: {len(data)} images; {' '.join(command)}", flush=True)
     seconds = timed(command, log)
