@@ -1,5 +1,6 @@
 import Linalg
 import NetworkIR
+import Support
 
 /// MaxPool, AveragePool and the means (GlobalAveragePool, ReduceMean).
 enum PoolingBackward {

@@ -1,6 +1,7 @@
 import Foundation
 import Linalg
 import NetworkIR
+import Support
 
 /// Perturbations of weights (noise, quantization, unstructured pruning, and any perturbation of a
 /// parameter tensor), measured without rebuilding the network: a producer is linear in its

@@ -1,4 +1,5 @@
 import Influence
+import Support
 
 /// The terminal summary of a report, shared by `profile` and `rank`: per-layer table, weakest
 /// items, latent items, estimator agreement, rank stability.

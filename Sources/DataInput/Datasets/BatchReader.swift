@@ -1,5 +1,5 @@
 import Dispatch
-import Linalg
+import Support
 
 /// Delivers a dataset's batches in order. Each `next()` decodes and preprocesses the images of one
 /// batch in parallel on `options.threads` threads; nothing is read ahead, so at most one batch of

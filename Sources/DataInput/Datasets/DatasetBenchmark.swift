@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import Linalg
+import Support
 
 extension Dataset {
     /// Throughput of reading, decoding and preprocessing the image files `paths` with `spec` (NCHW)

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// The `synthetic:N:SEED` inputs: a stream of standard-normal Float values, reproducible bit for
 /// bit and addressable at any position (so batching and threading do not change it).

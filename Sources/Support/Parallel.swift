@@ -1,16 +1,16 @@
 /// Runs `body(part)` for part in 0..<parts on the caller and the worker pool's helpers.
-enum Parallel {
+public enum Parallel {
     /// Parts per thread for work that splits without duplicated effort. More parts let a thread
     /// that another process's load deschedules hold up less, but every part costs (its own
     /// loop setup and partial tiles): with two free cores, resnet18's 64→64 3×3 conv at batch 1
     /// took 1.30 ms with 8 parts per thread, 1.17 with 2 and 1.12 with 1 (2.19 on one thread);
     /// whole resnet18 at batch 1 29.9 / 27.5 / 26.9 ms, mobilenet_v2 10.0 / 9.3 / 9.6 ms.
-    static let partsPerWorker = 2
+    public static let partsPerWorker = 2
 
     /// The most parts one call is split into (the worker pool's limit).
-    static let maxParts = 255
+    public static let maxParts = 255
 
-    static func run(workers: Int, _ body: (Int) -> Void) {
+    public static func run(workers: Int, _ body: (Int) -> Void) {
         if workers <= 1 {
             body(0)
         } else {
@@ -19,10 +19,10 @@ enum Parallel {
     }
 
     /// The thread count actually used for a requested one: at least 1, at most 64.
-    static func clamp(threads: Int) -> Int { min(max(threads, 1), 64) }
+    public static func clamp(threads: Int) -> Int { min(max(threads, 1), 64) }
 
     /// Splits `count` units into `parts` contiguous ranges whose sizes differ by at most one.
-    static func share(_ part: Int, of parts: Int, count: Int) -> Range<Int> {
+    public static func share(_ part: Int, of parts: Int, count: Int) -> Range<Int> {
         let base = count / parts, extra = count % parts
         let start = part * base + min(part, extra)
         return start..<(start + base + (part < extra ? 1 : 0))
