@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .library(
             name: "WeakSpot",
-            targets: ["Support", "ONNXFormat", "NetworkIR", "Linalg", "Execution", "DataInput", "ChannelGroups", "Pruning", "Influence", "Planning", "Gradients", "Training", "WeakSpotCLI"]),
+            targets: ["Support", "ONNXFormat", "NetworkIR", "Linalg", "Execution", "DataInput", "ChannelGroups", "Pruning", "Influence", "Reporting", "Planning", "Gradients", "Training", "WeakSpotCLI"]),
         .executable(name: "weakspot", targets: ["weakspot"]),
     ],
     targets: [
@@ -21,10 +21,11 @@ let package = Package(
         .target(name: "Pruning", dependencies: ["ONNXFormat", "NetworkIR", "ChannelGroups"]),
         .target(name: "Planning", dependencies: ["NetworkIR", "Execution", "ChannelGroups", "Influence", "Support"]),
         .target(name: "Influence", dependencies: ["NetworkIR", "Execution", "ChannelGroups", "Linalg", "Gradients", "Support"]),
+        .target(name: "Reporting", dependencies: ["Influence", "Support"]),
         .target(name: "DataInput", dependencies: ["Support"]),
         .target(name: "Gradients", dependencies: ["NetworkIR", "Execution", "Linalg", "Support"]),
         .target(name: "Training", dependencies: ["NetworkIR", "Execution", "Gradients", "Influence", "Support"]),
-        .target(name: "WeakSpotCLI", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "DataInput", "Linalg", "ChannelGroups", "Influence", "Pruning", "Planning", "Gradients", "Training", "Support"]),
+        .target(name: "WeakSpotCLI", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "DataInput", "Linalg", "ChannelGroups", "Influence", "Pruning", "Planning", "Gradients", "Training", "Reporting", "Support"]),
         .executableTarget(name: "weakspot", dependencies: ["WeakSpotCLI"]),
         // Fuzz driver: replays corpora in a normal build; libFuzzer entry point only when built by
         // Tests/Fuzz/run_fuzz.sh (docs/reliability.md).
@@ -34,7 +35,7 @@ let package = Package(
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "TestSupport"]),
         .testTarget(name: "ONNXFormatTests", dependencies: ["ONNXFormat", "TestSupport"]),
         .testTarget(name: "ExecutionTests", dependencies: ["Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
-        .testTarget(name: "InfluenceTests", dependencies: ["Influence", "Gradients", "ChannelGroups", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "Support", "TestSupport"]),
+        .testTarget(name: "InfluenceTests", dependencies: ["Influence", "Reporting", "Gradients", "ChannelGroups", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "Support", "TestSupport"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Pruning", "Influence", "ChannelGroups", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Influence", "ChannelGroups", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "Support", "TestSupport"]),
         .testTarget(name: "GradientsTests", dependencies: ["Gradients", "Influence", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "Support", "TestSupport"]),

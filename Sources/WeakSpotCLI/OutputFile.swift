@@ -1,5 +1,6 @@
 import Influence
 import Foundation
+import Reporting
 import Support
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import Foundation
 import Influence
+import Reporting
 import Support
 import TestSupport
 import XCTest

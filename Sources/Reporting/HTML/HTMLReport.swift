@@ -1,3 +1,4 @@
+import Influence
 import Support
 
 /// `--html FILE`: report.json as one self-contained page — inline SVG charts and inline CSS, no
