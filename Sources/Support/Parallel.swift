@@ -45,3 +45,26 @@ public enum WorkerThreads {
         Parallel.share(part, of: parts, count: count)
     }
 }
+
+/// Runs `body(range)` over `0..<count` split into contiguous ranges, one per part, on the worker
+/// pool: at most `threads` parts, each of at least `minimumPerThread` indices. Every index is in
+/// exactly one range, so results written per index do not depend on the thread count. This is the
+/// one parallel loop above the GEMM (Execution's kernels, the profiler's items, image decoding);
+/// the GEMM and convolutions call `Parallel.run` directly with their own tiling.
+public func parallelFor(_ count: Int, threads: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
+    let parts = min(max(threads, 1), max(1, count / max(minimumPerThread, 1)), Parallel.maxParts)
+    if parts <= 1 || count <= 1 {
+        body(0..<count)
+        return
+    }
+    Parallel.run(workers: parts) { part in
+        let range = Parallel.share(part, of: parts, count: count)
+        if !range.isEmpty { body(range) }
+    }
+}
+
+/// A pointer that may cross into `parallelFor` closures; each part writes a disjoint range.
+public struct SendablePointer<T>: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<T>
+    public init(base: UnsafeMutablePointer<T>) { self.base = base }
+}
