@@ -1,6 +1,7 @@
 import Foundation
 import Linalg
 import NetworkIR
+import Support
 import Synchronization
 
 /// Whole-graph runs that give each thread whole images instead of splitting every step.

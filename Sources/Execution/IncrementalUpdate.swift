@@ -73,35 +73,21 @@ extension ConvolutionKernel {
         let (n, c, h, w) = (newInput.shape[0], newInput.shape[1], newInput.shape[2], newInput.shape[3])
         let s = channels.filter { $0 >= 0 && $0 < c }
         if s.isEmpty { return oldOutput }
-        let pads = attributes.resolvedPads(inputHeight: h, inputWidth: w)
         let (kh, kw) = (attributes.kernel[0], attributes.kernel[1])
         let outC = weights.shape[0]
         let plane = h * w
-        let outPlane = oldOutput.shape[2] * oldOutput.shape[3]
         var result = oldOutput
-        func geometry(_ inputs: Int, _ outputs: Int) -> ConvGeometry {
-            ConvGeometry(inputChannels: inputs, outputChannels: outputs, kernelHeight: kh, kernelWidth: kw,
-                         strideHeight: attributes.strides[0], strideWidth: attributes.strides[1],
-                         padTop: pads[0], padLeft: pads[1], padBottom: pads[2], padRight: pads[3],
-                         dilationHeight: attributes.dilations[0], dilationWidth: attributes.dilations[1])
-        }
         do {
             if isDepthwise {
                 for ch in s {
-                    let conv = try Conv2D(weights: Array(weights.storage[ch * kh * kw ..< (ch + 1) * kh * kw]), bias: nil, geometry: geometry(1, 1))
                     var difference = [Float](repeating: 0, count: n * plane)
                     for b in 0..<n {
                         let base = (b * c + ch) * plane
                         for i in 0..<plane { difference[b * plane + i] = newInput.storage[base + i] - oldInput.storage[base + i] }
                     }
-                    var delta = [Float](repeating: 0, count: n * outPlane)
-                    try difference.withUnsafeBufferPointer { d in
-                        try delta.withUnsafeMutableBufferPointer { o in
-                            try conv.run(input: d.baseAddress!, batch: n, inputHeight: h, inputWidth: w, output: o.baseAddress!,
-                                         residual: nil, activation: .none, threads: threads)
-                        }
-                    }
-                    for b in 0..<n { for i in 0..<outPlane { result.storage[(b * outC + ch) * outPlane + i] += delta[b * outPlane + i] } }
+                    try ConvolutionDelta.addDepthwise(plane: difference, height: h, width: w,
+                                                      filter: Array(weights.storage[ch * kh * kw ..< (ch + 1) * kh * kw]),
+                                                      attributes: attributes, channel: ch, to: &result, threads: threads)
                 }
                 return result
             }
@@ -112,7 +98,6 @@ extension ConvolutionKernel {
                     for t in 0..<(kh * kw) { sliced[(o * s.count + j) * kh * kw + t] = weights.storage[o * perFilter + ch * kh * kw + t] }
                 }
             }
-            let conv = try Conv2D(weights: sliced, bias: nil, geometry: geometry(s.count, outC))
             var difference = [Float](repeating: 0, count: n * s.count * plane)
             for b in 0..<n {
                 for (j, ch) in s.enumerated() {
@@ -120,14 +105,8 @@ extension ConvolutionKernel {
                     for i in 0..<plane { difference[(b * s.count + j) * plane + i] = newInput.storage[base + i] - oldInput.storage[base + i] }
                 }
             }
-            try difference.withUnsafeBufferPointer { d in
-                try oldOutput.storage.withUnsafeBufferPointer { r in
-                    try result.storage.withUnsafeMutableBufferPointer { o in
-                        try conv.run(input: d.baseAddress!, batch: n, inputHeight: h, inputWidth: w, output: o.baseAddress!,
-                                     residual: r.baseAddress!, activation: .none, threads: threads)
-                    }
-                }
-            }
+            try ConvolutionDelta.add(input: difference, inputChannels: s.count, height: h, width: w, filters: sliced,
+                                     attributes: attributes, targets: Array(0..<outC), to: &result, threads: threads)
             return result
         } catch {
             throw ExecutionError("incremental convolution: \(error)")

@@ -1,5 +1,6 @@
 import Linalg
 import NetworkIR
+import Support
 
 /// The backward pass of a 2-D convolution (groups, strides, pads, dilations).
 ///

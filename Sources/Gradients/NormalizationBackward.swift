@@ -1,5 +1,6 @@
 import Linalg
 import NetworkIR
+import Support
 
 /// BatchNormalization in its inference (frozen) form: y = (x − μ)·γ/√(σ²+ε) + β with μ, σ² the
 /// running statistics, as PyTorch's BatchNorm2d in eval mode.

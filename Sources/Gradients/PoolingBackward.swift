@@ -1,5 +1,7 @@
+import Execution
 import Linalg
 import NetworkIR
+import Support
 
 /// MaxPool, AveragePool and the means (GlobalAveragePool, ReduceMean).
 enum PoolingBackward {
@@ -7,8 +9,8 @@ enum PoolingBackward {
     /// wins only as a window's first cell). Planes split over the threads: a plane's windows
     /// write only into that plane, so the result is the same for any thread count.
     static func maxPool(_ a: PoolAttributes, input x: Tensor, outputGradient g: Tensor, threads: Int = 1) throws(GradientError) -> Tensor {
-        let (planes, h, w, oh, ow, pads) = try layout(a, input: x, outputGradient: g)
-        let (kh, kw, sh, sw, dh, dw) = (a.kernel[0], a.kernel[1], a.strides[0], a.strides[1], a.dilations[0], a.dilations[1])
+        let (planes, h, w, oh, ow) = try layout(input: x, outputGradient: g)
+        let windows = PoolWindows(a, height: h, width: w, outputHeight: oh, outputWidth: ow)
         var dx = [Float](repeating: 0, count: x.count)
         x.storage.withUnsafeBufferPointer { px in
             g.storage.withUnsafeBufferPointer { pg in
@@ -19,19 +21,11 @@ enum PoolingBackward {
                         for plane in WorkerThreads.share(part, of: parts, count: planes) {
                             let src = xBase + plane * h * w, dst = dxBase + plane * h * w, grad = gBase + plane * oh * ow
                             for oy in 0..<oh {
-                                let y0 = oy * sh - pads[0]
                                 for ox in 0..<ow {
-                                    let x0 = ox * sw - pads[1]
                                     var best = -Float.infinity, at = -1
-                                    for ky in 0..<kh {
-                                        let iy = y0 + ky * dh
-                                        guard iy >= 0 && iy < h else { continue }
-                                        for kx in 0..<kw {
-                                            let ix = x0 + kx * dw
-                                            guard ix >= 0 && ix < w else { continue }
-                                            let v = src[iy * w + ix]
-                                            if v > best || at < 0 { best = v; at = iy * w + ix }
-                                        }
+                                    windows.forEachCell(oy, ox) { offset in
+                                        let v = src[offset]
+                                        if v > best || at < 0 { best = v; at = offset }
                                     }
                                     if at >= 0 { dst[at] += grad[oy * ow + ox] }
                                 }
@@ -54,43 +48,32 @@ enum PoolingBackward {
         }
     }
 
-    /// Planes (N·C), input and output sizes and the resolved pads of an NCHW pooling.
-    private static func layout(_ a: PoolAttributes, input x: Tensor, outputGradient g: Tensor) throws(GradientError)
-        -> (planes: Int, h: Int, w: Int, oh: Int, ow: Int, pads: [Int]) {
+    /// Planes (N·C), input and output sizes of an NCHW pooling.
+    private static func layout(input x: Tensor, outputGradient g: Tensor) throws(GradientError)
+        -> (planes: Int, h: Int, w: Int, oh: Int, ow: Int) {
         guard x.rank == 4, g.rank == 4, g.shape[0] * g.shape[1] == x.shape[0] * x.shape[1] else {
             throw GradientError("pooling backward expects NCHW tensors, got \(x.shape) and \(g.shape)")
         }
-        return (x.shape[0] * x.shape[1], x.shape[2], x.shape[3], g.shape[2], g.shape[3], a.resolvedPads(inputHeight: x.shape[2], inputWidth: x.shape[3]))
+        return (x.shape[0] * x.shape[1], x.shape[2], x.shape[3], g.shape[2], g.shape[3])
     }
 
     /// Walks every output window of NCHW pooling; `route` gives (input offset within the plane,
     /// weight) pairs from the window's in-bounds cells and its padded cell count.
     static func windows(_ a: PoolAttributes, input x: Tensor, outputGradient g: Tensor,
                         route: (UnsafeBufferPointer<Float>, [Int], Int) -> [(Int, Float)]) throws(GradientError) -> Tensor {
-        let (planes, h, w, oh, ow, pads) = try layout(a, input: x, outputGradient: g)
-        let (kh, kw, sh, sw, dh, dw) = (a.kernel[0], a.kernel[1], a.strides[0], a.strides[1], a.dilations[0], a.dilations[1])
+        let (planes, h, w, oh, ow) = try layout(input: x, outputGradient: g)
+        let windows = PoolWindows(a, height: h, width: w, outputHeight: oh, outputWidth: ow)
         var dx = [Float](repeating: 0, count: x.count)
         x.storage.withUnsafeBufferPointer { all in
             var cells: [Int] = []
             for plane in 0..<planes {
                 let src = UnsafeBufferPointer(rebasing: all[(plane * h * w)..<((plane + 1) * h * w)])
                 for oy in 0..<oh {
-                    let y0 = oy * sh - pads[0]
                     for ox in 0..<ow {
-                        let x0 = ox * sw - pads[1]
                         cells.removeAll(keepingCapacity: true)
-                        for ky in 0..<kh {
-                            let iy = y0 + ky * dh
-                            guard iy >= 0 && iy < h else { continue }
-                            for kx in 0..<kw {
-                                let ix = x0 + kx * dw
-                                if ix >= 0 && ix < w { cells.append(iy * w + ix) }
-                            }
-                        }
-                        let yEnd = min(y0 + (kh - 1) * dh + 1, h + pads[2]), xEnd = min(x0 + (kw - 1) * dw + 1, w + pads[3])
-                        let padded = ((yEnd - y0 + dh - 1) / dh) * ((xEnd - x0 + dw - 1) / dw)
+                        windows.forEachCell(oy, ox) { cells.append($0) }
                         let gv = g.storage[(plane * oh + oy) * ow + ox]
-                        for (c, weight) in route(src, cells, padded) { dx[plane * h * w + c] += gv * weight }
+                        for (c, weight) in route(src, cells, windows.paddedCount(oy, ox)) { dx[plane * h * w + c] += gv * weight }
                     }
                 }
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// What a checkpoint holds: for each item of the run, how many input batches it has been measured
 /// on and its per-input values so far; the baseline logits of every batch seen. Floats are written

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import NetworkIR
+import Support
 
 /// Progress of a profile, reported after each measured item.
 public struct ProfileProgress: Sendable {

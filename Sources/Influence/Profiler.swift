@@ -1,8 +1,8 @@
 import ChannelGroups
-import Dispatch
 import Execution
 import Foundation
 import NetworkIR
+import Support
 
 /// The measurements of one item: one set of per-input metrics, or one per sweep level.
 public struct ItemMeasurement: Sendable, Equatable {
@@ -149,7 +149,7 @@ public final class Profiler: @unchecked Sendable {
         let results = ResultSlots<[PerInputMetrics]>(count: items.count)
         let next = NextIndex()
         let workers = threadsPerItem == 1 ? min(items.count, max(1, options.threads)) : 1
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        WorkerThreads.run(parts: workers) { _ in
             while let j = next.take(below: items.count) {
                 do {
                     var levels: [PerInputMetrics] = []

@@ -1,4 +1,5 @@
 import NetworkIR
+import Support
 
 /// Summary statistics of an item's influence over inputs.
 public struct InfluenceStatistics: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import Foundation
-import Linalg
+import Execution
 import NetworkIR
+import Support
 
 /// Perturbations of weights (noise, quantization, unstructured pruning, and any perturbation of a
 /// parameter tensor), measured without rebuilding the network: a producer is linear in its
@@ -47,10 +48,9 @@ enum WeightPerturbation {
         var out: [Float] = []
         out.reserveCapacity(count)
         while out.count < count {
-            let u1 = (Double(rng.next() >> 11) + 1) / Double(1 << 53), u2 = Double(rng.next() >> 11) / Double(1 << 53)
-            let r = (-2 * Foundation.log(u1)).squareRoot()
-            out.append(Float(r * Foundation.cos(2 * Double.pi * u2)))
-            if out.count < count { out.append(Float(r * Foundation.sin(2 * Double.pi * u2))) }
+            let (r, theta) = BoxMuller.polar(rng.next(), rng.next())
+            out.append(Float(r * Foundation.cos(theta)))
+            if out.count < count { out.append(Float(r * Foundation.sin(theta))) }
         }
         return out
     }
@@ -71,40 +71,18 @@ enum WeightPerturbation {
             switch node.op {
             case .conv(let a):
                 let (inC, h, wd) = (x.shape[1], x.shape[2], x.shape[3])
-                let pads = a.resolvedPads(inputHeight: h, inputWidth: wd)
-                let (kh, kw) = (a.kernel[0], a.kernel[1])
-                func geometry(_ i: Int, _ o: Int) -> ConvGeometry {
-                    ConvGeometry(inputChannels: i, outputChannels: o, kernelHeight: kh, kernelWidth: kw,
-                                 strideHeight: a.strides[0], strideWidth: a.strides[1], padTop: pads[0], padLeft: pads[1],
-                                 padBottom: pads[2], padRight: pads[3], dilationHeight: a.dilations[0], dilationWidth: a.dilations[1])
-                }
                 if a.groups == 1 {
-                    let conv = try Conv2D(weights: channels.flatMap { delta.weight[$0]! }, bias: nil, geometry: geometry(inC, channels.count))
-                    var d = [Float](repeating: 0, count: n * channels.count * plane)
-                    try x.storage.withUnsafeBufferPointer { src in
-                        try d.withUnsafeMutableBufferPointer { dst in
-                            try conv.run(input: src.baseAddress!, batch: n, inputHeight: h, inputWidth: wd, output: dst.baseAddress!,
-                                         residual: nil, activation: .none, threads: threads)
-                        }
-                    }
-                    for b in 0..<n {
-                        for (k, ch) in channels.enumerated() {
-                            for i in 0..<plane { output.storage[(b * c + ch) * plane + i] += d[(b * channels.count + k) * plane + i] }
-                        }
-                    }
+                    try ConvolutionDelta.add(input: x.storage, inputChannels: inC, height: h, width: wd,
+                                             filters: channels.flatMap { delta.weight[$0]! }, attributes: a, targets: channels,
+                                             to: &output, threads: threads)
                 } else if a.groups == inC && a.groups == c {
                     for ch in channels {
-                        let conv = try Conv2D(weights: delta.weight[ch]!, bias: nil, geometry: geometry(1, 1))
-                        var single = [Float](repeating: 0, count: n * h * wd)
-                        for b in 0..<n { for i in 0..<(h * wd) { single[b * h * wd + i] = x.storage[(b * inC + ch) * h * wd + i] } }
-                        var d = [Float](repeating: 0, count: n * plane)
-                        try single.withUnsafeBufferPointer { src in
-                            try d.withUnsafeMutableBufferPointer { dst in
-                                try conv.run(input: src.baseAddress!, batch: n, inputHeight: h, inputWidth: wd, output: dst.baseAddress!,
-                                             residual: nil, activation: .none, threads: threads)
-                            }
-                        }
-                        for b in 0..<n { for i in 0..<plane { output.storage[(b * c + ch) * plane + i] += d[b * plane + i] } }
+                        let inputPlane = h * wd
+                        var single: [Float] = []
+                        single.reserveCapacity(n * inputPlane)
+                        for b in 0..<n { single += x.storage[((b * inC + ch) * inputPlane)..<((b * inC + ch + 1) * inputPlane)] }
+                        try ConvolutionDelta.addDepthwise(plane: single, height: h, width: wd, filter: delta.weight[ch]!, attributes: a,
+                                                          channel: ch, to: &output, threads: threads)
                     }
                 } else {
                     throw InfluenceError("\(node.name): weight perturbations of grouped (not depthwise) convolutions are not implemented")

@@ -1,4 +1,5 @@
 import CKernels
+import Support
 
 /// A 2-D convolution (ONNX `Conv`) with its weights packed once at construction, run on any
 /// batch size and input spatial size.

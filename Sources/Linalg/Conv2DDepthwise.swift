@@ -1,4 +1,5 @@
 import CKernels
+import Support
 
 /// The direct depthwise path: channels split across threads, one C kernel call per block.
 extension Conv2D {

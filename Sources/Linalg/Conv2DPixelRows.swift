@@ -1,4 +1,5 @@
 import CKernels
+import Support
 import Synchronization
 
 /// Convolution as a GEMM with output pixels as rows and output channels as columns:

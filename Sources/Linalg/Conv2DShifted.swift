@@ -1,4 +1,5 @@
 import CKernels
+import Support
 
 /// Convolution as a GEMM on shifted views of zero-padded, stride-phase-split copies of the
 /// input: no B packing (see docs/kernels.md).

@@ -1,4 +1,5 @@
 import CKernels
+import Support
 
 /// Splits a batch of equally shaped GEMMs (`jobs` of them, each C[m×n]) into per-thread blocks.
 ///

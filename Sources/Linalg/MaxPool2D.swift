@@ -1,4 +1,5 @@
 import CKernels
+import Support
 
 /// Max pooling (ONNX `MaxPool`, 2-D, NCHW) over any number of planes.
 ///

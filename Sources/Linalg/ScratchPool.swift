@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// 64-byte-aligned scratch memory reused across calls, so that the hot path does not allocate
 /// once buffers have grown to the largest size asked for. Safe to use from many threads.

@@ -1,6 +1,7 @@
 import ChannelGroups
 import Influence
 import NetworkIR
+import Support
 
 /// One dependency group the planner may remove: what it costs to keep, what removing it did
 /// when measured alone, and the score that orders it.

@@ -1,6 +1,7 @@
 import ChannelGroups
 import Influence
 import NetworkIR
+import Support
 
 /// `plan.json` (schema `weakspot.plan/1`, docs/plan.md): the removals in the layer-group form
 /// `weakspot prune` reads, costs before and after, predicted and measured metrics side by side.

@@ -1,5 +1,6 @@
 import Foundation
 import Influence
+import Support
 
 /// Where a run stands, saved with the tensors so a resumed run continues the same sequence of
 /// updates: completed epochs, the next step within the current one, and the loss so far.

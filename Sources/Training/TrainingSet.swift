@@ -1,4 +1,5 @@
 import NetworkIR
+import Support
 
 /// How training inputs vary from epoch to epoch: a random crop of the model's input size out of a
 /// stored sample `margin` pixels larger on every side, a horizontal flip with probability ½, and

@@ -3,6 +3,7 @@ import DataInput
 import Gradients
 import Dispatch
 import Foundation
+import Support
 import Training
 import Linalg
 import NetworkIR

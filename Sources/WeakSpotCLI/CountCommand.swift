@@ -1,6 +1,7 @@
 import Influence
 import Foundation
 import NetworkIR
+import Support
 
 /// `weakspot count MODEL`: parameters and multiply-accumulates per layer, and totals.
 enum CountCommand: Command {

@@ -1,5 +1,6 @@
 import Influence
 import Foundation
+import Support
 
 /// `weakspot demo`: the whole pipeline on the bundled demo model and images.
 enum DemoCommand: Command {

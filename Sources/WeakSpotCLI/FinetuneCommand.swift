@@ -6,6 +6,7 @@ import Influence
 import NetworkIR
 import ONNXFormat
 import Pruning
+import Support
 import Training
 
 /// `weakspot finetune MODEL --data DATA [--labels L | --teacher ORIGINAL] -o tuned.onnx`: trains

@@ -1,4 +1,5 @@
 import Influence
+import Support
 import Training
 
 /// How `finetune` reports: one line per epoch, validation figures, the history file.

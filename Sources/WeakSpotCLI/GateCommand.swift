@@ -1,6 +1,7 @@
 import Foundation
 import Influence
 import Planning
+import Support
 
 /// `weakspot gate REPORT_OR_PLAN [thresholds]`: exit 0 when every threshold holds, 1 with one
 /// line per failed threshold, 2 on bad input. For scripts and CI.

@@ -1,5 +1,6 @@
 import Foundation
 import Influence
+import Support
 
 /// `--max-json-bytes` and `--max-json-depth`: the limits on every JSON file a command reads
 /// (reports, plans, shards, profile checkpoints), and the one reader that applies them, so each

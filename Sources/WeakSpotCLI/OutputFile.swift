@@ -1,5 +1,7 @@
 import Influence
 import Foundation
+import Reporting
+import Support
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

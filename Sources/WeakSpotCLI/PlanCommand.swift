@@ -6,6 +6,7 @@ import Influence
 import NetworkIR
 import Planning
 import Pruning
+import Support
 
 /// `weakspot plan MODEL REPORT --target macs=0.5 --data DATA -o plan.json`.
 enum PlanCommand: Command {

@@ -1,4 +1,5 @@
 import Influence
+import Support
 /// How `weakspot run` prints predictions: text blocks as they stream, a summary, or one JSON
 /// document.
 enum PredictionText {

@@ -4,6 +4,8 @@ import Execution
 import Foundation
 import Influence
 import NetworkIR
+import Reporting
+import Support
 
 /// `weakspot profile MODEL --data DATA -o report.json`: measured influence of every item.
 enum ProfileCommand: Command {

@@ -1,4 +1,5 @@
 import Dispatch
+import Support
 
 /// Progress of a long run on standard error: a bar redrawn in place with rate and ETA when
 /// standard error is a terminal, one plain line per step otherwise (logs, CI), nothing when quiet.

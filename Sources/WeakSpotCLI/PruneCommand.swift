@@ -4,6 +4,7 @@ import Influence
 import NetworkIR
 import ONNXFormat
 import Pruning
+import Support
 
 /// `weakspot prune MODEL PLAN -o pruned.onnx`: removes the plan's channels physically.
 enum PruneCommand: Command {

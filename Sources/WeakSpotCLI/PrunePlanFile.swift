@@ -2,6 +2,7 @@ import ChannelGroups
 import Foundation
 import Influence
 import NetworkIR
+import Support
 
 /// The part of `plan.json` (schema `weakspot.plan/1`) that `prune` reads: the model it was made
 /// for and, per layer group, the channels to remove. Other keys are ignored.

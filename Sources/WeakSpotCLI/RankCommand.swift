@@ -1,5 +1,7 @@
 import Foundation
 import Influence
+import Reporting
+import Support
 
 /// `weakspot rank REPORT`: rankings from a report, for people (table) and scripts (json, csv).
 enum RankCommand: Command {

@@ -1,5 +1,6 @@
 import Foundation
 import Influence
+import Support
 
 /// Reads a report.json that another command (or another machine) wrote: parsed, then checked
 /// against the built-in JSON Schema, so a command acting on it never meets a missing key later.

@@ -1,3 +1,4 @@
+import Support
 import Training
 import Influence
 import DataInput
@@ -115,7 +116,7 @@ struct ErrorReport {
                 self.init(message: message, exitCode: ExitCode.interrupted)
             }
         case is ONNXError, is GraphError, is ExecutionError, is DatasetError, is NPYError,
-             is ImageDecodingError, is PreprocessError, is LinalgError, is InfluenceError, is TrainingError:
+             is ImageDecodingError, is PreprocessError, is LinalgError, is InfluenceError, is TrainingError, is FileError:
             self.init(message: "error: \(error)", exitCode: ExitCode.badInput)
         default:
             self.init(message: "error: internal error: \(error)", exitCode: ExitCode.internalError)

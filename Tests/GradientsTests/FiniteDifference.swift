@@ -2,6 +2,7 @@ import Foundation
 import Gradients
 import Influence
 import NetworkIR
+import Support
 import XCTest
 
 /// Builds small graphs node by node for the operator tests.

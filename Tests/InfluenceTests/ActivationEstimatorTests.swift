@@ -1,6 +1,7 @@
 import Foundation
 import Influence
 import NetworkIR
+import Support
 import TestSupport
 import XCTest
 

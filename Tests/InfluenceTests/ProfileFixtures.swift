@@ -4,6 +4,7 @@ import Foundation
 import Influence
 import NetworkIR
 import ONNXFormat
+import Support
 import TestSupport
 
 /// Runs the profiler in-process on committed models and inputs.

@@ -3,6 +3,7 @@ import Execution
 import Foundation
 import Influence
 import NetworkIR
+import Support
 import TestSupport
 import XCTest
 

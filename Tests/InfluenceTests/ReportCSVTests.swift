@@ -1,5 +1,7 @@
 import Foundation
 import Influence
+import Reporting
+import Support
 import TestSupport
 import XCTest
 

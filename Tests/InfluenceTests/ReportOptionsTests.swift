@@ -3,6 +3,7 @@ import Execution
 import Gradients
 import Influence
 import NetworkIR
+import Support
 import XCTest
 
 /// Report options end to end on a small residual model: labels, quantile thresholds across

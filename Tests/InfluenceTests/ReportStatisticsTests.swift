@@ -1,5 +1,6 @@
 import Foundation
 import Influence
+import Support
 import XCTest
 
 /// Normalisers, the recommendation rule, the quantile weak threshold, rank stability and class

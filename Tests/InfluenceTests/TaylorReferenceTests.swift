@@ -3,6 +3,7 @@ import Foundation
 import Gradients
 import Influence
 import NetworkIR
+import Support
 import TestSupport
 import XCTest
 

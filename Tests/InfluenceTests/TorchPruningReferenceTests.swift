@@ -2,6 +2,7 @@ import ChannelGroups
 import Foundation
 import Influence
 import NetworkIR
+import Support
 import TestSupport
 import XCTest
 

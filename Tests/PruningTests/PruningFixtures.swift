@@ -6,6 +6,7 @@ import Influence
 import NetworkIR
 import ONNXFormat
 import Pruning
+import Support
 import TestSupport
 
 /// A committed model loaded for pruning tests, and the masked-model reference.

@@ -2,6 +2,7 @@ import NetworkIR
 import ChannelGroups
 import Foundation
 import Influence
+import Support
 import TestSupport
 import XCTest
 

@@ -4,6 +4,7 @@ import Influence
 import NetworkIR
 import ONNXFormat
 import Pruning
+import Support
 import TestSupport
 import XCTest
 

@@ -1,5 +1,6 @@
 import Foundation
 import NetworkIR
+import Support
 import Training
 import XCTest
 

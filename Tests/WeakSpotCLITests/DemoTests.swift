@@ -1,6 +1,7 @@
 import DataInput
 import Foundation
 import Influence
+import Support
 import TestSupport
 import XCTest
 

@@ -1,5 +1,6 @@
 import Foundation
 import Influence
+import Support
 import TestSupport
 import XCTest
 

@@ -1,5 +1,4 @@
-import Dispatch
-import Linalg
+import Support
 
 /// Delivers a dataset's batches in order. Each `next()` decodes and preprocesses the images of one
 /// batch in parallel on `options.threads` threads; nothing is read ahead, so at most one batch of
@@ -118,8 +117,8 @@ public final class BatchReader {
         let spec = dataset.options.preprocess
         let layout = dataset.options.layout
         let results = Locked<[Result<(values: [Float], shape: [Int]), any Error>?]>(Array(repeating: nil, count: count))
-        let workers = max(1, min(dataset.options.threads, count))
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        let workers = max(1, min(dataset.options.threads, count, Parallel.maxParts))
+        WorkerThreads.run(parts: workers) { worker in
             for i in stride(from: worker, to: count, by: workers) {
                 let outcome: Result<(values: [Float], shape: [Int]), any Error>
                 switch load(i) {

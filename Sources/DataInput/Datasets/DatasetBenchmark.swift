@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import Linalg
+import Support
 
 extension Dataset {
     /// Throughput of reading, decoding and preprocessing the image files `paths` with `spec` (NCHW)
@@ -10,11 +10,11 @@ extension Dataset {
     public static func benchmarkPreprocessing(paths: [String], spec: PreprocessSpec, threads: Int) throws -> Double {
         guard !paths.isEmpty else { throw DatasetError("benchmark: expected at least one image file, got none") }
         try spec.validate()
-        let workers = max(1, min(threads, paths.count))
+        let workers = max(1, min(threads, paths.count, Parallel.maxParts))
         let firstError = Locked<(index: Int, error: any Error)?>(nil)
         let checksum = Locked<Float>(0)
         let start = DispatchTime.now().uptimeNanoseconds
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        WorkerThreads.run(parts: workers) { worker in
             var local: Float = 0
             for i in stride(from: worker, to: paths.count, by: workers) {
                 do {

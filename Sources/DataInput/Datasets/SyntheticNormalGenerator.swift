@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// The `synthetic:N:SEED` inputs: a stream of standard-normal Float values, reproducible bit for
 /// bit and addressable at any position (so batching and threading do not change it).
@@ -16,20 +17,12 @@ public struct SyntheticNormalGenerator: Sendable {
 
     public init(seed: UInt64) { self.seed = seed }
 
-    func value(_ i: UInt64) -> UInt64 {
-        var z = seed &+ (i &+ 1) &* 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    func value(_ i: UInt64) -> UInt64 { SplitMix64.value(seed: seed, index: i) }
 
     /// Element `k` of the stream.
     public func element(_ k: Int) -> Float {
         let p = UInt64(k / 2)
-        let u1 = (Double(value(2 * p) >> 11) + 1) * 0x1p-53
-        let u2 = Double(value(2 * p + 1) >> 11) * 0x1p-53
-        let r = (-2 * log(u1)).squareRoot()
-        let theta = 2 * Double.pi * u2
+        let (r, theta) = BoxMuller.polar(value(2 * p), value(2 * p + 1))
         return Float(k % 2 == 0 ? r * cos(theta) : r * sin(theta))
     }
 

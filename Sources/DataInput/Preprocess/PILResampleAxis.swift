@@ -1,4 +1,4 @@
-import Linalg
+import Support
 
 /// Pillow's bilinear resampling coefficients along one axis (Resample.c: `precompute_coeffs`
 /// followed by `normalize_coeffs_8bpc`), for the output positions `window` of an `inSize` →

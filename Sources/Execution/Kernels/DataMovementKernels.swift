@@ -1,4 +1,5 @@
 import NetworkIR
+import Support
 
 /// Reshape, Flatten, Squeeze, Unsqueeze: the same elements under a new shape (storage shared).
 struct ReshapeKernel: StepKernel {

@@ -1,5 +1,6 @@
 import Foundation
 import NetworkIR
+import Support
 
 /// Unary activations, applied element by element.
 struct UnaryKernel: StepKernel {

@@ -1,6 +1,7 @@
 import Foundation
 import Linalg
 import NetworkIR
+import Support
 
 /// The Linalg-backed convolution: weights packed once per padding (auto_pad SAME resolves its
 /// padding from the input size, so a model fed several sizes gets one packing per size class).

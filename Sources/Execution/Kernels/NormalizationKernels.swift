@@ -1,5 +1,6 @@
 import Foundation
 import NetworkIR
+import Support
 
 /// A per-channel affine map y = x·scale[c] + shift[c] on (N, C, ...) tensors, optionally followed
 /// by an activation: inference BatchNormalization after its constants are folded.

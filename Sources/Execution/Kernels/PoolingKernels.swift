@@ -1,5 +1,6 @@
 import NetworkIR
 import Linalg
+import Support
 
 /// MaxPool and AveragePool over NCHW, one (n, c) plane per task.
 struct PoolKernel: StepKernel {
@@ -31,6 +32,7 @@ struct PoolKernel: StepKernel {
             }
             if !failed { return y }
         }
+        let windows = PoolWindows(attributes, height: h, width: w, outputHeight: oh, outputWidth: ow)
         return Tensor(shape: [n, c, oh, ow]) { out in
             x.storage.withUnsafeBufferPointer { input in
                 let po = SendablePointer(base: out.baseAddress!)
@@ -39,31 +41,16 @@ struct PoolKernel: StepKernel {
                         let src = input.baseAddress! + plane * h * w
                         let dst = po.base + plane * oh * ow
                         for y in 0..<oh {
-                            let y0 = y * sh - pads[0]
                             for xo in 0..<ow {
-                                let x0 = xo * sw - pads[1]
                                 var best = -Float.infinity, sum: Float = 0, cells = 0
-                                for ky in 0..<kh {
-                                    let iy = y0 + ky * dh
-                                    guard iy >= 0 && iy < h else { continue }
-                                    for kx in 0..<kw {
-                                        let ix = x0 + kx * dw
-                                        guard ix >= 0 && ix < w else { continue }
-                                        let v = src[iy * w + ix]
-                                        best = max(best, v)
-                                        sum += v
-                                        cells += 1
-                                    }
+                                windows.forEachCell(y, xo) { offset in
+                                    let v = src[offset]
+                                    best = max(best, v)
+                                    sum += v
+                                    cells += 1
                                 }
                                 if let includePad = average {
-                                    let divisor: Int
-                                    if includePad {
-                                        // Cells in the padded extent (ceil-mode overhang beyond the padding excluded).
-                                        let yEnd = min(y0 + (kh - 1) * dh + 1, h + pads[2]), xEnd = min(x0 + (kw - 1) * dw + 1, w + pads[3])
-                                        divisor = ((yEnd - y0 + dh - 1) / dh) * ((xEnd - x0 + dw - 1) / dw)
-                                    } else {
-                                        divisor = cells
-                                    }
+                                    let divisor = includePad ? windows.paddedCount(y, xo) : cells
                                     dst[y * ow + xo] = divisor > 0 ? sum / Float(divisor) : 0
                                 } else {
                                     dst[y * ow + xo] = best

@@ -1,4 +1,5 @@
 import NetworkIR
+import Support
 
 /// Direct convolution, NCHW input, OIHW weights: the slow, obviously correct path that the fast
 /// kernels are checked against, and the fallback where they do not apply.

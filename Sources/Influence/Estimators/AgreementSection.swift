@@ -1,3 +1,5 @@
+import Support
+
 /// The report's `agreement` section and each item's `latent` class.
 extension ProfileReport {
     /// Spearman ρ at or above which an estimator is "good enough" to stand in for measuring a

@@ -1,5 +1,6 @@
 import ChannelGroups
 import NetworkIR
+import Support
 
 /// Cheap importance criteria that need no ablation (`--estimators`), the ones pruning tools rank
 /// by. Filter norms follow Torch-Pruning's MagnitudeImportance: `l1` = Σ|w|, `l2` = Σw² (its p = 2

@@ -1,3 +1,5 @@
+import Support
+
 /// An item can be harmless on average and ruin one class: with labels, each item records the
 /// class whose accuracy it lowers most.
 public enum ClassDamage {

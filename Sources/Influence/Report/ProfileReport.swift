@@ -1,6 +1,7 @@
 import ChannelGroups
 import Foundation
 import NetworkIR
+import Support
 
 /// Builds `report.json` (schema `weakspot.report/1`, documented in docs/report.md).
 ///

@@ -1,4 +1,5 @@
 import NetworkIR
+import Support
 
 /// Would more data change the ranking? Each item carries its influence on two disjoint halves of
 /// the inputs (even and odd positions) and on a few bootstrap resamples of them; the report's

@@ -1,3 +1,5 @@
+import Support
+
 /// The JSON Schema of `report.json`, built into the binary so `weakspot rank` and the planner can
 /// check the reports they read without finding files at run time. docs/schemas/report.schema.json
 /// holds the same text (a test keeps the two equal).

@@ -1,3 +1,5 @@
+import Support
+
 /// What the page draws, read defensively from a parsed report.json: any section may be missing
 /// or hold keys added after this page was written, and none of that may stop the page.
 struct HTMLReportData {

@@ -1,5 +1,5 @@
 import Foundation
-import Influence
+import Support
 import XCTest
 
 /// The deterministic JSON writer, checked by reading its output back with Foundation's parser.

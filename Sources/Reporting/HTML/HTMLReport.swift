@@ -1,3 +1,6 @@
+import Influence
+import Support
+
 /// `--html FILE`: report.json as one self-contained page — inline SVG charts and inline CSS, no
 /// external script, font, image or link, so it opens offline and can be attached to a ticket. A
 /// small inline script sorts the tables; the page reads fine without it. The markup is also

@@ -1,3 +1,5 @@
+import Support
+
 /// The top of the page: what was measured (model, data, settings), the baseline and the summary
 /// counts.
 enum HeaderSection {

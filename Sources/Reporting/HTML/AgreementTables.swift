@@ -1,3 +1,5 @@
+import Support
+
 /// How well each estimator predicted the measurement: one row per estimator overall, then one row
 /// per layer with each estimator's rank correlations (and a recommended estimator when the
 /// report names one).

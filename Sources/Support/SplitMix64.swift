@@ -4,7 +4,19 @@ public struct SplitMix64: Sendable {
     var state: UInt64
     public init(seed: UInt64) { state = seed }
     public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
+        state &+= Self.increment
+        return Self.mixed(state)
+    }
+
+    /// The value `next()` returns at position `index` (0, 1, …) of the stream seeded `seed`,
+    /// without running through the ones before (streams addressable at any position).
+    public static func value(seed: UInt64, index: UInt64) -> UInt64 {
+        mixed(seed &+ (index &+ 1) &* increment)
+    }
+
+    static let increment: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    static func mixed(_ state: UInt64) -> UInt64 {
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB

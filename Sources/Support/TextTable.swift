@@ -2,15 +2,22 @@ import Foundation
 
 /// A plain-text table with aligned columns for terminal output: headers, a rule, rows, and an
 /// optional footer row after a second rule. Numeric columns are right-aligned.
-struct TextTable {
-    enum Alignment { case left, right }
+public struct TextTable {
+    public enum Alignment { case left, right }
 
-    var headers: [String]
-    var alignments: [Alignment]
-    var rows: [[String]] = []
-    var footer: [String]? = nil
+    public var headers: [String]
+    public var alignments: [Alignment]
+    public var rows: [[String]] = []
+    public var footer: [String]? = nil
 
-    func rendered() -> String {
+    public init(headers: [String], alignments: [Alignment], rows: [[String]] = [], footer: [String]? = nil) {
+        self.headers = headers
+        self.alignments = alignments
+        self.rows = rows
+        self.footer = footer
+    }
+
+    public func rendered() -> String {
         let all = [headers] + rows + (footer.map { [$0] } ?? [])
         var widths = [Int](repeating: 0, count: headers.count)
         for row in all {
@@ -39,9 +46,9 @@ struct TextTable {
 }
 
 /// Number formats shared by the table outputs.
-enum NumberText {
+public enum NumberText {
     /// `11689512` → `11,689,512`.
-    static func grouped(_ value: Int) -> String {
+    public static func grouped(_ value: Int) -> String {
         let digits = String(value.magnitude)
         var result = ""
         for (i, digit) in digits.enumerated() {
@@ -52,24 +59,24 @@ enum NumberText {
     }
 
     /// `[1, 3, 224, 224]` → `1x3x224x224`.
-    static func shape(_ shape: [Int]) -> String {
+    public static func shape(_ shape: [Int]) -> String {
         shape.isEmpty ? "scalar" : shape.map(String.init).joined(separator: "x")
     }
 
     /// Fixed decimals, for timings, rates and probabilities in tables (`-` when not finite).
     /// Three significant digits in exponent form (`1.23e-04`), for values spanning decades.
-    static func scientific(_ value: Double) -> String {
+    public static func scientific(_ value: Double) -> String {
         guard value.isFinite else { return "nan" }
         return String(format: "%.2e", value)
     }
 
     /// Up to 4 significant digits, plain or exponent form as `%g` chooses.
-    static func general(_ value: Double) -> String {
+    public static func general(_ value: Double) -> String {
         guard value.isFinite else { return "nan" }
         return String(format: "%.4g", value)
     }
 
-    static func fixed(_ value: Double, decimals: Int) -> String {
+    public static func fixed(_ value: Double, decimals: Int) -> String {
         guard value.isFinite else { return "-" }
         return String(format: "%.\(max(0, min(decimals, 12)))f", value)
     }

@@ -1,9 +1,10 @@
 import Influence
+import Support
 
 /// The terminal summary of a report, shared by `profile` and `rank`: per-layer table, weakest
 /// items, latent items, estimator agreement, rank stability.
-enum ReportSummary {
-    static func text(_ report: JSONValue, top: Int) -> String {
+public enum ReportSummary {
+    public static func text(_ report: JSONValue, top: Int) -> String {
         var out = ""
         // The finest kind present (channels, else groups…): ranks run within a kind.
         let all = report["items"]?.arrayValue ?? []

@@ -1,5 +1,5 @@
 import Foundation
-import Influence
+import Support
 import XCTest
 
 /// The JSON reader: what Foundation writes and what our writer writes read back exactly; bad

@@ -1,3 +1,5 @@
+import Support
+
 /// Distiller-style sensitivity curves: for each layer swept with `--perturb prune:…`, a metric
 /// versus the fraction of filters pruned, one line per layer — small multiples for kl, mse and
 /// top1, which need no script to switch between.

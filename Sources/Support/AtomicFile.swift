@@ -9,18 +9,18 @@ import Darwin
 /// a temporary file in the same folder, which is then renamed over the destination (rename is
 /// atomic within one file system). On failure the previous file is left as it was.
 public enum AtomicFile {
-    /// Throws `InfluenceError` naming `path` and the reason (missing folder, no permission, disk full).
-    public static func write(_ text: String, to path: String) throws(InfluenceError) {
+    /// Throws `FileError` naming `path` and the reason (missing folder, no permission, disk full).
+    public static func write(_ text: String, to path: String) throws(FileError) {
         try write(Data(text.utf8), to: path)
     }
 
-    public static func write(_ data: Data, to path: String) throws(InfluenceError) {
+    public static func write(_ data: Data, to path: String) throws(FileError) {
         // A destination that exists and is not a regular file (`/dev/stdout`, a pipe, `/dev/full`)
         // is written in place: renaming over it would replace a device node with a file.
         var status = stat()
         if stat(path, &status) == 0 {
             let type = status.st_mode & S_IFMT
-            if type == S_IFDIR { throw InfluenceError("\(path): cannot write the file: it is a folder") }
+            if type == S_IFDIR { throw FileError("\(path): cannot write the file: it is a folder") }
             if type != S_IFREG { return try writeInPlace(data, to: path) }
         }
         let url = URL(fileURLWithPath: path)
@@ -29,26 +29,26 @@ public enum AtomicFile {
         // POSIX calls rather than `Data.write`, so that the error names the reason (ENOSPC,
         // EFBIG, EDQUOT) instead of a Foundation error number.
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        guard fd >= 0 else { throw InfluenceError("\(path): cannot write the file: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw FileError("\(path): cannot write the file: \(String(cString: strerror(errno)))") }
         let failure = writeAll(data, to: fd)
         guard failure == 0 else {
             unlink(temporary.path)
-            throw InfluenceError("\(path): cannot write the file: \(String(cString: strerror(failure)))")
+            throw FileError("\(path): cannot write the file: \(String(cString: strerror(failure)))")
         }
         guard rename(temporary.path, url.path) == 0 else {
             let code = errno
             unlink(temporary.path)
-            throw InfluenceError("\(path): cannot write the file: \(String(cString: strerror(code)))")
+            throw FileError("\(path): cannot write the file: \(String(cString: strerror(code)))")
         }
     }
 
     /// Writes every byte to an existing special file, with the POSIX reason on failure (ENOSPC
     /// for `/dev/full`, EPIPE for a closed pipe).
-    static func writeInPlace(_ data: Data, to path: String) throws(InfluenceError) {
+    static func writeInPlace(_ data: Data, to path: String) throws(FileError) {
         let fd = open(path, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw InfluenceError("\(path): cannot write the file: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw FileError("\(path): cannot write the file: \(String(cString: strerror(errno)))") }
         let failure = writeAll(data, to: fd)
-        if failure != 0 { throw InfluenceError("\(path): cannot write the file: \(String(cString: strerror(failure)))") }
+        if failure != 0 { throw FileError("\(path): cannot write the file: \(String(cString: strerror(failure)))") }
     }
 
     /// Writes every byte of `data` to `fd` and closes it; the errno of the first failure, or 0.

@@ -1,3 +1,5 @@
+import Support
+
 /// The item tables: latent items (where a cheap criterion and the measurement disagree) and weak
 /// items (what the measurement says can go), weakest first.
 enum ItemTables {

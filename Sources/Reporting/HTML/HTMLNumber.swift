@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// How the HTML report prints numbers: short and fixed-width enough to scan, with the exact value
 /// left to report.json. A missing or non-finite value (JSON `null`) prints as an en dash.
@@ -11,19 +12,13 @@ enum HTMLNumber {
         if value == 0 { return "0" }
         let magnitude = abs(value)
         if magnitude >= 1e-3 && magnitude < 1e5 { return trimmed(String(format: "%.4g", value)) }
-        return String(format: "%.2e", value)
+        return NumberText.scientific(value)
     }
 
     /// A count with thousands separators: `4,652,008`.
     static func grouped(_ value: Int?) -> String {
         guard let value else { return missing }
-        let digits = String(value.magnitude)
-        var result = ""
-        for (i, character) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { result += "," }
-            result.append(character)
-        }
-        return (value < 0 ? "-" : "") + result
+        return NumberText.grouped(value)
     }
 
     /// A fraction as a percentage with one decimal: `12.5%`.

@@ -49,7 +49,7 @@ public enum SHA256 {
     }
 
     public static func hex(ofFile path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { throw InfluenceError("\(path): cannot read the file") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw FileError("\(path): cannot read the file") }
         return hex([UInt8](data))
     }
 

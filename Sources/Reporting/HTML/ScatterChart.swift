@@ -1,3 +1,5 @@
+import Support
+
 /// Estimator versus measured influence, log–log, one panel per estimator: each point an item of
 /// the kind the agreement section compares, coloured by its latent class, with that section's
 /// Spearman ρ in the title. A cheap criterion that predicted the measurement would put the points

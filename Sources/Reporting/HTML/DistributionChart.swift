@@ -1,3 +1,5 @@
+import Support
+
 /// Per-layer influence distributions: one row per layer in graph order, a box plot (quartiles,
 /// median, whiskers to the extremes) of its items' `influence.mean` on a log axis over faint
 /// dots of the items themselves, and the weak threshold as a vertical line. Zeros cannot sit on

@@ -48,7 +48,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 
 extension JSONValue {
     /// Not an array or object.
-    var isScalar: Bool {
+    public var isScalar: Bool {
         switch self {
         case .array, .object: false
         default: true

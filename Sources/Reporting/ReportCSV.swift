@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// `--csv FILE`: one row per item with stable snake_case columns (docs/report.md). Numbers are
 /// written exactly as in report.json, so the CSV round-trips to the same values.
