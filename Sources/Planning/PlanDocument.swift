@@ -10,6 +10,8 @@ public enum PlanDocument {
 
     /// Damage measured before fine-tuning predicts accuracy after fine-tuning only weakly
     /// (Feng et al. 2024); every plan says so where scripts and people read it.
+    /// Said on standard error by `plan` without `--data`: its metrics are the report's sums, not a measurement.
+    public static let unverifiedWarning = "warning: no --data: nothing was verified; the plan's predicted metrics add up each group's own influence from the report, and removals interact: give --data to measure the pruned model"
     public static let caveat = "Measured damage is before fine-tuning; it is a weak predictor of accuracy after fine-tuning (Feng et al. 2024)."
 
     public static func json(result: PlanResult, graph: Graph, layerGroups: [LayerGroup], model: JSONValue, settings: JSONValue,

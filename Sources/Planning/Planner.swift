@@ -149,6 +149,30 @@ public struct Planner {
         return Double(costValue(try exactCost(removed)))
     }
 
+    /// Refuses a MACs or parameter target that removing every admissible group cannot reach,
+    /// naming the best reachable fraction, instead of stripping every profiled layer to its cap
+    /// and still missing it. (A latency target is measured, so it keeps the planner's note.)
+    func checkReachable(_ everything: [GroupCandidate], before: Double) throws {
+        guard let target = options.target, before > 0 else { return }
+        if case .latency = target { return }
+        let best = Double(costValue(try exactCost(Set(everything.map(\.group))))) / before
+        guard best > target.fraction else { return }
+        let layers = Set(candidates.map(\.layerGroup)).count
+        throw PlanError("--target \(target): cannot be reached with the report's items: removing every admissible group "
+                        + "(\(everything.count) of \(candidates.count) candidate groups in \(layers) layer group\(layers == 1 ? "" : "s"), within "
+                        + "--max-layer-sparsity \(NumberTextPlain.format(options.maxLayerSparsity)), --min-channels \(options.minChannels)"
+                        + "\(options.roundTo > 1 ? ", --round-to \(options.roundTo)" : "")) keeps \(String(format: "%.4f", best)) at best; "
+                        + "profile more layers (groups of the whole model) or ask for at least \(String(format: "%.4f", best))")
+    }
+
+    /// The metrics the limits bound (all three when none is set: KL first), for progress lines.
+    func limitMetricsText(_ means: [String: Double]) -> String {
+        let l = options.limits
+        var names = [(l.maxKL, "kl"), (l.maxTop1, "top1"), (l.maxAccDrop, "acc")].filter { $0.0 != nil }.map(\.1)
+        if names.isEmpty { names = ["kl"] }
+        return names.map { "\($0) \(means[$0].map { String(format: "%.4g", $0) } ?? "missing")" }.joined(separator: ", ")
+    }
+
     func withinLimits(_ means: [String: Double]) -> Bool {
         let l = options.limits
         if let x = l.maxKL, (means["kl"] ?? .infinity) > x { return false }
@@ -174,6 +198,7 @@ public struct Planner {
         var order = admitted()
         func selection(_ k: Int) -> [GroupCandidate] { rounded(order.prefix(k)) }
         var k = order.count
+        try checkReachable(selection(order.count), before: beforeTarget)
         var targetMet = true
         var fixed: [GroupCandidate] = []
         for round in 1...steps {
@@ -211,7 +236,7 @@ public struct Planner {
         var limitsMet = true, backedOff = false
         if let verifier {
             var result = try verifier.measure(removing: Set(selection(k).map(\.group)))
-            progress("measured \(k) groups: kl \(result.means["kl"] ?? .nan)")
+            progress("measured \(k) groups: \(limitMetricsText(result.means))")
             if !options.limits.isEmpty && !withinLimits(result.means) {
                 backedOff = options.target != nil
                 // Longest prefix within the limits.
@@ -219,7 +244,7 @@ public struct Planner {
                 while low < high {
                     let mid = (low + high + 1) / 2
                     let probe = try verifier.measure(removing: Set(selection(mid).map(\.group)))
-                    progress("limits: \(mid) groups → kl \(probe.means["kl"] ?? .nan)")
+                    progress("limits: \(mid) groups → \(limitMetricsText(probe.means))")
                     if withinLimits(probe.means) { low = mid } else { high = mid - 1 }
                 }
                 k = low

@@ -6,6 +6,7 @@ import Support
 public enum ReportSummary {
     public static func text(_ report: JSONValue, top: Int) -> String {
         var out = ""
+        for warning in report["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? [] { out += "warning: \(warning)\n" }
         // The finest kind present (channels, else groups…): ranks run within a kind.
         let all = report["items"]?.arrayValue ?? []
         let kind = ProfileReport.finestKind(all)

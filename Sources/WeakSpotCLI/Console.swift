@@ -10,15 +10,31 @@ import Darwin
 /// strings as streams. `errorIsTerminal` chooses how progress is drawn (a bar redrawn in place on
 /// a terminal, one plain line per step otherwise).
 public final class Console {
-    var output: any TextOutputStream
+    /// The process's standard output (a string in tests).
+    private(set) var standardOutput: any TextOutputStream
     var error: any TextOutputStream
+    /// Set when a command writes one of its files to standard output (`-o -`): its messages
+    /// (summaries, tables, "report: …") then go to standard error, so standard output holds the
+    /// file alone.
+    var messagesOnStandardError = false
+    /// Where messages and results printed for people go: standard output, or standard error
+    /// once `messagesOnStandardError` is set.
+    var output: any TextOutputStream {
+        get { messagesOnStandardError ? error : standardOutput }
+        set { if messagesOnStandardError { error = newValue } else { standardOutput = newValue } }
+    }
     /// Whether standard error is an interactive terminal (progress bar rather than lines).
     public let errorIsTerminal: Bool
 
     public init(output: any TextOutputStream, error: any TextOutputStream, errorIsTerminal: Bool) {
-        self.output = output
+        self.standardOutput = output
         self.error = error
         self.errorIsTerminal = errorIsTerminal
+    }
+
+    /// Writes a file's contents to standard output (`-o -`), whatever `messagesOnStandardError` says.
+    func writeStandardOutput(_ text: String) {
+        standardOutput.write(text)
     }
 
     /// Writes `text` and a newline to the output stream.

@@ -23,7 +23,7 @@ enum DemoCommand: Command {
         ])
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-        let out = arguments.value("out") ?? "weakspot-demo"
+        let out = OutputFile.folderWithoutTrailingSlash(arguments.value("out") ?? "weakspot-demo")
         let threads = try arguments.integer("threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
         let demo = try DemoLocation.find()
         try OutputFile.makeFolder(out)

@@ -68,9 +68,7 @@ enum FinetuneCommand: Command {
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
         guard arguments.positionals.count == 1 else { throw arguments.usageError("expected one model") }
         guard let data = arguments.value("data") else { throw arguments.usageError("missing option '--data <data>'") }
-        guard let output = arguments.value("output") else { throw arguments.usageError("missing option '-o <tuned.onnx>'") }
-        let checkpointPath = arguments.value("checkpoint") ?? output + ".checkpoint"
-        for path in [output, checkpointPath, arguments.value("history")].compactMap({ $0 }) { try ProfileCommand.checkWritableFolder(of: path) }
+        let (output, checkpointPath, history) = try FinetuneOptions.outputs(arguments, console: console)
         let settings = try FinetuneOptions.settings(arguments)
         let quiet = arguments.flag("quiet")
         let modelPath = arguments.positionals[0]
@@ -149,8 +147,8 @@ enum FinetuneCommand: Command {
         progress.finish()
 
         try FinetuneOptions.writeModel(onnx, trained: tuner, to: output)
-        if let history = arguments.value("history") {
-            try OutputFile.write(FinetuneText.historyJSON(tuner.progress.history, before: before, settings: settings).rendered(), to: history)
+        if let history {
+            try OutputFile.write(FinetuneText.historyJSON(tuner.progress.history, before: before, settings: settings).rendered(), to: history, console: console)
         }
         try? FileManager.default.removeItem(atPath: checkpointPath)
         console.print("tuned model: \(output)")

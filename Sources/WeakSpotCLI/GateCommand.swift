@@ -13,8 +13,10 @@ enum GateCommand: Command {
         Reads a plan (weakspot.plan/1) or a report (weakspot.report/1) and checks each threshold \
         given. Plans: --max-kl, --max-top1, --max-acc-drop (on the measured metrics), \
         --min-macs-saved, --min-params-saved (fractions), --require-target. Reports: \
-        --max-weak-fraction, --min-weak-fraction, --max-hidden-critical, --min-spearman (of \
-        --estimator, default l1). Prints one line per check (FAIL lines first); --json writes the \
+        --max-weak-fraction, --min-weak-fraction (of one --kind), --max-hidden-critical, \
+        --min-spearman (of --estimator, default l1). A threshold out of range, an option for the \
+        other document, or a check the file has no figure for is a usage error (exit 2), never a \
+        failed check. Prints one line per check (FAIL lines first); --json writes the \
         checks as JSON instead.
         """,
         usage: "gate <plan.json|report.json> [<thresholds>] [--json]",
@@ -31,6 +33,7 @@ enum GateCommand: Command {
             .value("max-hidden-critical", "n", help: "Report: most hidden-critical items."),
             .value("min-spearman", "x", help: "Report: smallest Spearman ρ of --estimator with the measurement."),
             .value("estimator", "name", help: "Report: the estimator --min-spearman reads.", default: "l1"),
+            .value("kind", "kind", help: "Report: the item kind --max/--min-weak-fraction count (channel, group, layer, tensor); needed when the report has several.", default: "the report's only kind"),
             .flag("json", help: "Write the checks as JSON."),
         ] + JSONFileOptions.specs)
 
@@ -42,9 +45,18 @@ enum GateCommand: Command {
         var passed: Bool { value.map { atMost ? $0 <= threshold : $0 >= threshold } ?? false }
     }
 
-    static let planOptions = ["max-kl", "max-top1", "max-acc-drop", "min-macs-saved", "min-params-saved"]
-    static let reportOptions = ["max-weak-fraction", "min-weak-fraction", "max-hidden-critical", "min-spearman"]
+    static let planOptions = ["max-kl", "max-top1", "max-acc-drop", "min-macs-saved", "min-params-saved", "require-target"]
+    static let reportOptions = ["max-weak-fraction", "min-weak-fraction", "max-hidden-critical", "min-spearman", "kind"]
+    /// The range each threshold can take: a threshold outside it can never be met or never fail,
+    /// so it is a usage error (exit 2), not a check.
+    static let ranges: [String: ClosedRange<Double>] = [
+        "max-kl": 0...Double.greatestFiniteMagnitude, "max-top1": 0...1, "max-acc-drop": -1...1,
+        "min-macs-saved": 0...1, "min-params-saved": 0...1, "max-weak-fraction": 0...1, "min-weak-fraction": 0...1,
+        "max-hidden-critical": 0...Double.greatestFiniteMagnitude, "min-spearman": -1...1,
+    ]
 
+    /// Every usage problem exits 2, before any check: a CI job must tell a mistyped gate from a
+    /// regression (exit 1).
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
         let path = arguments.positionals[0]
         let limits = try JSONFileOptions.limits(arguments)
@@ -52,19 +64,29 @@ enum GateCommand: Command {
         let schema = document["schema"]?.stringValue ?? ""
         func number(_ name: String) throws -> Double? {
             guard let text = arguments.value(name) else { return nil }
-            guard let v = Double(text), v.isFinite else { throw arguments.usageError("--\(name): expected a number, got '\(text)'") }
+            let range = ranges[name]!
+            guard let v = Double(text), v.isFinite, range.contains(v) else {
+                let bound = range.upperBound == .greatestFiniteMagnitude ? "a number ≥ \(NumberText.general(range.lowerBound))"
+                    : "a number in [\(NumberText.general(range.lowerBound)), \(NumberText.general(range.upperBound))]"
+                throw arguments.usageError("--\(name): expected \(bound), got '\(text)'")
+            }
             return v
         }
+        func given(_ name: String) -> Bool { arguments.value(name) != nil || arguments.flag(name) }
         var checks: [Check] = []
         let isPlan = schema == PlanDocument.schema
         if isPlan {
-            if let name = reportOptions.first(where: { arguments.value($0) != nil }) { throw arguments.usageError("--\(name) applies to reports; \(path) is a plan") }
+            if let name = reportOptions.first(where: given) { throw arguments.usageError("--\(name) applies to reports; \(path) is a plan") }
             for key in ["macsBefore", "macsAfter", "paramsBefore", "paramsAfter"] where document[key]?.intValue == nil {
                 throw CLIError.input("\(path): \"\(key)\": expected an integer in a weakspot.plan/1")
             }
             let measured = document["measured"]
             for (option, metric) in [("max-kl", "kl"), ("max-top1", "top1"), ("max-acc-drop", "acc")] {
-                if let t = try number(option) { checks.append(Check(name: "measured \(metric)", value: measured?[metric]?.doubleValue, threshold: t, atMost: true)) }
+                guard let t = try number(option) else { continue }
+                guard let value = measured?[metric]?.doubleValue else {
+                    throw CLIError.input("\(path): \"measured\".\(metric): expected a number for --\(option), got \(measured?[metric]?.rendered(pretty: false) ?? "nothing") (plan verified without --data\(metric == "acc" ? " or labels" : "")?)")
+                }
+                checks.append(Check(name: "measured \(metric)", value: value, threshold: t, atMost: true))
             }
             func saved(_ before: String, _ after: String) -> Double? {
                 guard let b = document[before]?.doubleValue, let a = document[after]?.doubleValue, b > 0 else { return nil }
@@ -73,24 +95,35 @@ enum GateCommand: Command {
             if let t = try number("min-macs-saved") { checks.append(Check(name: "MACs saved", value: saved("macsBefore", "macsAfter"), threshold: t, atMost: false)) }
             if let t = try number("min-params-saved") { checks.append(Check(name: "params saved", value: saved("paramsBefore", "paramsAfter"), threshold: t, atMost: false)) }
             if arguments.flag("require-target") {
-                checks.append(Check(name: "target met", value: document["targetMet"]?.boolValue.map { $0 ? 1 : 0 }, threshold: 1, atMost: false))
+                guard let target = document["settings"]?["target"], target != .null else {
+                    throw arguments.usageError("--require-target: \(path) was planned without --target (settings.target is null): there is no target to require")
+                }
+                guard let met = document["targetMet"]?.boolValue else {
+                    throw CLIError.input("\(path): \"targetMet\": expected a boolean in a weakspot.plan/1")
+                }
+                checks.append(Check(name: "target \(target.stringValue ?? "") met", value: met ? 1 : 0, threshold: 1, atMost: false))
             }
         } else if schema == ProfileReport.schema {
-            if let name = planOptions.first(where: { arguments.value($0) != nil }) { throw arguments.usageError("--\(name) applies to plans; \(path) is a report") }
+            if let name = planOptions.first(where: given) { throw arguments.usageError("--\(name) applies to plans; \(path) is a report") }
             let report = try ReportFile.validated(document, path: path)
-            let items = Double(report["summary"]?["items"]?.intValue ?? 0)
-            let weak = Double(report["summary"]?["weak"]?.intValue ?? 0)
-            if let t = try number("max-weak-fraction") { checks.append(Check(name: "weak fraction", value: items > 0 ? weak / items : nil, threshold: t, atMost: true)) }
-            if let t = try number("min-weak-fraction") { checks.append(Check(name: "weak fraction", value: items > 0 ? weak / items : nil, threshold: t, atMost: false)) }
+            if let t = try number("max-weak-fraction") { checks.append(try weakFraction(report, path: path, arguments, threshold: t, atMost: true)) }
+            if let t = try number("min-weak-fraction") { checks.append(try weakFraction(report, path: path, arguments, threshold: t, atMost: false)) }
             if let t = try number("max-hidden-critical") {
                 checks.append(Check(name: "hidden-critical items", value: report["summary"]?["hiddenCritical"]?.doubleValue, threshold: t, atMost: true))
             }
             if let t = try number("min-spearman") {
-                let estimator = arguments.value("estimator") ?? "l1"
-                checks.append(Check(name: "\(estimator) Spearman", value: report["agreement"]?[estimator]?["spearman"]?.doubleValue, threshold: t, atMost: false))
+                let estimator = try arguments.choice("estimator", EstimatorKind.allCases.map(\.rawValue), default: "l1")
+                guard let rho = report["agreement"]?[estimator]?["spearman"]?.doubleValue else {
+                    let computed = EstimatorKind.allCases.map(\.rawValue).filter { report["agreement"]?[$0] != nil }
+                    throw CLIError.input("\(path): agreement.\(estimator).spearman: expected a number for --min-spearman, got nothing: the report compares \(computed.isEmpty ? "no estimator" : computed.joined(separator: ", ")) (profile --estimators \(estimator))")
+                }
+                checks.append(Check(name: "\(estimator) Spearman", value: rho, threshold: t, atMost: false))
             }
         } else {
             throw CLIError.input("\(path): \"schema\": expected \"\(PlanDocument.schema)\" or \"\(ProfileReport.schema)\", got \(document["schema"]?.rendered(pretty: false) ?? "nothing")")
+        }
+        if arguments.value("estimator") != nil && arguments.value("min-spearman") == nil {
+            throw arguments.usageError("--estimator chooses what --min-spearman reads: give --min-spearman too")
         }
         guard !checks.isEmpty else { throw arguments.usageError("no threshold given: nothing to check (see weakspot gate --help)") }
         let passed = checks.allSatisfy(\.passed)
@@ -110,5 +143,28 @@ enum GateCommand: Command {
             }
         }
         return passed ? ExitCode.success : ExitCode.gateFailed
+    }
+
+    /// The fraction of weak items of one kind: `--kind`, or the report's only kind (a report of
+    /// channels and layers has no single weak fraction, so it needs `--kind`).
+    static func weakFraction(_ report: JSONValue, path: String, _ arguments: ParsedArguments, threshold: Double, atMost: Bool) throws -> Check {
+        let items = report["items"]?.arrayValue ?? []
+        let present = ProfileReport.kindsPresent(items)
+        let kind: String
+        if let text = arguments.value("kind") {
+            let singular = text.hasSuffix("s") ? String(text.dropLast()) : text
+            guard present.contains(singular) else {
+                throw arguments.usageError("--kind: \(path) has \(present.isEmpty ? "no" : present.joined(separator: ", ")) items, not '\(text)'")
+            }
+            kind = singular
+        } else {
+            guard present.count == 1 else {
+                throw arguments.usageError("--\(atMost ? "max" : "min")-weak-fraction: \(path) has \(present.isEmpty ? "no items" : present.joined(separator: ", ") + " items"): give --kind to say which the fraction counts")
+            }
+            kind = present[0]
+        }
+        let ofKind = items.filter { $0["kind"]?.stringValue == kind }
+        let weak = ofKind.filter { $0["weak"]?.boolValue == true }.count
+        return Check(name: "weak fraction of \(kind)s", value: Double(weak) / Double(ofKind.count), threshold: threshold, atMost: atMost)
     }
 }

@@ -56,6 +56,7 @@ enum Inference {
     /// errors (naming the file), `CLIError.input` when the inputs do not fit the model, and
     /// whatever `onBatch` throws.
     static func run(model: LoadedModel, settings: InferenceSettings, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in },
+                    onDataset: (Dataset) -> Void = { _ in },
                     onBatch: (_ predictions: [Prediction], _ classCount: Int) throws -> Void = { _, _ in }) throws -> InferenceResult {
         guard let input = model.input else { throw CLIError.input("\(model.path): graph: expected an input") }
         let source = try DataSource.parse(settings.data)
@@ -64,6 +65,7 @@ enum Inference {
                                      skipBad: settings.skipBad, limits: settings.limits,
                                      syntheticShape: input.sampleShape)
         let dataset = try Dataset(source: source, options: options)
+        onDataset(dataset)
         let plan = try model.plan(threads: settings.threads)
         let reader = try dataset.batches(size: settings.batch)
         let outputIsProbability = Self.endsInSoftmax(model.graph)

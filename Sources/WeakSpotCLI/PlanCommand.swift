@@ -54,7 +54,6 @@ enum PlanCommand: Command {
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
         guard arguments.positionals.count == 2 else { throw arguments.usageError("expected a model and a report") }
         let (modelPath, reportPath) = (arguments.positionals[0], arguments.positionals[1])
-        let output = arguments.value("output") ?? "plan.json"
         var options = PlanOptions()
         do {
             options.target = try arguments.value("target").map { try PlanTarget.parse($0) }
@@ -96,7 +95,7 @@ enum PlanCommand: Command {
         }
         let batch = try arguments.integer("batch", default: 16, in: 1...4096)
         let maxInputs = try arguments.value("max-inputs").map { try ParsedArguments.integer($0, option: "max-inputs", in: 1...10_000_000, command: "plan") }
-        try ProfileCommand.checkWritableFolder(of: output)
+        let output = try OutputFile.resolve(arguments, OutputOption(option: "output", defaultName: "plan.json"), default: "plan.json", console: console)!
 
         let report = try ReportFile.load(reportPath, limits: JSONFileOptions.limits(arguments))
         let modelHash = try SHA256.hex(ofFile: modelPath)
@@ -129,6 +128,7 @@ enum PlanCommand: Command {
             let pruned = try pruner.pruned(removing: removed)
             return try Importer.importGraph(pruned, options: ImportOptions(inputShape: inputShape)).cost(batch: 1)
         }
+        if batches.isEmpty && !arguments.flag("quiet") { console.printError(PlanDocument.unverifiedWarning) }
         let verifier = batches.isEmpty ? nil : try PlanVerifier(graph: graph, analysis: discovery.dependencies, batches: batches, threads: options.threads)
         let quiet = arguments.flag("quiet")
         var planner = Planner(discovery: discovery, layerGroups: layerGroups, candidates: candidates, options: options,
@@ -163,8 +163,8 @@ enum PlanCommand: Command {
                                                                  "count": .int(batches.reduce(0) { $0 + $1.input.shape[0] })])
         let document = PlanDocument.json(result: result, graph: graph, layerGroups: layerGroups,
                                          model: .object(["path": .string(modelPath), "sha256": .string(modelHash)]), settings: settings, data: data)
-        try OutputFile.write(document.rendered(oneLineFrom: 2), to: output)
-        printSummary(result, options: options, seconds: Date().timeIntervalSince(started), output: output, console: console)
+        try OutputFile.write(document.rendered(oneLineFrom: 2), to: output, console: console)
+        printSummary(result, options: options, seconds: Date().timeIntervalSince(started), output: output.description, console: console)
         return ExitCode.success
     }
 

@@ -59,7 +59,6 @@ enum ProfileCommand: Command {
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
         guard let data = arguments.value("data") else { throw arguments.usageError("missing option '--data <data>'") }
         let modelPath = arguments.positionals[0]
-        let output = arguments.value("output") ?? "report.json"
         var options = ProfileOptions()
         do {
             options.kinds = try (arguments.value("items") ?? "channels").split(separator: ",").map { text in
@@ -116,9 +115,7 @@ enum ProfileCommand: Command {
         if arguments.flag("resume") && arguments.value("checkpoint") == nil { throw arguments.usageError("--resume needs --checkpoint FILE") }
         let quiet = arguments.flag("quiet")
         // Refuse an unwritable output before hours of measuring, not after.
-        for path in [output, arguments.value("csv"), arguments.value("html"), arguments.value("checkpoint")].compactMap({ $0 }) {
-            try checkWritableFolder(of: path)
-        }
+        let outputs = try ReportOutputs.resolve(arguments, checkpoint: true, console: console)
 
         let model = try LoadedModel.load(path: modelPath, limits: ModelOptions.limits(arguments), inputShape: ModelOptions.inputShape(arguments))
         guard let input = model.input else { throw CLIError.input("\(model.path): graph: expected an input") }
@@ -128,6 +125,7 @@ enum ProfileCommand: Command {
                                             skipBad: arguments.flag("skip-bad"), limits: try PreprocessOptions.limits(arguments),
                                             syntheticShape: input.sampleShape)
         let dataset = try Dataset(source: try DataSource.parse(data), options: datasetOptions)
+        if let note = IgnoredEntries.note(dataset, data: data) { console.printError(note) }
         // Memory bound: the cache holds every activation of one batch; fewer inputs per pass (more
         // passes, each item's cone recomputed per pass) keep it under --max-memory.
         let maxMemory = try arguments.integer("max-memory", default: 4096, in: 16...16_777_216)
@@ -193,7 +191,7 @@ enum ProfileCommand: Command {
 
         let modelHash = try SHA256.hex(ofFile: modelPath)
         let fingerprint = [modelHash, data, PreprocessOptions.describe(preprocess), options.fingerprint, hardK.map(String.init) ?? "-"].joined(separator: "|")
-        let session = ProfileSession(profiler: profiler, checkpointPath: arguments.value("checkpoint"), fingerprint: fingerprint)
+        let session = ProfileSession(profiler: profiler, checkpointPath: outputs.checkpoint, fingerprint: fingerprint)
         session.jsonLimits = try JSONFileOptions.limits(arguments)
         // With a checkpoint, Ctrl-C stops after the current items and saves them (a second one
         // kills at once); without one there is nothing to save and SIGINT keeps its default.
@@ -244,34 +242,20 @@ enum ProfileCommand: Command {
                 : PreprocessOptions.describe(preprocess)),
             "hardExamples": hardK.map { .int($0) } ?? .null,
             "skipped": .array(skipped.map { .object(["path": .string($0.path), "reason": .string($0.reason)]) }),
+            "ignored": .array(dataset.ignored.map { .object(["path": .string($0.path), "reason": .string($0.reason)]) }),
         ])
         let header = try ProfileReport.header(graph: model.graph, discovery: profiler.discovery, model: modelJSON, data: dataJSON,
-                                              options: options, baseline: measurements.baseline)
-        let report = ProfileReport.assemble(header: header, items: ProfileReport.itemObjects(measurements, options: options, discovery: profiler.discovery),
-                                            timing: .object(["seconds": .double((seconds * 1000).rounded() / 1000)]))
-        try OutputFile.write(ProfileReport.text(report), to: output)
-        if let csv = arguments.value("csv") { try OutputFile.write(ReportCSV.text(report), to: csv) }
-        if let html = arguments.value("html") { try OutputFile.writeHTML(report, to: html) }
-        let weak = report["summary"]?["weak"]?.intValue ?? 0
+                                              options: options, baseline: measurements.baseline, itemsTotal: profiler.allItems.count)
+        let document = ProfileReport.assemble(header: header, items: ProfileReport.itemObjects(measurements, options: options, discovery: profiler.discovery),
+                                              timing: .object(["seconds": .double((seconds * 1000).rounded() / 1000)]))
+        try outputs.write(document, console: console)
+        let weak = document["summary"]?["weak"]?.intValue ?? 0
         console.print("profiled \(total) items on \(measurements.baseline.count) inputs in \(NumberText.fixed(seconds, decimals: 1)) s; \(weak) weak (threshold \(options.weakThreshold) \(options.metric.rawValue))")
         console.print("")
-        console.output.write(ReportSummary.text(report, top: 10))
+        console.output.write(ReportSummary.text(document, top: 10))
         if !skipped.isEmpty { console.print("skipped \(skipped.count) unreadable files (listed in the report)") }
-        console.print("report: \(output)")
+        console.print("report: \(outputs.report)")
         return 0
-    }
-
-    /// Throws when `path`'s folder is missing or not writable.
-    static func checkWritableFolder(of path: String) throws(CLIError) {
-        let folder = (path as NSString).deletingLastPathComponent
-        let directory = folder.isEmpty ? "." : folder
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else {
-            throw CLIError.input("\(path): cannot write the file: the folder \(directory) does not exist")
-        }
-        guard access(directory, W_OK) == 0 else {
-            throw CLIError.input("\(path): cannot write the file: the folder \(directory) is not writable")
-        }
     }
 
     static func isClassFolder(_ data: String) -> Bool {
@@ -283,34 +267,3 @@ enum ProfileCommand: Command {
 /// The report's JSON document type (Influence's writer: sorted keys, shortest round-trip floats).
 typealias ReportJSON = JSONValue
 
-/// `weakspot merge SHARD.json... -o report.json`: the report one run would have given.
-enum MergeCommand: Command {
-    static let spec = CommandSpec(
-        name: "merge",
-        abstract: "Join shard reports into the report a single run would give.",
-        discussion: "Every shard must come from the same model, data and settings (apart from --shard), and together they must cover every item once.",
-        usage: "merge <shard.json>... -o <report.json>",
-        arguments: [ArgumentSpec(name: "SHARD", help: "Shard reports written by 'weakspot profile --shard I/N'.", isRepeating: true)],
-        options: [
-            .value("output", short: "o", "report.json", help: "Where to write the merged report.", default: "report.json"),
-            .value("csv", "file", help: "Also write one row per item as CSV."),
-            .value("html", "file", help: "Also write a self-contained HTML page with charts and the weak-item table."),
-        ] + JSONFileOptions.specs)
-
-    static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-        guard !arguments.positionals.isEmpty else { throw arguments.usageError("expected at least one shard report") }
-        var reports: [(path: String, report: ReportJSON)] = []
-        let limits = try JSONFileOptions.limits(arguments)
-        for path in arguments.positionals {
-            reports.append((path, try JSONFileOptions.read(path, limits: limits, expected: "a WeakSpot report (JSON)")))
-        }
-        let merged: ReportJSON
-        do { merged = try ProfileReport.merge(reports) } catch let e as InfluenceError { throw CLIError.input(e.description) }
-        let output = arguments.value("output") ?? "report.json"
-        try OutputFile.write(ProfileReport.text(merged), to: output)
-        if let csv = arguments.value("csv") { try OutputFile.write(ReportCSV.text(merged), to: csv) }
-        if let html = arguments.value("html") { try OutputFile.writeHTML(merged, to: html) }
-        console.print("merged \(reports.count) shards, \(merged["items"]?.arrayValue?.count ?? 0) items: \(output)")
-        return 0
-    }
-}

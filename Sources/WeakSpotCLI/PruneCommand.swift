@@ -29,7 +29,9 @@ enum PruneCommand: Command {
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
         guard arguments.positionals.count == 2 else { throw arguments.usageError("expected a model and a plan") }
-        guard let output = arguments.value("output") else { throw arguments.usageError("missing option '-o <pruned.onnx>'") }
+        guard let output = try OutputFile.resolve(arguments, OutputOption(option: "output", defaultName: "pruned.onnx", content: .binary), console: console)?.path else {
+            throw arguments.usageError("missing option '-o <pruned.onnx>'")
+        }
         let modelPath = arguments.positionals[0], planPath = arguments.positionals[1]
         let inputShape = try ModelOptions.inputShape(arguments)
         let plan = try PrunePlanFile.read(path: planPath, limits: JSONFileOptions.limits(arguments))

@@ -65,7 +65,8 @@ enum RankCommand: Command {
             out += table(rows, perLayer: by == "layer").rendered()
             text = out
         }
-        if let output = arguments.value("output") { try OutputFile.write(text, to: output) } else { console.output.write(text) }
+        let output = try OutputFile.resolve(arguments, OutputOption(option: "output", defaultName: "rank.\(format == "table" ? "txt" : format)"), default: "-", console: console)!
+        try OutputFile.write(text, to: output, console: console)
         return ExitCode.success
     }
 

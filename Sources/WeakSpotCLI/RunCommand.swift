@@ -48,7 +48,7 @@ enum RunCommand: Command {
             preprocess: try PreprocessOptions.spec(arguments, input: input),
             labelsPath: arguments.value("labels"), skipBad: arguments.flag("skip-bad"),
             limits: try PreprocessOptions.limits(arguments), top: top)
-        let output = arguments.value("output")
+        let output = try OutputFile.resolve(arguments, OutputOption(option: "output", defaultName: "logits.npy", content: .binary), console: console)?.path
 
         let classesPath = arguments.value("classes")
         if let classesPath, !FileManager.default.isReadableFile(atPath: classesPath) {
@@ -65,6 +65,7 @@ enum RunCommand: Command {
                 if progress == nil { progress = ProgressReporter(console: console, total: total, unit: "inputs", quiet: quiet, start: started) }
                 progress?.update(done: done)
             },
+            onDataset: { if let note = IgnoredEntries.note($0, data: data) { console.printError(note) } },
             onBatch: { predictions, classCount in
                 if !namesLoaded {
                     names = try ClassNames.load(explicit: classesPath, modelPath: model.path, classCount: classCount)

@@ -24,7 +24,7 @@ public enum WeakSpotCLI {
     ) -> Int32 {
         let console = Console(output: output, error: error, errorIsTerminal: errorIsTerminal)
         let code = run(arguments, console: console)
-        if let written = console.output as? Output { output = written }
+        if let written = console.standardOutput as? Output { output = written }
         if let written = console.error as? ErrorOutput { error = written }
         return code
     }

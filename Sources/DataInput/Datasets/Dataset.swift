@@ -59,6 +59,9 @@ public final class Dataset: Sendable {
     public let classNames: [String]?
     /// Image files in reading order (empty for .npy and synthetic sources).
     public let files: [String]
+    /// Entries of an image folder that are not read (hidden, other extensions, sub-folders of
+    /// an image folder, files beside class folders), with why; sorted by path.
+    public let ignored: [SkippedFile]
 
     enum Items: Sendable {
         case files
@@ -77,18 +80,22 @@ public final class Dataset: Sendable {
         var labels: [Int]? = nil
         var classNames: [String]? = nil
         var files: [String] = []
+        var ignored: [SkippedFile] = []
         switch source {
         case .imageFolder(let path):
-            files = try ImageFolderListing.imageFiles(in: path)
+            let listing = try ImageFolderListing.imageFilesAndIgnored(in: path)
+            files = listing.files
+            ignored = listing.ignored
             guard !files.isEmpty else {
-                throw DatasetError("\(path): expected image files (.png, .jpg, .jpeg, .ppm, .pgm), found none")
+                throw DatasetError("\(path): expected image files (.png, .jpg, .jpeg, .ppm, .pgm, any case), found \(ImageFolderListing.describe(ignored))")
             }
             items = .files
         case .classFolders(let path):
-            let listing = try ImageFolderListing.classFiles(in: path)
+            let listing = try ImageFolderListing.classFilesAndIgnored(in: path)
             files = listing.files.map(\.path)
+            ignored = listing.ignored
             guard !files.isEmpty else {
-                throw DatasetError("\(path): expected image files in the class folders, found none")
+                throw DatasetError("\(path): expected image files (.png, .jpg, .jpeg, .ppm, .pgm, any case) in the class folders \(listing.classes.joined(separator: ", ")), found \(ImageFolderListing.describe(ignored))")
             }
             labels = listing.files.map(\.label)
             classNames = listing.classes
@@ -120,6 +127,7 @@ public final class Dataset: Sendable {
         self.labels = labels
         self.classNames = classNames
         self.files = files
+        self.ignored = ignored
     }
 
     /// Refuses dtypes and shapes the pipeline cannot use, and items so large that one batch

@@ -47,7 +47,7 @@ public enum ProfileReport {
                                       "ciHigh": .float(Float(stats.ciHigh)), "n": .int(stats.n)]),
                 "metrics": .object(metrics),
                 "estimators": .object(estimatorValues(item, options: options, estimators: estimators, channelScores: channelScores, groupScores: groupScores)),
-                "weak": .bool(Double(Float(stats.ciHigh)) < options.weakThreshold), "latent": .string("none"),
+                "weak": .bool(ReportWarnings.isWeak(ciHigh: Double(Float(stats.ciHigh)), n: stats.n, threshold: options.weakThreshold)), "latent": .string("none"),
             ]
             if let stability = RankStability.itemObject(values: values, seed: options.seed) { object["stability"] = stability }
             if let damage = ClassDamage.itemObject(accValues: last.values[.acc] ?? [], labels: m.baseline.labels) { object["classDamage"] = damage }
@@ -83,8 +83,9 @@ public enum ProfileReport {
     }
 
     /// Everything but the items: model, data, settings, baseline, layers (without curves), groups.
+    /// `itemsTotal` is the run's item count over all shards, so that `merge` can tell a missing shard.
     public static func header(graph: Graph, discovery: ItemDiscovery, model: JSONValue, data: JSONValue,
-                              options: ProfileOptions, baseline: Baseline) throws -> [String: JSONValue] {
+                              options: ProfileOptions, baseline: Baseline, itemsTotal: Int? = nil) throws -> [String: JSONValue] {
         let cost = try graph.cost(batch: 1)
         var layers: [JSONValue] = []
         for t in discovery.tails {
@@ -109,9 +110,12 @@ public enum ProfileReport {
         var base: [String: JSONValue] = ["count": .int(baseline.count)]
         if let a = baseline.accuracy { base["accuracy"] = .double(a) }
         if let l = baseline.meanLoss { base["loss"] = .double(l) }
-        return ["schema": .string(schema), "model": model, "data": data, "settings": settings(options), "baseline": .object(base),
-                "layers": .array(layers), "groups": .array(groups), "groupCount": .int(discovery.dependencies.groups.count),
-                "agreement": .object([:])]
+        var header: [String: JSONValue] = [
+            "schema": .string(schema), "model": model, "data": data, "settings": settings(options), "baseline": .object(base),
+            "layers": .array(layers), "groups": .array(groups), "groupCount": .int(discovery.dependencies.groups.count),
+            "agreement": .object([:])]
+        if let itemsTotal { header["itemsTotal"] = .int(itemsTotal) }
+        return header
     }
 
     public static func settings(_ o: ProfileOptions) -> JSONValue {
@@ -164,7 +168,10 @@ public enum ProfileReport {
             let threshold = quantileThreshold(items: items, fraction: q)
             if case .object(var settings)? = report["settings"] { settings["weakThreshold"] = .float(Float(threshold)); report["settings"] = .object(settings) }
             for i in items.indices {
-                if case .object(var o) = items[i] { o["weak"] = .bool((o["influence"]?["ciHigh"]?.doubleValue ?? .infinity) < threshold); items[i] = .object(o) }
+                if case .object(var o) = items[i] {
+                    o["weak"] = .bool(ReportWarnings.isWeak(ciHigh: o["influence"]?["ciHigh"]?.doubleValue ?? .infinity, n: o["influence"]?["n"]?.intValue ?? 0, threshold: threshold))
+                    items[i] = .object(o)
+                }
             }
         }
         let q = header["settings"]?["latentFraction"]?.doubleValue ?? 0.2
@@ -179,6 +186,7 @@ public enum ProfileReport {
             "hiddenCritical": .int(items.filter { $0["latent"]?.stringValue == "hiddenCritical" }.count),
             "hiddenWeak": .int(items.filter { $0["latent"]?.stringValue == "hiddenWeak" }.count),
         ])
+        report["warnings"] = .array(ReportWarnings.list(inputs: header["data"]?["count"]?.intValue, items: items).map { .string($0) })
         if let timing { report["timing"] = timing }
         return .object(report)
     }
@@ -194,7 +202,10 @@ public enum ProfileReport {
     }
 
     /// Joins shard reports into the report one run would give. Refuses reports of different
-    /// models, data or settings (apart from the shard), and overlapping or missing items.
+    /// models, data or settings (apart from the shard), shards of different N, a shard given
+    /// twice, and missing items — counted against `itemsTotal`, the run's item count every
+    /// shard records (reports older than that key fall back to the largest index seen).
+    /// The caller validates each report against the schema first (`ReportSchema`).
     public static func merge(_ reports: [(path: String, report: JSONValue)]) throws -> JSONValue {
         guard let first = reports.first else { throw InfluenceError("merge: no reports given") }
         func strip(_ settings: JSONValue?) -> JSONValue? {
@@ -206,11 +217,12 @@ public enum ProfileReport {
         }
         var header: [String: JSONValue] = first.report.objectValue ?? [:]
         guard header["schema"]?.stringValue == schema else { throw InfluenceError("\(first.path): expected schema \(schema)") }
+        let shards = try MergeShards(reports)
         var items: [Int: JSONValue] = [:]
         var totalSeconds = 0.0
         for (path, report) in reports {
             guard report["schema"]?.stringValue == schema else { throw InfluenceError("\(path): expected schema \(schema)") }
-            for key in ["model", "data", "baseline", "layers", "groups"] where report[key] != first.report[key] {
+            for key in ["model", "data", "baseline", "layers", "groups", "itemsTotal"] where report[key] != first.report[key] {
                 throw InfluenceError("\(path): '\(key)' differs from \(first.path): not shards of one run")
             }
             guard strip(report["settings"]) == strip(first.report["settings"]) else {
@@ -226,12 +238,57 @@ public enum ProfileReport {
             }
             totalSeconds += report["timing"]?["seconds"]?.doubleValue ?? 0
         }
-        let expected = items.count
-        if let maxIndex = items.keys.max(), maxIndex + 1 != expected {
-            throw InfluenceError("merge: items are missing: got \(expected) of \(maxIndex + 1) (a shard was not given?)")
+        let expected = first.report["itemsTotal"]?.intValue ?? (items.keys.max().map { $0 + 1 } ?? 0)
+        if items.count != expected {
+            throw InfluenceError("merge: items are missing: got \(items.count) of \(expected)\(shards.missingDescription.map { " (\($0))" } ?? " (a shard was not given?)")")
         }
         header["settings"] = strip(header["settings"])
-        for key in ["items", "summary", "timing"] { header[key] = nil }
+        for key in ["items", "summary", "timing", "warnings"] { header[key] = nil }
         return assemble(header: header, items: Array(items.values), timing: .object(["seconds": .double(totalSeconds)]))
+    }
+}
+
+/// The `settings.shard` of each report given to `merge`: all from one `--shard I/N` split (the
+/// same N), each I once. Names the shard that disagrees, and the shards not given.
+struct MergeShards {
+    /// N of the split; nil when no report is a shard (merging whole runs of disjoint items).
+    var count: Int?
+    var given: Set<Int> = []
+
+    init(_ reports: [(path: String, report: JSONValue)]) throws(InfluenceError) {
+        var firstPath = ""
+        var seen: [Int: String] = [:]
+        var wholeRun: String? = nil
+        for (path, report) in reports {
+            var shard: Shard? = nil
+            if let text = report["settings"]?["shard"]?.stringValue {
+                do { shard = try Shard.parse(text) } catch { throw InfluenceError("\(path): settings.shard: \(error.description)") }
+            }
+            if let shard {
+                if let count, shard.count != count {
+                    throw InfluenceError("\(path): settings.shard is \(shard) but \(firstPath) is a shard of \(count): shards of different --shard I/N splits (N = \(count) and \(shard.count)) cannot be merged")
+                }
+                if count == nil {
+                    if let wholeRun { throw InfluenceError("\(path): settings.shard is \(shard) but \(wholeRun) is not a shard") }
+                    count = shard.count
+                    firstPath = path
+                }
+                if let other = seen[shard.index] { throw InfluenceError("\(path): shard \(shard) is also given as \(other)") }
+                seen[shard.index] = path
+            } else if count != nil {
+                throw InfluenceError("\(path): settings.shard is null but \(firstPath) is a shard of \(count!): expected shards of one --shard I/N split")
+            } else {
+                wholeRun = path
+            }
+        }
+        given = Set(seen.keys)
+    }
+
+    /// "shards 2/4, 4/4 not given", or nil when every shard is here.
+    var missingDescription: String? {
+        guard let count else { return nil }
+        let missing = (1...count).filter { !given.contains($0) }
+        guard !missing.isEmpty else { return nil }
+        return "shard\(missing.count > 1 ? "s" : "") \(missing.map { "\($0)/\(count)" }.joined(separator: ", ")) not given"
     }
 }

@@ -34,7 +34,8 @@ public enum ReportSchema {
         "count": {"type": "integer", "minimum": 1},
         "preprocessing": {"type": "string"},
         "hardExamples": {"type": ["integer", "null"], "minimum": 1},
-        "skipped": {"type": "array", "items": {"type": "object", "required": ["path", "reason"], "properties": {"path": {"type": "string"}, "reason": {"type": "string"}}}}
+        "skipped": {"type": "array", "items": {"type": "object", "required": ["path", "reason"], "properties": {"path": {"type": "string"}, "reason": {"type": "string"}}}},
+        "ignored": {"type": "array", "items": {"type": "object", "required": ["path", "reason"], "properties": {"path": {"type": "string"}, "reason": {"type": "string"}}}}
       }
     },
     "settings": {
@@ -130,7 +131,9 @@ public enum ReportSchema {
         "classDamaging": {"type": "integer", "minimum": 0}
       }
     },
-    "timing": {"type": "object", "required": ["seconds"], "properties": {"seconds": {"type": "number", "minimum": 0}}}
+    "timing": {"type": "object", "required": ["seconds"], "properties": {"seconds": {"type": "number", "minimum": 0}}},
+    "warnings": {"type": "array", "items": {"type": "string"}, "description": "What the figures cannot support (too few inputs, items without an interval); absent in reports written before it was added."},
+    "itemsTotal": {"type": "integer", "minimum": 1, "description": "Items of the whole run over all shards; merge counts missing items against it."}
   },
   "$defs": {
     "nullableNumber": {"type": ["number", "null"]},

@@ -15,6 +15,7 @@ enum HTMLReportStyle {
     .card.weak .count { color: #1a7f37; }
     .card.hiddenCritical .count { color: #cf222e; }
     .card.hiddenWeak .count { color: #0969da; }
+    .warnings { margin: 10px 0 0; padding: 8px 12px 8px 28px; background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; font-size: 13px; }
     .facts { display: grid; grid-template-columns: repeat(auto-fit, minmax(230px, 1fr)); gap: 4px 20px; }
     .facts h2 { font-size: 15px; margin: 12px 0 4px; }
     .facts .note { grid-column: 1 / -1; }

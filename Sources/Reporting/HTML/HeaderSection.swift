@@ -11,6 +11,7 @@ enum HeaderSection {
             markup.element("p", [("class", "subtitle")], (model.map { "Model " + $0 } ?? "Model not named")
                            + " \u{b7} schema " + (report["schema"]?.stringValue ?? "not in this report"))
             summaryCards(report["summary"], into: &markup)
+            warnings(report["warnings"], into: &markup)
         }
         markup.wrap("section", [("id", "run"), ("class", "facts")]) { markup in
             facts("Model", report["model"], order: ["path", "sha256", "params", "macs", "inputShape", "layout"], into: &markup) { key, value in
@@ -30,6 +31,15 @@ enum HeaderSection {
             if let seconds = report["timing"]?["seconds"]?.doubleValue {
                 markup.element("p", [("class", "note")], "Measured in \(HTMLNumber.short(seconds)) s.")
             }
+        }
+    }
+
+    /// The report's warnings, above everything else: they say which figures below to distrust.
+    static func warnings(_ warnings: JSONValue?, into markup: inout HTMLMarkup) {
+        let lines = warnings?.arrayValue?.compactMap(\.stringValue) ?? []
+        guard !lines.isEmpty else { return }
+        markup.wrap("ul", [("class", "warnings")]) { markup in
+            for line in lines { markup.element("li", [], "Warning: " + line) }
         }
     }
 
