@@ -1,7 +1,9 @@
 """Single-operator parity cases for the element-wise activations, PRelu, Pow, the variadic
 Sum/Max/Min/Mean, Clip with attributes and the Softmax family at every opset where their
 semantics change: Fixtures/ops/ew_<case>/{model.onnx, input_<i>.npy, output_<i>.npy} and
-Fixtures/ops/manifest-elementwise.json (the format of manifest.json).
+Fixtures/ops/manifest-elementwise.json (the format of manifest.json); and the graph fuzz seeds
+Fixtures/fuzz/graph/ew_*.onnx that reach these operators' attribute decoding (two valid graphs,
+the rest each broken in one named way; ElementwiseImportTests states what each must give).
 
 Uses make_ops.py's `save_case` (onnx.helper model, onnx.checker, ONNX Runtime CPU reference,
 seeded inputs: per-case seed = crc32 of the case name) but writes only its own `ew_` folders and
@@ -157,6 +159,52 @@ def clip() -> None:
                  "Clip opset 13, min and max inputs", opset=13)
 
 
+FUZZ = mo.fc.FIXTURES / "fuzz" / "graph"
+
+
+def fuzz_seed(name: str, nodes, inputs: dict, initializers: dict, output: str, opset: int, check: bool) -> None:
+    """A small graph written without running it; `check` = must pass onnx.checker (valid seeds)."""
+    graph_inputs = [helper.make_tensor_value_info(k, mo.FLOAT, list(shape)) for k, shape in inputs.items()]
+    inits = [mo.numpy_helper.from_array(np.asarray(v), k) for k, v in initializers.items()]
+    graph = helper.make_graph(nodes, name, graph_inputs, [helper.make_tensor_value_info(output, mo.FLOAT, [1, 3, 4, 4] if check else None)], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="WeakSpot make_ops_elementwise.py")
+    model.ir_version = 8 if opset <= 17 else 9
+    if check:
+        mo.onnx.checker.check_model(model, full_check=True)
+    FUZZ.mkdir(parents=True, exist_ok=True)
+    mo.onnx.save(model, str(FUZZ / f"{name}.onnx"))
+
+
+def fuzz_seeds() -> None:
+    node = helper.make_node
+    x = {"x": (1, 3, 4, 4)}
+    slope = {"slope": np.full((3, 1, 1), 0.25, np.float32)}
+    fuzz_seed("ew_valid_prelu_gelu_sum", [
+        node("PRelu", ["x", "slope"], ["p"]), node("Gelu", ["p"], ["g"], approximate="tanh"),
+        node("Sum", ["g", "x"], ["s"]), node("LogSoftmax", ["s"], ["l"], axis=1), node("Hardmax", ["l"], ["y"], axis=1),
+    ], x, slope, "y", 20, True)
+    fuzz_seed("ew_valid_legacy_softmax", [
+        node("Elu", ["x"], ["e"], alpha=0.3), node("Max", ["e", "floor"], ["m"]), node("Softmax", ["m"], ["y"]),
+    ], x, {"floor": np.array(-0.5, np.float32)}, "y", 9, True)
+    broken = [
+        ("ew_bad_elu_alpha_string", [node("Elu", ["x"], ["y"], alpha="big")], x, {}, 13),
+        ("ew_bad_gelu_approximate", [node("Gelu", ["x"], ["y"], approximate="fast")], x, {}, 20),
+        ("ew_bad_celu_alpha_zero", [node("Celu", ["x"], ["y"], alpha=0.0)], x, {}, 12),
+        ("ew_bad_selu_gamma_ints", [node("Selu", ["x"], ["y"], gamma=[1, 2])], x, {}, 6),
+        ("ew_bad_prelu_missing_slope", [node("PRelu", ["x"], ["y"])], x, {}, 9),
+        ("ew_bad_prelu_runtime_slope", [node("PRelu", ["x", "s"], ["y"])], {"x": (1, 3, 4, 4), "s": (1, 3, 1, 1)}, {}, 9),
+        ("ew_bad_prelu_slope_shape", [node("PRelu", ["x", "slope"], ["y"])], x, {"slope": np.ones((5, 1, 1), np.float32)}, 16),
+        ("ew_bad_softmax_axis", [node("Softmax", ["x"], ["y"], axis=4)], x, {}, 11),
+        ("ew_bad_logsoftmax_scalar", [node("LogSoftmax", ["x"], ["y"])], {"x": ()}, {}, 13),
+        ("ew_bad_sum_opset6_shapes", [node("Sum", ["x", "b"], ["y"])], x, {"b": np.ones((3, 1, 1), np.float32)}, 6),
+        ("ew_bad_max_no_inputs", [node("Max", [], ["y"])], x, {}, 13),
+        ("ew_bad_pow_runtime_exponent", [node("Pow", ["x", "e"], ["y"])], {"x": (1, 3, 4, 4), "e": (1,)}, {}, 15),
+        ("ew_bad_exp_missing_input", [node("Exp", [""], ["y"])], x, {}, 13),
+    ]
+    for name, nodes, inputs, inits, opset in broken:
+        fuzz_seed(name, nodes, inputs, inits, "y", opset, False)
+
+
 def main() -> None:
     for old in mo.OPS.glob("ew_*"):
         shutil.rmtree(old)
@@ -167,6 +215,9 @@ def main() -> None:
     softmax_family()
     variadic()
     clip()
+    for old in FUZZ.glob("ew_*.onnx"):
+        old.unlink()
+    fuzz_seeds()
     MANIFEST.write_text(json.dumps({"cases": mo.manifest}, indent=1) + "\n")
     print(f"elementwise ops: {len(mo.manifest)} cases, " + ", ".join(sorted({m['op'] for m in mo.manifest})))
 
