@@ -205,6 +205,52 @@ def fuzz_seeds() -> None:
         fuzz_seed(name, nodes, inputs, inits, "y", opset, False)
 
 
+MODELS = mo.fc.FIXTURES / "models"
+
+
+class RNetStyle(mo.torch.nn.Module):
+    """MTCNN's R-Net layout (24×24 input, PReLU after every layer), ending in 2 logits."""
+
+    def __init__(self):
+        super().__init__()
+        nn = mo.torch.nn
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 28, 3), nn.PReLU(28), nn.MaxPool2d(3, 2, ceil_mode=True),
+            nn.Conv2d(28, 48, 3), nn.PReLU(48), nn.MaxPool2d(3, 2, ceil_mode=True),
+            nn.Conv2d(48, 64, 2), nn.PReLU(64))
+        self.fc = nn.Linear(64 * 3 * 3, 128)
+        self.act = nn.PReLU(128)
+        self.head = nn.Linear(128, 2)
+
+    def forward(self, x):
+        return self.head(self.act(self.fc(self.features(x).flatten(1))))
+
+
+def prelu_network() -> None:
+    """Fixtures/models/ew_rnet_prelu_opset9.onnx: torch export at opset 9 (PRelu slopes (C,1,1)
+    and (C)), seeded weights with slopes spread over [0.05, 0.45] and the head ×25; input (6,3,24,24) cut from the
+    sample photographs; ORT's logits beside it."""
+    mo.fc.seed_everything(9)
+    model = RNetStyle()
+    with mo.torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, mo.torch.nn.PReLU):
+                m.weight.uniform_(0.05, 0.45)
+        model.head.weight.mul_(25)  # logits of a few units rather than ~0.1 (random features are small)
+    path = MODELS / "ew_rnet_prelu_opset9.onnx"
+    images = mo.fc.preprocess([mo.fc.sample_image(n) for n in ("chelsea", "coffee", "astronaut", "rocket", "coins", "moon")],
+                              resize=28, crop=24)
+    mo.fc.export(model, mo.torch.from_numpy(images[:1]), path, keep_batchnorm=False, opset=9)
+    logits = mo.fc.run_ort(path, {"input": images})[0]
+    with mo.torch.no_grad():
+        reference = model(mo.torch.from_numpy(images)).numpy()
+    assert np.abs(logits - reference).max() <= 1e-4 * np.abs(reference).max(), "ORT and PyTorch disagree"
+    mo.fc.save_npy(MODELS / "ew_rnet_prelu_opset9.input.npy", images)
+    mo.fc.save_npy(MODELS / "ew_rnet_prelu_opset9.logits.npy", logits)
+    ops = mo.fc.op_counts(mo.onnx.load(str(path)))
+    print(f"ew_rnet_prelu_opset9: {ops}, max |logit| {np.abs(logits).max():.3f}")
+
+
 def main() -> None:
     for old in mo.OPS.glob("ew_*"):
         shutil.rmtree(old)
@@ -218,6 +264,7 @@ def main() -> None:
     for old in FUZZ.glob("ew_*.onnx"):
         old.unlink()
     fuzz_seeds()
+    prelu_network()
     MANIFEST.write_text(json.dumps({"cases": mo.manifest}, indent=1) + "\n")
     print(f"elementwise ops: {len(mo.manifest)} cases, " + ", ".join(sorted({m['op'] for m in mo.manifest})))
 
