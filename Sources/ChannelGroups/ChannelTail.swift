@@ -85,6 +85,8 @@ extension Graph {
             // A per-channel constant: (C,1,1) or (1,C,1,1), or (C) on a 2-D output.
             let dims = c.shape.drop(while: { $0 == 1 })
             return c.count == channels && dims.first == channels && dims.dropFirst().allSatisfy { $0 == 1 }
+        case .unary, .prelu, .pow, .variadic:
+            return elementwisePerChannel(node, value: value, channels: channels)
         default:
             return false
         }

@@ -138,6 +138,23 @@ public struct DependencyAnalysis: Sendable {
             case .reduceMean(let axes, _):
                 if axes.contains(1), let s = ins[0] { block(s) }
                 slots[out] = ins[0]
+            case .unary, .prelu, .pow:
+                slots[out] = ins[0]
+            case .softmaxFamily(let s):
+                // The row spans the channels when it is axis 1, or every axis from 0 or 1 on.
+                if s.axis == 1 || (s.coercedTo2D && s.axis == 0), let x = ins[0] { block(x) }
+                slots[out] = ins[0]
+            case .variadic:
+                // Like Add: activations of the same channels are tied; a per-sample scalar ties nothing.
+                let live = ins.compactMap { $0 }
+                let widest = live.max { $0.count < $1.count } ?? []
+                if widest.count == outChannels, live.allSatisfy({ $0.count == widest.count || $0.count == 1 }) {
+                    for s in live where s.count == widest.count { for c in 0..<s.count { unite(widest[c], s[c]) } }
+                    slots[out] = widest
+                } else {
+                    for s in live { block(s) }
+                    slots[out] = (0..<outChannels).map { _ in newSlot(nil) }
+                }
             case .transpose, .slice:
                 if let s = ins[0] { block(s) }
                 slots[out] = (0..<outChannels).map { _ in newSlot(nil) }

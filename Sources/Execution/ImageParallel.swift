@@ -54,6 +54,8 @@ extension ExecutionPlan {
                 if !runtimeOperands.isEmpty { return false }
             case .softmax(let axis):
                 if axis == 0 { return false }
+            case .unary, .prelu, .pow, .variadic: continue
+            case .softmaxFamily(let s): if s.axis == 0 { return false }
             case .slice(let attributes):
                 if attributes.axes.contains(0) { return false }
             }

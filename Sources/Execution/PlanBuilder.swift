@@ -169,6 +169,7 @@ struct PlanBuilder {
         case .matMul: return MatMulKernel()
         case .softmax(let axis): return SoftmaxKernel(axis: axis)
         case .slice(let s): return SliceKernel(attributes: s)
+        case .unary, .prelu, .pow, .variadic, .softmaxFamily: return try elementwiseKernel(node)
         case .conv, .batchNormalization, .add, .sub, .mul, .div:
             throw GraphError(.structure, "internal: \(node.op.onnxName) reached the generic kernel table", node: node.name)
         }

@@ -79,6 +79,8 @@ enum BackwardRules {
         case .softmax(let axis):
             let y = try context.value(node.outputs[0])
             return [ElementwiseBackward.softmax(output: y, outputGradient: g, axis: axis)]
+        case .unary, .prelu, .pow, .variadic, .softmaxFamily:
+            return try ActivationBackward.backward(node, outputGradient: g, context: context)
         }
     }
 

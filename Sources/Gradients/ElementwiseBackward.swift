@@ -33,13 +33,18 @@ enum ElementwiseBackward {
 
     /// Gradients of both operands, each summed back over the axes it was broadcast along.
     static func binary(_ op: Operator, a: Tensor, b: Tensor, outputGradient g: Tensor) -> (a: Tensor, b: Tensor) {
+        binary(a: a, b: b, outputGradient: g) { partials(op, $0, $1) }
+    }
+
+    /// The same for any f(a, b) given its partial derivatives (∂f/∂a, ∂f/∂b) at (a, b).
+    static func binary(a: Tensor, b: Tensor, outputGradient g: Tensor, partials: (Float, Float) -> (Float, Float)) -> (a: Tensor, b: Tensor) {
         let shape = g.shape
         let rank = shape.count
         let sa = broadcastStrides(a.shape, rank: rank), sb = broadcastStrides(b.shape, rank: rank)
         var da = [Float](repeating: 0, count: a.count), db = [Float](repeating: 0, count: b.count)
         if a.shape == shape && b.shape == shape {
             for i in 0..<g.count {
-                let (u, v) = partials(op, a.storage[i], b.storage[i])
+                let (u, v) = partials(a.storage[i], b.storage[i])
                 da[i] = g.storage[i] * u
                 db[i] = g.storage[i] * v
             }
@@ -48,7 +53,7 @@ enum ElementwiseBackward {
             for i in 0..<g.count {
                 var oa = 0, ob = 0
                 for k in 0..<rank { oa += index[k] * sa[k]; ob += index[k] * sb[k] }
-                let (u, v) = partials(op, a.storage[oa], b.storage[ob])
+                let (u, v) = partials(a.storage[oa], b.storage[ob])
                 da[oa] += g.storage[i] * u
                 db[ob] += g.storage[i] * v
                 var k = rank - 1

@@ -43,6 +43,17 @@ public enum Operator: Sendable, Equatable {
     /// Per-axis starts/ends/steps, already clamped to ONNX semantics for a given input rank;
     /// ends may depend on the runtime size, so they are resolved at execution.
     case slice(SliceAttributes)
+    /// An element-wise function of one activation (Elu, Selu, Softplus, Exp, Gelu, ...).
+    case unary(UnaryFunction)
+    /// ONNX `PRelu`; inputs: data, slope (a constant broadcast to the data's shape).
+    case prelu
+    /// ONNX `Pow` with a constant exponent tensor broadcast against the base (a one-element
+    /// exponent that does not widen the base is `.unary(.power)`); inputs: base, exponent.
+    case pow
+    /// Sum/Max/Min/Mean of 1…N operands with numpy broadcasting.
+    case variadic(VariadicKind)
+    /// LogSoftmax, Hardmax, and Softmax with the pre-opset-13 2-D coercion.
+    case softmaxFamily(SoftmaxFamily)
 }
 
 public enum PadMode: String, Sendable, Equatable {
@@ -278,6 +289,11 @@ extension Operator {
         case .matMul: "MatMul"
         case .softmax: "Softmax"
         case .slice: "Slice"
+        case .unary(let f): f.onnxName
+        case .prelu: "PRelu"
+        case .pow: "Pow"
+        case .variadic(let kind): kind.rawValue
+        case .softmaxFamily(let s): s.kind.rawValue
         }
     }
 
@@ -285,6 +301,7 @@ extension Operator {
     public var isUnaryElementwise: Bool {
         switch self {
         case .relu, .leakyRelu, .clip, .sigmoid, .hardSigmoid, .hardSwish, .tanh: true
+        case .unary: true
         default: false
         }
     }

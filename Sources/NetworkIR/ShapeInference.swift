@@ -130,6 +130,7 @@ extension Operator {
             var out = x
             for r in s.resolve(shape: x) { out[r.axis] = r.count }
             return out
+        case .unary, .prelu, .pow, .variadic, .softmaxFamily: return try elementwiseOutputShape(shapes)
         }
     }
 }

@@ -121,6 +121,16 @@ public struct ChannelSelection: Sendable {
                     if let s = nonZeroSince[x] { nonZeroSince[out] = s }
                 case .transpose, .slice, .softmax:
                     try requireNone("an operator that mixes or moves channels")
+                case .unary(let f):
+                    if let x = live.first { pass(x, nonZeroBy: f.keepsZero ? nil : label) }
+                case .prelu:
+                    if let x = live.first { pass(x) }
+                case .pow:
+                    if let x = live.first { pass(x, nonZeroBy: Self.powerKeepsZero(node, graph: graph) ? nil : label) }
+                case .variadic(let kind):
+                    try Self.variadic(kind, node: node, label: label, graph: graph, kept: &kept, channels: channels, nonZeroSince: &nonZeroSince)
+                case .softmaxFamily:
+                    try requireNone("an operator that mixes or moves channels")
                 }
             }
             if tailEnds.contains(out) { nonZeroSince[out] = nil }

@@ -1,4 +1,5 @@
 import Foundation
+import NetworkIR
 
 /// Renders `--help` pages in the layout of swift-argument-parser: OVERVIEW, USAGE, ARGUMENTS,
 /// OPTIONS (and SUBCOMMANDS for the root), names in a left column, help wrapped at 80 columns.
@@ -52,6 +53,9 @@ enum HelpFormatter {
             let note = entry.isBuilt ? "" : " (not built yet)"
             lines += row(entry.name, entry.abstract + note)
         }
+        lines.append("")
+        lines.append("ONNX OPERATORS (docs/operators.md):")
+        lines += wrap(Importer.supportedOperators.joined(separator: ", "), width: width - 2).map { "  " + $0 }
         lines.append("")
         lines.append("  See 'weakspot help <subcommand>' for detailed help.")
         return lines.joined(separator: "\n") + "\n"

@@ -16,12 +16,12 @@ public struct ImportOptions: Sendable {
 /// multiples of the batch without symbolic arithmetic.
 public enum Importer {
     /// Every ONNX operator the importer accepts (folded ones included), for the error message.
-    public static let supportedOperators: [String] = [
+    public static let supportedOperators: [String] = ([
         "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape",
         "Conv", "Div", "Dropout", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "HardSigmoid",
         "HardSwish", "Identity", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "ReduceMean", "Relu",
-        "Reshape", "Shape", "Sigmoid", "Slice", "Softmax", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze",
-    ]
+        "Reshape", "Shape", "Sigmoid", "Slice", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze",
+    ] + OperatorBuilder.elementwiseOperators).sorted()
 
     public static func importGraph(_ model: ONNXModel, options: ImportOptions = .init()) throws(GraphError) -> Graph {
         var state = ImportState(opset: Int(model.opsetVersion(domain: "") ?? 17))

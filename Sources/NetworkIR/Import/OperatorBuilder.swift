@@ -62,15 +62,8 @@ struct OperatorBuilder {
                                    transA: (try attributes.int("transA") ?? 0) != 0, transB: (try attributes.int("transB") ?? 0) != 0)
             return (op, inputs.count > 2 && inputs[2] != nil ? [0, 1, 2] : [0, 1])
         case "MatMul": return (.matMul, [0, 1])
-        case "Softmax":
-            let r = try rank(0)
-            var axis = try attributes.int("axis") ?? (opset >= 13 ? -1 : 1)
-            if axis < 0 { axis += r }
-            if opset < 13 && axis != r - 1 {
-                throw GraphError(.attribute, "Softmax before opset 13 with axis \(axis) on rank \(r) (coerced to 2-D) is not supported")
-            }
-            return (.softmax(axis: axis), [0])
         case "Slice": return try slice()
+        case let name where Self.elementwiseOperators.contains(name): return try buildElementwise()
         default:
             throw GraphError(.unsupportedOperator, "operator \(opType) is not supported; supported: \(Importer.supportedOperators.joined(separator: ", "))")
         }
