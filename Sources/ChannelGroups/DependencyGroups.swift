@@ -138,8 +138,17 @@ public struct DependencyAnalysis: Sendable {
             case .reduceMean(let axes, _):
                 if axes.contains(1), let s = ins[0] { block(s) }
                 slots[out] = ins[0]
-            case .transpose, .slice:
-                if let s = ins[0] { block(s) }
+            case .resize, .expand:
+                // Per channel (the importer refuses Resize of axis 1; Expand may not grow it).
+                if let s = ins[0], s.count == outChannels { slots[out] = s } else {
+                    for s in ins.compactMap({ $0 }) { block(s) }
+                    slots[out] = (0..<outChannels).map { _ in newSlot(nil) }
+                    block(slots[out]!)
+                }
+            case .transpose, .slice, .lrn, .instanceNormalization, .convTranspose, .reduceSum, .reduceMax, .tile, .whereSelect, .compare:
+                // Mixes channels (LRN, ConvTranspose, a reduction over them) or is not followed by
+                // the pruner (docs/plan.md, "Structural operators"): such channels stay.
+                for s in ins.compactMap({ $0 }) { block(s) }
                 slots[out] = (0..<outChannels).map { _ in newSlot(nil) }
                 block(slots[out]!)
             }

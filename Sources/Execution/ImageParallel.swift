@@ -55,6 +55,9 @@ extension ExecutionPlan {
                 if axis == 0 { return false }
             case .slice(let attributes):
                 if attributes.axes.contains(0) { return false }
+            case .lrn, .instanceNormalization, .resize, .convTranspose, .expand, .whereSelect, .compare: continue
+            case .reduceSum(let axes, _), .reduceMax(let axes, _): if axes.contains(0) { return false }
+            case .tile(let repeats): if repeats.first != 1 { return false }
             }
         }
         return true

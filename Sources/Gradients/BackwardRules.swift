@@ -79,6 +79,8 @@ enum BackwardRules {
         case .softmax(let axis):
             let y = try context.value(node.outputs[0])
             return [ElementwiseBackward.softmax(output: y, outputGradient: g, axis: axis)]
+        case .lrn, .instanceNormalization, .resize, .convTranspose, .reduceSum, .reduceMax, .expand, .tile, .whereSelect, .compare:
+            return try StructuralBackward.backward(node, input: x, outputGradient: g, context: context)
         }
     }
 

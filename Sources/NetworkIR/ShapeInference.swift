@@ -130,6 +130,8 @@ extension Operator {
             var out = x
             for r in s.resolve(shape: x) { out[r.axis] = r.count }
             return out
+        case .lrn, .instanceNormalization, .resize, .convTranspose, .reduceSum, .reduceMax, .expand, .tile, .whereSelect, .compare:
+            return try structuralOutputShape(shapes, batch: batch)
         }
     }
 }

@@ -121,6 +121,8 @@ public struct ChannelSelection: Sendable {
                     if let s = nonZeroSince[x] { nonZeroSince[out] = s }
                 case .transpose, .slice, .softmax:
                     try requireNone("an operator that mixes or moves channels")
+                case .lrn, .instanceNormalization, .resize, .convTranspose, .reduceSum, .reduceMax, .expand, .tile, .whereSelect, .compare:
+                    try requireNone("a \(node.op.onnxName), which the pruner does not prune through (docs/plan.md)")
                 }
             }
             if tailEnds.contains(out) { nonZeroSince[out] = nil }

@@ -11,8 +11,8 @@ final class OperatorParityTests: XCTestCase {
         let name: String, op: String, model: String, inputs: [String], outputs: [String]
     }
 
-    func cases() throws -> [Case] {
-        let data = try Data(contentsOf: FixturePaths.url("ops/manifest.json"))
+    func cases(manifest: String = "manifest.json") throws -> [Case] {
+        let data = try Data(contentsOf: FixturePaths.url("ops/" + manifest))
         let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
         let list = try XCTUnwrap(root["cases"] as? [[String: Any]])
         return list.map { c in
@@ -22,8 +22,8 @@ final class OperatorParityTests: XCTestCase {
         }
     }
 
-    func check(reference: Bool, fuse: Bool) throws {
-        let all = try cases()
+    func check(reference: Bool, fuse: Bool, manifest: String = "manifest.json") throws {
+        let all = try cases(manifest: manifest)
         XCTAssertGreaterThan(all.count, 50)
         var failures: [String] = []
         for c in all {
@@ -57,8 +57,17 @@ final class OperatorParityTests: XCTestCase {
         try check(reference: false, fuse: true)
     }
 
+    /// The structural operators' cases (Fixtures/scripts/make_ops_structural.py).
+    func testStructuralOperatorsMatchONNXRuntimeWithReferenceKernels() throws {
+        try check(reference: true, fuse: false, manifest: "manifest-structural.json")
+    }
+
+    func testStructuralOperatorsMatchONNXRuntimeWithFastKernelsAndFusion() throws {
+        try check(reference: false, fuse: true, manifest: "manifest-structural.json")
+    }
+
     func testEverySupportedOperatorHasAParityCase() throws {
-        let covered = Set(try cases().map(\.op))
+        let covered = Set(try cases().map(\.op) + cases(manifest: "manifest-structural.json").map(\.op))
         let folded: Set<String> = ["Constant", "ConstantOfShape", "Gather", "Shape"]
         let missing = Importer.supportedOperators.filter { !covered.contains($0) && !folded.contains($0) }
         XCTAssert(missing.isEmpty, "operators without a single-op parity case: \(missing)")

@@ -21,6 +21,9 @@ public enum Importer {
         "Conv", "Div", "Dropout", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "HardSigmoid",
         "HardSwish", "Identity", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "ReduceMean", "Relu",
         "Reshape", "Shape", "Sigmoid", "Slice", "Softmax", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze",
+        // Structural, normalization and resampling operators (docs/operators.md).
+        "ConvTranspose", "Equal", "Expand", "Greater", "InstanceNormalization", "LRN", "Less", "ReduceMax", "ReduceSum",
+        "Resize", "Split", "Tile", "Upsample", "Where",
     ]
 
     public static func importGraph(_ model: ONNXModel, options: ImportOptions = .init()) throws(GraphError) -> Graph {
@@ -198,6 +201,7 @@ struct ImportState {
             known[output] = c.kind == .float && c.count > 64 ? .weight(c.tensor, origin: output) : .folded(c, c)
             return
         }
+        if node.opType == "Split" { try importSplit(node, name: name, attributes: attributes, inputs: ins); return }
         let allKnownAtImport = ins.allSatisfy { k in
             if case .runtime = k { return false }
             return true
