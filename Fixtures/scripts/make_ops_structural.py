@@ -17,6 +17,7 @@ import json
 import shutil
 
 import numpy as np
+import onnx
 from onnx import helper, numpy_helper
 
 import make_ops as mo
@@ -227,6 +228,54 @@ def legacy_cases():
         {"x": x}, {}, ["y"], "min/max attributes (before 11)", 6)
 
 
+def structural_model_case():
+    """A small network through every structural operator that dependency analysis meets:
+    Conv → InstanceNormalization → Relu → Resize (×2 nearest) → Conv (stride 2) → LRN → Conv →
+    Relu → Split into a GLU → Conv → Relu → ConvTranspose (×2) → Relu → GlobalAveragePool →
+    Flatten → Gemm. Only the first Conv's channels can be pruned (through InstanceNormalization
+    and Resize); the LRN, the Split and the ConvTranspose block the others."""
+    rng = rng_for("model_structural")
+    inits = {
+        "w1": rand(rng, 8, 3, 3, 3, scale=0.4), "b1": rand(rng, 8, scale=0.1),
+        "in_s": rand(rng, 8, scale=0.3, offset=1.0), "in_b": rand(rng, 8, scale=0.3),
+        "scales": f32([1, 1, 2, 2]),
+        "w2": rand(rng, 8, 8, 3, 3, scale=0.25), "b2": rand(rng, 8, scale=0.1),
+        "w3": rand(rng, 6, 8, 1, 1, scale=0.4), "b3": rand(rng, 6, scale=0.1),
+        "w4": rand(rng, 8, 3, 3, 3, scale=0.4), "b4": rand(rng, 8, scale=0.1),
+        "wt": rand(rng, 8, 4, 2, 2, scale=0.4), "bt": rand(rng, 4, scale=0.1),
+        "fc_w": rand(rng, 5, 4, scale=0.8), "fc_b": rand(rng, 5, scale=0.1),
+    }
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+        helper.make_node("InstanceNormalization", ["c1", "in_s", "in_b"], ["n1"], name="inorm1"),
+        helper.make_node("Relu", ["n1"], ["r1"], name="relu1"),
+        helper.make_node("Resize", ["r1", "", "scales"], ["u1"], name="up1", mode="nearest"),
+        helper.make_node("Conv", ["u1", "w2", "b2"], ["c2"], name="conv2", pads=[1, 1, 1, 1], strides=[2, 2]),
+        helper.make_node("LRN", ["c2"], ["l2"], name="lrn2", size=3, alpha=0.5, beta=0.75, bias=1.0),
+        helper.make_node("Conv", ["l2", "w3", "b3"], ["c3"], name="conv3"),
+        helper.make_node("Relu", ["c3"], ["r3"], name="relu3"),
+        helper.make_node("Split", ["r3"], ["ga", "gb"], name="split3", axis=1),
+        helper.make_node("Sigmoid", ["gb"], ["gs"], name="gate3"),
+        helper.make_node("Mul", ["ga", "gs"], ["glu"], name="glu3"),
+        helper.make_node("Conv", ["glu", "w4", "b4"], ["c4"], name="conv4", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c4"], ["r4"], name="relu4"),
+        helper.make_node("ConvTranspose", ["r4", "wt", "bt"], ["t5"], name="up5", strides=[2, 2]),
+        helper.make_node("Relu", ["t5"], ["r5"], name="relu5"),
+        helper.make_node("GlobalAveragePool", ["r5"], ["p"], name="pool"),
+        helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fc_w", "fc_b"], ["y"], name="fc", transB=1),
+    ]
+    mo.save_case("st_model_structural", "model: InstanceNormalization, Resize, LRN, Split, ConvTranspose", nodes,
+                 {"x": rand(rng, 2, 3, 12, 12)}, inits, ["y"], structural_model_case.__doc__.split("\n")[0], 13)
+    # A symbolic batch, as exported classifiers have (the pruning tests count MACs per image).
+    path = OPS / "st_model_structural" / "model.onnx"
+    model = onnx.load(str(path))
+    for value in list(model.graph.input) + list(model.graph.output):
+        value.type.tensor_type.shape.dim[0].dim_param = "N"
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, str(path))
+
+
 def main() -> None:
     for old in OPS.glob("st_*"):
         shutil.rmtree(old)
@@ -238,6 +287,7 @@ def main() -> None:
     reduction_and_broadcast_cases()
     selection_cases()
     legacy_cases()
+    structural_model_case()
     MANIFEST.write_text(json.dumps({"cases": mo.manifest}, indent=1) + "\n")
     print(f"structural ops: {len(mo.manifest)} cases, " + ", ".join(sorted({m['op'] for m in mo.manifest})))
 

@@ -138,14 +138,13 @@ public struct DependencyAnalysis: Sendable {
             case .reduceMean(let axes, _):
                 if axes.contains(1), let s = ins[0] { block(s) }
                 slots[out] = ins[0]
-            case .resize, .expand:
-                // Per channel (the importer refuses Resize of axis 1; Expand may not grow it).
-                if let s = ins[0], s.count == outChannels { slots[out] = s } else {
-                    for s in ins.compactMap({ $0 }) { block(s) }
-                    slots[out] = (0..<outChannels).map { _ in newSlot(nil) }
-                    block(slots[out]!)
-                }
-            case .transpose, .slice, .lrn, .instanceNormalization, .convTranspose, .reduceSum, .reduceMax, .tile, .whereSelect, .compare:
+            case .instanceNormalization:
+                slots[out] = ins[0]
+            case .resize(let a) where a.sizes == nil:
+                // Per channel (the importer refuses scaling axis 1). With `sizes` the ONNX file
+                // spells the channel count out, which the pruner does not rewrite: blocked below.
+                slots[out] = ins[0]
+            case .transpose, .slice, .lrn, .resize, .convTranspose, .reduceSum, .reduceMax, .expand, .tile, .whereSelect, .compare:
                 // Mixes channels (LRN, ConvTranspose, a reduction over them) or is not followed by
                 // the pruner (docs/plan.md, "Structural operators"): such channels stay.
                 for s in ins.compactMap({ $0 }) { block(s) }

@@ -181,10 +181,6 @@ public enum ComparisonKind: String, Sendable, Equatable {
     }
 }
 
-/// Tensors larger than this many elements are refused at import (the same bound as a graph
-/// input): a Resize to 1e9 pixels or a Tile by 1e6 must fail with a message, never allocate.
-public let maximumActivationElements = 1 << 31
-
 extension Operator {
     /// Output shapes of the structural operators (called from `outputShape`).
     func structuralOutputShape(_ shapes: [[Int]], batch: Int) throws(GraphError) -> [Int] {
@@ -243,11 +239,13 @@ extension Operator {
         default:
             throw GraphError(.structure, "internal: \(onnxName) is not a structural operator")
         }
+        // Sizes from attributes can be huge: refuse a count that overflows here; the importer
+        // holds every activation to --max-tensor-elements (ActivationLimit.swift).
         var total = 1
         for d in out {
             let (p, overflow) = total.multipliedReportingOverflow(by: d)
-            guard d >= 0, !overflow, p <= maximumActivationElements else {
-                throw GraphError(.shape, "\(onnxName) output \(out) has more than \(maximumActivationElements) elements")
+            guard d >= 0, !overflow else {
+                throw GraphError(.shape, "\(onnxName) output \(out) has more elements than a tensor can hold (see --max-tensor-elements)")
             }
             total = p
         }

@@ -107,6 +107,8 @@ public struct ChannelPruner: Sendable {
                 edit(1, [inKept.map { Cut(axis: 0, keep: $0) }, outKept.map { Cut(axis: 1, keep: $0) }])
             case .batchNormalization:
                 for slot in 1...4 { edit(slot, [inKept.map { Cut(axis: 0, keep: $0) }]) }
+            case .instanceNormalization:
+                for slot in 1...2 { edit(slot, [inKept.map { Cut(axis: 0, keep: $0) }]) }
             case .add, .sub, .mul, .div:
                 guard let k = outKept, let n = selection.channels[out], n > 1, let rank = shapes[out]?.count else { break }
                 for (slot, name) in onnxNode.inputs.enumerated() where runtime[names.root(name)] == nil && !name.isEmpty {

@@ -121,7 +121,11 @@ public struct ChannelSelection: Sendable {
                     if let s = nonZeroSince[x] { nonZeroSince[out] = s }
                 case .transpose, .slice, .softmax:
                     try requireNone("an operator that mixes or moves channels")
-                case .lrn, .instanceNormalization, .resize, .convTranspose, .reduceSum, .reduceMax, .expand, .tile, .whereSelect, .compare:
+                case .instanceNormalization:
+                    if let x = live.first { pass(x, nonZeroBy: label) }
+                case .resize(let a) where a.sizes == nil:
+                    if let x = live.first { pass(x) }
+                case .lrn, .resize, .convTranspose, .reduceSum, .reduceMax, .expand, .tile, .whereSelect, .compare:
                     try requireNone("a \(node.op.onnxName), which the pruner does not prune through (docs/plan.md)")
                 }
             }
