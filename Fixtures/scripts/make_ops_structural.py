@@ -276,6 +276,49 @@ def structural_model_case():
     onnx.save(model, str(path))
 
 
+FUZZ = mo.fc.FIXTURES / "fuzz" / "graph"
+FUZZ_VALID = ["resize_linear_half_pixel_opset13", "upsample_nearest_opset7", "split_num_outputs_opset18",
+              "convtranspose_same_upper", "lrn_alexnet_opset9", "instancenorm_opset9", "reducesum_noop_opset13",
+              "tile_opset13", "expand_opset13", "where_greater_opset13"]
+
+
+def fuzz_seeds():
+    """Seeds for the `graph` fuzz target: some valid st_ models, and models whose attributes
+    the importer must refuse without allocating (st_bad_*, never run by ONNX Runtime)."""
+    for old in FUZZ.glob("st_*.onnx"):
+        old.unlink()
+    for name in FUZZ_VALID:
+        shutil.copyfile(OPS / f"st_{name}" / "model.onnx", FUZZ / f"st_{name}.onnx")
+    x = helper.make_tensor_value_info("x", mo.FLOAT, ["N", 3, 8, 8])
+    y = helper.make_tensor_value_info("y", mo.FLOAT, None)
+
+    def bad(name, node, inits, opset=13, outputs=None):
+        graph = helper.make_graph([node], name, [x], outputs or [y],
+                                  [numpy_helper.from_array(v, k) for k, v in inits.items()])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="WeakSpot make_ops_structural.py")
+        model.ir_version = 8
+        onnx.save(model, str(FUZZ / f"st_bad_{name}.onnx"))
+
+    bad("resize_1e11_pixels", helper.make_node("Resize", ["x", "", "s"], ["y"]), {"s": f32([1, 1, 1e5, 1e5])})
+    bad("resize_zero_scale", helper.make_node("Resize", ["x", "", "s"], ["y"]), {"s": f32([1, 1, 0, 2])})
+    bad("resize_negative_sizes", helper.make_node("Resize", ["x", "", "", "sz"], ["y"]), {"sz": i64([1, 3, -4, 8])})
+    bad("resize_cubic", helper.make_node("Resize", ["x", "", "s"], ["y"], mode="cubic"), {"s": f32([1, 1, 2, 2])})
+    bad("upsample_nan_scale", helper.make_node("Upsample", ["x"], ["y"], scales=[1.0, 1.0, float("nan"), 2.0]), {}, opset=7)
+    bad("tile_1e6_squared", helper.make_node("Tile", ["x", "r"], ["y"]), {"r": i64([1, 1, 1000000, 1000000])})
+    bad("tile_negative", helper.make_node("Tile", ["x", "r"], ["y"]), {"r": i64([1, -2, 1, 1])})
+    bad("expand_negative", helper.make_node("Expand", ["x", "shape"], ["y"]), {"shape": i64([1, 3, -8, 8])})
+    bad("split_negative_sizes", helper.make_node("Split", ["x", "s"], ["y", "z"], axis=1), {"s": i64([4, -1])},
+        outputs=[y, helper.make_tensor_value_info("z", mo.FLOAT, None)])
+    bad("convtranspose_output_padding", helper.make_node("ConvTranspose", ["x", "w"], ["y"], output_padding=[3, 3]),
+        {"w": np.zeros((3, 2, 3, 3), np.float32)})
+    bad("convtranspose_huge_stride", helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[1 << 40, 1 << 40]),
+        {"w": np.zeros((3, 2, 3, 3), np.float32)})
+    bad("convtranspose_stride_2e30", helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[1 << 30, 1 << 30]),
+        {"w": np.zeros((3, 2, 3, 3), np.float32)})
+    bad("lrn_zero_size", helper.make_node("LRN", ["x"], ["y"], size=0), {})
+    bad("reducesum_axis_out_of_range", helper.make_node("ReduceSum", ["x", "a"], ["y"]), {"a": i64([7])})
+
+
 def main() -> None:
     for old in OPS.glob("st_*"):
         shutil.rmtree(old)
@@ -288,6 +331,7 @@ def main() -> None:
     selection_cases()
     legacy_cases()
     structural_model_case()
+    fuzz_seeds()
     MANIFEST.write_text(json.dumps({"cases": mo.manifest}, indent=1) + "\n")
     print(f"structural ops: {len(mo.manifest)} cases, " + ", ".join(sorted({m['op'] for m in mo.manifest})))
 

@@ -1,4 +1,5 @@
 import Execution
+import Foundation
 import NetworkIR
 import ONNXFormat
 import TestSupport
@@ -90,5 +91,22 @@ final class StructuralImportTests: XCTestCase {
         XCTAssertEqual(layer.macs, 1 * 4 * 4 * 5 * 2 * 3 * 3)
         XCTAssertEqual(layer.params, 4 * 2 * 3 * 3 + 2)
         XCTAssertEqual(layer.outputShape, [1, 2, 8, 10])
+    }
+
+    /// The fuzz seeds made by make_ops_structural.py: the st_bad_* attribute decodings are refused
+    /// with a GraphError (never a trap or an allocation), the other st_* seeds import.
+    func testStructuralFuzzSeedsAreRefusedOrImported() throws {
+        let folder = FixturePaths.path("fuzz/graph")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("st_") }.sorted()
+        XCTAssertEqual(names.filter { $0.hasPrefix("st_bad_") }.count, 14)
+        XCTAssertEqual(names.count, 24)
+        for name in names {
+            let m = try ONNXModel.load(path: folder + "/" + name)
+            if name.hasPrefix("st_bad_") {
+                XCTAssertThrowsError(try Importer.importGraph(m), name)
+            } else {
+                XCTAssertNoThrow(try Importer.importGraph(m), name)
+            }
+        }
     }
 }

@@ -75,6 +75,9 @@ extension OperatorBuilder {
         guard group >= 1, w.shape[0] % group == 0 else { throw GraphError(.attribute, "attribute 'group': \(group) does not divide the weight's \(w.shape[0]) input channels") }
         if inputs.count > 2, inputs[2] != nil, !isConstant(2) { throw GraphError(.structure, "ConvTranspose bias must be a constant") }
         let strides = try spatial("strides", default: 1), dilations = try spatial("dilations", default: 1)
+        guard (strides + dilations).allSatisfy({ $0 < 1 << 16 }) else {
+            throw GraphError(.attribute, "ConvTranspose strides \(strides) and dilations \(dilations) must be below 65536")
+        }
         let outputPadding = try attributes.ints("output_padding") ?? [0, 0]
         guard outputPadding.count == 2, (0..<2).allSatisfy({ outputPadding[$0] >= 0 && (outputPadding[$0] < strides[$0] || outputPadding[$0] < dilations[$0]) }) else {
             throw GraphError(.attribute, "attribute 'output_padding': \(outputPadding) must be 2 values below the strides \(strides) or dilations \(dilations)")
@@ -123,12 +126,12 @@ extension OperatorBuilder {
             if modern, inputs.count > 3, let k = inputs[3], let one = k.constant(world: 1), let two = k.constant(world: 2), one.count > 0 {
                 let a = try one.integers("sizes"), b = try two.integers("sizes")
                 guard a.count == axes.count, b.count == axes.count else { throw GraphError(.attribute, "sizes \(a) does not give one size per axis \(axes)") }
+                guard a.allSatisfy({ $0 >= 1 }) else { throw GraphError(.attribute, "Resize sizes \(a) must be positive") }
                 var full1 = s1, full2 = s2
                 for (i, axis) in axes.enumerated() { full1[axis] = a[i]; full2[axis] = b[i] }
                 guard full1[0] == s1[0], full2[0] == s2[0], full1[1] == s1[1], full2[1] == s2[1], full1[2...] == full2[2...] else {
                     throw GraphError(.attribute, "Resize sizes \(a) change the batch or channel axis; only H and W can be resized")
                 }
-                guard full1[2] >= 1, full1[3] >= 1 else { throw GraphError(.attribute, "Resize sizes \(a) must be positive") }
                 sizes = [full1[2], full1[3]]
             }
         }
