@@ -276,6 +276,51 @@ def structural_model_case():
     onnx.save(model, str(path))
 
 
+def torch_exports():
+    """The same operators as PyTorch's exporter writes them (TorchScript exporter, symbolic
+    batch, run at batch 3): nn.Upsample nearest ×2 and F.interpolate bilinear to a fixed size
+    (Resize whose sizes or scales the exporter computes from Shape), ConvTranspose2d,
+    InstanceNorm2d(affine) and F.glu (Split). (PyTorch writes LocalResponseNorm as Pow, Pad and
+    AveragePool, not as LRN.)"""
+    import torch
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+            self.up = torch.nn.Upsample(scale_factor=2, mode="nearest")
+            self.deconv = torch.nn.ConvTranspose2d(8, 6, 4, stride=2, padding=1, output_padding=0)
+            self.norm = torch.nn.InstanceNorm2d(6, affine=True)
+
+        def forward(self, x):
+            y = self.up(torch.relu(self.conv(x)))
+            y = torch.nn.functional.interpolate(y, size=(11, 13), mode="bilinear", align_corners=False)
+            y = self.norm(self.deconv(y))
+            return torch.nn.functional.glu(y, dim=1)
+
+    torch.manual_seed(5)
+    net = Net().eval()
+    with torch.no_grad():
+        net.norm.weight.uniform_(0.5, 1.5)
+        net.norm.bias.uniform_(-0.5, 0.5)
+    for opset in (11, 17):
+        name = f"st_torch_resampling_opset{opset}"
+        folder = OPS / name
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "model.onnx"
+        torch.onnx.export(net, (torch.zeros(1, 3, 6, 7),), str(path), dynamo=False, opset_version=opset,
+                          input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
+        ops = sorted({n.op_type for n in onnx.load(str(path)).graph.node})
+        for needed in ["Resize", "ConvTranspose", "InstanceNormalization", "Split"]:
+            assert needed in ops, f"{name}: {needed} missing from {ops}"
+        x = rand(rng_for(name), 3, 3, 6, 7)
+        results = mo.fc.run_ort(path, {"x": x})
+        with torch.no_grad():
+            assert np.allclose(results[0], net(torch.from_numpy(x)).numpy(), atol=1e-5)
+        mo.finish(name, "model: torch export", path, [x], results,
+                  "torch export with symbolic batch, run at batch 3: " + ", ".join(ops), opset)
+
+
 FUZZ = mo.fc.FIXTURES / "fuzz" / "graph"
 FUZZ_VALID = ["resize_linear_half_pixel_opset13", "upsample_nearest_opset7", "split_num_outputs_opset18",
               "convtranspose_same_upper", "lrn_alexnet_opset9", "instancenorm_opset9", "reducesum_noop_opset13",
@@ -331,6 +376,7 @@ def main() -> None:
     selection_cases()
     legacy_cases()
     structural_model_case()
+    torch_exports()
     fuzz_seeds()
     MANIFEST.write_text(json.dumps({"cases": mo.manifest}, indent=1) + "\n")
     print(f"structural ops: {len(mo.manifest)} cases, " + ", ".join(sorted({m['op'] for m in mo.manifest})))
