@@ -128,6 +128,8 @@ def resampling_cases():
              sizes=[2, 3, 3, 7], mode="nearest", nearest_mode="round_prefer_ceil")
     resize11("resize_nearest_ceil_align_opset13", 13, "align_corners, ceil, scales 2 x 1.6",
              scales=[1, 1, 2, 1.6], mode="nearest", coordinate_transformation_mode="align_corners", nearest_mode="ceil")
+    resize11("resize_nearest_tf_half_pixel_opset13", 13, "tf_half_pixel_for_nn (tf2onnx), scales 1.5 x 0.6",
+             scales=[1, 1, 1.5, 0.6], mode="nearest", coordinate_transformation_mode="tf_half_pixel_for_nn")
     one("resize_axes_opset18", "Resize", helper.make_node("Resize", ["x", "", "s"], ["y"], mode="nearest", axes=[2, 3]),
         {"x": x}, {"s": f32([2, 3])}, ["y"], "opset 18 axes attribute: scales for H and W only", 18)
     one("resize_half_pixel_symmetric_opset19", "Resize",

@@ -32,6 +32,8 @@ public struct ResizeAttributes: Sendable, Equatable {
     public enum CoordinateTransform: String, Sendable {
         case halfPixel = "half_pixel", pytorchHalfPixel = "pytorch_half_pixel", alignCorners = "align_corners"
         case asymmetric, halfPixelSymmetric = "half_pixel_symmetric"
+        /// TensorFlow 1's nearest resize with half-pixel centres (tf2onnx, opsets 11–17).
+        case tfHalfPixelForNN = "tf_half_pixel_for_nn"
     }
     /// How `nearest` rounds a fractional input coordinate; `simple` is ONNX Runtime's rule for
     /// Upsample and Resize before opset 11 (floor when enlarging, ceil when shrinking).
@@ -77,6 +79,7 @@ public struct ResizeAttributes: Sendable, Equatable {
         switch transform {
         case .asymmetric: return xf / scale
         case .halfPixel: return (xf + 0.5) / scale - 0.5
+        case .tfHalfPixelForNN: return (xf + 0.5) / scale
         case .pytorchHalfPixel: return output > 1 ? (xf + 0.5) / scale - 0.5 : 0
         case .alignCorners: return output == 1 ? 0 : xf * Float(input - 1) / Float(output - 1)
         case .halfPixelSymmetric:

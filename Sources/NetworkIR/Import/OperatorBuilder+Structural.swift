@@ -105,7 +105,7 @@ extension OperatorBuilder {
         let modern = opType == "Resize" && opset >= 11
         let transformName = modern ? try attributes.string("coordinate_transformation_mode") ?? "half_pixel" : "asymmetric"
         guard let transform = ResizeAttributes.CoordinateTransform(rawValue: transformName) else {
-            throw GraphError(.attribute, "coordinate_transformation_mode '\(transformName)' is not supported (asymmetric, half_pixel, pytorch_half_pixel, align_corners, half_pixel_symmetric are)")
+            throw GraphError(.attribute, "coordinate_transformation_mode '\(transformName)' is not supported (asymmetric, half_pixel, pytorch_half_pixel, align_corners, half_pixel_symmetric, tf_half_pixel_for_nn are)")
         }
         let nearestName = modern ? try attributes.string("nearest_mode") ?? "round_prefer_floor" : "simple"
         guard let nearestMode = ResizeAttributes.NearestMode(rawValue: nearestName), nearestName != "simple" || !modern else {
