@@ -78,6 +78,10 @@ extension Graph {
         switch node.op {
         case .batchNormalization, .relu, .clip, .leakyRelu, .hardSwish:
             return node.inputs[0] == value
+        case .instanceNormalization:
+            // Per channel like BatchNormalization (a zero input channel comes out as its bias), so
+            // the tail runs on past it and ablation zeroes after it, as removal does.
+            return node.inputs[0] == value
         case .add, .mul, .sub, .div:
             guard node.inputs.count == 2, let other = node.inputs.first(where: { $0 != value }), node.inputs[0] == value || node.op == .add || node.op == .mul,
                   let c = constants[other] else { return false }

@@ -155,8 +155,16 @@ public struct DependencyAnalysis: Sendable {
                     for s in live { block(s) }
                     slots[out] = (0..<outChannels).map { _ in newSlot(nil) }
                 }
-            case .transpose, .slice:
-                if let s = ins[0] { block(s) }
+            case .instanceNormalization:
+                slots[out] = ins[0]
+            case .resize(let a) where a.sizes == nil:
+                // Per channel (the importer refuses scaling axis 1). With `sizes` the ONNX file
+                // spells the channel count out, which the pruner does not rewrite: blocked below.
+                slots[out] = ins[0]
+            case .transpose, .slice, .lrn, .resize, .convTranspose, .reduceSum, .reduceMax, .expand, .tile, .whereSelect, .compare:
+                // Mixes channels (LRN, ConvTranspose, a reduction over them) or is not followed by
+                // the pruner (docs/plan.md, "Structural operators"): such channels stay.
+                for s in ins.compactMap({ $0 }) { block(s) }
                 slots[out] = (0..<outChannels).map { _ in newSlot(nil) }
                 block(slots[out]!)
             }

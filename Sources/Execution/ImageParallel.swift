@@ -58,6 +58,9 @@ extension ExecutionPlan {
             case .softmaxFamily(let s): if s.axis == 0 { return false }
             case .slice(let attributes):
                 if attributes.axes.contains(0) { return false }
+            case .lrn, .instanceNormalization, .resize, .convTranspose, .expand, .whereSelect, .compare: continue
+            case .reduceSum(let axes, _), .reduceMax(let axes, _): if axes.contains(0) { return false }
+            case .tile(let repeats): if repeats.first != 1 { return false }
             }
         }
         return true

@@ -170,6 +170,13 @@ struct PlanBuilder {
         case .softmax(let axis): return SoftmaxKernel(axis: axis)
         case .slice(let s): return SliceKernel(attributes: s)
         case .unary, .prelu, .pow, .variadic, .softmaxFamily: return try elementwiseKernel(node)
+        case .lrn(let a): return LRNKernel(attributes: a)
+        case .instanceNormalization(let epsilon): return try instanceNormalizationKernel(node, epsilon: epsilon)
+        case .resize(let a): return ResizeKernel(attributes: a)
+        case .convTranspose(let a): return try convTransposeKernel(node, attributes: a)
+        case .reduceSum, .reduceMax: return ReduceKernel(op: node.op)
+        case .expand, .tile: return BroadcastCopyKernel(op: node.op)
+        case .whereSelect, .compare: return SelectionKernel(op: node.op)
         case .conv, .batchNormalization, .add, .sub, .mul, .div:
             throw GraphError(.structure, "internal: \(node.op.onnxName) reached the generic kernel table", node: node.name)
         }

@@ -4,7 +4,8 @@
 /// first reader), except BatchNormalization's running mean and variance: they are statistics, not
 /// trained parameters, as torchvision counts them. On a BN-folded export the total is therefore the
 /// initializer total. MACs count Conv (N·Cout·Hout·Wout·(Cin/groups)·kh·kw) and Gemm/MatMul
-/// (M·N·K per batch entry) only; elementwise operators, pooling and BatchNormalization are not
+/// (M·N·K per batch entry) and ConvTranspose (N·Cin·H·W·(Cout/groups)·kh·kw: every input pixel
+/// times every tap it scatters to, those cropped by the pads included, as fvcore and thop count) only; elementwise operators, pooling and BatchNormalization are not
 /// counted, as in torchvision-style counters and Torch-Pruning's.
 public struct LayerCost: Sendable, Equatable {
     public var name: String
@@ -48,6 +49,9 @@ extension Graph {
             case .matMul:
                 let x = shapes[node.inputs[0]] ?? []
                 if let k = x.last { macs = out.reduce(1, *) * k }
+            case .convTranspose(let a):
+                let x = shapes[node.inputs[0]] ?? [], w = shapes[node.inputs[1]] ?? []
+                if x.count == 4, w.count == 4 { macs = x.reduce(1, *) * w[1] * a.kernel[0] * a.kernel[1] }
             default:
                 break
             }

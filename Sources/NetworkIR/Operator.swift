@@ -54,6 +54,25 @@ public enum Operator: Sendable, Equatable {
     case variadic(VariadicKind)
     /// LogSoftmax, Hardmax, and Softmax with the pre-opset-13 2-D coercion.
     case softmaxFamily(SoftmaxFamily)
+    // Structural, normalization and resampling operators (StructuralOperators.swift).
+    /// Cross-channel local response normalization.
+    case lrn(LRNAttributes)
+    /// Inputs: data, scale (C), bias (C), both constants.
+    case instanceNormalization(epsilon: Float)
+    /// ONNX `Resize` and `Upsample` on H and W.
+    case resize(ResizeAttributes)
+    /// Inputs: data, weight (Cin, Cout/groups, kh, kw) constant, optional bias.
+    case convTranspose(ConvTransposeAttributes)
+    /// Axes normalised and sorted; empty means "no reduction" (noop_with_empty_axes).
+    case reduceSum(axes: [Int], keepDims: Bool)
+    case reduceMax(axes: [Int], keepDims: Bool)
+    /// Broadcast to a target whose entries are fixed or multiples of the batch.
+    case expand(ShapeTemplate)
+    case tile(repeats: [Int])
+    /// Inputs: condition (non-zero is true), x, y; numpy broadcasting.
+    case whereSelect
+    /// Equal/Less/Greater on activations, 1 or 0 in float32.
+    case compare(ComparisonKind)
 }
 
 public enum PadMode: String, Sendable, Equatable {
@@ -294,6 +313,16 @@ extension Operator {
         case .pow: "Pow"
         case .variadic(let kind): kind.rawValue
         case .softmaxFamily(let s): s.kind.rawValue
+        case .lrn: "LRN"
+        case .instanceNormalization: "InstanceNormalization"
+        case .resize: "Resize"
+        case .convTranspose: "ConvTranspose"
+        case .reduceSum: "ReduceSum"
+        case .reduceMax: "ReduceMax"
+        case .expand: "Expand"
+        case .tile: "Tile"
+        case .whereSelect: "Where"
+        case .compare(let kind): kind.rawValue
         }
     }
 

@@ -131,6 +131,8 @@ extension Operator {
             for r in s.resolve(shape: x) { out[r.axis] = r.count }
             return out
         case .unary, .prelu, .pow, .variadic, .softmaxFamily: return try elementwiseOutputShape(shapes)
+        case .lrn, .instanceNormalization, .resize, .convTranspose, .reduceSum, .reduceMax, .expand, .tile, .whereSelect, .compare:
+            return try structuralOutputShape(shapes, batch: batch)
         }
     }
 }

@@ -107,6 +107,8 @@ public struct ChannelPruner: Sendable {
                 edit(1, [inKept.map { Cut(axis: 0, keep: $0) }, outKept.map { Cut(axis: 1, keep: $0) }])
             case .batchNormalization:
                 for slot in 1...4 { edit(slot, [inKept.map { Cut(axis: 0, keep: $0) }]) }
+            case .instanceNormalization:
+                for slot in 1...2 { edit(slot, [inKept.map { Cut(axis: 0, keep: $0) }]) }
             case .prelu, .pow, .variadic:
                 fallthrough
             case .add, .sub, .mul, .div:

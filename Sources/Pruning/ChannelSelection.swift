@@ -131,6 +131,12 @@ public struct ChannelSelection: Sendable {
                     try Self.variadic(kind, node: node, label: label, graph: graph, kept: &kept, channels: channels, nonZeroSince: &nonZeroSince)
                 case .softmaxFamily:
                     try requireNone("an operator that mixes or moves channels")
+                case .instanceNormalization:
+                    if let x = live.first { pass(x, nonZeroBy: label) }
+                case .resize(let a) where a.sizes == nil:
+                    if let x = live.first { pass(x) }
+                case .lrn, .resize, .convTranspose, .reduceSum, .reduceMax, .expand, .tile, .whereSelect, .compare:
+                    try requireNone("a \(node.op.onnxName), which the pruner does not prune through (docs/plan.md)")
                 }
             }
             if tailEnds.contains(out) { nonZeroSince[out] = nil }

@@ -69,7 +69,7 @@ struct LoadedModel {
         let model = try ONNXModel.load(path: path, limits: limits)
         let graph: Graph
         do {
-            graph = try Importer.importGraph(model, options: ImportOptions(inputShape: inputShape))
+            graph = try Importer.importGraph(model, options: ImportOptions(inputShape: inputShape, maxTensorElements: limits.maxTensorElements))
         } catch {
             throw CLIError.input("\(path): \(error)")
         }

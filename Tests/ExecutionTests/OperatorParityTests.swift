@@ -6,7 +6,8 @@ import XCTest
 
 /// Every supported operator against ONNX Runtime's output on a single-op model. The cases are
 /// in every `Fixtures/ops/manifest*.json`: manifest.json (Fixtures/scripts/make_ops.py),
-/// manifest-elementwise.json (make_ops_elementwise.py), and any other family's manifest.
+/// manifest-elementwise.json (make_ops_elementwise.py), manifest-structural.json
+/// (make_ops_structural.py), and any other family's manifest.
 final class OperatorParityTests: XCTestCase {
     struct Case {
         let name: String, op: String, model: String, inputs: [String], outputs: [String], manifest: String
@@ -14,7 +15,7 @@ final class OperatorParityTests: XCTestCase {
 
     /// The fewest cases each manifest must hold, so that a lost or truncated manifest fails
     /// (a manifest not listed here must still hold at least one case).
-    static let minimumCases: [String: Int] = ["manifest.json": 50, "manifest-elementwise.json": 80]
+    static let minimumCases: [String: Int] = ["manifest.json": 50, "manifest-elementwise.json": 80, "manifest-structural.json": 60]
 
     func manifestNames() throws -> [String] {
         let names = try FileManager.default.contentsOfDirectory(atPath: FixturePaths.path("ops"))

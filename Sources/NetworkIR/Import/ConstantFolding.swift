@@ -4,7 +4,7 @@ enum ConstantFolding {
     static let foldable: Set<String> = [
         "Shape", "Gather", "Slice", "Cast", "Unsqueeze", "Squeeze", "Concat", "Reshape", "Identity",
         "Add", "Sub", "Mul", "Div", "ConstantOfShape", "Transpose", "Flatten", "Neg", "Floor", "Ceil",
-        "Sqrt", "Range", "Equal", "Where", "Max", "Min", "Size",
+        "Sqrt", "Range", "Equal", "Where", "Max", "Min", "Size", "Less", "Greater",
     ]
 
     /// The result of `opType` on constant `inputs` (nil entries are omitted optional inputs).
@@ -26,10 +26,10 @@ enum ConstantFolding {
         case "Floor": let x = try input(0); return ConstantValue(kind: x.kind, shape: x.shape, elements: x.elements.map { $0.rounded(.down) })
         case "Ceil": let x = try input(0); return ConstantValue(kind: x.kind, shape: x.shape, elements: x.elements.map { $0.rounded(.up) })
         case "Sqrt": let x = try input(0); return ConstantValue(kind: x.kind, shape: x.shape, elements: x.elements.map { $0.squareRoot() })
-        case "Add", "Sub", "Mul", "Div", "Max", "Min", "Equal":
+        case "Add", "Sub", "Mul", "Div", "Max", "Min", "Equal", "Less", "Greater":
             let a = try input(0), b = try input(1)
             let integer = a.kind == .integer && b.kind == .integer
-            return try broadcast(a, b, kind: opType == "Equal" ? .integer : a.kind) { x, y in
+            return try broadcast(a, b, kind: ["Equal", "Less", "Greater"].contains(opType) ? .integer : a.kind) { x, y in
                 switch opType {
                 case "Add": return x + y
                 case "Sub": return x - y
@@ -37,6 +37,8 @@ enum ConstantFolding {
                 case "Max": return max(x, y)
                 case "Min": return min(x, y)
                 case "Equal": return x == y ? 1 : 0
+                case "Less": return x < y ? 1 : 0
+                case "Greater": return x > y ? 1 : 0
                 default:
                     if integer { return y == 0 ? 0 : (x / y).rounded(.towardZero) }
                     return x / y

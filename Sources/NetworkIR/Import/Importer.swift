@@ -5,7 +5,13 @@ public struct ImportOptions: Sendable {
     /// A full input shape (the batch entry is ignored) for models whose input has symbolic
     /// dimensions other than the batch.
     public var inputShape: [Int]?
-    public init(inputShape: [Int]? = nil) { self.inputShape = inputShape }
+    /// The most elements an activation may have at batch 1 (`--max-tensor-elements`): a Resize to
+    /// 1e9 pixels or a Tile by 1e6 is refused at import, before anything is allocated.
+    public var maxTensorElements: Int
+    public init(inputShape: [Int]? = nil, maxTensorElements: Int = 1 << 30) {
+        self.inputShape = inputShape
+        self.maxTensorElements = maxTensorElements
+    }
 }
 
 /// Turns an ONNX model into a clean `Graph`: shape arithmetic folded to constants, Identity,
@@ -21,10 +27,14 @@ public enum Importer {
         "Conv", "Div", "Dropout", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "HardSigmoid",
         "HardSwish", "Identity", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "ReduceMean", "Relu",
         "Reshape", "Shape", "Sigmoid", "Slice", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze",
+        // Structural, normalization and resampling operators (docs/operators.md).
+        "ConvTranspose", "Equal", "Expand", "Greater", "InstanceNormalization", "LRN", "Less", "ReduceMax", "ReduceSum",
+        "Resize", "Split", "Tile", "Upsample", "Where",
     ] + OperatorBuilder.elementwiseOperators).sorted()
 
     public static func importGraph(_ model: ONNXModel, options: ImportOptions = .init()) throws(GraphError) -> Graph {
         var state = ImportState(opset: Int(model.opsetVersion(domain: "") ?? 17))
+        state.maxTensorElements = options.maxTensorElements
         try state.run(model.graph, options: options)
         return try state.finish(model.graph)
     }
@@ -72,6 +82,7 @@ struct ImportState {
     var weightIDs: [String: ValueID] = [:]
     var inputs: [GraphInput] = []
     var usedNodeNames: Set<String> = []
+    var maxTensorElements = 1 << 30
 
     init(opset: Int) { self.opset = opset }
 
@@ -198,6 +209,7 @@ struct ImportState {
             known[output] = c.kind == .float && c.count > 64 ? .weight(c.tensor, origin: output) : .folded(c, c)
             return
         }
+        if node.opType == "Split" { try importSplit(node, name: name, attributes: attributes, inputs: ins); return }
         let allKnownAtImport = ins.allSatisfy { k in
             if case .runtime = k { return false }
             return true
@@ -243,6 +255,7 @@ struct ImportState {
         }
         let out1 = try op.outputShape(shapes1, batch: 1)
         let out2 = try op.outputShape(shapes2, batch: 2)
+        try checkActivationSize(out1, op: op)
         let id = newValue(output)
         nodes.append(Node(name: name, op: op, inputs: ids, outputs: [id]))
         known[output] = .runtime(id, out1, out2)

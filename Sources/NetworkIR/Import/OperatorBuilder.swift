@@ -13,6 +13,7 @@ struct OperatorBuilder {
         case "BatchNormalization":
             if try attributes.int("training_mode") == 1 { throw GraphError(.attribute, "BatchNormalization in training mode is not supported") }
             for i in 1...4 where !isConstant(i) { throw GraphError(.structure, "BatchNormalization input \(i) must be a constant") }
+            try checkLegacyBatchNormalization()
             return (.batchNormalization(epsilon: try attributes.float("epsilon") ?? 1e-5), [0, 1, 2, 3, 4])
         case "Relu": return (.relu, [0])
         case "Sigmoid": return (.sigmoid, [0])
@@ -64,6 +65,15 @@ struct OperatorBuilder {
         case "MatMul": return (.matMul, [0, 1])
         case "Slice": return try slice()
         case let name where Self.elementwiseOperators.contains(name): return try buildElementwise()
+        case "LRN": return try lrn()
+        case "InstanceNormalization": return try instanceNormalization()
+        case "Resize", "Upsample": return try resize()
+        case "ConvTranspose": return try convTranspose()
+        case "ReduceSum", "ReduceMax": return try reduceSumOrMax()
+        case "Expand": return try expand()
+        case "Tile": return try tile()
+        case "Where": return (.whereSelect, [0, 1, 2])
+        case "Equal", "Less", "Greater": return (.compare(ComparisonKind(rawValue: opType) ?? .equal), [0, 1])
         default:
             throw GraphError(.unsupportedOperator, "operator \(opType) is not supported; supported: \(Importer.supportedOperators.joined(separator: ", "))")
         }
