@@ -14,10 +14,43 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
+import onnxruntime as ort
+
 from fixture_common import FIXTURES, run_ort, save_npy
 
 OUT = FIXTURES / "qdq"
 RNG = np.random.default_rng(1515)
+
+
+def run_literal(path, feeds):
+    """ONNX Runtime with graph optimisations off: Q/DQ nodes run as the ONNX operators, in
+    float. (Optimised, ORT fuses QDQ into integer kernels such as QLinearConv, whose
+    requantisation can differ from the operators' definition by one quantisation step.)"""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.intra_op_num_threads = 2
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"]).run(None, feeds)
+
+
+def activation_pairs():
+    """QuantizeLinear → DequantizeLinear on the model input, per tensor, int8 and uint8: every
+    value lies on a .5 boundary of the scale or beyond the type's range, so that rounding half
+    to even and saturation decide each output."""
+    scale = np.float32(0.25)
+    k = np.arange(-300, 300, dtype=np.float32)[:2 * 4 * 4 * 4].reshape(4, 2, 4, 4)
+    x = (k + 0.5) * scale
+    for name, zp in [("qdq_activation_int8", np.int8(-3)), ("qdq_activation_uint8", np.uint8(130))]:
+        inits = [numpy_helper.from_array(np.asarray(scale), "s"), numpy_helper.from_array(np.asarray(zp), "z")]
+        nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="q_x"),
+                 helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], name="dq_x")]
+        graph = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, 4, 4])],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2, 4, 4])], inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+        onnx.checker.check_model(model)
+        path = OUT / f"{name}.onnx"
+        onnx.save_model(model, str(path))
+        save_npy(OUT / f"{name}.input.npy", x)
+        save_npy(OUT / f"{name}.output.npy", run_literal(path, {"x": x})[0])
 
 
 def io_info(channels=3, size=8, classes=4):
@@ -113,7 +146,7 @@ def static_quantized_cnn(x):
     quantize_static(str(float_path), str(qdq_path), Reader(calibration), quant_format=QuantFormat.QDQ,
                     per_channel=True, weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8)
     float_path.unlink()
-    save_npy(OUT / "qdq_static_cnn.output.npy", run_ort(qdq_path, {"x": x})[0])
+    save_npy(OUT / "qdq_static_cnn.output.npy", run_literal(qdq_path, {"x": x})[0])
     # Weights only: every QuantizeLinear of an activation and its DequantizeLinear are bypassed.
     m = onnx.load(str(qdq_path))
     initializers = {t.name for t in m.graph.initializer}
@@ -195,4 +228,5 @@ if __name__ == "__main__":
     dequantized_weight_models(x)
     quantize_dequantize_weight_model(x)
     static_quantized_cnn(x)
+    activation_pairs()
     hostile_models()

@@ -83,6 +83,8 @@ struct ImportState {
     /// The ONNX data type of integer constants (initializers, Constant nodes, aliases), which
     /// QuantizeLinear/DequantizeLinear need: the range of a zero point is that of its type.
     var dataTypes: [String: ONNXDataType] = [:]
+    /// QuantizeLinear outputs of activations, waiting for the DequantizeLinear that reads them.
+    var quantizedActivations: [String: PendingQuantization] = [:]
     var inputs: [GraphInput] = []
     var usedNodeNames: Set<String> = []
 
@@ -207,9 +209,15 @@ struct ImportState {
         guard let output = node.outputs.first, !output.isEmpty else {
             throw GraphError(.structure, "node has no output")
         }
+        if node.opType == "DequantizeLinear", let first = node.inputs.first, let pending = quantizedActivations[first] {
+            return try importFakeQuantization(node, pending, name: name, attributes: attributes)
+        }
         var ins: [KnownValue?] = []
         for i in node.inputs {
             if i.isEmpty { ins.append(nil); continue }
+            if quantizedActivations[i] != nil {
+                throw GraphError(.unsupportedOperator, "input '\(i)' is the integer output of a QuantizeLinear; WeakSpot runs it only into a DequantizeLinear (fake quantization)")
+            }
             guard let k = known[i] else { throw GraphError(.structure, "input '\(i)' is never produced") }
             ins.append(k)
         }
@@ -238,6 +246,10 @@ struct ImportState {
             }
             known[output] = k
             if let type = dataTypes[node.inputs[0]] { dataTypes[output] = type }
+            return
+        }
+        if node.opType == "QuantizeLinear", case .runtime? = ins.first ?? nil {
+            quantizedActivations[output] = try pendingQuantization(node, ins, attributes)
             return
         }
         if node.opType == "QuantizeLinear" || node.opType == "DequantizeLinear" {
