@@ -93,7 +93,7 @@ public struct DependencyAnalysis: Sendable {
                     slots[out] = (0..<outChannels).map { _ in newSlot(nil) }
                     block(slots[out]!)
                 }
-            case .batchNormalization, .relu, .leakyRelu, .clip, .sigmoid, .hardSigmoid, .hardSwish, .tanh,
+            case .batchNormalization, .relu, .leakyRelu, .clip, .sigmoid, .hardSigmoid, .hardSwish, .tanh, .fakeQuantize,
                  .maxPool, .averagePool, .globalAveragePool, .pad, .softmax:
                 if case .softmax(let axis) = node.op, axis == 1, let s = ins[0] { block(s) }
                 if case .pad(let pads, _, _) = node.op, pads.count >= 4, pads[1] != 0 || pads[1 + pads.count / 2] != 0, let s = ins[0] { block(s) }

@@ -35,7 +35,7 @@ extension ExecutionPlan {
             }
             let runtimeOperands = node.inputs.dropFirst().filter { graph.constants[$0] == nil }
             switch node.op {
-            case .conv, .batchNormalization, .relu, .leakyRelu, .clip, .sigmoid, .hardSigmoid, .hardSwish, .tanh,
+            case .conv, .batchNormalization, .relu, .leakyRelu, .clip, .sigmoid, .hardSigmoid, .hardSwish, .tanh, .fakeQuantize,
                  .add, .sub, .mul, .div, .maxPool, .averagePool, .globalAveragePool, .reshape, .squeeze, .unsqueeze:
                 continue
             case .reduceMean(let axes, _):

@@ -150,7 +150,7 @@ struct PlanBuilder {
 
     func singleKernel(_ node: Node, shapes: [[Int]?]) throws(GraphError) -> StepKernel {
         switch node.op {
-        case .relu, .leakyRelu, .clip, .sigmoid, .hardSigmoid, .hardSwish, .tanh:
+        case .relu, .leakyRelu, .clip, .sigmoid, .hardSigmoid, .hardSwish, .tanh, .fakeQuantize:
             return UnaryKernel(op: node.op)
         case .maxPool(let a): return PoolKernel(attributes: a, averageCountIncludingPad: nil)
         case .averagePool(let a, let include): return PoolKernel(attributes: a, averageCountIncludingPad: include)

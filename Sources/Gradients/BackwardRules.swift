@@ -40,7 +40,7 @@ enum BackwardRules {
             let r = NormalizationBackward.frozenBatchNorm(input: x, gamma: p[0].storage, mean: p[2].storage, variance: p[3].storage,
                                                           epsilon: epsilon, outputGradient: g)
             return [r.input, r.gamma, r.beta, nil, nil]
-        case .relu, .leakyRelu, .clip, .sigmoid, .hardSigmoid, .hardSwish, .tanh:
+        case .relu, .leakyRelu, .clip, .sigmoid, .hardSigmoid, .hardSwish, .tanh, .fakeQuantize:
             let y = try context.value(node.outputs[0])
             return [ElementwiseBackward.unary(node.op, input: x, output: y, outputGradient: g)]
         case .add, .sub, .mul, .div:

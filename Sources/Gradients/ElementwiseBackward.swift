@@ -23,6 +23,7 @@ enum ElementwiseBackward {
                             dp[i] = v < -3 ? 0 : (v <= 3 ? dp[i] * (v / 3 + 0.5) : dp[i])
                         }
                     case .tanh: for i in 0..<n { dp[i] *= 1 - yp[i] * yp[i] }
+                    case .fakeQuantize(let f): for i in 0..<n where !f.passesGradient(xp[i]) { dp[i] = 0 }
                     default: break
                     }
                 }

@@ -17,6 +17,8 @@ public enum Operator: Sendable, Equatable {
     /// y = x · max(0, min(1, x/6 + 1/2)).
     case hardSwish
     case tanh
+    /// A QuantizeLinear → DequantizeLinear pair on an activation (per tensor), see `FakeQuantization`.
+    case fakeQuantize(FakeQuantization)
     /// Numpy-broadcasting binary operators.
     case add, sub, mul, div
     case maxPool(PoolAttributes)
@@ -289,6 +291,7 @@ extension Operator {
         case .hardSigmoid: "HardSigmoid"
         case .hardSwish: "HardSwish"
         case .tanh: "Tanh"
+        case .fakeQuantize: "QuantizeLinear+DequantizeLinear"
         case .add: "Add"
         case .sub: "Sub"
         case .mul: "Mul"
@@ -329,7 +332,7 @@ extension Operator {
     /// Operators that act on each element independently of the others.
     public var isUnaryElementwise: Bool {
         switch self {
-        case .relu, .leakyRelu, .clip, .sigmoid, .hardSigmoid, .hardSwish, .tanh: true
+        case .relu, .leakyRelu, .clip, .sigmoid, .hardSigmoid, .hardSwish, .tanh, .fakeQuantize: true
         case .unary: true
         default: false
         }

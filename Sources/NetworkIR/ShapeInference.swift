@@ -39,7 +39,7 @@ extension Operator {
                 throw GraphError(.shape, "parameter shape \(s) does not match \(x[1]) channels")
             }
             return x
-        case .relu, .leakyRelu, .clip, .sigmoid, .hardSigmoid, .hardSwish, .tanh:
+        case .relu, .leakyRelu, .clip, .sigmoid, .hardSigmoid, .hardSwish, .tanh, .fakeQuantize:
             return x
         case .add, .sub, .mul, .div:
             try need(2)

@@ -16,6 +16,9 @@ public struct ONNXError: Error, CustomStringConvertible, Sendable, Equatable {
         case externalData
         /// The file system refused a read.
         case io
+        /// The file is something else (a PyTorch checkpoint, a Keras model, an image, text): the
+        /// message says what and how to export the model to ONNX.
+        case notONNX
     }
 
     public var kind: Kind

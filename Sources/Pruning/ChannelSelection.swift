@@ -85,7 +85,7 @@ public struct ChannelSelection: Sendable {
                     if let x = live.first { pass(x) }
                 case .clip(let lo, let hi):
                     if let x = live.first { pass(x, nonZeroBy: lo <= 0 && hi >= 0 ? nil : label) }
-                case .batchNormalization, .sigmoid, .hardSigmoid:
+                case .batchNormalization, .sigmoid, .hardSigmoid, .fakeQuantize:
                     if let x = live.first { pass(x, nonZeroBy: label) }
                 case .pad(let pads, let mode, let value):
                     if pads.count >= 4, pads[1] != 0 || pads[1 + pads.count / 2] != 0 { try requireNone("a Pad of the channel axis") }

@@ -18,6 +18,8 @@ extension ChannelPruner {
         for (use, e) in edits { editsOfSource[names.root(onnx.nodes[use.node].inputs[use.slot]), default: [:]][use] = e }
         var allUses: [String: [NodeSlot]] = [:]
         for (i, node) in onnx.nodes.enumerated() {
+            // An aliasing node (Identity, float Cast) is no use of its own: its consumers are.
+            if let out = node.outputs.first, names.aliasOf[out] != nil { continue }
             for (s, name) in node.inputs.enumerated() where !name.isEmpty {
                 let root = names.root(name)
                 if editsOfSource[root] != nil { allUses[root, default: []].append(NodeSlot(node: i, slot: s)) }
@@ -49,6 +51,12 @@ extension ChannelPruner {
                 guard let e = wanted[use] else { continue }
                 if cloneOf[e] == nil {
                     var t = try edited(original, e, label(use))
+                    // A float16/bfloat16/float64 weight reached through a Cast is wired straight to
+                    // its consumer, which expects float32: the clone is stored widened (exact, as
+                    // the importer only accepts float64 that float32 holds exactly).
+                    if [.float16, .bfloat16, .double].contains(t.dataType), onnx.nodes[use.node].inputs[use.slot] != source {
+                        do { t = ONNXTensor(name: t.name, floats: try t.floats(), dims: t.dims) } catch { throw PruningError("constant '\(source)': \(error)", node: label(use)) }
+                    }
                     t.name = names.fresh(source)
                     t.docString = ""
                     onnx.initializers.append(t)

@@ -30,7 +30,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .graph:
             // The importer on whatever decodes: operator checks, constant folding, shapes.
             guard let model = try? ONNXModel.decode(bytes, externalDataDirectory: nil, limits: Self.onnxLimits) else { return false }
-            return (try? Importer.importGraph(model)) != nil
+            return (try? Importer.importGraph(model, options: ImportOptions(maxTensorElements: Self.onnxLimits.maxTensorElements))) != nil
         case .npy:
             return (try? NPYArray.decode(bytes)) != nil
         case .png:

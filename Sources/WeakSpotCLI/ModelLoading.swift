@@ -64,7 +64,7 @@ struct LoadedModel {
             throw CLIError.input("\(path): expected an ONNX model file, got no such file")
         }
         guard !isFolder.boolValue else {
-            throw CLIError.input("\(path): expected an ONNX model file, got a folder")
+            throw CLIError.input("\(path): " + (ForeignModelFile.identifyFolder(path) ?? "expected an ONNX model file, got a folder"))
         }
         let model = try ONNXModel.load(path: path, limits: limits)
         let graph: Graph

@@ -121,7 +121,7 @@ final class WireFormatTests: XCTestCase {
     }
 
     func testModelLevelRules() {
-        expectError([], .malformed, ["model has no graph"])
+        expectError([], .malformed, ["has no graph (field 7)", "not an ONNX model"])
         expectError(PB.int(1, 8) + PB.message(7, []), .malformed, ["imports no operator set"])
         let sparse = PB.message(1, PB.floatTensor(name: "sp", dims: [1], floats: [1]))
         expectError(PB.model(graph: PB.message(15, sparse)), .unsupported, ["graph.sparse_initializer", "sparse initializers are not supported"])

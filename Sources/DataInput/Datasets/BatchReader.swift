@@ -61,7 +61,9 @@ public final class BatchReader {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         if header.dtype != .uint8 {
             delivered += n
-            return InputBatch(values: chunk.floats(), shape: chunk.shape, labels: labels(indices),
+            let values: [Float]
+            do throws(NPYError) { values = try chunk.exactFloats(firstItem: indices[0]) } catch { throw error.inFile(path) }
+            return InputBatch(values: values, shape: chunk.shape, labels: labels(indices),
                               sources: indices.map { "\(name)[\($0)]" })
         }
         let s = header.shape

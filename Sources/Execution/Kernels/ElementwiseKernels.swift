@@ -28,6 +28,7 @@ struct UnaryKernel: StepKernel {
         case .hardSigmoid(let alpha, let beta): for i in 0..<n { p[i] = min(max(alpha * p[i] + beta, 0), 1) }
         case .hardSwish: for i in 0..<n { let v = p[i]; p[i] = v * min(max(v / 6 + 0.5, 0), 1) }
         case .tanh: for i in 0..<n { p[i] = Foundation.tanh(p[i]) }
+        case .fakeQuantize(let f): for i in 0..<n { p[i] = f.apply(p[i]) }
         default: break
         }
     }

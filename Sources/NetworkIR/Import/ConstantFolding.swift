@@ -8,7 +8,7 @@ enum ConstantFolding {
     ]
 
     /// The result of `opType` on constant `inputs` (nil entries are omitted optional inputs).
-    static func evaluate(_ opType: String, _ inputs: [ConstantValue?], _ attributes: AttributeReader, opset: Int) throws(GraphError) -> ConstantValue {
+    static func evaluate(_ opType: String, _ inputs: [ConstantValue?], _ attributes: AttributeReader, opset: Int, maxElements: Int) throws(GraphError) -> ConstantValue {
         func input(_ i: Int) throws(GraphError) -> ConstantValue {
             guard i < inputs.count, let v = inputs[i] else { throw GraphError(.structure, "missing input \(i)") }
             return v
@@ -61,18 +61,18 @@ enum ConstantFolding {
         case "Size":
             return ConstantValue(kind: .integer, shape: [], elements: [Double(try input(0).count)])
         case "ConstantOfShape":
-            let shape = try input(0).integers("shape")
-            guard shape.allSatisfy({ $0 >= 0 }), let total = checkedProduct(shape), total <= 1 << 24 else {
-                throw GraphError(.attribute, "ConstantOfShape shape \(shape) is negative or too large")
-            }
-            let fill = try attributes.tensorValue("value")
-            return ConstantValue(kind: fill?.kind ?? .float, shape: shape,
-                                 elements: [Double](repeating: fill?.elements.first ?? 0, count: total))
+            let shape = try fillShape(try input(0), maxElements: maxElements)
+            let fill = try fillValue(attributes)
+            return ConstantValue(kind: fill.kind, shape: shape, elements: [Double](repeating: fill.value, count: shape.reduce(1, *)))
         case "Range":
             let start = try input(0).scalar("start"), limit = try input(1).scalar("limit"), delta = try input(2).scalar("delta")
             guard delta != 0 else { throw GraphError(.attribute, "Range delta is 0") }
-            let n = max(0, Int(((limit - start) / delta).rounded(.up)))
-            guard n <= 1 << 24 else { throw GraphError(.attribute, "Range of \(n) elements is too large") }
+            let steps = ((limit - start) / delta).rounded(.up)
+            guard steps.isFinite, steps <= Double(maxElements) else {
+                throw GraphError(.attribute, "Range from \(start) to \(limit) by \(delta) makes more than the limit \(maxElements) elements (raise with --max-tensor-elements)")
+            }
+            let n = max(0, Int(steps))
+            guard n <= maxElements else { throw GraphError(.attribute, "Range of \(n) elements is more than the limit \(maxElements) (raise with --max-tensor-elements)") }
             return ConstantValue(kind: try input(0).kind, shape: [n], elements: (0..<n).map { start + Double($0) * delta })
         case "Shape":
             let x = try input(0)

@@ -5,10 +5,12 @@ public struct ImportOptions: Sendable {
     /// A full input shape (the batch entry is ignored) for models whose input has symbolic
     /// dimensions other than the batch.
     public var inputShape: [Int]?
-    /// The most elements an activation may have at batch 1 (`--max-tensor-elements`): a Resize to
-    /// 1e9 pixels or a Tile by 1e6 is refused at import, before anything is allocated.
+    /// The most elements a tensor the import makes may have (`--max-tensor-elements`): a
+    /// `ConstantOfShape` fill, a folded `Range`, and every activation at batch 1 (a Resize to 1e9
+    /// pixels or a Tile by 1e6 is refused before anything is allocated). One option governs every
+    /// tensor of the model.
     public var maxTensorElements: Int
-    public init(inputShape: [Int]? = nil, maxTensorElements: Int = 1 << 30) {
+    public init(inputShape: [Int]? = nil, maxTensorElements: Int = ONNXLimits().maxTensorElements) {
         self.inputShape = inputShape
         self.maxTensorElements = maxTensorElements
     }
@@ -24,8 +26,8 @@ public enum Importer {
     /// Every ONNX operator the importer accepts (folded ones included), for the error message.
     public static let supportedOperators: [String] = ([
         "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape",
-        "Conv", "Div", "Dropout", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "HardSigmoid",
-        "HardSwish", "Identity", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "ReduceMean", "Relu",
+        "Conv", "DequantizeLinear", "Div", "Dropout", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "HardSigmoid",
+        "HardSwish", "Identity", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "QuantizeLinear", "ReduceMean", "Relu",
         "Reshape", "Shape", "Sigmoid", "Slice", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze",
         // Structural, normalization and resampling operators (docs/operators.md).
         "ConvTranspose", "Equal", "Expand", "Greater", "InstanceNormalization", "LRN", "Less", "ReduceMax", "ReduceSum",
@@ -33,8 +35,7 @@ public enum Importer {
     ] + OperatorBuilder.elementwiseOperators).sorted()
 
     public static func importGraph(_ model: ONNXModel, options: ImportOptions = .init()) throws(GraphError) -> Graph {
-        var state = ImportState(opset: Int(model.opsetVersion(domain: "") ?? 17))
-        state.maxTensorElements = options.maxTensorElements
+        var state = ImportState(opset: Int(model.opsetVersion(domain: "") ?? 17), maxTensorElements: options.maxTensorElements)
         try state.run(model.graph, options: options)
         return try state.finish(model.graph)
     }
@@ -58,8 +59,11 @@ public enum Importer {
 enum KnownValue {
     /// An activation, with its shapes in the batch-1 and batch-2 worlds.
     case runtime(ValueID, [Int], [Int])
-    /// A float initializer, kept as a tensor (weights can be large). `origin` names the tensor it
-    /// came from, so that aliases (Identity of a shared initializer) stay one constant.
+    /// A float tensor known at import: an initializer, a float `Constant` node, or a float value
+    /// folded from constants (a `ConstantOfShape` fill, a `DequantizeLinear` of an int8 weight).
+    /// Whether it is a weight or a step of shape arithmetic is decided by the node that uses it,
+    /// never by its size: folding reads it back through `constant(world:)`. `origin` names the
+    /// tensor it came from, so that aliases (Identity of a shared initializer) stay one constant.
     case weight(Tensor, origin: String)
     /// A value computed at import time, in the batch-1 and batch-2 worlds.
     case folded(ConstantValue, ConstantValue)
@@ -75,16 +79,24 @@ enum KnownValue {
 
 struct ImportState {
     let opset: Int
+    let maxTensorElements: Int
     var values: [Value] = []
     var nodes: [Node] = []
     var constants: [ValueID: Tensor] = [:]
     var known: [String: KnownValue] = [:]
     var weightIDs: [String: ValueID] = [:]
+    /// The ONNX data type of integer constants (initializers, Constant nodes, aliases), which
+    /// QuantizeLinear/DequantizeLinear need: the range of a zero point is that of its type.
+    var dataTypes: [String: ONNXDataType] = [:]
+    /// QuantizeLinear outputs of activations, waiting for the DequantizeLinear that reads them.
+    var quantizedActivations: [String: PendingQuantization] = [:]
     var inputs: [GraphInput] = []
     var usedNodeNames: Set<String> = []
-    var maxTensorElements = 1 << 30
 
-    init(opset: Int) { self.opset = opset }
+    init(opset: Int, maxTensorElements: Int) {
+        self.opset = opset
+        self.maxTensorElements = maxTensorElements
+    }
 
     mutating func newValue(_ name: String) -> ValueID {
         values.append(Value(name: name))
@@ -95,15 +107,19 @@ struct ImportState {
         for t in graph.initializers {
             switch t.dataType {
             case .float, .float16, .double, .bfloat16:
-                let floats: [Float]
-                do { floats = try t.floats() } catch { throw GraphError(.input, "initializer '\(t.name)': \(error)") }
-                known[t.name] = .weight(Tensor(shape: t.dims, storage: floats), origin: t.name)
+                known[t.name] = .weight(Tensor(shape: t.dims, storage: try FloatTensorReading.floats(t)), origin: t.name)
             default:
                 let c = try ConstantValue(onnx: t)
                 known[t.name] = .folded(c, c)
+                dataTypes[t.name] = t.dataType
             }
         }
+        // IR < 4 lists every initializer among the graph inputs too; such an input is a constant
+        // (WeakSpot feeds only image inputs, never an initializer's name).
         for info in graph.inputs where known[info.name] == nil {
+            if info.elementType == .double {
+                throw GraphError(.input, "input '\(info.name)' is float64; WeakSpot computes in float32 and would narrow it silently: export the model in float32 (model.float() before torch.onnx.export)")
+            }
             try addInput(info, options: options)
         }
         guard !inputs.isEmpty else { throw GraphError(.input, "the graph has no input that is not an initializer") }
@@ -198,15 +214,22 @@ struct ImportState {
         guard let output = node.outputs.first, !output.isEmpty else {
             throw GraphError(.structure, "node has no output")
         }
+        if node.opType == "DequantizeLinear", let first = node.inputs.first, let pending = quantizedActivations[first] {
+            return try importFakeQuantization(node, pending, name: name, attributes: attributes)
+        }
         var ins: [KnownValue?] = []
         for i in node.inputs {
             if i.isEmpty { ins.append(nil); continue }
+            if quantizedActivations[i] != nil {
+                throw GraphError(.unsupportedOperator, "input '\(i)' is the integer output of a QuantizeLinear; WeakSpot runs it only into a DequantizeLinear (fake quantization)")
+            }
             guard let k = known[i] else { throw GraphError(.structure, "input '\(i)' is never produced") }
             ins.append(k)
         }
         if node.opType == "Constant" {
             let c = try attributes.constantNodeValue()
-            known[output] = c.kind == .float && c.count > 64 ? .weight(c.tensor, origin: output) : .folded(c, c)
+            if case .tensor(let t)? = node.attributes.first(where: { $0.name == "value" })?.value { dataTypes[output] = t.dataType }
+            known[output] = c.kind == .float ? .weight(c.tensor, origin: output) : .folded(c, c)
             return
         }
         if node.opType == "Split" { try importSplit(node, name: name, attributes: attributes, inputs: ins); return }
@@ -215,12 +238,28 @@ struct ImportState {
             return true
         }
         let castTarget = try attributes.int("to") ?? 1
+        if node.opType == "Cast", castTarget == 11, !allKnownAtImport {
+            throw GraphError(.unsupportedOperator, "Cast to float64: the model computes in double from here, and WeakSpot computes in float32 (it would narrow silently); export the model in float32")
+        }
+        if node.opType == "ConstantOfShape", allKnownAtImport {
+            known[output] = try constantOfShape(ins, attributes, output: output)
+            return
+        }
         if ["Identity", "Dropout"].contains(node.opType) || (node.opType == "Cast" && [1, 10, 11, 16].contains(castTarget)) {
             guard let first = ins.first, let k = first else { throw GraphError(.structure, "missing input") }
             if node.opType == "Dropout", ins.count > 2, let training = ins[2], (training.constant(world: 1)?.elements.first ?? 0) != 0 {
                 throw GraphError(.attribute, "Dropout in training mode is not supported")
             }
             known[output] = k
+            if let type = dataTypes[node.inputs[0]] { dataTypes[output] = type }
+            return
+        }
+        if node.opType == "QuantizeLinear", case .runtime? = ins.first ?? nil {
+            quantizedActivations[output] = try pendingQuantization(node, ins, attributes)
+            return
+        }
+        if node.opType == "QuantizeLinear" || node.opType == "DequantizeLinear" {
+            known[output] = try importQuantization(node, ins, attributes)
             return
         }
         if node.opType == "Shape", case .runtime(_, let s1, let s2)? = ins.first {
@@ -229,9 +268,9 @@ struct ImportState {
             return
         }
         if allKnownAtImport && ConstantFolding.foldable.contains(node.opType) {
-            let a = try ConstantFolding.evaluate(node.opType, ins.map { $0?.constant(world: 1) }, attributes, opset: opset)
-            let b = try ConstantFolding.evaluate(node.opType, ins.map { $0?.constant(world: 2) }, attributes, opset: opset)
-            known[output] = a == b && a.kind == .float && a.count > 64 ? .weight(a.tensor, origin: output) : .folded(a, b)
+            let a = try ConstantFolding.evaluate(node.opType, ins.map { $0?.constant(world: 1) }, attributes, opset: opset, maxElements: maxTensorElements)
+            let b = try ConstantFolding.evaluate(node.opType, ins.map { $0?.constant(world: 2) }, attributes, opset: opset, maxElements: maxTensorElements)
+            known[output] = a == b && a.kind == .float ? .weight(a.tensor, origin: output) : .folded(a, b)
             return
         }
         if node.opType == "Cast" {

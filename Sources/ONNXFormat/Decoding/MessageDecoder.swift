@@ -38,7 +38,7 @@ struct MessageDecoder {
                 default: try reader.skip(tag)
                 }
             }
-            guard sawGraph else { throw ONNXError(.malformed, "model has no graph (field 7)") }
+            guard sawGraph else { throw ONNXError(.malformed, "the file decodes as protobuf but has no graph (field 7): it is not an ONNX model (ModelProto)") }
             // IR version 3 and later must import at least the default operator set.
             guard model.irVersion < 3 || !model.opsetImports.isEmpty else {
                 throw ONNXError(.malformed, "model of ir_version \(model.irVersion) imports no operator set (opset_import, field 8)")

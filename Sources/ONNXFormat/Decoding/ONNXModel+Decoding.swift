@@ -9,7 +9,13 @@ extension ONNXModel {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
             let bytes = try FileBytes.read(path)
-            return try decode(bytes, externalDataDirectory: folder.isEmpty ? "." : folder, limits: limits)
+            if let foreign = ForeignModelFile.identify(bytes) { throw ONNXError(.notONNX, foreign) }
+            do {
+                return try decode(bytes, externalDataDirectory: folder.isEmpty ? "." : folder, limits: limits)
+            } catch let error as ONNXError where [.malformed, .truncated].contains(error.kind) {
+                if let foreign = ForeignModelFile.identifyUndecodable(bytes, fileName: path) { throw ONNXError(.notONNX, foreign) }
+                throw error
+            }
         } catch var error as ONNXError {
             error.file = path
             throw error

@@ -41,6 +41,26 @@ extension ONNXTensor {
         }
     }
 
+    /// The elements of a double tensor as stored, without rounding: the importer needs them to
+    /// decide whether float32 can hold them exactly (`floats()` rounds to nearest).
+    ///
+    /// - Throws: `ONNXError` `.unsupported` for any other data type; `.malformed` when the data
+    ///   does not hold `elementCount` elements.
+    public func doubles() throws -> [Double] {
+        try inContext(contextLabel) {
+            let count = try checkedElementCount()
+            switch (dataType, data) {
+            case let (.double, .raw(raw)):
+                return LittleEndianBytes.scalars(UInt64.self, raw, 0..<raw.count).map(Double.init(bitPattern:))
+            case let (.double, .doubleData(values)):
+                try requireStored(values.count, count)
+                return values
+            default:
+                throw ONNXError(.unsupported, "cannot read \(dataType.label) data stored as \(data.fieldLabel) as float64")
+            }
+        }
+    }
+
     /// The elements as int64, row-major: every integer type and bool (0 or 1).
     ///
     /// - Throws: `ONNXError` `.unsupported` for floating-point, string and exotic types;
