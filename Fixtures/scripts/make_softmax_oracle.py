@@ -11,10 +11,11 @@ Writes Fixtures/io/ (no WeakSpot code involved; ONNX Runtime computes every refe
 * softmax_cnn.oracle.json — for every output channel of each Conv and the Linear (26 channels),
   the exact structural ablation by graph edit (make_ablation_fixtures.with_masks: the channel
   multiplied by 0 at its per-channel tail end), run in ORT, and the metrics on the
-  **probabilities** the model outputs, per input and averaged:
+  **probabilities** the model outputs, per input and averaged (p, q = the output rows divided
+  by their float64 sums, which only removes the float32 rounding of the Softmax's total mass):
     kl   = max(0, Σ_k p_k (log max(p_k, f) − log max(q_k, f))), f = float32's smallest normal
            (1.1754944e-38; the documented clamp, so q = 0 never gives inf or NaN),
-    mse  = mean over classes of (p − q)²,
+    mse  = mean over classes of (p − q)² on the output values as they are,
     top1 = 1 when argmax q ≠ argmax p (numpy's first maximum).
   Beside each case, `klIfReadAsLogits`: the KL a profiler that took a log-softmax of the
   probabilities again would report (the bug this oracle guards against).
@@ -122,8 +123,12 @@ def make_softmax_cnn() -> dict:
 def metrics_on_probabilities(p: np.ndarray, q: np.ndarray) -> dict:
     p = p.astype(np.float64)
     q = q.astype(np.float64)
-    kl = np.maximum(0.0, (p * (np.log(np.maximum(p, FLOOR)) - np.log(np.maximum(q, FLOOR)))).sum(axis=1))
     mse = ((p - q) ** 2).mean(axis=1)
+    # float32 Softmax rows sum to 1 only up to rounding; the distributions are the rows divided by
+    # their sums (in float64), so rounding of the total mass does not enter the KL.
+    p = p / p.sum(axis=1, keepdims=True)
+    q = q / q.sum(axis=1, keepdims=True)
+    kl = np.maximum(0.0, (p * (np.log(np.maximum(p, FLOOR)) - np.log(np.maximum(q, FLOOR)))).sum(axis=1))
     top1 = (p.argmax(axis=1) != q.argmax(axis=1)).astype(np.float64)
     return {"kl": float(kl.mean()), "mse": float(mse.mean()), "top1": float(top1.mean()),
             "perInput": {"kl": [float(v) for v in kl], "mse": [float(v) for v in mse],
