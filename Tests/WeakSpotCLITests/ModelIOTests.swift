@@ -139,4 +139,52 @@ final class ModelIOTests: XCTestCase {
         XCTAssertEqual(bad.code, 2, bad.error)
         XCTAssertTrue(bad.error.contains("expected auto, logits, probs or log-probs"), bad.error)
     }
+
+    /// plan on a Softmax-ended model measures KL on the probabilities: equal to the KL between
+    /// the original's and the pruned model's probabilities as `run` gives them.
+    func testPlanOnSoftmaxModelMeasuresKLOnProbabilities() throws {
+        let folder = try temporaryFolder(self)
+        let model = io("softmax_cnn.onnx"), data = io("softmax_cnn.input.npy")
+        let profile = weakspot("profile", model, "--data", data, "--items", "groups", "-o", folder + "/r.json", "--quiet", "--bootstrap", "10")
+        XCTAssertEqual(profile.code, 0, profile.error)
+        let plan = weakspot("plan", model, folder + "/r.json", "--target", "params=0.7", "--data", data, "-o", folder + "/plan.json", "--quiet")
+        XCTAssertEqual(plan.code, 0, plan.error)
+        let prune = weakspot("prune", model, folder + "/plan.json", "-o", folder + "/pruned.onnx")
+        XCTAssertEqual(prune.code, 0, prune.error)
+        for (name, path) in [("base", model), ("pruned", folder + "/pruned.onnx")] {
+            let run = weakspot("run", path, "--data", data, "-o", folder + "/\(name).npy", "--quiet")
+            XCTAssertEqual(run.code, 0, run.error)
+        }
+        let p = try NPYArray.read(path: folder + "/base.npy").floats().map(Double.init)
+        let q = try NPYArray.read(path: folder + "/pruned.npy").floats().map(Double.init)
+        XCTAssertEqual(p.count, 48)
+        XCTAssertEqual(q.count, 48)
+        var kl = 0.0
+        for n in 0..<8 {
+            let pr = p[n * 6 ..< n * 6 + 6], qr = q[n * 6 ..< n * 6 + 6]
+            let (ps, qs) = (pr.reduce(0, +), qr.reduce(0, +))
+            kl += zip(pr, qr).reduce(0.0) { $0 + ($1.0 / ps) * log(($1.0 / ps) / ($1.1 / qs)) } / 8
+        }
+        XCTAssertGreaterThan(kl, 1e-4, "the plan removes something that matters")
+        let measured = try XCTUnwrap(((try parseJSON(try String(contentsOfFile: folder + "/plan.json", encoding: .utf8)))["measured"] as? [String: Any])?["kl"] as? Double)
+        XCTAssertEqual(measured, kl, accuracy: 1e-4 * kl)
+    }
+
+    func testFinetuneTrainsThroughTheModelsSoftmax() throws {
+        let folder = try temporaryFolder(self)
+        try "0\n1\n2\n3\n4\n5\n2\n4\n".write(toFile: folder + "/labels.txt", atomically: true, encoding: .utf8)
+        let result = weakspot("finetune", io("softmax_cnn.onnx"), "--data", io("softmax_cnn.input.npy"), "--labels", folder + "/labels.txt",
+                              "--epochs", "1", "--batch", "4", "--augment", "none", "-o", folder + "/tuned.onnx", "--quiet")
+        XCTAssertEqual(result.code, 0, result.error)
+        // The written model still ends in Softmax: run reads probabilities from it.
+        let run = weakspot("run", folder + "/tuned.onnx", "--data", io("softmax_cnn.input.npy"), "--format", "json", "--quiet")
+        XCTAssertEqual(run.code, 0, run.error)
+        XCTAssertEqual(try parseJSON(run.output)["outputKind"] as? String, "probs")
+        // A logits model taken as probabilities has no Softmax to train through.
+        try "0\n1\n2\n3\n".write(toFile: folder + "/four.txt", atomically: true, encoding: .utf8)
+        let wrong = weakspot("finetune", FixturePaths.path("models/tiny_resnet.onnx"), "--data", FixturePaths.path("models/tiny_resnet.input.npy"),
+                             "--labels", folder + "/four.txt", "--output-kind", "probs", "-o", folder + "/t2.onnx", "--quiet")
+        XCTAssertEqual(wrong.code, 2, wrong.error)
+        XCTAssertTrue(wrong.error.contains("does not end in a Softmax/LogSoftmax"), wrong.error)
+    }
 }
