@@ -1,7 +1,9 @@
 import Foundation
 
 /// The label-free and labelled damage metrics of one perturbed output against the baseline,
-/// per input. Logits are (N, K); softmax over the last axis, natural logarithms, float64 sums.
+/// per input. Outputs are (N, K), used for what the model's `OutputKind` says they are: logits
+/// are turned into probabilities by a softmax over the K values of an input, probability and
+/// log-probability outputs are taken as they are. Natural logarithms, float64 sums.
 public enum MetricName: String, Sendable, CaseIterable {
     case kl, mse, top1, acc, loss
 }
@@ -16,35 +18,33 @@ public struct PerInputMetrics: Sendable, Equatable {
     }
 }
 
-/// Baseline quantities computed once: log-softmax, arg-max, correctness and loss per input.
+/// Baseline quantities computed once: log-probabilities, arg-max, correctness and loss per input.
 public struct Baseline: Sendable {
+    /// The unperturbed outputs as the model gives them (logits, probabilities or
+    /// log-probabilities, as `kind` says).
     public let logits: [Float]
     public let classes: Int
     public let count: Int
+    /// What `logits` holds; the perturbed outputs compared against it are of the same kind.
+    public let kind: OutputKind
     let logProbabilities: [Double]
     let argmax: [Int]
     let labels: [Int]?
 
-    public init(logits: [Float], count: Int, labels: [Int]?) {
+    public init(logits: [Float], count: Int, labels: [Int]?, kind: OutputKind) {
         self.logits = logits
         self.count = count
         self.classes = logits.count / max(count, 1)
         self.labels = labels
+        self.kind = kind
         var lp: [Double] = [], am: [Int] = []
         for n in 0..<count {
-            let row = Array(logits[n * classes ..< (n + 1) * classes])
-            lp += Baseline.logSoftmax(row)
-            am.append(Baseline.argmax(row))
+            let row = logits[n * classes ..< (n + 1) * classes]
+            lp += kind.logProbabilities(row)
+            am.append(Baseline.argmax(Array(row)))
         }
         self.logProbabilities = lp
         self.argmax = am
-    }
-
-    static func logSoftmax(_ row: [Float]) -> [Double] {
-        let peak = Double(row.max() ?? 0)
-        let sum = row.reduce(0.0) { $0 + Foundation.exp(Double($1) - peak) }
-        let logSum = peak + Foundation.log(sum)
-        return row.map { Double($0) - logSum }
     }
 
     /// The first index of the largest value (ties → lowest index, as numpy's argmax).
@@ -66,12 +66,15 @@ public struct Baseline: Sendable {
         return total / Double(max(count, 1))
     }
 
-    /// Metrics of `perturbed` logits (N, K) against the baseline.
+    /// Metrics of `perturbed` outputs (N, K, of the baseline's kind) against the baseline:
+    /// KL(p‖q) = Σ p·(log p − log q) with both logarithms from `OutputKind.logProbabilities`
+    /// (clamped at `OutputKind.probabilityFloor` for probability outputs), mse on the output
+    /// values as given, top-1 on their arg-max, loss = −log q[label] + log p[label].
     public func compare(_ perturbed: [Float]) -> PerInputMetrics {
         var kl: [Double] = [], mse: [Double] = [], top1: [Double] = [], acc: [Double] = [], loss: [Double] = []
         for n in 0..<count {
             let row = Array(perturbed[n * classes ..< (n + 1) * classes])
-            let lq = Baseline.logSoftmax(row)
+            let lq = kind.logProbabilities(row)
             var d = 0.0, squares = 0.0
             for k in 0..<classes {
                 let lp = logProbabilities[n * classes + k]

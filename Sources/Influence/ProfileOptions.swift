@@ -36,6 +36,9 @@ public struct ProfileOptions: Sendable {
     public var normalizer: ScoreNormalizer = .none
     /// q of the latent rule (`--latent-fraction`).
     public var latentFraction: Double = 0.2
+    /// `--output-kind`: what the model's output holds; nil reads it from the graph
+    /// (`OutputKind.detect`).
+    public var outputKind: OutputKind? = nil
     /// Adaptive mode decides no item on fewer inputs than this: a bootstrap interval of two or
     /// three values is too narrow to trust.
     public static let adaptiveMinimumInputs = 4
@@ -48,6 +51,9 @@ public struct ProfileOptions: Sendable {
          metric.rawValue, "\(weakThreshold)", "\(seed)", "\(batchSize)", "\(bootstrapResamples)", shard?.description ?? "-",
          adaptive ? "adaptive" : "exact", weakQuantile.map { "q:\($0)" } ?? "abs",
          estimators.map(\.rawValue).joined(separator: ","), normalizer.rawValue, pruneMode.rawValue].joined(separator: "|")
+            // Only an explicit kind is added (auto follows from the model, which the run's
+            // fingerprint already holds), so earlier checkpoints keep their fingerprint.
+            + (outputKind.map { "|output:\($0.rawValue)" } ?? "")
     }
 }
 

@@ -77,9 +77,10 @@ public final class ProfileSession {
             if !pending.isEmpty || chunk >= state.baselineChunks.count || wantsActivations {
                 let cache = try profiler.cache(input: input)
                 activations?.add(values: cache.values, tails: tailEnds)
-                try taylor?.add(discovery: profiler.discovery, input: input, logits: cache.logits, labels: labels, threads: profiler.options.threads)
+                try taylor?.add(discovery: profiler.discovery, input: input, logits: cache.logits, labels: labels,
+                                outputKind: profiler.outputKind, threads: profiler.options.threads)
                 if chunk >= state.baselineChunks.count { state.baselineChunks.append(cache.logits.storage) }
-                let baseline = Baseline(logits: cache.logits.storage, count: cache.batch, labels: labels)
+                let baseline = Baseline(logits: cache.logits.storage, count: cache.batch, labels: labels, kind: profiler.outputKind)
                 // Items run side by side, one thread each: small cone steps cannot keep several
                 // threads busy, but independent items can. A wave holds several items per thread
                 // and threads take the next item as they finish one, so a slow item (an early
@@ -124,7 +125,7 @@ public final class ProfileSession {
         }
         let logits = state.baselineChunks.flatMap { $0 }
         let classes = profiler.classCount
-        let baseline = Baseline(logits: logits, count: logits.count / max(classes, 1), labels: anyLabels ? labelsSeen : nil)
+        let baseline = Baseline(logits: logits, count: logits.count / max(classes, 1), labels: anyLabels ? labelsSeen : nil, kind: profiler.outputKind)
         var measurements: [ItemMeasurement] = []
         for (i, item) in profiler.items.enumerated() {
             let metrics = state.values[i].map { level in

@@ -29,6 +29,8 @@ public final class Profiler: @unchecked Sendable {
     public let items: [InfluenceItem]
     let plan: ExecutionPlan
     let logitsValue: ValueID
+    /// What the model's output holds (`options.outputKind`, or read from the graph).
+    public let outputKind: OutputKind
 
     public init(graph: Graph, options: ProfileOptions) throws {
         self.graph = graph
@@ -49,6 +51,7 @@ public final class Profiler: @unchecked Sendable {
         items = options.shard.map { s in all.filter { s.contains($0.index) } } ?? all
         guard graph.outputs.count >= 1 else { throw InfluenceError("the model has no output") }
         logitsValue = graph.outputs[0]
+        outputKind = OutputKind.resolve(options.outputKind, graph: graph)
         var observable = Set<ValueID>()
         for t in discovery.tails {
             observable.insert(options.ablateAt == .structural ? t.end : t.output)

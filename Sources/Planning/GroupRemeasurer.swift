@@ -15,6 +15,7 @@ public final class GroupRemeasurer: @unchecked Sendable {
         var options = ProfileOptions()
         options.kinds = [.group]
         options.threads = threads
+        options.outputKind = verifier.outputKind
         profiler = try Profiler(graph: graph, options: options)
         self.verifier = verifier
         self.batches = batches
@@ -28,7 +29,7 @@ public final class GroupRemeasurer: @unchecked Sendable {
         var count = 0
         for b in batches {
             let cache = try profiler.cache(input: b.input)
-            let baseline = Baseline(logits: cache.logits.storage, count: b.input.shape[0], labels: nil)
+            let baseline = Baseline(logits: cache.logits.storage, count: b.input.shape[0], labels: nil, kind: verifier.outputKind)
             let measured = try profiler.measure(items, cache: cache, baseline: baseline, threadsPerItem: items.count > 1 ? 1 : profiler.options.threads)
             for (i, levels) in measured.enumerated() { sums[i] += levels.last?.values[.kl]?.reduce(0, +) ?? 0 }
             count += baseline.count

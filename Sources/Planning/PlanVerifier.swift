@@ -15,11 +15,16 @@ public final class PlanVerifier: @unchecked Sendable {
     let batches: [(input: Tensor, labels: [Int]?)]
     let baselines: [Baseline]
     let logits: ValueID
+    /// What the model's output holds; every metric uses it for that.
+    public let outputKind: OutputKind
     /// Forward passes run so far (each over every batch).
     public private(set) var evaluations = 0
 
-    public init(graph: Graph, analysis: DependencyAnalysis, batches: [(input: Tensor, labels: [Int]?)], threads: Int) throws {
+    /// `outputKind` nil reads the kind from the graph (`OutputKind.detect`).
+    public init(graph: Graph, analysis: DependencyAnalysis, batches: [(input: Tensor, labels: [Int]?)], threads: Int,
+                outputKind: OutputKind? = nil) throws {
         self.graph = graph
+        self.outputKind = OutputKind.resolve(outputKind, graph: graph)
         self.analysis = analysis
         var ends: [Int: ValueID] = [:]
         for t in try graph.channelTails() { ends[t.producer] = t.end }
@@ -30,7 +35,7 @@ public final class PlanVerifier: @unchecked Sendable {
         var baselines: [Baseline] = []
         for b in batches {
             let out = try plan.run(known: [graph.inputs[0].value: b.input], outputs: [graph.outputs[0]])[graph.outputs[0]]!
-            baselines.append(Baseline(logits: out.storage, count: b.input.shape[0], labels: b.labels))
+            baselines.append(Baseline(logits: out.storage, count: b.input.shape[0], labels: b.labels, kind: self.outputKind))
         }
         self.baselines = baselines
     }

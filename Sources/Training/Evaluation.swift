@@ -28,7 +28,8 @@ public struct ValidationSet: Sendable {
 
     public var count: Int { batches.reduce(0) { $0 + ($1.shape.first ?? 0) } }
 
-    /// Runs `graph` (inference, fused) on every batch and compares.
+    /// Runs `graph` (inference, fused) on every batch and compares. `graph` and the teacher's
+    /// outputs are logits (`LogitsGraph.logits` bypasses a final Softmax before training).
     public func evaluate(_ graph: Graph, threads: Int) throws(TrainingError) -> Evaluation {
         let plan: ExecutionPlan
         do { plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: threads)) } catch {
@@ -43,7 +44,7 @@ public struct ValidationSet: Sendable {
         let flatLabels = labels.map { $0.flatMap { $0 } }
         var result = Evaluation(inputs: count)
         if flatLabels != nil {
-            let own = Baseline(logits: student, count: count, labels: flatLabels)
+            let own = Baseline(logits: student, count: count, labels: flatLabels, kind: .logits)
             result.accuracy = own.accuracy
             result.crossEntropy = own.meanLoss
         }
@@ -51,7 +52,7 @@ public struct ValidationSet: Sendable {
             guard teacher.count == student.count else {
                 throw TrainingError("validation: the teacher gives \(teacher.count / max(count, 1)) outputs per input, the student \(student.count / max(count, 1))")
             }
-            let means = Baseline(logits: teacher, count: count, labels: nil).compare(student).means
+            let means = Baseline(logits: teacher, count: count, labels: nil, kind: .logits).compare(student).means
             result.kl = means[.kl]
             result.agreement = means[.top1].map { 1 - $0 }
         }

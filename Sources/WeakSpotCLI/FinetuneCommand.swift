@@ -63,6 +63,7 @@ enum FinetuneCommand: Command {
             .flag("skip-bad", help: "Skip images that cannot be decoded instead of stopping."),
             .flag("quiet", short: "q", help: "No progress on standard error."),
             ModelOptions.inputShape,
+            ModelIOOptions.outputKind,
         ] + ModelOptions.limits)
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
@@ -75,11 +76,12 @@ enum FinetuneCommand: Command {
         let limits = try ModelOptions.limits(arguments)
         let inputShape = try ModelOptions.inputShape(arguments)
         let (model, onnx) = try LoadedModel.loadWithONNX(path: modelPath, limits: limits, inputShape: inputShape)
+        let outputKind = try ModelIOOptions.outputKind(arguments)
         guard let input = model.input else { throw CLIError.input("\(modelPath): graph: expected an input") }
 
         let teacherPath = arguments.value("teacher")
         let teacher = try teacherPath.map { path throws -> TeacherModel in
-            try TeacherModel(model: LoadedModel.load(path: path, limits: limits, inputShape: inputShape), student: model, threads: settings.threads)
+            try TeacherModel(model: LoadedModel.load(path: path, limits: limits, inputShape: inputShape), student: model, outputKind: outputKind, threads: settings.threads)
         }
         if arguments.value("labels") == nil && !ProfileCommand.isClassFolder(data) && teacher == nil {
             throw arguments.usageError("nothing to learn from: give --labels FILE (or class folders as --data) or --teacher ORIGINAL.onnx")
@@ -98,11 +100,12 @@ enum FinetuneCommand: Command {
         do {
             var teacherLogits: TeacherLogits? = nil
             if let teacher { teacherLogits = { x in try teacher.logits(x) } }
-            tuner = try FineTuner(graph: LogitsGraph.strippingFinalSoftmax(model.graph), settings: settings, data: trainingSet, teacher: teacherLogits)
+            tuner = try FineTuner(graph: LogitsGraph.logits(model.graph, kind: outputKind), settings: settings, data: trainingSet, teacher: teacherLogits)
         } catch { throw CLIError.input("\(modelPath): \(error)") }
         let fingerprint = try [SHA256.hex(ofFile: modelPath), teacherPath.map { try SHA256.hex(ofFile: $0) } ?? "-", data,
                                arguments.value("labels") ?? "-", "\(trainingSet.count)", "\(margin)",
                                PreprocessOptions.describe(try PreprocessOptions.spec(arguments, input: input)), settings.fingerprintText].joined(separator: "|")
+            + (outputKind.map { "|output:\($0.rawValue)" } ?? "")
         if arguments.flag("resume"), FileManager.default.fileExists(atPath: checkpointPath) {
             do { try tuner.restore(try TrainingCheckpoint.read(path: checkpointPath), fingerprint: fingerprint, path: checkpointPath) } catch {
                 throw CLIError.input("\(error)")
@@ -162,12 +165,16 @@ struct TeacherModel: Sendable {
     let plan: ExecutionPlan
     let path: String
 
-    init(model: LoadedModel, student: LoadedModel, threads: Int) throws {
+    /// `outputKind` (nil: read from each graph) says what both models' outputs hold.
+    init(model: LoadedModel, student: LoadedModel, outputKind: OutputKind?, threads: Int) throws {
         path = model.path
         guard model.input?.sampleShape == student.input?.sampleShape else {
             throw CLIError.input("\(model.path): expected the student's input shape \(student.input?.sampleShape ?? []), got \(model.input?.sampleShape ?? [])")
         }
-        let t = LogitsGraph.strippingFinalSoftmax(model.graph), st = LogitsGraph.strippingFinalSoftmax(student.graph)
+        let t: Graph, st: Graph
+        do { (t, st) = (try LogitsGraph.logits(model.graph, kind: outputKind), try LogitsGraph.logits(student.graph, kind: outputKind)) } catch {
+            throw CLIError.input("\(model.path): \(error)")
+        }
         do { plan = try ExecutionPlan(graph: t, options: ExecutionOptions(threads: threads)) } catch {
             throw CLIError.input("\(model.path): \(error)")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import DataInput
 import Execution
+import Influence
 import NetworkIR
 
 /// What `weakspot run` (and the demo) needs to stream a dataset through a model.
@@ -13,6 +14,8 @@ struct InferenceSettings {
     var skipBad: Bool
     var limits: ImageLimits
     var top: Int
+    /// `--output-kind`: nil reads it from the graph.
+    var outputKind: OutputKind? = nil
 }
 
 /// One input's result: its source, the K most probable classes, and its label when known.
@@ -31,8 +34,8 @@ struct InferenceResult {
     /// The model output's shape for one input (after the batch axis).
     var outputShape: [Int]
     var skipped: [SkippedFile]
-    /// Whether the model's output is already a softmax (then it is reported as is).
-    var outputIsProbability: Bool
+    /// What the model's output holds; probabilities are derived from it accordingly.
+    var outputKind: OutputKind
 
     var count: Int { predictions.count }
 
@@ -68,10 +71,10 @@ enum Inference {
         onDataset(dataset)
         let plan = try model.plan(threads: settings.threads)
         let reader = try dataset.batches(size: settings.batch)
-        let outputIsProbability = Self.endsInSoftmax(model.graph)
+        let outputKind = OutputKind.resolve(settings.outputKind, graph: model.graph)
 
         var result = InferenceResult(predictions: [], logits: [], outputShape: [], skipped: [],
-                                     outputIsProbability: outputIsProbability)
+                                     outputKind: outputKind)
         while let batch = try reader.next() {
             try checkShape(batch, input: input, model: model, data: settings.data)
             let n = batch.shape.first ?? 0
@@ -95,7 +98,7 @@ enum Inference {
             var predictions: [Prediction] = []
             for i in 0..<n {
                 let row = logits.storage[(i * perInput)..<((i + 1) * perInput)]
-                let probabilities = outputIsProbability ? row.map(Double.init) : softmax(row)
+                let probabilities = outputKind.probabilities(row)
                 predictions.append(Prediction(source: batch.sources.indices.contains(i) ? batch.sources[i] : "input \(result.count + i)",
                                               top: topK(probabilities, k: settings.top),
                                               label: batch.labels.flatMap { $0.indices.contains(i) ? $0[i] : nil }))
@@ -111,14 +114,6 @@ enum Inference {
         return result
     }
 
-    /// Whether the node producing the first graph output is a Softmax.
-    static func endsInSoftmax(_ graph: Graph) -> Bool {
-        guard let output = graph.outputs.first,
-              let node = graph.nodes.last(where: { $0.outputs.contains(output) }) else { return false }
-        if case .softmax = node.op { return true }
-        return false
-    }
-
     private static func checkShape(_ batch: InputBatch, input: GraphInput, model: LoadedModel, data: String) throws(CLIError) {
         let item = Array(batch.shape.dropFirst())
         guard item == input.sampleShape else {
@@ -126,14 +121,6 @@ enum Inference {
             let got = "(" + batch.shape.map(String.init).joined(separator: ", ") + ")"
             throw CLIError.input("\(data): expected inputs shaped \(expected) (\(input.layout.rawValue)) as \(model.path) takes, got \(got); give --resize/--crop or --input-shape")
         }
-    }
-
-    /// Softmax in Double, max-subtracted; NaN logits give NaN probabilities.
-    static func softmax<C: Collection>(_ logits: C) -> [Double] where C.Element == Float {
-        let peak = logits.reduce(-Double.infinity) { max($0, Double($1)) }
-        let exps = logits.map { Foundation.exp(Double($0) - peak) }
-        let sum = exps.reduce(0, +)
-        return exps.map { $0 / sum }
     }
 
     /// The `k` largest entries, largest first, ties broken by lower index; NaN sorts last.

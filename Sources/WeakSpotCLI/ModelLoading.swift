@@ -57,8 +57,28 @@ struct LoadedModel {
         try loadWithONNX(path: path, limits: limits, inputShape: inputShape).loaded
     }
 
-    /// `load`, also returning the ONNX model as read (for commands that rewrite it, as `prune`).
-    static func loadWithONNX(path: String, limits: ONNXLimits, inputShape: [Int]?) throws -> (loaded: LoadedModel, onnx: ONNXModel) {
+    /// Loads `path` with every model option of `arguments` that the command declares: the
+    /// reader's limits, `--input NAME=FILE`, `--input-shape` (or the data's shape for symbolic
+    /// H/W), and `--output-name`. Says on `console`'s standard error which output is used when
+    /// there are several. The returned ONNX model has the fed inputs as initializers.
+    static func load(path: String, _ arguments: ParsedArguments, console: Console?) throws -> (loaded: LoadedModel, onnx: ONNXModel) {
+        let (model, fed) = try read(path: path, limits: ModelOptions.limits(arguments), fed: ModelIOOptions.fedInputs(arguments))
+        let shape = try ModelIOOptions.importShape(arguments, dataInput: ModelInterface.runtimeInputs(fed).first)
+        var loaded = try imported(path: path, model: fed, inputShape: shape)
+        do { loaded.graph = try ModelInterface.selectingOutput(loaded.graph, name: arguments.value("output-name")) } catch {
+            throw CLIError.input("\(path): \(error)")
+        }
+        if loaded.graph.outputs.count > 1 && !arguments.flag("quiet") {
+            let names = ModelInterface.outputNames(loaded.graph)
+            console?.printError("\(path) has \(names.count) outputs (\(names.map { "'\($0)'" }.joined(separator: ", "))); using '\(names[0])'\(arguments.value("output-name") == nil ? " (the first; choose with --output-name)" : "")")
+        }
+        return (loaded, fed)
+    }
+
+    /// Reads the ONNX file and feeds `fed` inputs (`ModelInterface.feeding`, which also refuses a
+    /// model left with several inputs): the model as read and the model with the fed inputs as
+    /// initializers. `fed` nil (commands that only read the graph: count, prune) checks nothing.
+    static func read(path: String, limits: ONNXLimits, fed: [FedInput]?) throws -> (read: ONNXModel, fed: ONNXModel) {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw CLIError.input("\(path): expected an ONNX model file, got no such file")
@@ -67,6 +87,18 @@ struct LoadedModel {
             throw CLIError.input("\(path): " + (ForeignModelFile.identifyFolder(path) ?? "expected an ONNX model file, got a folder"))
         }
         let model = try ONNXModel.load(path: path, limits: limits)
+        guard let fed else { return (model, model) }
+        do { return (model, try ModelInterface.feeding(model, fed)) } catch { throw CLIError.input("\(path): \(error)") }
+    }
+
+    /// `load`, also returning the ONNX model as read (for commands that rewrite it, as `prune`).
+    static func loadWithONNX(path: String, limits: ONNXLimits, inputShape: [Int]?) throws -> (loaded: LoadedModel, onnx: ONNXModel) {
+        let (model, _) = try read(path: path, limits: limits, fed: nil)
+        return (try imported(path: path, model: model, inputShape: inputShape), model)
+    }
+
+    /// Imports `model` read from `path`; importer errors name `path`.
+    static func imported(path: String, model: ONNXModel, inputShape: [Int]?) throws(CLIError) -> LoadedModel {
         let graph: Graph
         do {
             graph = try Importer.importGraph(model, options: ImportOptions(inputShape: inputShape, maxTensorElements: limits.maxTensorElements))
@@ -79,7 +111,7 @@ struct LoadedModel {
         guard !graph.outputs.isEmpty else {
             throw CLIError.input("\(path): graph: expected at least one output, got none")
         }
-        return (LoadedModel(path: path, graph: graph), model)
+        return LoadedModel(path: path, graph: graph)
     }
 
     /// The model's cost at `batch`; shape errors name the model.

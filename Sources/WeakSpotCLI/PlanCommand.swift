@@ -49,7 +49,8 @@ enum PlanCommand: Command {
             .flag("skip-bad", help: "Skip images that cannot be decoded."),
             .flag("quiet", short: "q", help: "No progress on standard error."),
             ModelOptions.inputShape,
-        ] + PreprocessOptions.specs + ModelOptions.limits + JSONFileOptions.specs)
+            ModelIOOptions.outputKind,
+        ] + ModelIOOptions.selection + PreprocessOptions.specs + ModelOptions.limits + JSONFileOptions.specs)
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
         guard arguments.positionals.count == 2 else { throw arguments.usageError("expected a model and a report") }
@@ -102,9 +103,14 @@ enum PlanCommand: Command {
         if report["model"]?["sha256"]?.stringValue != modelHash && !arguments.flag("force") {
             throw CLIError.input("\(reportPath): model.sha256 does not match \(modelPath) (\(modelHash)): the report is for another model; use --force to plan anyway")
         }
-        let inputShape = try ModelOptions.inputShape(arguments)
-        let (loaded, onnx) = try LoadedModel.loadWithONNX(path: modelPath, limits: ModelOptions.limits(arguments), inputShape: inputShape)
+        let (loaded, onnx) = try LoadedModel.load(path: modelPath, arguments, console: console)
+        // The shape the model was imported with, for re-importing pruned candidates.
+        let inputShape = try ModelIOOptions.importShape(arguments, dataInput: ModelInterface.runtimeInputs(onnx).first)
         let graph = loaded.graph
+        // Auto: the kind the report was measured with, so plan and profile read the output alike.
+        let outputKind = try ModelIOOptions.outputKind(arguments)
+            ?? report["model"]?["outputKind"]?.stringValue.flatMap(OutputKind.init(rawValue:))
+            ?? OutputKind.detect(graph)
         let discovery: ItemDiscovery
         do { discovery = try ItemDiscovery(graph: graph) } catch { throw CLIError.input("\(modelPath): \(error)") }
         let layerGroups = discovery.dependencies.layerGroups()
@@ -115,7 +121,8 @@ enum PlanCommand: Command {
             var accumulator = TaylorAccumulator(reduction: .mean, groups: true)
             let plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: options.threads))
             for b in batches {
-                try accumulator.add(discovery: discovery, input: b.input, logits: try plan.run(b.input)[0], labels: b.labels, threads: options.threads)
+                try accumulator.add(discovery: discovery, input: b.input, logits: try plan.run(b.input)[0], labels: b.labels,
+                                    outputKind: outputKind, threads: options.threads)
             }
             taylor = accumulator
         }
@@ -129,7 +136,8 @@ enum PlanCommand: Command {
             return try Importer.importGraph(pruned, options: ImportOptions(inputShape: inputShape)).cost(batch: 1)
         }
         if batches.isEmpty && !arguments.flag("quiet") { console.printError(PlanDocument.unverifiedWarning) }
-        let verifier = batches.isEmpty ? nil : try PlanVerifier(graph: graph, analysis: discovery.dependencies, batches: batches, threads: options.threads)
+        let verifier = batches.isEmpty ? nil : try PlanVerifier(graph: graph, analysis: discovery.dependencies, batches: batches, threads: options.threads,
+                                                                   outputKind: outputKind)
         let quiet = arguments.flag("quiet")
         var planner = Planner(discovery: discovery, layerGroups: layerGroups, candidates: candidates, options: options,
                               exactCost: exactCost, verifier: verifier)

@@ -28,19 +28,21 @@ enum PredictionText {
             }
             lines.append(accuracy)
         }
+        lines.append("model output: \(result.outputKind.displayName)")
         if let logitsPath {
-            lines.append("logits: \(logitsPath) (\(([result.count] + result.outputShape).map(String.init).joined(separator: "x")) float32)")
+            lines.append("logits: \(logitsPath) (\(([result.count] + result.outputShape).map(String.init).joined(separator: "x")) float32, the model's \(result.outputKind.rawValue) as output)")
         }
         return lines
     }
 
-    /// `{"accuracy": {...}?, "count", "data", "logits"?, "model", "predictions": [{"label"?,
+    /// `{"accuracy": {...}?, "count", "data", "logits"?, "model", "outputKind", "predictions": [{"label"?,
     /// "source", "top": [{"class", "name"?, "probability"}]}], "skipped": [{"path", "reason"}]}`.
     static func json(_ result: InferenceResult, model: String, data: String, names: [String]?, top: Int, logitsPath: String?) -> JSONValue {
         var document: [String: JSONValue] = [
             "model": .string(model),
             "data": .string(data),
             "count": .int(result.count),
+            "outputKind": .string(result.outputKind.rawValue),
             "predictions": .array(result.predictions.map { prediction in
                 var entry: [String: JSONValue] = [
                     "source": .string(prediction.source),

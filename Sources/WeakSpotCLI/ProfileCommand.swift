@@ -54,7 +54,8 @@ enum ProfileCommand: Command {
             .flag("skip-bad", help: "Skip images that cannot be decoded instead of stopping."),
             .flag("quiet", short: "q", help: "No progress on standard error."),
             ModelOptions.inputShape,
-        ] + PreprocessOptions.specs + ModelOptions.limits + JSONFileOptions.specs)
+            ModelIOOptions.outputKind,
+        ] + ModelIOOptions.selection + PreprocessOptions.specs + ModelOptions.limits + JSONFileOptions.specs)
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
         guard let data = arguments.value("data") else { throw arguments.usageError("missing option '--data <data>'") }
@@ -106,6 +107,7 @@ enum ProfileCommand: Command {
                 options.latentFraction = v
             }
             options.shard = try arguments.value("shard").map { try Shard.parse($0) }
+            options.outputKind = try OutputKind.parse(arguments.value("output-kind") ?? "auto")
         } catch let e as InfluenceError {
             throw arguments.usageError(e.description)
         }
@@ -117,7 +119,7 @@ enum ProfileCommand: Command {
         // Refuse an unwritable output before hours of measuring, not after.
         let outputs = try ReportOutputs.resolve(arguments, checkpoint: true, console: console)
 
-        let model = try LoadedModel.load(path: modelPath, limits: ModelOptions.limits(arguments), inputShape: ModelOptions.inputShape(arguments))
+        let model = try LoadedModel.load(path: modelPath, arguments, console: console).loaded
         guard let input = model.input else { throw CLIError.input("\(model.path): graph: expected an input") }
         let preprocess = try PreprocessOptions.spec(arguments, input: input)
         let datasetOptions = DatasetOptions(preprocess: preprocess, layout: PreprocessOptions.layout(input),
@@ -233,6 +235,7 @@ enum ProfileCommand: Command {
         let modelJSON: ReportJSON = .object([
             "path": .string(modelPath), "sha256": .string(modelHash), "params": .int(cost.params), "macs": .int(cost.macs),
             "inputShape": .array(([1] + input.sampleShape).map { .int($0) }), "layout": .string(input.layout.rawValue),
+            "outputKind": .string(profiler.outputKind.rawValue), "output": .string(model.graph.values[model.graph.outputs[0]].name),
         ])
         let skipped = reader.skippedFiles
         let dataJSON: ReportJSON = .object([

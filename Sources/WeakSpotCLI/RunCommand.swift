@@ -29,7 +29,8 @@ enum RunCommand: Command {
             .value("format", "format", help: "text, or json (printed at the end).", default: "text"),
             .flag("quiet", short: "q", help: "No progress on standard error."),
             ModelOptions.inputShape,
-        ] + ModelOptions.limits)
+            ModelIOOptions.outputKind,
+        ] + ModelIOOptions.selection + ModelOptions.limits)
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
         guard let data = arguments.value("data") else {
@@ -40,14 +41,13 @@ enum RunCommand: Command {
         let batch = try arguments.integer("batch", default: 16, in: 1...4096)
         let threads = try arguments.integer("threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
         let quiet = arguments.flag("quiet")
-        let model = try LoadedModel.load(path: arguments.positionals[0], limits: ModelOptions.limits(arguments),
-                                         inputShape: ModelOptions.inputShape(arguments))
+        let model = try LoadedModel.load(path: arguments.positionals[0], arguments, console: console).loaded
         guard let input = model.input else { throw CLIError.input("\(model.path): graph: expected an input") }
         let settings = InferenceSettings(
             data: data, batch: batch, threads: threads,
             preprocess: try PreprocessOptions.spec(arguments, input: input),
             labelsPath: arguments.value("labels"), skipBad: arguments.flag("skip-bad"),
-            limits: try PreprocessOptions.limits(arguments), top: top)
+            limits: try PreprocessOptions.limits(arguments), top: top, outputKind: try ModelIOOptions.outputKind(arguments))
         let output = try OutputFile.resolve(arguments, OutputOption(option: "output", defaultName: "logits.npy", content: .binary), console: console)?.path
 
         let classesPath = arguments.value("classes")

@@ -25,7 +25,7 @@ final class AblationReferenceTests: XCTestCase {
         var item = try XCTUnwrap(profiler.allItems.first { $0.producers == [node] })
         item.producerChannels = [channels]
         let logits = try profiler.perturbedLogits(item, level: level, cache: cache)
-        let baseline = Baseline(logits: cache.logits.storage, count: cache.batch, labels: nil)
+        let baseline = Baseline(logits: cache.logits.storage, count: cache.batch, labels: nil, kind: profiler.outputKind)
         return baseline.compare(logits.storage).means
     }
 
@@ -73,7 +73,7 @@ final class AblationReferenceTests: XCTestCase {
         options.kinds = [.group]
         let profiler = try Profiler(graph: graph, options: options)
         let cache = try profiler.cache(input: x)
-        let baseline = Baseline(logits: cache.logits.storage, count: cache.batch, labels: nil)
+        let baseline = Baseline(logits: cache.logits.storage, count: cache.batch, labels: nil, kind: profiler.outputKind)
         let groups = try XCTUnwrap(fixture["groups"]?.arrayValue)
         XCTAssertFalse(groups.isEmpty)
         for g in groups {
@@ -101,7 +101,7 @@ final class AblationReferenceTests: XCTestCase {
         options.perturbation = .prune([0.25, 0.5, 0.75])
         let profiler = try Profiler(graph: graph, options: options)
         let cache = try profiler.cache(input: x)
-        let baseline = Baseline(logits: cache.logits.storage, count: cache.batch, labels: nil)
+        let baseline = Baseline(logits: cache.logits.storage, count: cache.batch, labels: nil, kind: profiler.outputKind)
         let sweeps = try XCTUnwrap(fixture["sweeps"]?.arrayValue)
         XCTAssertEqual(sweeps.count, 6)
         for s in sweeps {

@@ -16,7 +16,7 @@ final class WeightPerturbationTests: XCTestCase {
         let x = try ProfileFixtures.tensor(input)
         let profiler = try Profiler(graph: graph, options: options)
         let cache = try profiler.cache(input: x)
-        let baseline = Baseline(logits: cache.logits.storage, count: x.shape[0], labels: nil)
+        let baseline = Baseline(logits: cache.logits.storage, count: x.shape[0], labels: nil, kind: profiler.outputKind)
         let items = stride(from: 0, to: profiler.items.count, by: max(1, profiler.items.count / limit)).map { profiler.items[$0] }
         var checked = 0
         for item in items {

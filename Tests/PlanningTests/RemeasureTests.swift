@@ -24,7 +24,7 @@ final class RemeasureTests: XCTestCase {
         let fast = try remeasurer.influence(of: probes, removing: removed)
         XCTAssertEqual(Set(fast.keys), probes)
         let masked = try setup.verifier.maskedLogits(removing: removed)[0]
-        let baseline = Baseline(logits: masked.storage, count: masked.shape[0], labels: nil)
+        let baseline = Baseline(logits: masked.storage, count: masked.shape[0], labels: nil, kind: setup.verifier.outputKind)
         var nonzero = 0
         for g in probes.sorted() {
             let both = try setup.verifier.maskedLogits(removing: removed.union([g]))[0]
@@ -36,7 +36,7 @@ final class RemeasureTests: XCTestCase {
         // Without removals it is the plain single-group influence.
         let plain = try remeasurer.influence(of: probes, removing: [])
         let original = try setup.verifier.maskedLogits(removing: [])[0]
-        let base0 = Baseline(logits: original.storage, count: original.shape[0], labels: nil)
+        let base0 = Baseline(logits: original.storage, count: original.shape[0], labels: nil, kind: setup.verifier.outputKind)
         for g in probes.sorted().prefix(3) {
             let slow = base0.compare(try setup.verifier.maskedLogits(removing: [g])[0].storage).means[.kl]!
             XCTAssertEqual(try XCTUnwrap(plain[g]), slow, accuracy: max(1e-6, 1e-3 * slow), "group \(g) alone")

@@ -20,14 +20,18 @@ public struct TaylorAccumulator: Sendable {
         self.groups = groups
     }
 
-    public mutating func add(discovery: ItemDiscovery, input: Tensor, logits: Tensor, labels: [Int]?, threads: Int) throws {
+    /// Adds one batch. `logits` are the model's outputs of `outputKind` (their arg-max is the
+    /// label when there are none); the loss is taken on the logits behind them (`TaylorScores`).
+    public mutating func add(discovery: ItemDiscovery, input: Tensor, logits: Tensor, labels: [Int]?,
+                             outputKind: OutputKind? = nil, threads: Int) throws {
         let n = input.shape[0]
         let classes = logits.count / max(n, 1)
         let targets = labels ?? (0..<n).map { i in
             let row = logits.storage[i * classes ..< (i + 1) * classes]
             return row.indices.max { row[$0] < row[$1] || (row[$0] == row[$1] && $0 > $1) }! - i * classes
         }
-        let scores = try TaylorScores(discovery: discovery, input: input, loss: .softmaxCrossEntropy(labels: targets), threads: threads)
+        let scores = try TaylorScores(discovery: discovery, input: input, loss: .softmaxCrossEntropy(labels: targets),
+                                      outputKind: outputKind, threads: threads)
         let w = Double(n)
         for (p, values) in scores.activationScores {
             var sum = channel[p] ?? [Double](repeating: 0, count: values.count)

@@ -25,9 +25,17 @@ public struct TaylorScores: Sendable {
     /// its L1 filter norms and reader slices are then the Taylor parts.
     let products: Estimators
 
-    public init(discovery: ItemDiscovery, input: Tensor, loss: Loss, threads: Int = 1) throws {
+    /// `loss` is taken on logits: for a model whose output is probabilities or log-probabilities
+    /// (`outputKind`, nil = read from the graph) the gradients run on the graph without its final
+    /// Softmax/LogSoftmax (`OutputKind.logitsGraph`), which is the same loss differentiated
+    /// through the model's own Softmax.
+    public init(discovery: ItemDiscovery, input: Tensor, loss: Loss, outputKind: OutputKind? = nil, threads: Int = 1) throws {
         let graph = discovery.graph
-        let engine = try GraphGradients(graph: graph, threads: threads)
+        let kind = OutputKind.resolve(outputKind, graph: graph)
+        guard let lossGraph = OutputKind.logitsGraph(graph, kind: kind) else {
+            throw InfluenceError("taylor: the output is taken as \(kind.rawValue) but the graph has no final Softmax/LogSoftmax to differentiate through; give --output-kind logits")
+        }
+        let engine = try GraphGradients(graph: lossGraph, threads: threads)
         let outputs = Set(discovery.tails.map { graph.nodes[$0.producer].outputs[0] })
         let result = try engine.gradients(input: input, loss: loss, activations: outputs)
         self.loss = result.loss

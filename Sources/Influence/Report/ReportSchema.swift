@@ -23,7 +23,9 @@ public enum ReportSchema {
         "params": {"type": "integer", "minimum": 0},
         "macs": {"type": "integer", "minimum": 0},
         "inputShape": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1},
-        "layout": {"enum": ["NCHW", "NHWC"]}
+        "layout": {"enum": ["NCHW", "NHWC"]},
+        "outputKind": {"enum": ["logits", "probs", "log-probs"]},
+        "output": {"type": "string"}
       }
     },
     "data": {
