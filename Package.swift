@@ -38,6 +38,7 @@ let package = Package(
         .testTarget(name: "GradientsTests", dependencies: ["Gradients", "Influence", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Gradients", "Pruning", "Execution", "NetworkIR", "ONNXFormat", "TestSupport"]),
         .testTarget(name: "DataInputTests", dependencies: ["DataInput", "TestSupport"]),
-        .testTarget(name: "WeakSpotCLITests", dependencies: ["WeakSpotCLI", "Influence", "ChannelGroups", "NetworkIR", "ONNXFormat", "TestSupport"]),
+        .testTarget(name: "WeakSpotCLITests", dependencies: ["WeakSpotCLI", "Influence", "ChannelGroups", "NetworkIR", "ONNXFormat", "TestSupport",
+                                                          "DataInput", "Planning"]),
     ]
 )

@@ -29,6 +29,12 @@ public struct DependencyGroup: Sendable, Equatable {
 /// fresh slots, per-channel operators pass them on, merging operators unite them slot by slot,
 /// Concat joins the lists, Flatten repeats each slot over the spatial positions. Groups are the
 /// classes of united producer slots.
+///
+/// The channel axis is tracked per activation (`ChannelLayout`): a Transpose moves it (NHWC
+/// exports put it on axis 3 between Transposes), a Reshape/Flatten that keeps each channel on one
+/// output axis maps positions to slots, a ReduceMean over other axes shifts it. Operators that
+/// read channels on axis 1 (Conv, BatchNormalization, pooling, Gemm) block slots that sit on
+/// another axis, since they would mix or treat them as something else.
 public struct DependencyAnalysis: Sendable {
     public var groups: [DependencyGroup]
     /// For each producer node, the group index of each of its output channels.
@@ -58,6 +64,14 @@ public struct DependencyAnalysis: Sendable {
         func block(_ slots: [Int]) { for s in slots { blocked[find(s)] = true } }
 
         var slots = [[Int]?](repeating: nil, count: graph.values.count)
+        /// The axis each value's slots run along (1 unless a layout operator moved it).
+        var slotAxis = [Int](repeating: 1, count: graph.values.count)
+        /// Fresh blocked slots for a value whose channels cannot be followed (nil owners).
+        func opaque(_ count: Int) -> [Int] {
+            let fresh = (0..<count).map { _ in newSlot(nil) }
+            block(fresh)
+            return fresh
+        }
         var readerSlots: [(node: Int, slots: [Int])] = []
         for input in graph.inputs {
             let c = input.shape(batch: 1).count >= 2 ? input.shape(batch: 1)[1] : 1
@@ -67,9 +81,19 @@ public struct DependencyAnalysis: Sendable {
         }
         for (index, node) in graph.nodes.enumerated() {
             let out = node.outputs[0]
-            let ins = node.inputs.map { graph.constants[$0] == nil ? slots[$0] : nil }
+            var ins = node.inputs.map { graph.constants[$0] == nil ? slots[$0] : nil }
             let outShape = shapes[out] ?? []
             let outChannels = outShape.count >= 2 ? outShape[1] : 1
+            let inAxis = node.inputs.first.map { slotAxis[$0] } ?? 1
+            // Operators that read channels on axis 1 cannot follow slots moved elsewhere.
+            if inAxis != 1, node.op.readsChannelsOnAxisOne, let s = ins[0] {
+                block(s)
+                ins[0] = nil
+                if !graph.isChannelProducer(node) {
+                    slots[out] = opaque(outChannels)
+                    continue
+                }
+            }
             switch node.op {
             case .conv(let a):
                 let fresh = (0..<outChannels).map { newSlot(GroupMember(producer: index, channel: $0)) }
@@ -95,12 +119,21 @@ public struct DependencyAnalysis: Sendable {
                 }
             case .batchNormalization, .relu, .leakyRelu, .clip, .sigmoid, .hardSigmoid, .hardSwish, .tanh,
                  .maxPool, .averagePool, .globalAveragePool, .pad, .softmax:
-                if case .softmax(let axis) = node.op, axis == 1, let s = ins[0] { block(s) }
-                if case .pad(let pads, _, _) = node.op, pads.count >= 4, pads[1] != 0 || pads[1 + pads.count / 2] != 0, let s = ins[0] { block(s) }
+                let rank = outShape.count
+                if case .softmax(let axis) = node.op, axis == inAxis || axis + rank == inAxis, let s = ins[0] { block(s) }
+                if case .pad(let pads, _, _) = node.op, pads.count == 2 * rank, rank > inAxis,
+                   pads[inAxis] != 0 || pads[inAxis + rank] != 0, let s = ins[0] { block(s) }
                 slots[out] = ins[0]
+                slotAxis[out] = inAxis
             case .add, .sub, .mul, .div:
                 let live = ins.compactMap { $0 }
-                if live.count == 2, live[0].count == live[1].count {
+                let liveAxes = node.inputs.filter { graph.constants[$0] == nil }.map { slotAxis[$0] }
+                slotAxis[out] = live.count == 2 && live[0].count == 1 ? (liveAxes.last ?? 1) : (liveAxes.first ?? 1)
+                if live.count == 2, live[0].count == live[1].count, live[0].count > 1, liveAxes[0] != liveAxes[1] {
+                    // Channels on different axes: the broadcast pairs a channel with positions of another axis.
+                    for s in live { block(s) }
+                    slots[out] = opaque(outShape.count > slotAxis[out] ? outShape[slotAxis[out]] : 1)
+                } else if live.count == 2, live[0].count == live[1].count {
                     for c in 0..<live[0].count { unite(live[0][c], live[1][c]) }
                     slots[out] = live[0]
                 } else if live.count == 2, live[0].count == 1 || live[1].count == 1 {
@@ -113,7 +146,14 @@ public struct DependencyAnalysis: Sendable {
                     slots[out] = (0..<outChannels).map { _ in newSlot(nil) }
                 }
             case .concat(let axis):
-                if axis == 1 {
+                let liveAxes = node.inputs.filter { graph.constants[$0] == nil }.map { slotAxis[$0] }
+                slotAxis[out] = 1
+                if (axis == inAxis || axis + outShape.count == inAxis), liveAxes.allSatisfy({ $0 == inAxis }) {
+                    slotAxis[out] = inAxis
+                    let extent = outShape.count > inAxis ? outShape[inAxis] : 0
+                    slots[out] = ins.flatMap { $0 ?? [] }
+                    if slots[out]!.count != extent { slots[out] = (0..<extent).map { _ in newSlot(nil) } }
+                } else if axis == 1 {
                     slots[out] = ins.flatMap { $0 ?? [] }
                     if slots[out]!.count != outChannels { slots[out] = (0..<outChannels).map { _ in newSlot(nil) } }
                 } else {
@@ -122,23 +162,34 @@ public struct DependencyAnalysis: Sendable {
                     block(slots[out]!)
                 }
             case .flatten, .reshape, .squeeze, .unsqueeze:
-                // Keeps channel identity when the channel axis stays axis 1 and only trailing axes
-                // fold into it (N,C,H,W → N,C·H·W): each channel repeats over H·W features.
+                // Each position of the channel axis is followed as its own slot: an NCHW Flatten
+                // (N,C,H,W → N,C·H·W) repeats each slot H·W times, an NHWC one tiles them {i·C + c}.
                 let inShape = shapes[node.inputs[0]] ?? []
-                if let s = ins[0], inShape.count >= 2, outShape.count >= 2, outShape[0] == inShape[0],
-                   outShape[1] % max(inShape[1], 1) == 0, outShape[1...].reduce(1, *) == inShape[1...].reduce(1, *),
-                   outShape[1] == inShape[1...].reduce(1, *) || outShape[1] == inShape[1] {
-                    let repeatCount = outShape[1] / max(inShape[1], 1)
-                    slots[out] = s.flatMap { [Int](repeating: $0, count: repeatCount) }
+                if let s = ins[0], inShape.count > inAxis,
+                   let placement = ChannelLayout.reshaped(inAxis, step: 1, input: inShape, output: outShape, channels: inShape[inAxis]) {
+                    slots[out] = (0..<placement.extent).map { s[placement.channel(at: $0, channels: s.count)] }
+                    slotAxis[out] = placement.axis
                 } else {
                     if let s = ins[0] { block(s) }
-                    slots[out] = (0..<outChannels).map { _ in newSlot(nil) }
-                    block(slots[out]!)
+                    slots[out] = opaque(outChannels)
                 }
-            case .reduceMean(let axes, _):
-                if axes.contains(1), let s = ins[0] { block(s) }
-                slots[out] = ins[0]
-            case .transpose, .slice:
+            case .reduceMean(let axes, let keepDims):
+                if let moved = ChannelLayout.reduced(inAxis, axes: axes, keepDims: keepDims) {
+                    slots[out] = ins[0]
+                    slotAxis[out] = moved
+                } else {
+                    if let s = ins[0] { block(s) }
+                    slots[out] = opaque(outChannels)
+                }
+            case .transpose(let permutation):
+                if let s = ins[0], let moved = ChannelLayout.transposed(inAxis, permutation: permutation) {
+                    slots[out] = s
+                    slotAxis[out] = moved
+                } else {
+                    if let s = ins[0] { block(s) }
+                    slots[out] = opaque(outChannels)
+                }
+            case .slice:
                 if let s = ins[0] { block(s) }
                 slots[out] = (0..<outChannels).map { _ in newSlot(nil) }
                 block(slots[out]!)
@@ -178,5 +229,17 @@ public struct DependencyAnalysis: Sendable {
         self.groups = groups
         self.groupOfChannel = groupOf
         self.readers = readers
+    }
+}
+
+extension Operator {
+    /// Operators whose semantics put channels on axis 1 (convolution, normalisation, pooling,
+    /// dense layers): a value whose channels a layout operator moved to another axis cannot be
+    /// followed through them.
+    public var readsChannelsOnAxisOne: Bool {
+        switch self {
+        case .conv, .batchNormalization, .maxPool, .averagePool, .globalAveragePool, .gemm, .matMul: return true
+        default: return false
+        }
     }
 }
