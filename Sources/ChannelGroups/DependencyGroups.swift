@@ -23,6 +23,8 @@ public struct DependencyGroup: Sendable, Equatable {
     /// channels (a Transpose, a Reshape that mixes channels, a graph output): the planner must
     /// keep such groups.
     public var prunable: Bool
+    /// Why the group is not prunable (the first obstacle found), for the planner and `prune` to print.
+    public var reason: String? = nil
 }
 
 /// The dependency analysis: every activation's channel axis is a list of slots; producers create
@@ -59,9 +61,20 @@ public struct DependencyAnalysis: Sendable {
         }
         func unite(_ a: Int, _ b: Int) {
             let (ra, rb) = (find(a), find(b))
-            if ra != rb { parent[max(ra, rb)] = min(ra, rb); blocked[min(ra, rb)] = blocked[ra] || blocked[rb] }
+            if ra != rb {
+                parent[max(ra, rb)] = min(ra, rb)
+                blocked[min(ra, rb)] = blocked[ra] || blocked[rb]
+                reasons[min(ra, rb)] = reasons[min(ra, rb)] ?? reasons[max(ra, rb)]
+            }
         }
-        func block(_ slots: [Int]) { for s in slots { blocked[find(s)] = true } }
+        var reasons: [Int: String] = [:]
+        func block(_ slots: [Int], _ why: String = "its channels reach an operator WeakSpot cannot follow them through") {
+            for s in slots {
+                let root = find(s)
+                blocked[root] = true
+                if reasons[root] == nil { reasons[root] = why }
+            }
+        }
 
         var slots = [[Int]?](repeating: nil, count: graph.values.count)
         /// The axis each value's slots run along (1 unless a layout operator moved it).
@@ -195,7 +208,8 @@ public struct DependencyAnalysis: Sendable {
                 block(slots[out]!)
             }
         }
-        for o in graph.outputs { if let s = slots[o] { block(s) } }
+        try Self.blockNonZeroReads(graph: graph, slots: slots, find: find, block: block)
+        for o in graph.outputs { if let s = slots[o] { block(s, "its channels reach the graph output '\(graph.values[o].name)'") } }
 
         // Classes → groups, ordered by their first member.
         var classMembers: [Int: [GroupMember]] = [:]
@@ -211,7 +225,8 @@ public struct DependencyAnalysis: Sendable {
         var groupOf: [Int: [Int]] = [:]
         for (index, entry) in ordered.enumerated() {
             let members = Array(Set(entry.value)).sorted { ($0.producer, $0.channel) < ($1.producer, $1.channel) }
-            groups.append(DependencyGroup(members: members, prunable: !blocked[entry.key]))
+            groups.append(DependencyGroup(members: members, prunable: !blocked[entry.key],
+                                          reason: blocked[entry.key] ? reasons[entry.key] : nil))
             for m in members {
                 let channels = shapes[graph.nodes[m.producer].outputs[0]]?[1] ?? 0
                 if groupOf[m.producer] == nil { groupOf[m.producer] = [Int](repeating: -1, count: channels) }
@@ -229,6 +244,66 @@ public struct DependencyAnalysis: Sendable {
         self.groups = groups
         self.groupOfChannel = groupOf
         self.readers = readers
+    }
+}
+
+extension DependencyAnalysis {
+    /// Blocks channels that a layer would read non-zero in the masked model. Ablation zeroes a
+    /// channel at its producers' tail ends; an operator after that point can make it non-zero
+    /// again (a BatchNormalization before a Conv, as in DenseNet's BN–ReLU–Conv after a dense
+    /// Concat; a Sigmoid; a constant Add; a Pad with a non-zero value), and a Conv or dense
+    /// layer reading it would then compute something the pruned model (which has no such
+    /// channel) cannot — so removing it would not equal the masked model. `ChannelSelection`
+    /// refuses such a removal; blocking the group here keeps the planner from choosing it.
+    ///
+    /// Tracked per value as the slot classes (roots) that may be non-zero there, with the node
+    /// that made them so.
+    private static func blockNonZeroReads(graph: Graph, slots: [[Int]?], find: (Int) -> Int, block: ([Int], String) -> Void) throws(GraphError) {
+        let tailEnds = Set(try graph.channelTails().map(\.end))
+        var nonZero = [[Int: String]](repeating: [:], count: graph.values.count)
+        for node in graph.nodes {
+            let out = node.outputs[0]
+            let live = node.inputs.filter { graph.constants[$0] == nil }
+            let label = "\(node.name) (\(node.op.onnxName))"
+            let outRoots = Set((slots[out] ?? []).map(find))
+            func all() -> [Int: String] { Dictionary(uniqueKeysWithValues: outRoots.map { ($0, label) }) }
+            func carried() -> [Int: String] {
+                var result: [Int: String] = [:]
+                for v in live { for (root, by) in nonZero[v] where outRoots.contains(root) && result[root] == nil { result[root] = by } }
+                return result
+            }
+            var readsChannels = graph.isChannelProducer(node)
+            if case .conv(let a) = node.op, a.groups > 1 { readsChannels = false }
+            if readsChannels, let x = live.first, let xs = slots[x] {
+                for s in xs {
+                    if let by = nonZero[x][find(s)] {
+                        block([s], "removed channels of '\(graph.values[x].name)' are not zero in the masked model (made non-zero by \(by)) where \(label) reads them")
+                    }
+                }
+            }
+            if tailEnds.contains(out) || graph.isChannelProducer(node) { continue }
+            switch node.op {
+            case .batchNormalization, .sigmoid, .hardSigmoid:
+                nonZero[out] = all()
+            case .clip(let lo, let hi):
+                nonZero[out] = lo <= 0 && hi >= 0 ? carried() : all()
+            case .pad(_, let mode, let value):
+                nonZero[out] = mode == .constant && value != 0 ? all() : carried()
+            case .add, .sub:
+                let constant = node.inputs.first { graph.constants[$0] != nil }.flatMap { graph.constants[$0] }
+                let broadcast = live.contains { (slots[$0]?.count ?? 0) == 1 } && outRoots.count > 1
+                if let constant, !constant.storage.allSatisfy({ $0 == 0 }) { nonZero[out] = all() } else if broadcast { nonZero[out] = all() } else { nonZero[out] = carried() }
+            case .mul:
+                // Zero times anything is zero: non-zero only where every live operand may be.
+                var result = carried()
+                if live.count == 2 { result = result.filter { r in live.allSatisfy { nonZero[$0][r.key] != nil || !Set((slots[$0] ?? []).map(find)).contains(r.key) } } }
+                nonZero[out] = result
+            case .div:
+                nonZero[out] = node.inputs.first.map { graph.constants[$0] == nil } == true ? carried() : all()
+            default:
+                nonZero[out] = carried()
+            }
+        }
     }
 }
 

@@ -54,7 +54,8 @@ public struct ChannelPruner: Sendable {
             }
             guard analysis.groups[g].prunable else {
                 let first = analysis.groups[g].members.first.map { graph.nodes[$0.producer].name } ?? "?"
-                throw PruningError("dependency group \(g) (channels of \(first)) is not prunable: its channels reach an operator WeakSpot cannot follow them through")
+                let why = analysis.groups[g].reason ?? "its channels reach an operator WeakSpot cannot follow them through"
+                throw PruningError("dependency group \(g) (channels of \(first)) is not prunable: \(why)")
             }
         }
         let selection = try ChannelSelection(graph: graph, analysis: analysis, removing: removed)
