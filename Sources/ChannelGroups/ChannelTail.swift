@@ -3,7 +3,10 @@ import NetworkIR
 /// The per-channel tail of a producer (a Conv, Gemm, or MatMul with a constant weight): the
 /// chain after it of operators that act on each channel on its own — BatchNormalization, Relu,
 /// Clip, LeakyRelu, HardSwish, Sigmoid/HardSigmoid gating (x·σ(x)), Mul/Add with a per-channel
-/// constant — up to the first operator that mixes channels or merges two activations.
+/// constant — up to the first operator that mixes channels or merges two activations. Layout
+/// operators that only move the channel axis (a Transpose, a Reshape/Squeeze/Unsqueeze that keeps
+/// one position per channel on some axis) are part of the tail: after them the per-channel ops act
+/// on the moved axis (an NHWC bias Add of shape (1,1,1,C) or (C)), and `axis` says where it is.
 ///
 /// Zeroing channel c of `end` is what physically removing the producer's channel c does: every
 /// consumer sees a zero channel. Zeroing it in `output` is the `--ablate-at output` definition.
@@ -18,6 +21,8 @@ public struct ChannelTail: Sendable, Equatable {
     public var nodes: [Int]
     /// Channels (axis 1) of the producer's output.
     public var channels: Int
+    /// The axis of `end` that holds the channels (1 unless a Transpose or Reshape moved it).
+    public var axis: Int = 1
 }
 
 extension Graph {
@@ -43,12 +48,19 @@ extension Graph {
             guard let shape = shapes[out], shape.count >= 2 else { continue }
             let channels = shape[1]
             var end = out
+            var axis = 1
             var chain: [Int] = []
             while !outputs.contains(end) {
                 let readers = consumers[end]
-                if readers.count == 1, perChannel(nodes[readers[0]], value: end, channels: channels) {
+                if readers.count == 1, perChannel(nodes[readers[0]], value: end, channels: channels, axis: axis, rank: shapes[end]?.count) {
                     chain.append(readers[0])
                     end = nodes[readers[0]].outputs[0]
+                    continue
+                }
+                if readers.count == 1, let moved = movedAxis(nodes[readers[0]], axis: axis, channels: channels, shapes: shapes) {
+                    chain.append(readers[0])
+                    end = nodes[readers[0]].outputs[0]
+                    axis = moved
                     continue
                 }
                 // Gating: v → σ(v) → Mul(v, σ(v)) (SiLU, or HardSwish written out).
@@ -63,7 +75,7 @@ extension Graph {
                 }
                 break
             }
-            tails.append(ChannelTail(producer: index, output: out, end: end, nodes: chain, channels: channels))
+            tails.append(ChannelTail(producer: index, output: out, end: end, nodes: chain, channels: channels, axis: axis))
         }
         return tails
     }
@@ -73,8 +85,24 @@ extension Graph {
         return false
     }
 
-    /// Whether `node`, reading `value`, acts on each channel on its own.
-    func perChannel(_ node: Node, value: ValueID, channels: Int) -> Bool {
+    /// The channel axis after a layout operator that only moves it (one position per channel on
+    /// the new axis, so a mask there is a mask of channels), or nil.
+    func movedAxis(_ node: Node, axis: Int, channels: Int, shapes: [[Int]?]) -> Int? {
+        switch node.op {
+        case .transpose(let permutation):
+            return ChannelLayout.transposed(axis, permutation: permutation)
+        case .reshape, .flatten, .squeeze, .unsqueeze:
+            guard let input = shapes[node.inputs[0]], let output = shapes[node.outputs[0]],
+                  let placement = ChannelLayout.reshaped(axis, step: 1, input: input, output: output, channels: channels),
+                  placement.step == 1, placement.extent == channels else { return nil }
+            return placement.axis
+        default:
+            return nil
+        }
+    }
+
+    /// Whether `node`, reading `value` (of rank `rank`, channels on `axis`), acts on each channel on its own.
+    func perChannel(_ node: Node, value: ValueID, channels: Int, axis: Int = 1, rank: Int? = nil) -> Bool {
         switch node.op {
         case .batchNormalization, .relu, .clip, .leakyRelu, .hardSwish:
             return node.inputs[0] == value
@@ -86,7 +114,9 @@ extension Graph {
             guard node.inputs.count == 2, let other = node.inputs.first(where: { $0 != value }), node.inputs[0] == value || node.op == .add || node.op == .mul,
                   let c = constants[other] else { return false }
             if c.count == 1 { return node.op != .add && node.op != .sub }
-            // A per-channel constant: (C,1,1) or (1,C,1,1), or (C) on a 2-D output.
+            // A per-channel constant on the channel axis: (C,1,1) or (1,C,1,1) on NCHW, (1,1,1,C) or
+            // (C) on NHWC, (C) on a 2-D output.
+            if let rank { return ChannelLayout.isPerChannel(constant: c.shape, rank: rank, axis: axis, channels: channels) }
             let dims = c.shape.drop(while: { $0 == 1 })
             return c.count == channels && dims.first == channels && dims.dropFirst().allSatisfy { $0 == 1 }
         case .unary, .prelu, .pow, .variadic:

@@ -89,6 +89,19 @@ public struct ItemDiscovery: Sendable {
         return result
     }
 
+    /// The nodes that read `value`, looking through Transposes (an NHWC export puts one between a
+    /// tail end and the next Conv), so savings count the layers that really lose input channels.
+    func readers(of value: ValueID) -> [Int] {
+        var result: [Int] = []
+        var pending = consumers[value]
+        var seen = Set<Int>()
+        while let j = pending.popLast() {
+            guard seen.insert(j).inserted else { continue }
+            if case .transpose = graph.nodes[j].op { pending += consumers[graph.nodes[j].outputs[0]] } else { result.append(j) }
+        }
+        return result.sorted()
+    }
+
     /// Parameters and MACs that removing `channels` output channels of a producer saves: its
     /// filters, bias and tail BatchNormalization parameters, plus each consumer's weights and MACs
     /// for those input channels (a depthwise consumer loses its whole filter).
@@ -106,7 +119,7 @@ public struct ItemDiscovery: Sendable {
             macs += removed * k * (outShape.first ?? 1)
         }
         for j in t.nodes where graph.nodes[j].op.onnxName == "BatchNormalization" { params += 2 * removed }
-        for j in consumers[t.end] {
+        for j in readers(of: t.end) {
             let consumer = graph.nodes[j]
             guard let w = consumer.inputs.count > 1 ? graph.constants[consumer.inputs[1]] : nil else { continue }
             let cOut = shapes[consumer.outputs[0]] ?? []

@@ -60,13 +60,15 @@ public enum Perturbation: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Rewrites channels `channels` of an (N, C, ...) activation in place.
-    public static func apply(factor: Float, channels: [Int], to tensor: inout Tensor) {
-        let c = tensor.shape.count >= 2 ? tensor.shape[1] : 1
-        let inner = tensor.shape.count > 2 ? tensor.shape[2...].reduce(1, *) : 1
-        let n = tensor.shape.first ?? 1
+    /// Rewrites channels `channels` of an activation in place, channels on `axis` (1: (N, C, ...);
+    /// 3 on an NHWC tensor between Transposes).
+    public static func apply(factor: Float, channels: [Int], axis: Int = 1, to tensor: inout Tensor) {
+        let a = min(axis, max(tensor.shape.count - 1, 0))
+        let c = tensor.shape.count > a ? tensor.shape[a] : 1
+        let inner = tensor.shape.count > a + 1 ? tensor.shape[(a + 1)...].reduce(1, *) : 1
+        let outer = tensor.shape[..<a].reduce(1, *)
         tensor.storage.withUnsafeMutableBufferPointer { p in
-            for b in 0..<n {
+            for b in 0..<outer {
                 for ch in channels where ch < c {
                     let base = (b * c + ch) * inner
                     for i in 0..<inner { p[base + i] *= factor }

@@ -75,6 +75,11 @@ public final class Profiler: @unchecked Sendable {
         return options.ablateAt == .structural ? t.end : t.output
     }
 
+    /// The channel axis of a mask target: 1 for raw outputs, the tail's axis at its end.
+    func targetAxis(_ value: ValueID) -> Int {
+        discovery.tails.first { $0.end == value && options.ablateAt == .structural }?.axis ?? 1
+    }
+
     /// Activations of one batch of inputs, and the baseline logits.
     public struct BatchCache: @unchecked Sendable {
         public let values: [ValueID: Tensor]
@@ -95,7 +100,7 @@ public final class Profiler: @unchecked Sendable {
 
     /// Where the activation estimators look: each producer's tail end.
     public var tailEnds: [ChannelTailEnd] {
-        discovery.tails.map { ChannelTailEnd(producer: $0.producer, value: $0.end, channels: $0.channels) }
+        discovery.tails.map { ChannelTailEnd(producer: $0.producer, value: $0.end, channels: $0.channels, axis: $0.axis) }
     }
 
     /// The channels a layer sweep removes at sparsity `s`: the int(s·C) filters with the smallest
@@ -129,9 +134,12 @@ public final class Profiler: @unchecked Sendable {
         known.reserveCapacity(cache.values.count)
         for (v, t) in cache.values where !recomputed.contains(v) { known[v] = t }
         var interventions: [ValueID: Intervention] = [:]
+        var movedAxis = false
         for (v, channels) in targets where !channels.isEmpty {
             let list = channels
-            interventions[v] = { tensor in Perturbation.apply(factor: factor, channels: list, to: &tensor) }
+            let axis = targetAxis(v)
+            movedAxis = movedAxis || axis != 1
+            interventions[v] = { tensor in Perturbation.apply(factor: factor, channels: list, axis: axis, to: &tensor) }
         }
         // Base masks hold wherever values are recomputed; on a recomputed target both apply.
         for (v, base) in baseInterventions where recomputed.contains(v) {
@@ -140,7 +148,8 @@ public final class Profiler: @unchecked Sendable {
         // Targets known from the cache differ from it only in their item's channels.
         var changed: [ValueID: [Int]] = [:]
         for (v, channels) in targets where !recomputed.contains(v) && !channels.isEmpty { changed[v] = channels.sorted() }
-        let incremental = options.incremental ? IncrementalBase(cache: cache.values, changed: changed) : nil
+        // Incremental updates describe changes as channels on axis 1; a mask on a moved axis runs in full.
+        let incremental = options.incremental && !movedAxis ? IncrementalBase(cache: cache.values, changed: changed) : nil
         let result = try plan.run(known: known, outputs: [logitsValue], batch: cache.batch, interventions: interventions, incremental: incremental, threads: threads)
         return result[logitsValue]!
     }

@@ -12,6 +12,8 @@ public final class PlanVerifier: @unchecked Sendable {
     let plan: ExecutionPlan
     let analysis: DependencyAnalysis
     let tailEnd: [Int: ValueID]
+    /// The channel axis of each tail end (3 after an NHWC Transpose).
+    let tailAxis: [ValueID: Int]
     let batches: [(input: Tensor, labels: [Int]?)]
     let baselines: [Baseline]
     let logits: ValueID
@@ -27,8 +29,10 @@ public final class PlanVerifier: @unchecked Sendable {
         self.outputKind = OutputKind.resolve(outputKind, graph: graph)
         self.analysis = analysis
         var ends: [Int: ValueID] = [:]
-        for t in try graph.channelTails() { ends[t.producer] = t.end }
+        var axes: [ValueID: Int] = [:]
+        for t in try graph.channelTails() { ends[t.producer] = t.end; axes[t.end] = t.axis }
         tailEnd = ends
+        tailAxis = axes
         plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: threads, observable: Set(ends.values)))
         self.batches = batches
         logits = graph.outputs[0]
@@ -57,7 +61,8 @@ public final class PlanVerifier: @unchecked Sendable {
         var interventions: [ValueID: Intervention] = [:]
         for (v, list) in channels {
             let sorted = list.sorted()
-            interventions[v] = { tensor in Perturbation.apply(factor: 0, channels: sorted, to: &tensor) }
+            let axis = tailAxis[v] ?? 1
+            interventions[v] = { tensor in Perturbation.apply(factor: 0, channels: sorted, axis: axis, to: &tensor) }
         }
         return interventions
     }

@@ -9,9 +9,11 @@ import ONNXFormat
 ///
 /// What is sliced: producer weights (axis 0) and biases; BatchNormalization parameters and
 /// per-channel constant operands of Add/Sub/Mul/Div; readers' input channels (Conv weight
-/// axis 1, Gemm columns or rows as `transB` says — H·W consecutive features per channel after a
-/// Flatten — and MatMul rows); depthwise convolutions (weight axis 0 and `group`); a Reshape
-/// target that hard-codes the channel count. Concat offsets follow by themselves. A constant
+/// axis 1, Gemm columns or rows as `transB` says — H·W consecutive features per channel after an
+/// NCHW Flatten, columns {i·C + c} after an NHWC one — and MatMul rows); depthwise convolutions
+/// (weight axis 0 and `group`); a Reshape target that hard-codes the channel count on the
+/// channel axis; per-channel constants on whichever axis holds the channels (after a Transpose,
+/// an NHWC (1,1,1,C) or (C) bias). Concat offsets follow by themselves. A constant
 /// shared by nodes that need different slices is cloned. Node names, opsets, metadata and doc
 /// strings are kept; `value_info` entries of values whose shape changes are dropped.
 public struct ChannelPruner: Sendable {
@@ -52,7 +54,8 @@ public struct ChannelPruner: Sendable {
             }
             guard analysis.groups[g].prunable else {
                 let first = analysis.groups[g].members.first.map { graph.nodes[$0.producer].name } ?? "?"
-                throw PruningError("dependency group \(g) (channels of \(first)) is not prunable: its channels reach an operator WeakSpot cannot follow them through")
+                let why = analysis.groups[g].reason ?? "its channels reach an operator WeakSpot cannot follow them through"
+                throw PruningError("dependency group \(g) (channels of \(first)) is not prunable: \(why)")
             }
         }
         let selection = try ChannelSelection(graph: graph, analysis: analysis, removing: removed)
@@ -116,19 +119,22 @@ public struct ChannelPruner: Sendable {
                 for (slot, name) in onnxNode.inputs.enumerated() where runtime[names.root(name)] == nil && !name.isEmpty {
                     // A folded constant (not stored) still needs slicing: `apply` then refuses it.
                     guard let dims = constantDims(name, onnx, names) ?? foldedShapes[names.root(name)] else { continue }
-                    let aligned = 1 - (rank - dims.count)
+                    // Right-aligned broadcasting against the output's channel axis (3 on NHWC).
+                    let aligned = (selection.axis[out] ?? 1) - (rank - dims.count)
                     if aligned >= 0, dims[aligned] == n { edit(slot, [Cut(axis: aligned, keep: k)]) }
                 }
             case .reshape(let template):
-                guard template.dimensions.count > 1, case .fixed = template.dimensions[1], let k = outKept else { break }
-                if let shape = onnxNode.attribute("shape")?.intsValue, shape.count > 1 {
+                // The target's entry on the channel axis (1, or where the reshape put the channels).
+                let j = selection.axis[out] ?? 1
+                guard template.dimensions.count > j, case .fixed = template.dimensions[j], let k = outKept else { break }
+                if let shape = onnxNode.attribute("shape")?.intsValue, shape.count > j {
                     var updated = shape
-                    updated[1] = Int64(k.count)
+                    updated[j] = Int64(k.count)
                     if let a = onnx.nodes[index].attributes.lastIndex(where: { $0.name == "shape" }) {
                         onnx.nodes[index].attributes[a].value = .ints(updated)
                     }
                 } else if onnxNode.inputs.count > 1 {
-                    edits[NodeSlot(node: index, slot: 1)] = .setEntry(index: 1, value: Int64(k.count))
+                    edits[NodeSlot(node: index, slot: 1)] = .setEntry(index: j, value: Int64(k.count))
                 }
             default:
                 break

@@ -1,9 +1,10 @@
 import ChannelGroups
 import NetworkIR
 
-/// Which channels (axis 1) of every activation survive when some dependency groups are removed,
-/// found by following the channels from their producers through the graph the way
-/// `DependencyAnalysis` ties them.
+/// Which channels of every activation survive when some dependency groups are removed, found by
+/// following the channels from their producers through the graph the way `DependencyAnalysis`
+/// ties them — through Transposes (the channel axis moves), Reshapes/Flattens that keep each
+/// channel on one axis (kept positions are those holding a kept channel) and ReduceMeans.
 ///
 /// It also checks that removal is exact: the pruned model equals the masked model (each removed
 /// channel zeroed at its producers' tail ends) only if every removed channel is still zero where
@@ -13,8 +14,10 @@ import NetworkIR
 public struct ChannelSelection: Sendable {
     /// Kept channel indices of every activation that loses channels (values absent keep all).
     public var kept: [ValueID: [Int]]
-    /// Channels (axis 1) of every activation, before pruning.
+    /// Positions of the channel axis of every activation, before pruning.
     public var channels: [ValueID: Int]
+    /// The channel axis of every activation that loses channels, when it is not 1.
+    public var axis: [ValueID: Int]
 
     /// - Throws: `PruningError` when a removed channel reaches a layer non-zero, or an operator
     ///   through which channels cannot be followed (which `DependencyAnalysis` marks unprunable).
@@ -30,6 +33,7 @@ public struct ChannelSelection: Sendable {
         let tailEnds = Set(tails.map(\.end))
         var kept: [ValueID: [Int]] = [:]
         var channels: [ValueID: Int] = [:]
+        var axisOf: [ValueID: Int] = [:]
         /// The node after which a removed channel of the value may be non-zero in the masked model.
         var nonZeroSince: [ValueID: String] = [:]
         for (v, s) in shapes.enumerated() { if let s, s.count >= 2 { channels[v] = s[1] } }
@@ -52,9 +56,17 @@ public struct ChannelSelection: Sendable {
             func pass(_ from: ValueID, nonZeroBy: String? = nil) {
                 guard let k = kept[from] else { return }
                 kept[out] = k
+                if let a = axisOf[from] {
+                    axisOf[out] = a
+                    if let s = shapes[out], s.count > a { channels[out] = s[a] }
+                }
                 if let by = nonZeroBy { nonZeroSince[out] = by } else if let s = nonZeroSince[from] { nonZeroSince[out] = s }
             }
 
+            /// Operators that read channels on axis 1 cannot take channels a layout operator moved.
+            if removing.contains(where: { (axisOf[$0] ?? 1) != 1 }), node.op.readsChannelsOnAxisOne {
+                try requireNone("an operator that reads channels on axis 1, after a layout operator moved them to another axis")
+            }
             if graph.isChannelProducer(node) {
                 if case .conv(let a) = node.op, a.groups > 1 {
                     if let input = live.first, kept[input] != nil {
@@ -88,21 +100,34 @@ public struct ChannelSelection: Sendable {
                 case .batchNormalization, .sigmoid, .hardSigmoid, .fakeQuantize:
                     if let x = live.first { pass(x, nonZeroBy: label) }
                 case .pad(let pads, let mode, let value):
-                    if pads.count >= 4, pads[1] != 0 || pads[1 + pads.count / 2] != 0 { try requireNone("a Pad of the channel axis") }
+                    let a = live.first.flatMap { axisOf[$0] } ?? 1
+                    if pads.count >= 2 * (a + 1), pads[a] != 0 || pads[a + pads.count / 2] != 0 { try requireNone("a Pad of the channel axis") }
                     if let x = live.first { pass(x, nonZeroBy: mode == .constant && value != 0 ? label : nil) }
-                case .reduceMean(let axes, _):
-                    if axes.contains(1) { try requireNone("a ReduceMean over channels") }
-                    if let x = live.first { pass(x) }
+                case .reduceMean(let axes, let keepDims):
+                    guard let x = live.first, kept[x] != nil else { break }
+                    guard let moved = ChannelLayout.reduced(axisOf[x] ?? 1, axes: axes, keepDims: keepDims) else {
+                        try requireNone("a ReduceMean over channels"); break
+                    }
+                    pass(x)
+                    axisOf[out] = moved
+                    channels[out] = shapes[out]?[moved]
                 case .add, .sub, .mul, .div:
                     try Self.elementwise(node, label: label, live: live, graph: graph, kept: &kept, channels: channels,
                                          nonZeroSince: &nonZeroSince)
+                    if kept[out] != nil, let a = removing.lazy.compactMap({ axisOf[$0] }).first {
+                        axisOf[out] = a
+                        channels[out] = shapes[out]?[a]
+                    }
                 case .concat(let axis):
                     guard !removing.isEmpty else { break }
-                    guard axis == 1 || axis == -(shapes[out]?.count ?? 0) + 1 else { try requireNone("a Concat along another axis"); break }
+                    let a = axisOf[removing[0]] ?? 1
+                    guard axis == a || axis == -(shapes[out]?.count ?? 0) + a,
+                          node.inputs.allSatisfy({ (axisOf[$0] ?? 1) == a }) else { try requireNone("a Concat along another axis"); break }
+                    if a != 1 { axisOf[out] = a; channels[out] = shapes[out]?[a] }
                     var offset = 0
                     var list: [Int] = []
                     for v in node.inputs {
-                        let c = channels[v] ?? 1
+                        let c = shapes[v]?[a] ?? 1
                         list += (kept[v] ?? Array(0..<c)).map { $0 + offset }
                         offset += c
                         if let s = nonZeroSince[v], kept[v] != nil { nonZeroSince[out] = s }
@@ -111,15 +136,24 @@ public struct ChannelSelection: Sendable {
                 case .flatten, .reshape, .squeeze, .unsqueeze:
                     guard let x = live.first, let k = kept[x] else { break }
                     let inShape = shapes[x] ?? [], outShape = shapes[out] ?? []
-                    guard inShape.count >= 2, outShape.count >= 2, outShape[0] == inShape[0],
-                          outShape[1] % max(inShape[1], 1) == 0, outShape[1...].reduce(1, *) == inShape[1...].reduce(1, *),
-                          outShape[1] == inShape[1...].reduce(1, *) || outShape[1] == inShape[1] else {
-                        try requireNone("a reshape that moves the channel axis"); break
+                    let a = axisOf[x] ?? 1
+                    guard inShape.count > a,
+                          let placement = ChannelLayout.reshaped(a, step: 1, input: inShape, output: outShape, channels: inShape[a]) else {
+                        try requireNone("a reshape that spreads channels over several axes"); break
                     }
-                    let r = outShape[1] / max(inShape[1], 1)
-                    kept[out] = k.flatMap { c in (c * r)..<(c * r + r) }
+                    kept[out] = placement.positions(of: k, channels: inShape[a])
+                    axisOf[out] = placement.axis
+                    channels[out] = placement.extent
                     if let s = nonZeroSince[x] { nonZeroSince[out] = s }
-                case .transpose, .slice, .softmax:
+                case .transpose(let permutation):
+                    guard let x = live.first, kept[x] != nil else { break }
+                    guard let moved = ChannelLayout.transposed(axisOf[x] ?? 1, permutation: permutation) else {
+                        try requireNone("a Transpose whose permutation does not keep the channel axis"); break
+                    }
+                    pass(x)
+                    axisOf[out] = moved
+                    channels[out] = shapes[out]?[moved]
+                case .slice, .softmax:
                     try requireNone("an operator that mixes or moves channels")
                 case .unary(let f):
                     if let x = live.first { pass(x, nonZeroBy: f.keepsZero ? nil : label) }
@@ -146,6 +180,7 @@ public struct ChannelSelection: Sendable {
         }
         self.kept = kept
         self.channels = channels
+        self.axis = axisOf
     }
 
     /// Add, Sub, Mul, Div: two activations of the same channels stay aligned (the analysis tied

@@ -3,6 +3,17 @@
 
 Usage:
   python3 Tests/Benchmarks/check_pruned_onnxruntime.py MODEL PLAN PRUNED [--inputs X.npy] [--count 4]
+          [--weakspot-logits PRUNED_RUN.npy] [--no-masked]
+  python3 Tests/Benchmarks/check_pruned_onnxruntime.py --classic DIR
+
+--weakspot-logits: also compare ONNX Runtime's output of PRUNED with `weakspot run PRUNED`'s
+(same inputs, all of them: --count is ignored for this comparison's rows beyond the file's).
+--no-masked: skip the masked-original comparison (its tail rule stops at a Transpose, so it does
+not model NHWC exports whose tails WeakSpot follows through Transposes).
+--classic DIR: for every model of Fixtures/classic/manifest.json whose DIR/<name>.pruned.onnx,
+DIR/<name>.plan.json and DIR/<name>.pruned.logits.npy exist (written by ClassicModelsTests with
+WEAKSPOT_CLASSIC_KEEP=DIR), check the pruned file (onnx.checker, ONNX Runtime loads it) against
+`weakspot run` on it; the masked comparison too where every pruned producer's tail is NCHW.
 
 ONNX Runtime runs two models on the same inputs:
 - PRUNED, as written by `weakspot prune MODEL PLAN -o PRUNED`;
@@ -98,14 +109,66 @@ def run(model_bytes: bytes, x: np.ndarray) -> np.ndarray:
     return session.run(None, {session.get_inputs()[0].name: x})[0]
 
 
+def ratio(got: np.ndarray, expected: np.ndarray) -> float:
+    peak = float(np.max(np.abs(expected)))
+    return float(np.max(np.abs(got - expected))) / peak if peak else float("inf")
+
+
+def check_against_weakspot(model: str, plan: str, pruned: str, inputs: str, weakspot_logits: str, masked: bool) -> dict:
+    """ORT on the pruned file versus `weakspot run` on it (and versus the masked original)."""
+    x = np.load(inputs).astype(np.float32)
+    onnx.checker.check_model(onnx.load(pruned), full_check=True)
+    ort_pruned = run(open(pruned, "rb").read(), x)
+    ours = np.load(weakspot_logits).astype(np.float32).reshape(ort_pruned.shape)
+    result = {"model": os.path.basename(model), "inputs": int(x.shape[0]), "ortVsWeakspot": ratio(ours, ort_pruned)}
+    if masked:
+        with open(plan) as f:
+            reference = run(masked_model(onnx.load(model), json.load(f)).SerializeToString(), x)
+        result["ortVsMasked"] = ratio(ort_pruned, reference)
+    result["bytes"] = [os.path.getsize(model), os.path.getsize(pruned)]
+    return result
+
+
+def check_classic(folder: str) -> int:
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Fixtures")
+    with open(os.path.join(root, "classic", "manifest.json")) as f:
+        manifest = json.load(f)
+    failures = 0
+    for entry in manifest["models"]:
+        stem = os.path.join(folder, entry["name"])
+        files = [stem + ".pruned.onnx", stem + ".plan.json", stem + ".pruned.logits.npy"]
+        if not all(os.path.exists(p) for p in files):
+            print(json.dumps({"model": entry["name"], "skipped": "no pruned files (the model did not pass ClassicModelsTests)"}))
+            continue
+        nchw = entry["layout"] == "NCHW" and "channel shuffle" not in entry["needs"]
+        try:
+            result = check_against_weakspot(os.path.join(root, entry["model"]), files[1], files[0],
+                                            os.path.join(root, entry["input"]), files[2], masked=nchw)
+        except (SystemExit, Exception) as error:  # noqa: BLE001 - reported per model
+            result = {"model": entry["name"], "error": str(error)}
+        bad = "error" in result or any(result.get(k, 0) > TOLERANCE for k in ("ortVsWeakspot", "ortVsMasked"))
+        failures += bad
+        print(json.dumps(result))
+    return 1 if failures else 0
+
+
 def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--classic":
+        return check_classic(sys.argv[2])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model")
     parser.add_argument("plan")
     parser.add_argument("pruned")
     parser.add_argument("--inputs")
     parser.add_argument("--count", type=int, default=4)
+    parser.add_argument("--weakspot-logits")
+    parser.add_argument("--no-masked", action="store_true")
     args = parser.parse_args()
+    if args.weakspot_logits:
+        inputs = args.inputs or args.model[: -len(".onnx")] + ".input.npy"
+        result = check_against_weakspot(args.model, args.plan, args.pruned, inputs, args.weakspot_logits, not args.no_masked)
+        print(json.dumps(result))
+        return 0 if all(result.get(k, 0) <= TOLERANCE for k in ("ortVsWeakspot", "ortVsMasked")) else 1
 
     with open(args.plan) as f:
         plan = json.load(f)

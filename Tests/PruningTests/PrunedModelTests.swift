@@ -90,5 +90,42 @@ final class PrunedModelTests: XCTestCase {
     func testKerasNHWC() throws { try check("models/keras_nhwc_cnn.onnx", input: "models/keras_nhwc_cnn.input.npy", seeds: [1, 2], batch: 4) }
     func testKerasTf2onnxStyle() throws { try check("models/keras_tf2onnx_style.onnx", input: "models/keras_tf2onnx_style.input.npy", seeds: [1, 2], batch: 4) }
     func testEfficientNetLite0() throws { try check("demo/efficientnet_lite0.onnx", input: "demo/images.input.npy") }
+
+    /// Issue 15: the NHWC ResNet as PyTorch exports it (a Transpose on each side of every Conv,
+    /// BatchNormalization written as Sub/Div/Mul/Add by (C) constants on the NHWC tensor) prunes
+    /// like the tf2onnx export of the same network (one Transpose at the input).
+    func testNHWCResNetExportedByPyTorch() throws {
+        try check("classic/resnet_nhwc_torch.onnx", input: "classic/resnet_nhwc_torch.input.npy", seeds: [1, 2, 3], batch: 4)
+    }
+
+    func testNHWCResNetExportedByTf2onnx() throws {
+        try check("classic/resnet_nhwc_tf2onnx.onnx", input: "classic/resnet_nhwc_tf2onnx.input.npy", seeds: [1, 2], batch: 4)
+    }
+
+    /// Both exports of the same network have the same dependency groups: as many prunable layer
+    /// groups, with the same channel counts, and every Conv's channels in a prunable group.
+    func testNHWCExportsHaveTheSameGroups() throws {
+        let torch = try PruningCase("classic/resnet_nhwc_torch.onnx")
+        let tf = try PruningCase("classic/resnet_nhwc_tf2onnx.onnx")
+        let torchGroups = torch.prunableLayerGroups.map(\.channels), tfGroups = tf.prunableLayerGroups.map(\.channels)
+        XCTAssertFalse(torchGroups.isEmpty)
+        XCTAssertEqual(torchGroups, tfGroups)
+        XCTAssertEqual(torch.analysis.groups.filter(\.prunable).count, tf.analysis.groups.filter(\.prunable).count)
+        XCTAssertEqual(torch.analysis.groups.count, tf.analysis.groups.count)
+        // Every Conv's tail in the PyTorch export runs through the Transpose after it and the
+        // written-out BatchNormalization. Where the tail has one reader all the way to the next
+        // Conv (each block's first Conv) it also runs through that Conv's Transpose back to axis 1;
+        // the other five (stem, second Convs, downsample) end on the NHWC tensor read by a residual
+        // Add: channels on axis 3.
+        let tails = try torch.graph.channelTails()
+        let convTails = tails.filter { if case .conv = torch.graph.nodes[$0.producer].op { return true } else { return false } }
+        XCTAssertEqual(convTails.count, 8)
+        for t in convTails {
+            let ops = t.nodes.map { torch.graph.nodes[$0].op.onnxName }
+            XCTAssertEqual(Array(ops.prefix(5)), ["Transpose", "Sub", "Div", "Mul", "Add"], torch.graph.nodes[t.producer].name)
+        }
+        XCTAssertEqual(convTails.filter { $0.axis == 3 }.count, 5)
+        XCTAssertEqual(convTails.filter { $0.axis == 1 }.count, 3)
+    }
 }
 

@@ -49,18 +49,22 @@ struct PruningCase {
     func maskedOutput(removing removed: Set<Int>, input: Tensor) throws -> Tensor {
         let tails = try graph.channelTails()
         var zeroed: [ValueID: Set<Int>] = [:]
+        var axis: [ValueID: Int] = [:]
         for g in removed {
             for m in analysis.groups[g].members {
                 let tail = tails.first { $0.producer == m.producer }!
                 zeroed[tail.end, default: []].insert(m.channel)
+                axis[tail.end] = tail.axis
             }
         }
         let plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: 2, observable: Set(zeroed.keys)))
         var interventions: [ValueID: Intervention] = [:]
         for (v, channels) in zeroed {
+            let a = axis[v] ?? 1
             interventions[v] = { t in
-                let c = t.shape[1], inner = t.shape.dropFirst(2).reduce(1, *)
-                for n in 0..<t.shape[0] {
+                // Channels on axis `a` (3 on an NHWC tail end): blocks before it, positions after it.
+                let c = t.shape[a], inner = t.shape[(a + 1)...].reduce(1, *)
+                for n in 0..<t.shape[..<a].reduce(1, *) {
                     for ch in channels { for i in 0..<inner { t.storage[(n * c + ch) * inner + i] = 0 } }
                 }
             }

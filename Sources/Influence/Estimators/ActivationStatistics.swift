@@ -22,9 +22,10 @@ public struct ActivationStatistics: Sendable, Equatable {
     /// Adds one batch: `values` must hold each tail's end (channel axis 1: NCHW or (N, features)).
     public mutating func add(values: [ValueID: Tensor], tails: [ChannelTailEnd]) {
         for t in tails {
-            guard let x = values[t.value], x.shape.count >= 2, x.shape[1] == t.channels else { continue }
-            let (n, c) = (x.shape[0], x.shape[1])
-            let positions = x.shape.dropFirst(2).reduce(1, *)
+            guard let x = values[t.value], x.shape.count > t.axis, t.axis >= 1, x.shape[t.axis] == t.channels else { continue }
+            // Channels on axis `axis`: `n` blocks before it (batch and any moved axes), `positions` after it.
+            let (n, c) = (x.shape[..<t.axis].reduce(1, *), x.shape[t.axis])
+            let positions = x.shape[(t.axis + 1)...].reduce(1, *)
             var z = zeros[t.producer] ?? [Double](repeating: 0, count: c)
             var a = absoluteSums[t.producer] ?? [Double](repeating: 0, count: c)
             x.storage.withUnsafeBufferPointer { p in
@@ -44,7 +45,7 @@ public struct ActivationStatistics: Sendable, Equatable {
             }
             zeros[t.producer] = z
             absoluteSums[t.producer] = a
-            counts[t.producer, default: 0] += Double(n * positions)
+            counts[t.producer, default: 0] += Double(n * positions)  // every value of each channel
         }
     }
 
@@ -66,4 +67,6 @@ public struct ChannelTailEnd: Sendable, Equatable {
     public var producer: Int
     public var value: ValueID
     public var channels: Int
+    /// The axis of `value` that holds the channels (3 when an NHWC export moved them).
+    public var axis: Int = 1
 }
