@@ -152,10 +152,7 @@ def save(name: str, model: onnx.ModelProto, x: np.ndarray, layout: str, needs: l
     fc.save_npy(OUT / f"{name}.output.npy", y)
     size = path.stat().st_size
     assert size <= 2_000_000, f"{name}: {size} bytes"
-    if output_kind == "logits":
-        distinct = len(set(np.argmax(y.reshape(y.shape[0], -1), axis=1).tolist()))
-    else:
-        distinct = len(set(np.argmax(y.reshape(y.shape[0], -1), axis=1).tolist()))
+    distinct = len(set(np.argmax(y.reshape(y.shape[0], -1), axis=1).tolist()))
     opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
     entry = {
         "name": name, "model": fc.relative(path), "input": fc.relative(OUT / f"{name}.input.npy"),
