@@ -11,6 +11,7 @@ checkpoint, a real TorchScript archive, and tiny files with the right signatures
 from __future__ import annotations
 
 import io
+import pickle
 import zipfile
 from pathlib import Path
 
@@ -218,9 +219,9 @@ def not_onnx_corpus():
     buffer = io.BytesIO()
     torch.save(model.state_dict(), buffer)
     write("checkpoint.pt", buffer.getvalue())
-    buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer, _use_new_zipfile_serialization=False)
-    write("legacy_checkpoint.pth", buffer.getvalue())
+    # Legacy (pre-zip) torch.save output starts with a protocol-2 pickle; its storage keys differ
+    # from run to run, so the corpus holds a protocol-2 pickle of the state dict as plain lists.
+    write("legacy_checkpoint.pth", pickle.dumps({k: v.tolist() for k, v in model.state_dict().items()}, protocol=2))
     buffer = io.BytesIO()
     torch.jit.save(torch.jit.trace(model, torch.zeros(1, 3, 4, 4)), buffer)
     write("torchscript.pt", buffer.getvalue())

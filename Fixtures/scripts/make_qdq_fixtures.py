@@ -219,6 +219,14 @@ def hostile_models():
     inputs, outputs = io_info()
     model = helper.make_model(helper.make_graph(nodes, "zp_range", inputs, outputs, inits), opset_imports=[helper.make_opsetid("", 13)])
     onnx.save_model(model, str(OUT / "hostile_zero_point_out_of_range.onnx"))
+    # A QuantizeLinear of an activation with no DequantizeLinear: the model outputs int8.
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["y"], name="q_x")]
+    inits = [numpy_helper.from_array(np.float32(0.1), "s"), numpy_helper.from_array(np.int8(0), "z")]
+    graph = helper.make_graph(nodes, "lone_quantize", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.INT8, ["N", 3, 8, 8])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.checker.check_model(model)
+    onnx.save_model(model, str(OUT / "hostile_lone_quantize.onnx"))
 
 
 if __name__ == "__main__":

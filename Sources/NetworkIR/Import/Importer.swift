@@ -317,6 +317,8 @@ struct ImportState {
             case .weight(let t, let origin)?: outputs.append(state.registerWeight(origin, t))
             case .folded(let a, let b)? where a == b: outputs.append(state.registerWeight(o.name, a.tensor))
             case .folded?: throw GraphError(.structure, "graph output '\(o.name)' is computed from the input's shape alone and depends on the batch size")
+            case nil where state.quantizedActivations[o.name] != nil:
+                throw GraphError(.unsupportedOperator, "graph output '\(o.name)' is the integer output of a QuantizeLinear; WeakSpot runs QuantizeLinear of an activation only into a DequantizeLinear (fake quantization)")
             case nil: throw GraphError(.structure, "graph output '\(o.name)' is never produced")
             }
         }
