@@ -1,6 +1,7 @@
 import Execution
 import Foundation
 import NetworkIR
+import ONNXFormat
 import TestSupport
 import XCTest
 
@@ -85,5 +86,25 @@ final class ElementwiseImportTests: XCTestCase {
         XCTAssertEqual(UnaryFunction.gelu(tanhApproximation: false)(-40), -0.0)
         XCTAssertEqual(UnaryFunction.selu(alpha: UnaryFunction.seluAlpha, gamma: UnaryFunction.seluGamma)(-100),
                        -UnaryFunction.seluAlpha * UnaryFunction.seluGamma, accuracy: 1e-6)
+    }
+
+    /// Max/Min of constants fold at import over every operand (1…N), not just the first two.
+    func testVariadicMaxMinOfConstantsFoldOverEveryOperand() throws {
+        for (op, expected) in [("Max", [Float](arrayLiteral: 3, 7, 9)), ("Min", [-2, 0, -1])] {
+            let constants = [[1, 5, -1], [3, 0, 4], [-2, 7, 9]].enumerated().map { i, v in
+                ONNXTensor(name: "c\(i)", floats: v.map(Float.init), dims: [3])
+            }
+            let model = ONNXModel(graph: ONNXGraph(
+                name: "g", nodes: [
+                    ONNXNode(name: "m", opType: op, inputs: ["c0", "c1", "c2"], outputs: ["m"]),
+                    ONNXNode(name: "add", opType: "Add", inputs: ["x", "m"], outputs: ["y"]),
+                ], initializers: constants,
+                inputs: [ONNXValueInfo(name: "x", elementType: .float, shape: [.symbolic("N"), .value(3)])],
+                outputs: [ONNXValueInfo(name: "y", elementType: .float)]))
+            let graph = try Importer.importGraph(try ONNXModel.decode(model.encoded(), externalDataDirectory: nil))
+            let x = Tensor(shape: [1, 3], storage: [0, 0, 0])
+            let y = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: 1)).run(known: [graph.inputs[0].value: x], outputs: graph.outputs)
+            XCTAssertEqual(y[graph.outputs[0]]?.storage, expected, op)
+        }
     }
 }

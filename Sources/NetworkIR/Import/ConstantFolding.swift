@@ -26,6 +26,14 @@ enum ConstantFolding {
         case "Floor": let x = try input(0); return ConstantValue(kind: x.kind, shape: x.shape, elements: x.elements.map { $0.rounded(.down) })
         case "Ceil": let x = try input(0); return ConstantValue(kind: x.kind, shape: x.shape, elements: x.elements.map { $0.rounded(.up) })
         case "Sqrt": let x = try input(0); return ConstantValue(kind: x.kind, shape: x.shape, elements: x.elements.map { $0.squareRoot() })
+        case _ where (opType == "Max" || opType == "Min") && inputs.count != 2:
+            // Variadic: every operand (1…N), folded left to right as the runtime kernel does.
+            var result = try input(0)
+            for i in 1..<inputs.count {
+                let b = try input(i)
+                result = try broadcast(result, b, kind: result.kind) { opType == "Max" ? max($0, $1) : min($0, $1) }
+            }
+            return result
         case "Add", "Sub", "Mul", "Div", "Max", "Min", "Equal", "Less", "Greater":
             let a = try input(0), b = try input(1)
             let integer = a.kind == .integer && b.kind == .integer
