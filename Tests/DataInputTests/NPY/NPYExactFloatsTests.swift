@@ -1,4 +1,4 @@
-@testable import DataInput
+import DataInput
 import XCTest
 
 /// float64, int64 and int32 `.npy` data fed to a float32 model: taken only when every value is
