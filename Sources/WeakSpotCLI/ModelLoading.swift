@@ -62,9 +62,10 @@ struct LoadedModel {
     /// H/W), and `--output-name`. Says on `console`'s standard error which output is used when
     /// there are several. The returned ONNX model has the fed inputs as initializers.
     static func load(path: String, _ arguments: ParsedArguments, console: Console?) throws -> (loaded: LoadedModel, onnx: ONNXModel) {
-        let (model, fed) = try read(path: path, limits: ModelOptions.limits(arguments), fed: ModelIOOptions.fedInputs(arguments))
+        let limits = try ModelOptions.limits(arguments)
+        let (model, fed) = try read(path: path, limits: limits, fed: ModelIOOptions.fedInputs(arguments))
         let shape = try ModelIOOptions.importShape(arguments, dataInput: ModelInterface.runtimeInputs(fed).first)
-        var loaded = try imported(path: path, model: fed, inputShape: shape)
+        var loaded = try imported(path: path, model: fed, inputShape: shape, maxTensorElements: limits.maxTensorElements)
         do { loaded.graph = try ModelInterface.selectingOutput(loaded.graph, name: arguments.value("output-name")) } catch {
             throw CLIError.input("\(path): \(error)")
         }
@@ -94,14 +95,15 @@ struct LoadedModel {
     /// `load`, also returning the ONNX model as read (for commands that rewrite it, as `prune`).
     static func loadWithONNX(path: String, limits: ONNXLimits, inputShape: [Int]?) throws -> (loaded: LoadedModel, onnx: ONNXModel) {
         let (model, _) = try read(path: path, limits: limits, fed: nil)
-        return (try imported(path: path, model: model, inputShape: inputShape), model)
+        return (try imported(path: path, model: model, inputShape: inputShape, maxTensorElements: limits.maxTensorElements), model)
     }
 
-    /// Imports `model` read from `path`; importer errors name `path`.
-    static func imported(path: String, model: ONNXModel, inputShape: [Int]?) throws(CLIError) -> LoadedModel {
+    /// Imports `model` read from `path` under the reader's `--max-tensor-elements`; importer
+    /// errors name `path`.
+    static func imported(path: String, model: ONNXModel, inputShape: [Int]?, maxTensorElements: Int) throws(CLIError) -> LoadedModel {
         let graph: Graph
         do {
-            graph = try Importer.importGraph(model, options: ImportOptions(inputShape: inputShape, maxTensorElements: limits.maxTensorElements))
+            graph = try Importer.importGraph(model, options: ImportOptions(inputShape: inputShape, maxTensorElements: maxTensorElements))
         } catch {
             throw CLIError.input("\(path): \(error)")
         }

@@ -1,4 +1,6 @@
 import Influence
+import Reporting
+import Support
 
 /// The files `profile` and `merge` write: the report (`-o`, default report.json), `--csv`,
 /// `--html`, and for `profile` the `--checkpoint`; resolved together so that at most one of

@@ -3,6 +3,7 @@ import Foundation
 import Influence
 import NetworkIR
 import ONNXFormat
+import Support
 import TestSupport
 import XCTest
 

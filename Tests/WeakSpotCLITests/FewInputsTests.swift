@@ -2,6 +2,7 @@ import Foundation
 import Influence
 import TestSupport
 import XCTest
+import Support
 
 /// A report from fewer than 8 inputs says its intervals are not meaningful (JSON `warnings`,
 /// the terminal summary, the HTML page); an item measured on one input is never weak.

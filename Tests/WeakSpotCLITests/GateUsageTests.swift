@@ -2,6 +2,7 @@ import Foundation
 import Influence
 import TestSupport
 import XCTest
+import Support
 
 /// `gate` tells a usage mistake (exit 2) from a failed threshold (exit 1): a CI job must not
 /// read a typo as a regression. And `--kind` says which items a weak fraction counts.

@@ -2,6 +2,7 @@ import Foundation
 import Influence
 import TestSupport
 import XCTest
+import Support
 
 /// `weakspot merge` refuses what it cannot join, naming the file and the place: a shard that
 /// breaks the schema, shards of different splits, a shard given twice or missing (with the run's

@@ -2,6 +2,7 @@ import Foundation
 import Influence
 import TestSupport
 import XCTest
+import Support
 
 /// Every command that writes a file, with every kind of output path a user types: `-`, an
 /// existing folder (`dir`, `dir/`, `.`), a folder that does not exist (`missing/`, `x/y/f`), a

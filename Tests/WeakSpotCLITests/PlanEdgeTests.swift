@@ -2,6 +2,7 @@ import Foundation
 import Influence
 import TestSupport
 import XCTest
+import Support
 
 /// `plan` at its edges: a target the report's items cannot reach is refused up front with the
 /// best reachable fraction; without --data it says nothing was verified; its progress prints

@@ -6,6 +6,7 @@ import NetworkIR
 import ONNXFormat
 import TestSupport
 import XCTest
+import Support
 
 /// Weights wherever exporters put them (issue 15): `Constant` nodes (Paddle), `Identity`
 /// chains, IR-3 graph inputs shadowing initializers, float16/bfloat16/float64 initializers and a

@@ -1,5 +1,6 @@
 import Foundation
 import NetworkIR
+import Support
 
 /// An element-wise function (Elu, Exp, Gelu, ...), in place over the whole tensor.
 struct UnaryFunctionKernel: StepKernel {

@@ -1,4 +1,5 @@
 import NetworkIR
+import Support
 
 /// Resize / Upsample on H and W, nearest or bilinear, with ONNX Runtime's coordinate rules
 /// (ResizeAttributes). The source indices and weights of each output row and column are

@@ -1,5 +1,6 @@
 import Foundation
 import NetworkIR
+import Support
 
 /// Calls `body(outputIndex, offsets)` for every element of `shape` in row-major order, with the
 /// element offset of each operand whose broadcast `strides` are given: the general strided walk

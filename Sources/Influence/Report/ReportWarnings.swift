@@ -1,3 +1,4 @@
+import Support
 /// The `warnings` of a report: plain sentences about what its figures cannot support, shown in
 /// the terminal summary, the HTML page and the JSON (docs/report.md, "Warnings").
 public enum ReportWarnings {
