@@ -89,6 +89,7 @@ enum ProfileCommand: Command {
             options.threads = try arguments.integer("threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
             options.bootstrapResamples = try arguments.integer("bootstrap", default: 1000, in: 0...1_000_000)
             options.adaptive = arguments.flag("adaptive")
+            options.adaptiveSlice = try arguments.value("adaptive-slice").map { try ParsedArguments.integer($0, option: "adaptive-slice", in: 1...1_000_000, command: "profile") }
             if let list = arguments.value("estimators") {
                 options.estimators = try list.split(separator: ",").map { name in
                     guard let kind = EstimatorKind(rawValue: String(name)) else {
@@ -174,8 +175,7 @@ enum ProfileCommand: Command {
             }
             var slices: [Int] = []
             if options.adaptive {
-                let first = try arguments.value("adaptive-slice").map { try ParsedArguments.integer($0, option: "adaptive-slice", in: 1...1_000_000, command: "profile") }
-                    ?? max(ProfileOptions.adaptiveMinimumInputs, count / 4)
+                let first = options.adaptiveSlice ?? max(ProfileOptions.adaptiveMinimumInputs, count / 4)
                 var start = min(first, count)
                 slices.append(start)
                 while start < count { let s = min(options.batchSize, count - start); slices.append(s); start += s }

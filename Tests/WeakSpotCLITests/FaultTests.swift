@@ -109,7 +109,7 @@ final class FaultTests: XCTestCase {
         }
         let result = try launch(command)
         XCTAssertEqual(result.code, 2, result.error)
-        XCTAssertEqual(result.error, "error: \(output): cannot write the file: the folder \(folder) is not writable\n")
+        XCTAssertEqual(result.error, "error: \(output): cannot write the file: the folder \(folder) is not writable (Permission denied)\n")
         XCTAssertEqual(try String(contentsOfFile: output, encoding: .utf8), previous)
     }
 

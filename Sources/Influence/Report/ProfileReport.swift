@@ -126,7 +126,8 @@ public enum ProfileReport {
                  "batch": .int(o.batchSize), "bootstrapResamples": .int(o.bootstrapResamples),
                  "shard": o.shard.map { .string($0.description) } ?? .null, "adaptive": .bool(o.adaptive),
                  "estimators": .array(o.estimators.map { .string($0.rawValue) }), "groupReduction": .string(o.groupReduction.rawValue), "normalize": .string(o.normalizer.rawValue),
-                 "latentFraction": .double(o.latentFraction)])
+                 "latentFraction": .double(o.latentFraction), "pruneMode": .string(o.pruneMode.rawValue),
+                 "adaptiveSlice": o.adaptive ? o.adaptiveSlice.map { .int($0) } ?? .null : .null])
     }
 
     /// The full report: items sorted by index and ranked within their kind (rank 1 = least
@@ -201,6 +202,18 @@ public enum ProfileReport {
         return means[min(means.count - 1, Int((Double(means.count) * fraction).rounded(.down)))]
     }
 
+    /// `layers` without each layer's sensitivity curve (other keys unchanged): a shard holds the
+    /// curves of its own layer items only, and `assemble` rebuilds them from the merged items, so
+    /// shards of a layer sweep differ there by construction.
+    static func withoutCurves(_ value: JSONValue?, key: String) -> JSONValue? {
+        guard key == "layers", case .array(let layers)? = value else { return value }
+        return .array(layers.map { layer in
+            guard case .object(var o) = layer else { return layer }
+            o["sensitivity"] = nil
+            return .object(o)
+        })
+    }
+
     /// Joins shard reports into the report one run would give. Refuses reports of different
     /// models, data or settings (apart from the shard), shards of different N, a shard given
     /// twice, and missing items — counted against `itemsTotal`, the run's item count every
@@ -222,11 +235,14 @@ public enum ProfileReport {
         var totalSeconds = 0.0
         for (path, report) in reports {
             guard report["schema"]?.stringValue == schema else { throw InfluenceError("\(path): expected schema \(schema)") }
-            for key in ["model", "data", "baseline", "layers", "groups", "itemsTotal"] where report[key] != first.report[key] {
-                throw InfluenceError("\(path): '\(key)' differs from \(first.path): not shards of one run")
-            }
+            // Settings first: shards measured with different options are named as such, not as
+            // different layers.
             guard strip(report["settings"]) == strip(first.report["settings"]) else {
                 throw InfluenceError("\(path): 'settings' differ from \(first.path) beyond --shard")
+            }
+            for key in ["model", "data", "baseline", "layers", "groups", "itemsTotal"]
+            where withoutCurves(report[key], key: key) != withoutCurves(first.report[key], key: key) {
+                throw InfluenceError("\(path): '\(key)' differs from \(first.path): not shards of one run")
             }
             for item in report["items"]?.arrayValue ?? [] {
                 guard let index = item["index"]?.intValue else { throw InfluenceError("\(path): an item has no index") }

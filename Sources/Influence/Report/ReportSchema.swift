@@ -59,7 +59,9 @@ public enum ReportSchema {
         "estimators": {"type": "array", "items": {"enum": ["l1", "l2", "bn", "apoz", "meanact", "random", "taylor"]}},
         "groupReduction": {"enum": ["sum", "mean", "max"]},
         "normalize": {"enum": ["none", "max", "mean", "l2", "lamp"]},
-        "latentFraction": {"type": "number", "minimum": 0, "maximum": 0.5}
+        "latentFraction": {"type": "number", "minimum": 0, "maximum": 0.5},
+        "pruneMode": {"enum": ["filters", "unstructured"]},
+        "adaptiveSlice": {"type": ["integer", "null"], "minimum": 1}
       }
     },
     "baseline": {

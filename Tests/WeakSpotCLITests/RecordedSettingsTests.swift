@@ -1,0 +1,78 @@
+import Foundation
+import Influence
+import Support
+import TestSupport
+import XCTest
+
+/// Options that change a profile's numbers must be in both records of a run: the checkpoint
+/// fingerprint (so `--resume` never mixes incompatible partial results) and the report's
+/// `settings` (so `merge` never joins shards measured differently). Two of them were missing:
+/// `--adaptive-slice` (it moves every batch boundary) and `--prune-mode`.
+final class RecordedSettingsTests: XCTestCase {
+    let model = FixturePaths.path("models/tiny_resnet.onnx")
+    let data = FixturePaths.path("models/tiny_resnet.input.npy")
+
+    func testResumeWithAnotherAdaptiveSliceIsRefused() throws {
+        let folder = try temporaryFolder(self)
+        let checkpoint = folder + "/run.ckpt"
+        func profile(slice: String, resume: Bool) -> CLIResult {
+            weakspot(["profile", model, "--data", data, "--layers", "/layer1*", "--adaptive", "--adaptive-slice", slice,
+                      "--checkpoint", checkpoint, "-o", folder + "/r.json", "--quiet"] + (resume ? ["--resume"] : []))
+        }
+        let first = profile(slice: "2", resume: false)
+        XCTAssertEqual(first.code, 0, first.error)
+        XCTAssert(FileManager.default.fileExists(atPath: checkpoint), "the run left no checkpoint to resume from")
+
+        let same = profile(slice: "2", resume: true)
+        XCTAssertEqual(same.code, 0, "resuming with the same options must work: \(same.error)")
+
+        let other = profile(slice: "3", resume: true)
+        XCTAssertEqual(other.code, 2, "a checkpoint made with --adaptive-slice 2 was resumed with 3: \(other.error)")
+        XCTAssert(other.error.contains("belongs to another run"), other.error)
+    }
+
+    func testFingerprintHoldsTheAdaptiveSliceOnlyWhenAdaptive() {
+        var options = ProfileOptions()
+        options.adaptive = true
+        let unset = options.fingerprint
+        options.adaptiveSlice = 2
+        let two = options.fingerprint
+        options.adaptiveSlice = 3
+        XCTAssertNotEqual(unset, two)
+        XCTAssertNotEqual(two, options.fingerprint)
+        options.adaptive = false
+        let exact = options.fingerprint
+        options.adaptiveSlice = 2
+        XCTAssertEqual(exact, options.fingerprint, "the slice means nothing without --adaptive")
+    }
+
+    func testSettingsRecordPruneModeAndAdaptiveSlice() {
+        var options = ProfileOptions()
+        options.pruneMode = .unstructured
+        options.adaptive = true
+        options.adaptiveSlice = 5
+        let settings = ProfileReport.settings(options)
+        XCTAssertEqual(settings["pruneMode"]?.stringValue, "unstructured")
+        XCTAssertEqual(settings["adaptiveSlice"]?.intValue, 5)
+    }
+
+    func testMergeRefusesShardsOfDifferentPruneModes() throws {
+        let folder = try temporaryFolder(self)
+        func shard(_ index: Int, mode: String) throws -> String {
+            let path = folder + "/shard-\(index).json"
+            let result = weakspot("profile", model, "--data", data, "--items", "layers", "--perturb", "prune:0.5",
+                                  "--prune-mode", mode, "--shard", "\(index)/2", "-o", path, "--quiet")
+            XCTAssertEqual(result.code, 0, result.error)
+            return path
+        }
+        let filters = try shard(1, mode: "filters")
+        let unstructured = try shard(2, mode: "unstructured")
+        let mixed = weakspot("merge", filters, unstructured, "-o", folder + "/merged.json")
+        XCTAssertEqual(mixed.code, 2, "shards of different --prune-mode were merged: \(mixed.output)")
+        XCTAssert(mixed.error.contains("settings"), mixed.error)
+
+        let matching = try shard(2, mode: "filters")
+        let merged = weakspot("merge", filters, matching, "-o", folder + "/merged.json")
+        XCTAssertEqual(merged.code, 0, "shards of one --prune-mode must merge: \(merged.error)")
+    }
+}
