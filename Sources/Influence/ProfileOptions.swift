@@ -41,14 +41,6 @@ public struct ProfileOptions: Sendable {
     public static let adaptiveMinimumInputs = 4
 
     public init() {}
-
-    /// Part of the run's identity for checkpoints: everything that changes the numbers.
-    public var fingerprint: String {
-        [kinds.map(\.rawValue).joined(separator: ","), layerPattern ?? "*", perturbation.description, ablateAt.rawValue,
-         metric.rawValue, "\(weakThreshold)", "\(seed)", "\(batchSize)", "\(bootstrapResamples)", shard?.description ?? "-",
-         adaptive ? "adaptive" : "exact", weakQuantile.map { "q:\($0)" } ?? "abs",
-         estimators.map(\.rawValue).joined(separator: ","), normalizer.rawValue, pruneMode.rawValue].joined(separator: "|")
-    }
 }
 
 /// `--prune-mode`: a sweep removes the smallest-L1 filters, or the smallest-magnitude weights.

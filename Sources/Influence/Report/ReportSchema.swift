@@ -54,7 +54,14 @@ public enum ReportSchema {
         "estimators": {"type": "array", "items": {"enum": ["l1", "l2", "bn", "apoz", "meanact", "random", "taylor"]}},
         "groupReduction": {"enum": ["sum", "mean", "max"]},
         "normalize": {"enum": ["none", "max", "mean", "l2", "lamp"]},
-        "latentFraction": {"type": "number", "minimum": 0, "maximum": 0.5}
+        "latentFraction": {"type": "number", "minimum": 0, "maximum": 0.5},
+        "data": {"type": ["string", "null"]},
+        "pruneMode": {"enum": ["filters", "unstructured"]},
+        "maxMemory": {"type": "integer", "minimum": 1},
+        "adaptiveSlice": {"type": ["integer", "null"], "minimum": 1},
+        "hardExamples": {"type": ["integer", "null"], "minimum": 1},
+        "labels": {"type": ["string", "null"]},
+        "skipBad": {"type": "boolean"}
       }
     },
     "baseline": {
