@@ -47,20 +47,21 @@ extension ValueParser where Value == UInt64 {
     }
 }
 
-extension ValueParser where Value == Double {
-    /// A finite number with `lower` and `upper` bounds, each inclusive or not; `expected` names the
-    /// range in the error (`a number in (0, 0.5]`).
-    public static func number(above lower: Double, inclusive lowerInclusive: Bool = true,
-                              upTo upper: Double = .infinity, inclusive upperInclusive: Bool = true,
-                              expected: String) -> ValueParser<Double> {
-        ValueParser(parse: { (text: String) throws(OptionError) -> Double in
-            guard let v = Double(text), v.isFinite,
+extension ValueParser where Value: BinaryFloatingPoint & LosslessStringConvertible {
+    /// A finite number (`Double` or `Float`, parsed directly in that type) with `lower` and
+    /// `upper` bounds, each inclusive or not; `expected` names the range in the error (`a number
+    /// in (0, 0.5]`).
+    public static func number(above lower: Value, inclusive lowerInclusive: Bool = true,
+                              upTo upper: Value = .infinity, inclusive upperInclusive: Bool = true,
+                              expected: String) -> ValueParser<Value> {
+        ValueParser(parse: { (text: String) throws(OptionError) -> Value in
+            guard let v = Value(text), v.isFinite,
                   lowerInclusive ? v >= lower : v > lower,
                   upperInclusive ? v <= upper : v < upper else {
                 throw OptionError("expected \(expected), got '\(text)'")
             }
             return v
-        }, setting: { .double($0) }, text: { "\($0)" })
+        }, setting: { .double(Double($0)) }, text: { "\($0)" })
     }
 }
 
@@ -100,18 +101,3 @@ extension ValueParser {
     }
 }
 
-extension ValueParser where Value == Float {
-    /// A finite single-precision number in a range (see `ValueParser<Double>.number`).
-    public static func number(above lower: Float, inclusive lowerInclusive: Bool = true,
-                              upTo upper: Float = .infinity, inclusive upperInclusive: Bool = true,
-                              expected: String) -> ValueParser<Float> {
-        ValueParser(parse: { (text: String) throws(OptionError) -> Float in
-            guard let v = Float(text), v.isFinite,
-                  lowerInclusive ? v >= lower : v > lower,
-                  upperInclusive ? v <= upper : v < upper else {
-                throw OptionError("expected \(expected), got '\(text)'")
-            }
-            return v
-        }, setting: { .double(Double($0)) }, text: { "\($0)" })
-    }
-}
