@@ -29,10 +29,6 @@ public struct ProfileOptions: Sendable {
     /// `--adaptive`: after each batch, items whose 95% interval lies wholly above or below the weak
     /// threshold stop; the others go on to the next batch. The first batch is the "first slice".
     public var adaptive: Bool = false
-    /// `--adaptive-slice`: inputs in the adaptive first slice (nil: a quarter of the inputs, at
-    /// least `adaptiveMinimumInputs`). It moves every later batch boundary, so it is part of the
-    /// checkpoint fingerprint and of the report's settings.
-    public var adaptiveSlice: Int? = nil
     /// Cheap criteria computed alongside (`--estimators`), and how group scores combine their parts.
     public var estimators: [EstimatorKind] = []
     public var groupReduction: GroupReduction = .sum
@@ -48,20 +44,6 @@ public struct ProfileOptions: Sendable {
     public static let adaptiveMinimumInputs = 4
 
     public init() {}
-
-    /// Part of the run's identity for checkpoints: everything that changes the numbers.
-    public var fingerprint: String {
-        [kinds.map(\.rawValue).joined(separator: ","), layerPattern ?? "*", perturbation.description, ablateAt.rawValue,
-         metric.rawValue, "\(weakThreshold)", "\(seed)", "\(batchSize)", "\(bootstrapResamples)", shard?.description ?? "-",
-         adaptive ? "adaptive" : "exact", weakQuantile.map { "q:\($0)" } ?? "abs",
-         estimators.map(\.rawValue).joined(separator: ","), normalizer.rawValue, pruneMode.rawValue].joined(separator: "|")
-            // Only an explicit kind is added (auto follows from the model, which the run's
-            // fingerprint already holds), so earlier checkpoints keep their fingerprint.
-            + (outputKind.map { "|output:\($0.rawValue)" } ?? "")
-            // Only an explicit slice is added: the default follows from the input count, which
-            // the run's fingerprint holds through the data.
-            + (adaptive ? adaptiveSlice.map { "|slice:\($0)" } ?? "" : "")
-    }
 }
 
 /// `--prune-mode`: a sweep removes the smallest-L1 filters, or the smallest-magnitude weights.

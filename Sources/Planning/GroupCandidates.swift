@@ -46,11 +46,12 @@ public enum GroupCandidates {
             return options.keep.contains { globMatches($0, graph.nodes[producer].name) }
         }
         var measuredByGroup: [Int: (influence: Double, metrics: [String: Double])] = [:]
-        for item in report?["items"]?.arrayValue ?? [] where item["kind"]?.stringValue == "group" {
-            guard let g = item["group"]?.intValue, let mean = item["influence"]?["mean"]?.doubleValue else { continue }
-            var metrics: [String: Double] = [:]
-            for (k, v) in item["metrics"]?.objectValue ?? [:] { if let d = v.doubleValue { metrics[k] = d } }
-            measuredByGroup[g] = (mean, metrics)
+        let items: [ReportItem]
+        do throws(InfluenceError) { items = try report.map { (r: JSONValue) throws(InfluenceError) in try ReportItem.all(of: r) } ?? [] } catch { throw PlanError(error.description) }
+        for item in items where item.kind == .group {
+            // A group whose influence is not finite (null) has no measurement to rank by.
+            guard let g = item.group, let mean = item.influence.mean else { continue }
+            measuredByGroup[g] = (mean, item.metrics)
         }
         let estimators = Estimators(discovery: discovery)
         let kinds: [EstimatorKind] = [.l1, .l2, .bn]

@@ -38,9 +38,12 @@ enum CountCommand: Command {
 /// The result of `weakspot count`, in the three output formats.
 ///
 /// JSON: `{"layers": [{"macs", "name", "op", "outputShape", "params"}], "model": {"inputName",
-/// "inputShape", "layout", "path"}, "totals": {"macs", "params"}}`, keys sorted.
+/// "inputShape", "layout", "path"}, "schema": "weakspot.count/1", "totals": {"macs", "params"}}`,
+/// keys sorted.
 /// CSV: header `name,op,output_shape,params,macs`, shapes as `1x64x112x112`.
 struct CountReport {
+    /// Names the document's layout, so a script can tell it from a report or a plan.
+    static let schema = "weakspot.count/1"
     var path: String
     var inputName: String
     var inputShape: [Int]
@@ -67,6 +70,7 @@ struct CountReport {
             ]
         }
         return [
+            "schema": .string(Self.schema),
             "totals": ["params": .int(cost.params), "macs": .int(cost.macs)],
             "layers": .array(layers),
             "model": [

@@ -32,98 +32,73 @@ enum FinetuneCommand: Command {
         """,
         usage: "finetune <model> --data <data> [--labels <file> | --teacher <original.onnx>] -o <tuned.onnx> [<options>]",
         arguments: [ArgumentSpec(name: "MODEL", help: "The ONNX model to train (typically a pruned one).")],
-        options: [
-            .value("data", "data", help: "Training inputs: a .npy file, an image folder, class folders or synthetic:N[:SEED]."),
-            .value("labels", "file", help: "Training labels: a .npy of integers or a text file with one integer per line."),
-            .value("teacher", "model", help: "The original model to distil from (same input and output shapes)."),
-            .value("output", short: "o", "tuned.onnx", help: "Where to write the trained model."),
-            .value("epochs", "n", help: "Passes over the training data.", default: "5"),
-            .value("batch", "b", help: "Inputs per update.", default: "32"),
-            .value("optimizer", "name", help: "adam, adamw or sgd.", default: "adam"),
-            .value("lr", "rate", help: "Learning rate.", default: "0.001 (adam, adamw), 0.01 (sgd)"),
-            .value("weight-decay", "w", help: "L2 term (adam, sgd) or decoupled decay (adamw).", default: "0"),
-            .value("momentum", "m", help: "SGD momentum.", default: "0.9"),
-            .value("schedule", "name", help: "constant, or cosine decay to 0 over the run.", default: "constant"),
-            .value("temperature", "T", help: "Distillation temperature.", default: "1"),
-            .value("alpha", "a", help: "Weight of distillation when labels and a teacher are both given.", default: "0.5"),
-            .value("bn", "mode", help: "train (batch statistics, running ones updated) or frozen.", default: "train"),
-            .value("bn-momentum", "m", help: "Running-statistics momentum, PyTorch's convention.", default: "0.1"),
-            .value("augment", "list", help: "Any of crop, flip, mixup (distillation only), or none.", default: "crop,flip"),
-            .value("crop-margin", "px", help: "Random-crop freedom on every side.", default: "input height / 14 (16 at 224)"),
-            .flag("no-shuffle", help: "Visit the inputs in their order every epoch."),
-            .value("seed", "n", help: "Seed of the order and the augmentation.", default: "0"),
-            .value("val", "data", help: "Held-out inputs evaluated before training and after each epoch."),
-            .value("val-labels", "file", help: "Labels of --val."),
-            .value("checkpoint", "file", help: "Checkpoint file.", default: "<output>.checkpoint"),
-            .flag("resume", help: "Continue from the checkpoint when it exists."),
-            .value("history", "file", help: "Write the per-epoch losses and validation figures as JSON."),
-            .value("threads", "t", help: "Threads.", default: "all cores"),
-            .value("max-memory", "MiB", help: "Refuse training data whose in-memory copy would be larger.", default: "8192"),
-        ] + PreprocessOptions.specs + [
-            .flag("skip-bad", help: "Skip images that cannot be decoded instead of stopping."),
-            .flag("quiet", short: "q", help: "No progress on standard error."),
-            ModelOptions.inputShape,
-            ModelIOOptions.outputKind,
-        ] + ModelOptions.limits)
+        options: FinetuneRequest.declarations.filter { FinetuneRequest.leading.contains($0.name) }.map(OptionSpec.init) + PreprocessOptions.specs
+            + FinetuneRequest.declarations.filter { !FinetuneRequest.leading.contains($0.name) }.map(OptionSpec.init)
+            + [ModelOptions.inputShape, ModelIOOptions.outputKind] + ModelOptions.limits)
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
         guard arguments.positionals.count == 1 else { throw arguments.usageError("expected one model") }
-        guard let data = arguments.value("data") else { throw arguments.usageError("missing option '--data <data>'") }
+        let request = try arguments.request(FinetuneRequest.self)
+        let data = request.data ?? ""
         let (output, checkpointPath, history) = try FinetuneOptions.outputs(arguments, console: console)
-        let settings = try FinetuneOptions.settings(arguments)
-        let quiet = arguments.flag("quiet")
+        let settings = request.settings
         let modelPath = arguments.positionals[0]
-        let limits = try ModelOptions.limits(arguments)
-        let inputShape = try ModelOptions.inputShape(arguments)
+        let (limits, inputShape) = (try ModelOptions.limits(arguments), try ModelOptions.inputShape(arguments))
         let (model, onnx) = try LoadedModel.loadWithONNX(path: modelPath, limits: limits, inputShape: inputShape)
         let outputKind = try ModelIOOptions.outputKind(arguments)
         guard let input = model.input else { throw CLIError.input("\(modelPath): graph: expected an input") }
-
-        let teacherPath = arguments.value("teacher")
-        let teacher = try teacherPath.map { path throws -> TeacherModel in
+        let teacher = try request.teacher.map { path throws -> TeacherModel in
             try TeacherModel(model: LoadedModel.load(path: path, limits: limits, inputShape: inputShape), student: model, outputKind: outputKind, threads: settings.threads)
         }
-        if arguments.value("labels") == nil && !ProfileCommand.isClassFolder(data) && teacher == nil {
+        if request.labels == nil && !ProfileCommand.isClassFolder(data) && teacher == nil {
             throw arguments.usageError("nothing to learn from: give --labels FILE (or class folders as --data) or --teacher ORIGINAL.onnx")
         }
-        try FinetuneOptions.checkWriteBack(model: model, onnx: onnx, path: modelPath)
-
-        let margin = try FinetuneOptions.cropMargin(arguments, input: input)
-        let trainingSet = try FinetuneData.trainingSet(data: data, arguments, model: model, margin: margin, threads: settings.threads,
-                                                       maxBytes: try arguments.integer("max-memory", default: 8192, in: 16...16_777_216) << 20)
-        let validation = try arguments.value("val").map { val in
-            try FinetuneData.validationSet(data: val, labelsPath: arguments.value("val-labels"), arguments, model: model, teacher: teacher,
-                                           batch: settings.batchSize, threads: settings.threads)
+        try TrainingExport.checkWriteBack(graph: model.graph, onnx: onnx, path: modelPath)
+        let margin = try FinetuneOptions.cropMargin(request, input: input)
+        let trainingSet = try FinetuneData.trainingSet(data: data, request: request, arguments, model: model, margin: margin,
+                                                       threads: settings.threads, maxBytes: request.maxMemory << 20)
+        let validation = try request.validation.map { val in
+            try FinetuneData.validationSet(data: val, labelsPath: request.validationLabels, skipBad: request.skipBad, arguments, model: model,
+                                           teacher: teacher, batch: settings.batchSize, threads: settings.threads)
         }
-
         let tuner: FineTuner
         do {
             var teacherLogits: TeacherLogits? = nil
             if let teacher { teacherLogits = { x in try teacher.logits(x) } }
             tuner = try FineTuner(graph: LogitsGraph.logits(model.graph, kind: outputKind), settings: settings, data: trainingSet, teacher: teacherLogits)
         } catch { throw CLIError.input("\(modelPath): \(error)") }
-        let fingerprint = try [SHA256.hex(ofFile: modelPath), teacherPath.map { try SHA256.hex(ofFile: $0) } ?? "-", data,
-                               arguments.value("labels") ?? "-", "\(trainingSet.count)", "\(margin)",
-                               PreprocessOptions.describe(try PreprocessOptions.spec(arguments, input: input)), settings.fingerprintText].joined(separator: "|")
+        // The request's recorded options, and what they name: the files' contents and the
+        // resolved preprocessing and crop margin.
+        let fingerprint = try [SHA256.hex(ofFile: modelPath), request.teacher.map { try SHA256.hex(ofFile: $0) } ?? "-", "\(trainingSet.count)", "\(margin)",
+                               PreprocessOptions.describe(try PreprocessOptions.spec(arguments, input: input)), request.fingerprint].joined(separator: "|")
             + (outputKind.map { "|output:\($0.rawValue)" } ?? "")
-        if arguments.flag("resume"), FileManager.default.fileExists(atPath: checkpointPath) {
+        if request.resume, FileManager.default.fileExists(atPath: checkpointPath) {
             do { try tuner.restore(try TrainingCheckpoint.read(path: checkpointPath), fingerprint: fingerprint, path: checkpointPath) } catch {
                 throw CLIError.input("\(error)")
             }
-            if !quiet { console.printError("resuming \(checkpointPath): epoch \(tuner.progress.epochsDone + 1), step \(tuner.progress.stepInEpoch + 1) of \(tuner.stepsPerEpoch)") }
+            if !request.quiet { console.printError("resuming \(checkpointPath): epoch \(tuner.progress.epochsDone + 1), step \(tuner.progress.stepInEpoch + 1) of \(tuner.stepsPerEpoch)") }
         }
+        if !request.quiet {
+            let source = teacher != nil ? (trainingSet.labels != nil ? "labels and distillation from \(request.teacher!)" : "distillation from \(request.teacher!)") : "labels"
+            console.printError("fine-tuning \(NumberText.grouped(tuner.parameters.elementCount(in: tuner.graph))) parameters (\(tuner.parameters.parameters.count) tensors) of \(modelPath) on \(trainingSet.count) inputs, \(settings.epochs) epochs of \(tuner.stepsPerEpoch) steps; loss: \(source)")
+        }
+        let before = try validation.map { v in try v.evaluate(tuner.graph, threads: settings.threads) }
+        if let before { console.print("before: " + FinetuneText.evaluation(before)) }
+        try train(tuner, validation: validation, fingerprint: fingerprint, checkpointPath: checkpointPath, quiet: request.quiet, console: console)
+        do { try OutputFile.write(Data(try TrainingExport.export(onnx, trained: tuner).encoded()), to: output) } catch let e as PruningError {
+            throw CLIError.internal("writing the trained constants: \(e)")
+        }
+        if let history {
+            try OutputFile.write(FinetuneText.historyJSON(tuner.progress.history, before: before, settings: settings).rendered(), to: history, console: console)
+        }
+        try? FileManager.default.removeItem(atPath: checkpointPath)
+        console.print("tuned model: \(output)")
+        return ExitCode.success
+    }
 
-        let params = tuner.parameters.elementCount(in: tuner.graph)
-        if !quiet {
-            let source = teacher != nil ? (trainingSet.labels != nil ? "labels and distillation from \(teacherPath!)" : "distillation from \(teacherPath!)") : "labels"
-            console.printError("fine-tuning \(NumberText.grouped(params)) parameters (\(tuner.parameters.parameters.count) tensors) of \(modelPath) on \(trainingSet.count) inputs, \(settings.epochs) epochs of \(tuner.stepsPerEpoch) steps; loss: \(source)")
-        }
-        var before: Evaluation? = nil
-        if let validation {
-            before = try validation.evaluate(tuner.graph, threads: settings.threads)
-            console.print("before: " + FinetuneText.evaluation(before!))
-        }
-
+    /// Steps until every epoch is done: a checkpoint after each epoch and on Ctrl-C, validation
+    /// after each epoch.
+    static func train(_ tuner: FineTuner, validation: ValidationSet?, fingerprint: String, checkpointPath: String, quiet: Bool, console: Console) throws {
         InterruptSignal.install()
         defer { InterruptSignal.uninstall() }
         let progress = ProgressReporter(console: console, total: tuner.totalSteps, unit: "steps", quiet: quiet)
@@ -142,20 +117,12 @@ enum FinetuneCommand: Command {
                 progress.update(done: tuner.progress.globalStep, detail: "loss \(NumberText.fixed(loss, decimals: 4))")
             }
             guard endedEpoch else { continue }
-            if let validation { tuner.recordValidation(try validation.evaluate(tuner.graph, threads: settings.threads)) }
+            if let validation { tuner.recordValidation(try validation.evaluate(tuner.graph, threads: tuner.settings.threads)) }
             progress.clear()
-            console.print(FinetuneText.epoch(tuner.progress.history.last!, of: settings.epochs))
+            console.print(FinetuneText.epoch(tuner.progress.history.last!, of: tuner.settings.epochs))
             try tuner.checkpoint(fingerprint: fingerprint).write(to: checkpointPath)
         }
         progress.finish()
-
-        try FinetuneOptions.writeModel(onnx, trained: tuner, to: output)
-        if let history {
-            try OutputFile.write(FinetuneText.historyJSON(tuner.progress.history, before: before, settings: settings).rendered(), to: history, console: console)
-        }
-        try? FileManager.default.removeItem(atPath: checkpointPath)
-        console.print("tuned model: \(output)")
-        return ExitCode.success
     }
 }
 

@@ -9,30 +9,23 @@ enum FinetuneData {
     /// Images (and uint8 pixels) are preprocessed with a crop `margin` pixels larger on every side,
     /// so random crops show real image content; inputs that arrive at the model's size (float
     /// .npy, synthetic) get reflected borders instead.
-    static func trainingSet(data: String, _ arguments: ParsedArguments, model: LoadedModel, margin: Int, threads: Int, maxBytes: Int) throws -> TrainingSet {
+    static func trainingSet(data: String, request: FinetuneRequest, _ arguments: ParsedArguments, model: LoadedModel, margin: Int, threads: Int, maxBytes: Int) throws -> TrainingSet {
         guard let input = model.input else { throw CLIError.input("\(model.path): graph: expected an input") }
         var spec = try PreprocessOptions.spec(arguments, input: input)
         if let crop = spec.crop { spec.crop = .init(height: crop.height + 2 * margin, width: crop.width + 2 * margin) }
         let dataset = try Dataset(source: try DataSource.parse(data), options: DatasetOptions(
-            preprocess: spec, layout: PreprocessOptions.layout(input), labelsPath: arguments.value("labels"), threads: threads,
-            skipBad: arguments.flag("skip-bad"), limits: try PreprocessOptions.limits(arguments), syntheticShape: input.sampleShape))
+            preprocess: spec, layout: PreprocessOptions.layout(input), labelsPath: request.labels, threads: threads,
+            skipBad: request.skipBad, limits: try PreprocessOptions.limits(arguments), syntheticShape: input.sampleShape))
         let (sh, sw) = input.layout == .nchw ? (input.sampleShape[1], input.sampleShape[2]) : (input.sampleShape[0], input.sampleShape[1])
         let channels = input.sampleShape.reduce(1, *) / (sh * sw)
         let bytes = dataset.count * channels * (sh + 2 * margin) * (sw + 2 * margin) * 4
         guard bytes <= maxBytes else {
             throw CLIError.input("\(data): \(dataset.count) training inputs take \(bytes >> 20) MiB in memory: expected at most --max-memory \(maxBytes >> 20) MiB; raise --max-memory")
         }
-        let reader = try dataset.batches(size: 64)
-        var values: [Float] = [], labels: [Int] = [], count = 0
-        var itemShape: [Int]? = nil
-        values.reserveCapacity(bytes / 4)
-        while let b = try reader.next() {
-            itemShape = itemShape ?? Array(b.shape.dropFirst())
-            values += b.values
-            count += b.shape[0]
-            if let l = b.labels { labels += l }
-        }
-        guard count > 0, let itemShape else { throw CLIError.input("\(data): expected at least one readable input, got none") }
+        let all = try dataset.readAll().inputs
+        let count = all.shape[0]
+        guard count > 0 else { throw CLIError.input("\(data): expected at least one readable input, got none") }
+        let (values, labels, itemShape) = (all.values, all.labels ?? [], Array(all.shape.dropFirst()))
         let hasLabels = dataset.labels != nil
         if itemShape == input.sampleShape {
             return try TrainingSet.reflectPadded(values, count: count, sampleShape: input.sampleShape, layout: input.layout, margin: margin,
@@ -46,11 +39,11 @@ enum FinetuneData {
                                labels: hasLabels ? labels : nil)
     }
 
-    static func validationSet(data: String, labelsPath: String?, _ arguments: ParsedArguments, model: LoadedModel, teacher: TeacherModel?,
+    static func validationSet(data: String, labelsPath: String?, skipBad: Bool, _ arguments: ParsedArguments, model: LoadedModel, teacher: TeacherModel?,
                               batch: Int, threads: Int) throws -> ValidationSet {
         guard let input = model.input else { throw CLIError.input("\(model.path): graph: expected an input") }
         let batches = try DataBatches.read(data: data, labelsPath: labelsPath, preprocess: try PreprocessOptions.spec(arguments, input: input),
-                                           arguments, model: model, batch: batch, threads: threads, maxInputs: nil)
+                                           skipBad: skipBad, arguments, model: model, batch: batch, threads: threads, maxInputs: nil)
         let labels = batches.allSatisfy { $0.labels != nil } ? batches.map { $0.labels! } : nil
         let teacherLogits = try teacher.map { t in try batches.map { try t.logits($0.input) } }
         guard labels != nil || teacherLogits != nil else {

@@ -36,9 +36,14 @@ enum PredictionText {
     }
 
     /// `{"accuracy": {...}?, "count", "data", "logits"?, "model", "outputKind", "predictions": [{"label"?,
-    /// "source", "top": [{"class", "name"?, "probability"}]}], "skipped": [{"path", "reason"}]}`.
+    /// "source", "top": [{"class", "name"?, "probability"}]}], "schema": "weakspot.run/1",
+    /// "skipped": [{"path", "reason"}]}`.
+    /// Names the document's layout (`weakspot run --format json`, the demo's predictions.json).
+    static let schema = "weakspot.run/1"
+
     static func json(_ result: InferenceResult, model: String, data: String, names: [String]?, top: Int, logitsPath: String?) -> JSONValue {
         var document: [String: JSONValue] = [
+            "schema": .string(schema),
             "model": .string(model),
             "data": .string(data),
             "count": .int(result.count),

@@ -21,14 +21,11 @@ enum PruneCommand: Command {
         usage: "prune <model> <plan.json> -o <pruned.onnx> [--force]",
         arguments: [ArgumentSpec(name: "MODEL", help: "The ONNX model file."),
                     ArgumentSpec(name: "PLAN", help: "The plan (plan.json) to apply.")],
-        options: [
-            .value("output", short: "o", "pruned.onnx", help: "Where to write the pruned model."),
-            .flag("force", help: "Apply the plan even if it names another model's sha256."),
-            ModelOptions.inputShape,
-        ] + ModelOptions.limits + JSONFileOptions.specs)
+        options: OptionSpec.declared(PruneRequest.self) + [ModelOptions.inputShape] + ModelOptions.limits + JSONFileOptions.specs)
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
         guard arguments.positionals.count == 2 else { throw arguments.usageError("expected a model and a plan") }
+        let request = try arguments.request(PruneRequest.self)
         guard let output = try OutputFile.resolve(arguments, OutputOption(option: "output", defaultName: "pruned.onnx", content: .binary), console: console)?.path else {
             throw arguments.usageError("missing option '-o <pruned.onnx>'")
         }
@@ -36,7 +33,7 @@ enum PruneCommand: Command {
         let inputShape = try ModelOptions.inputShape(arguments)
         let plan = try PrunePlanFile.read(path: planPath, limits: JSONFileOptions.limits(arguments))
         let (loaded, model) = try LoadedModel.loadWithONNX(path: modelPath, limits: ModelOptions.limits(arguments), inputShape: inputShape)
-        if !arguments.flag("force") {
+        if !request.force {
             guard let expected = plan.modelSHA256 else {
                 throw CLIError.input("\(planPath): model.sha256: expected the sha256 of the model the plan was made for (or --force)")
             }

@@ -1,6 +1,7 @@
 import DataInput
 import Dispatch
 import Foundation
+import Support
 
 /// `weakspot run MODEL --data DATA`: inference, top-K classes per input, logits to .npy.
 enum RunCommand: Command {
@@ -16,41 +17,22 @@ enum RunCommand: Command {
         """,
         usage: "run <model> --data <data> [--top <k>] [-o <logits.npy>] [<options>]",
         arguments: [ArgumentSpec(name: "MODEL", help: "The ONNX model file.")],
-        options: [
-            .value("data", "data", help: "The inputs: a .npy file, an image folder, class folders or synthetic:N[:SEED]."),
-            .value("top", "k", help: "Classes to print per input.", default: "5"),
-            .value("output", short: "o", "logits.npy", help: "Write all logits, (N, classes) float32, to this .npy file."),
-            .value("batch", "b", help: "Inputs per batch.", default: "16"),
-            .value("threads", "t", help: "Threads for decoding and the model.", default: "all cores"),
-        ] + PreprocessOptions.specs + [
-            .value("labels", "file", help: "Labels: a .npy of integers or a text file with one integer per line; accuracy is printed."),
-            .flag("skip-bad", help: "Skip images that cannot be decoded (and say how many) instead of stopping."),
-            .value("classes", "file", help: "Class names, one per line, in class-index order."),
-            .value("format", "format", help: "text, or json (printed at the end).", default: "text"),
-            .flag("quiet", short: "q", help: "No progress on standard error."),
-            ModelOptions.inputShape,
-            ModelIOOptions.outputKind,
-        ] + ModelIOOptions.selection + ModelOptions.limits)
+        options: RunRequest.declarations.filter { RunRequest.leading.contains($0.name) }.map(OptionSpec.init) + PreprocessOptions.specs
+            + RunRequest.declarations.filter { !RunRequest.leading.contains($0.name) }.map(OptionSpec.init)
+            + [ModelOptions.inputShape, ModelIOOptions.outputKind] + ModelIOOptions.selection + ModelOptions.limits)
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-        guard let data = arguments.value("data") else {
-            throw arguments.usageError("missing option '--data <data>'")
-        }
-        let format = try arguments.choice("format", ["text", "json"], default: "text")
-        let top = try arguments.integer("top", default: 5, in: 1...1_000_000)
-        let batch = try arguments.integer("batch", default: 16, in: 1...4096)
-        let threads = try arguments.integer("threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
-        let quiet = arguments.flag("quiet")
+        let request = try arguments.request(RunRequest.self)
+        let (data, top, batch, threads, quiet) = (request.data ?? "", request.top, request.batch, request.resolvedThreads, request.quiet)
         let model = try LoadedModel.load(path: arguments.positionals[0], arguments, console: console).loaded
         guard let input = model.input else { throw CLIError.input("\(model.path): graph: expected an input") }
         let settings = InferenceSettings(
             data: data, batch: batch, threads: threads,
             preprocess: try PreprocessOptions.spec(arguments, input: input),
-            labelsPath: arguments.value("labels"), skipBad: arguments.flag("skip-bad"),
+            labelsPath: request.labels, skipBad: request.skipBad,
             limits: try PreprocessOptions.limits(arguments), top: top, outputKind: try ModelIOOptions.outputKind(arguments))
         let output = try OutputFile.resolve(arguments, OutputOption(option: "output", defaultName: "logits.npy", content: .binary), console: console)?.path
-
-        let classesPath = arguments.value("classes")
+        let classesPath = request.classes
         if let classesPath, !FileManager.default.isReadableFile(atPath: classesPath) {
             throw CLIError.input("\(classesPath): expected a text file of class names, one per line, got no readable file")
         }
@@ -71,7 +53,7 @@ enum RunCommand: Command {
                     names = try ClassNames.load(explicit: classesPath, modelPath: model.path, classCount: classCount)
                     namesLoaded = true
                 }
-                guard format == "text" else { return }
+                guard request.format == .text else { return }
                 progress?.clear()
                 for prediction in predictions { console.print(PredictionText.block(prediction, names: names)) }
             })
@@ -79,7 +61,7 @@ enum RunCommand: Command {
         if let output {
             try DataOutput.writeLogits(result, to: output)
         }
-        if format == "json" {
+        if request.format == .json {
             console.output.write(PredictionText.json(result, model: model.path, data: data, names: names,
                                                      top: top, logitsPath: output).rendered())
         } else {

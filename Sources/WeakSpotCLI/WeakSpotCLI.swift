@@ -1,6 +1,7 @@
 import Support
 import Training
 import Influence
+import Support
 import DataInput
 import Execution
 import Linalg
@@ -116,7 +117,7 @@ struct ErrorReport {
                 self.init(message: message, exitCode: ExitCode.interrupted)
             }
         case is ONNXError, is GraphError, is ExecutionError, is DatasetError, is NPYError,
-             is ImageDecodingError, is PreprocessError, is LinalgError, is InfluenceError, is TrainingError, is FileError:
+             is ImageDecodingError, is PreprocessError, is LinalgError, is InfluenceError, is TrainingError, is FileError, is OptionError:
             self.init(message: "error: \(error)", exitCode: ExitCode.badInput)
         default:
             self.init(message: "error: internal error: \(error)", exitCode: ExitCode.internalError)

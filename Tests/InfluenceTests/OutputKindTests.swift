@@ -54,7 +54,8 @@ final class OutputKindTests: XCTestCase {
         XCTAssertEqual(try Profiler(graph: graph, options: options).outputKind, .probabilities)
         options.outputKind = .logits
         XCTAssertEqual(try Profiler(graph: graph, options: options).outputKind, .logits)
-        XCTAssertNotEqual(options.fingerprint, ProfileOptions().fingerprint, "an explicit kind changes the numbers, so the checkpoint identity")
+        XCTAssertNotEqual(ProfileRequest(measuring: options).fingerprint, ProfileRequest(measuring: ProfileOptions()).fingerprint,
+                          "an explicit kind changes the numbers, so the checkpoint identity")
         XCTAssertEqual(try OutputKind.parse("auto"), nil)
         XCTAssertEqual(try OutputKind.parse("probs"), .probabilities)
         XCTAssertThrowsError(try OutputKind.parse("softmax"))

@@ -44,7 +44,7 @@ enum ProfileFixtures {
                                 "macs": .int(cost.macs), "inputShape": .array(([1] + input.shape.dropFirst()).map { .int($0) }), "layout": "NCHW"]
         let data: JSONValue = ["source": "test.npy", "count": .int(input.shape[0]), "preprocessing": "none", "hardExamples": nil, "skipped": []]
         let header = try ProfileReport.header(graph: graph, discovery: profiler.discovery, model: model, data: data,
-                                              options: options, baseline: m.baseline)
+                                              request: ProfileRequest(measuring: options), baseline: m.baseline)
         let report = ProfileReport.assemble(header: header, items: ProfileReport.itemObjects(m, options: options, discovery: profiler.discovery), timing: nil)
         try SchemaCheck.validate(report)
         return report

@@ -22,10 +22,11 @@ final class PlannerTests: XCTestCase {
         var inputs: [Tensor]
 
         func planner(_ options: PlanOptions) throws -> Planner {
-            let candidates = try GroupCandidates.build(discovery: discovery, layerGroups: layerGroups, report: nil, options: options)
-            let pruner = ChannelPruner(model: onnx, graph: graph, analysis: discovery.dependencies)
-            return Planner(discovery: discovery, layerGroups: layerGroups, candidates: candidates, options: options,
-                           exactCost: { try Importer.importGraph(try pruner.pruned(removing: $0)).cost(batch: 1) }, verifier: verifier)
+            var request = PlanRequest()
+            request.plan = options
+            request.target = options.target
+            request.threads = options.threads
+            return try PlanRun(request: request, model: onnx, graph: graph, inputShape: nil, modelPath: "model").planner(report: nil, verifier: verifier)
         }
 
         func pruned(_ removed: Set<Int>) throws -> Graph {

@@ -110,3 +110,10 @@ func interruptWhenFileAppears(_ arguments: [String], file: String, timeout: Time
     XCTAssertEqual(process.terminationReason, .exit, "SIGINT should end the run through its handler")
     return (process.terminationStatus, wasRunning, message)
 }
+
+/// A validated report's text without `timing`, the one part two runs of the same work differ in.
+func reportWithoutTiming(_ path: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    var o = try XCTUnwrap(try validatedReport(path, file: file, line: line).objectValue, file: file, line: line)
+    o["timing"] = nil
+    return JSONValue.object(o).rendered()
+}

@@ -10,6 +10,7 @@ final class CountJSONTests: XCTestCase {
         let result = weakspot("count", FixtureModel.tinyResNet, "--format", "json")
         let value = try JSONValue.parse(result.output)
         XCTAssertEqual(value["totals"]?["params"]?.intValue, 19_994)
+        XCTAssertEqual(value["schema"]?.stringValue, "weakspot.count/1")
         XCTAssertEqual(value.rendered(), result.output, "parse then render gives the same bytes")
     }
 }

@@ -47,12 +47,7 @@ final class ProfileCommandTests: XCTestCase {
         XCTAssertEqual(weakspot("profile", model, "--data", data, "-o", folder + "/whole.json", "--quiet").code, 0)
         let merged = weakspot("merge", folder + "/s1.json", folder + "/s2.json", "-o", folder + "/merged.json")
         XCTAssertEqual(merged.code, 0, merged.error)
-        func strip(_ path: String) throws -> String {
-            var o = try XCTUnwrap(try validatedReport(path).objectValue)
-            o["timing"] = nil
-            return JSONValue.object(o).rendered()
-        }
-        XCTAssertEqual(try strip(folder + "/merged.json"), try strip(folder + "/whole.json"))
+        XCTAssertEqual(try reportWithoutTiming(folder + "/merged.json"), try reportWithoutTiming(folder + "/whole.json"))
         let missing = weakspot("merge", folder + "/s1.json", "-o", folder + "/bad.json")
         XCTAssertEqual(missing.code, 2)
         XCTAssertTrue(missing.error.contains("items are missing"), missing.error)

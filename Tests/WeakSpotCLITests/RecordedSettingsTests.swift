@@ -31,29 +31,20 @@ final class RecordedSettingsTests: XCTestCase {
         XCTAssert(other.error.contains("belongs to another run"), other.error)
     }
 
-    func testFingerprintHoldsTheAdaptiveSliceOnlyWhenAdaptive() {
-        var options = ProfileOptions()
-        options.adaptive = true
-        let unset = options.fingerprint
-        options.adaptiveSlice = 2
-        let two = options.fingerprint
-        options.adaptiveSlice = 3
+    func testFingerprintAndSettingsHoldTheAdaptiveSliceAndPruneMode() {
+        var request = ProfileRequest()
+        request.measure.adaptive = true
+        let unset = request.fingerprint
+        request.adaptiveSlice = 2
+        let two = request.fingerprint
+        request.adaptiveSlice = 3
         XCTAssertNotEqual(unset, two)
-        XCTAssertNotEqual(two, options.fingerprint)
-        options.adaptive = false
-        let exact = options.fingerprint
-        options.adaptiveSlice = 2
-        XCTAssertEqual(exact, options.fingerprint, "the slice means nothing without --adaptive")
-    }
-
-    func testSettingsRecordPruneModeAndAdaptiveSlice() {
-        var options = ProfileOptions()
-        options.pruneMode = .unstructured
-        options.adaptive = true
-        options.adaptiveSlice = 5
-        let settings = ProfileReport.settings(options)
+        XCTAssertNotEqual(two, request.fingerprint)
+        request.measure.pruneMode = .unstructured
+        XCTAssertNotEqual(request.fingerprint, two)
+        let settings = ProfileReport.settings(request)
         XCTAssertEqual(settings["pruneMode"]?.stringValue, "unstructured")
-        XCTAssertEqual(settings["adaptiveSlice"]?.intValue, 5)
+        XCTAssertEqual(settings["adaptiveSlice"]?.intValue, 3)
     }
 
     func testMergeRefusesShardsOfDifferentPruneModes() throws {

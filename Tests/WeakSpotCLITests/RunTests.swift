@@ -16,6 +16,7 @@ final class RunTests: XCTestCase {
         XCTAssertEqual(reference.count, 9)
         let document = try parseJSON(result.output)
         XCTAssertEqual(document["count"] as? Int, 9)
+        XCTAssertEqual(document["schema"] as? String, "weakspot.run/1")
         let predictions = try XCTUnwrap(document["predictions"] as? [[String: Any]])
         XCTAssertEqual(predictions.count, 9)
         for prediction in predictions {
@@ -148,6 +149,7 @@ final class RunTests: XCTestCase {
         XCTAssertEqual(skipped.code, 0, skipped.error)
         let document = try parseJSON(skipped.output)
         XCTAssertEqual(document["count"] as? Int, 9)
+        XCTAssertEqual(document["schema"] as? String, "weakspot.run/1")
         let list = try XCTUnwrap(document["skipped"] as? [[String: Any]])
         XCTAssertEqual(list.compactMap { $0["path"] as? String }, [bad])
         XCTAssertTrue(skipped.error.contains("skipped 1 unreadable file(s)"), skipped.error)

@@ -85,7 +85,7 @@ public enum ProfileReport {
     /// Everything but the items: model, data, settings, baseline, layers (without curves), groups.
     /// `itemsTotal` is the run's item count over all shards, so that `merge` can tell a missing shard.
     public static func header(graph: Graph, discovery: ItemDiscovery, model: JSONValue, data: JSONValue,
-                              options: ProfileOptions, baseline: Baseline, itemsTotal: Int? = nil) throws -> [String: JSONValue] {
+                              request: ProfileRequest, baseline: Baseline, itemsTotal: Int? = nil) throws -> [String: JSONValue] {
         let cost = try graph.cost(batch: 1)
         var layers: [JSONValue] = []
         for t in discovery.tails {
@@ -97,7 +97,7 @@ public enum ProfileReport {
         }
         // Only coupled groups that touch a profiled layer are listed: a group of one channel is that
         // channel's own item, and the rest of the model is not the report's business.
-        let patterns = options.layerPattern.map { $0.split(separator: ",").map(String.init) }
+        let patterns = request.measure.layerPattern.map { $0.split(separator: ",").map(String.init) }
         func profiled(_ producer: Int) -> Bool { patterns?.contains { globMatches($0, graph.nodes[producer].name) } ?? true }
         let listed = discovery.dependencies.groups.enumerated().filter { _, group in
             group.members.count > 1 && group.members.contains { profiled($0.producer) }
@@ -111,23 +111,17 @@ public enum ProfileReport {
         if let a = baseline.accuracy { base["accuracy"] = .double(a) }
         if let l = baseline.meanLoss { base["loss"] = .double(l) }
         var header: [String: JSONValue] = [
-            "schema": .string(schema), "model": model, "data": data, "settings": settings(options), "baseline": .object(base),
+            "schema": .string(schema), "model": model, "data": data, "settings": settings(request), "baseline": .object(base),
             "layers": .array(layers), "groups": .array(groups), "groupCount": .int(discovery.dependencies.groups.count),
             "agreement": .object([:])]
         if let itemsTotal { header["itemsTotal"] = .int(itemsTotal) }
         return header
     }
 
-    public static func settings(_ o: ProfileOptions) -> JSONValue {
-        .object(["items": .array(o.kinds.map { .string($0.rawValue) }), "layers": o.layerPattern.map { .string($0) } ?? .null,
-                 "perturb": .string(o.perturbation.description), "ablateAt": .string(o.ablateAt.rawValue),
-                 "metric": .string(o.metric.rawValue), "weakThreshold": .double(o.weakThreshold),
-                 "weakRule": .string(o.weakQuantile.map { "q:\($0)" } ?? "absolute"), "seed": .int(Int(truncatingIfNeeded: o.seed)),
-                 "batch": .int(o.batchSize), "bootstrapResamples": .int(o.bootstrapResamples),
-                 "shard": o.shard.map { .string($0.description) } ?? .null, "adaptive": .bool(o.adaptive),
-                 "estimators": .array(o.estimators.map { .string($0.rawValue) }), "groupReduction": .string(o.groupReduction.rawValue), "normalize": .string(o.normalizer.rawValue),
-                 "latentFraction": .double(o.latentFraction), "pruneMode": .string(o.pruneMode.rawValue),
-                 "adaptiveSlice": o.adaptive ? o.adaptiveSlice.map { .int($0) } ?? .null : .null])
+    /// The report's `settings`: every result-changing option of the request, as its declaration
+    /// records it (ProfileRequest.declarations), so a new option cannot be left out.
+    public static func settings(_ request: ProfileRequest) -> JSONValue {
+        .object(Dictionary(request.settings.map { ($0.key, JSONValue($0.value)) }, uniquingKeysWith: { a, _ in a }))
     }
 
     /// The full report: items sorted by index and ranked within their kind (rank 1 = least
@@ -244,10 +238,12 @@ public enum ProfileReport {
             where withoutCurves(report[key], key: key) != withoutCurves(first.report[key], key: key) {
                 throw InfluenceError("\(path): '\(key)' differs from \(first.path): not shards of one run")
             }
-            for item in report["items"]?.arrayValue ?? [] {
-                guard let index = item["index"]?.intValue else { throw InfluenceError("\(path): an item has no index") }
+            let typed: [ReportItem]
+            do { typed = try ReportItem.all(of: report) } catch { throw InfluenceError("\(path): \(error.description)") }
+            for item in typed {
+                let index = item.index
                 guard items[index] == nil else { throw InfluenceError("\(path): item \(index) is also in another shard") }
-                guard case .object(var o) = item else { continue }
+                guard case .object(var o) = item.json else { continue }
                 o["rank"] = nil
                 o["latent"] = .string("none")
                 items[index] = .object(o)

@@ -60,8 +60,14 @@ public enum ReportSchema {
         "groupReduction": {"enum": ["sum", "mean", "max"]},
         "normalize": {"enum": ["none", "max", "mean", "l2", "lamp"]},
         "latentFraction": {"type": "number", "minimum": 0, "maximum": 0.5},
+        "data": {"type": ["string", "null"]},
         "pruneMode": {"enum": ["filters", "unstructured"]},
-        "adaptiveSlice": {"type": ["integer", "null"], "minimum": 1}
+        "maxMemory": {"type": "integer", "minimum": 1},
+        "adaptiveSlice": {"type": ["integer", "null"], "minimum": 1},
+        "hardExamples": {"type": ["integer", "null"], "minimum": 1},
+        "labels": {"type": ["string", "null"]},
+        "skipBad": {"type": "boolean"},
+        "outputKind": {"enum": ["auto", "logits", "probs", "log-probs"]}
       }
     },
     "baseline": {

@@ -1,0 +1,196 @@
+import Foundation
+import Support
+
+/// Everything `weakspot profile` is asked to do, one field per option. `declarations` is the only
+/// place an option is described: help, parsing, validation, the checkpoint fingerprint and the
+/// report's `settings` are generated from it (docs/cli.md, "Options are declared once").
+public struct ProfileRequest: OptionRequest {
+    /// `--data`: the inputs (a path or `synthetic:N[:SEED]`); required.
+    public var data: String? = nil
+    public var output = "report.json"
+    /// What is measured and how; `items` and `weakThreshold` are resolved into it by `options`.
+    public var measure = ProfileOptions()
+    /// `--items`; nil means channels, or layers for a `prune:` sweep.
+    public var items: [ItemKind]? = nil
+    public var weakThreshold: WeakThreshold = .absolute(1e-3)
+    /// `--threads`; nil means every core. Results are bit-identical for any count.
+    public var threads: Int? = nil
+    /// `--max-memory` in MiB: bound on one batch's cached activations (a smaller batch is used).
+    public var maxMemory = 4096
+    /// `--adaptive-slice`: inputs in the adaptive first slice; nil means a quarter, at least 4.
+    public var adaptiveSlice: Int? = nil
+    public var hardExamples: Int? = nil
+    public var checkpoint: String? = nil
+    public var resume = false
+    public var csv: String? = nil
+    public var html: String? = nil
+    public var labels: String? = nil
+    public var skipBad = false
+    public var quiet = false
+
+    public init() {}
+
+    /// The request that measures as `options` says (library callers and tests that build options
+    /// directly).
+    public init(measuring options: ProfileOptions) {
+        measure = options
+        items = options.kinds
+        weakThreshold = options.weakQuantile.map { .quantile($0) } ?? .absolute(options.weakThreshold)
+        threads = options.threads
+    }
+
+    /// The measuring options with `--items`, `--weak-threshold` and `--threads` resolved.
+    public var options: ProfileOptions {
+        var o = measure
+        if let items { o.kinds = items } else if case .prune = o.perturbation { o.kinds = [.layer] } else { o.kinds = [.channel] }
+        switch weakThreshold {
+        case .absolute(let v): o.weakThreshold = v; o.weakQuantile = nil
+        case .quantile(let q): o.weakQuantile = q
+        }
+        o.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        return o
+    }
+
+    /// The `adaptive-slice` default: a quarter of the inputs, never fewer than the adaptive minimum.
+    public func adaptiveFirstSlice(inputs: Int) -> Int {
+        adaptiveSlice ?? max(ProfileOptions.adaptiveMinimumInputs, inputs / 4)
+    }
+
+    public func validate() throws(OptionError) {
+        guard data != nil else { throw OptionError("missing option '--data <data>'") }
+        if measure.adaptive, case .quantile = weakThreshold {
+            throw OptionError("--adaptive needs an absolute --weak-threshold: a quantile is known only after every item is measured")
+        }
+        if resume && checkpoint == nil { throw OptionError("--resume needs --checkpoint FILE") }
+    }
+
+    public static let declarations: [OptionDeclaration<ProfileRequest>] = [
+        .value("data", "data", \.data, ValueParser<String>.text.optional,
+               help: "The inputs: a .npy file, an image folder, class folders or synthetic:N[:SEED].", effect: .result, sample: "synthetic:3"),
+        .value("output", short: "o", "report.json", \.output, .text, help: "Where to write the report.", effect: .presentation, sample: "r.json"),
+        .value("items", "kinds", \.items, ItemKind.listParser.optional, help: "channels, groups, layers, tensors (comma-separated).",
+               effect: .result, default: "channels", sample: "groups",
+               record: { [("items", .strings($0.options.kinds.map(\.rawValue)))] }),
+        .value("layers", "glob", \.measure.layerPattern, ValueParser<String>.text.optional,
+               help: "Only producers whose node name matches one of these globs (* and ?, comma-separated).", effect: .result, sample: "/conv*"),
+        .value("perturb", "kind", \.measure.perturbation, Perturbation.parser,
+               help: "zero, scale:A, noise:S (S × the weights' std, seeded), quantize:B (bits, per output channel) or prune:S1,S2,… (layer sweeps).",
+               effect: .result, sample: "scale:0.5"),
+        .value("prune-mode", "mode", \.measure.pruneMode, .choice,
+               help: "What a prune sweep removes: filters (smallest L1) or unstructured (smallest weights).", effect: .result, sample: "unstructured"),
+        .value("ablate-at", "point", \.measure.ablateAt, .choice,
+               help: "structural (end of the per-channel tail) or output (raw output, before BatchNormalization).", effect: .result, sample: "output"),
+        .value("metric", "name", \.measure.metric, .choice,
+               help: "The metric that becomes the influence: kl, mse, top1, acc, loss.", effect: .result, sample: "mse"),
+        .value("weak-threshold", "x", \.weakThreshold, WeakThreshold.parser,
+               help: "Weak when the 95% interval's upper end is below this (metric units), or q:F for the F-quantile of the measured influence (q:0.1 = the lowest decile).",
+               effect: .result, sample: "q:0.1", record: { request in
+                   switch request.weakThreshold {
+                   // A quantile threshold is known only once every item is measured: the report fills it in.
+                   case .absolute(let v): return [("weakThreshold", .double(v)), ("weakRule", .string("absolute"))]
+                   case .quantile(let q): return [("weakThreshold", .null), ("weakRule", .string("q:\(q)"))]
+                   }
+               }),
+        .value("seed", "n", \.measure.seed, .seed, help: "Seed of the bootstrap intervals.", effect: .result, sample: "7"),
+        .value("batch", "b", \.measure.batchSize, .integer(in: 1...4096),
+               help: "Inputs per pass; activations of one batch are cached at a time.", effect: .result, sample: "3"),
+        .value("max-memory", "MiB", \.maxMemory, .integer(in: 16...16_777_216),
+               help: "Bound on the cached activations of one batch: a smaller batch is used when they would not fit.", effect: .result, sample: "64"),
+        .value("threads", "t", \.threads, ValueParser<Int>.integer(in: 1...1024).optional, help: "Threads.", effect: .presentation,
+               default: "all cores", sample: "1"),
+        .value("bootstrap", "n", \.measure.bootstrapResamples, .integer(in: 0...1_000_000), help: "Bootstrap resamples per item.",
+               effect: .result, settingsKey: "bootstrapResamples", sample: "10"),
+        .value("estimators", "list", \.measure.estimators, .list(of: .choice),
+               help: "Cheap criteria to compute alongside and compare: l1, l2, bn, apoz, meanact, taylor, random (comma-separated). taylor uses --labels, else the model's own top-1 class.",
+               effect: .result, sample: "l1"),
+        .value("normalize", "how", \.measure.normalizer, .choice,
+               help: "Per-layer normalisation of estimator scores: none, max, mean, l2, lamp.", effect: .result, sample: "max"),
+        .value("group-reduction", "how", \.measure.groupReduction, .choice,
+               help: "How a group's estimator score combines its parts: sum, mean, max.", effect: .result, sample: "max"),
+        .value("latent-fraction", "q", \.measure.latentFraction,
+               .number(above: 0, inclusive: false, upTo: 0.5, expected: "a number in (0, 0.5]"),
+               help: "q of the latent rule: estimator's weakest q but measured strongest q, or the reverse.", effect: .result, sample: "0.1"),
+        .flag("adaptive", \.measure.adaptive,
+              help: "Measure every item on a first slice of the inputs, the rest only where the interval straddles the threshold.", effect: .result),
+        .value("adaptive-slice", "n", \.adaptiveSlice, ValueParser<Int>.integer(in: 1...1_000_000).optional,
+               help: "Inputs in the adaptive first slice.", effect: .result, default: "a quarter of the inputs, at least 4", sample: "2"),
+        .value("hard-examples", "k", \.hardExamples, ValueParser<Int>.integer(in: 1...1_000_000).optional,
+               help: "Measure on the K inputs with the smallest top-1 margin.", effect: .result, sample: "2"),
+        .value("shard", "i/n", \.measure.shard, Shard.parser.optional, help: "Measure the I-th of N disjoint slices of the items.",
+               effect: .result, sample: "1/2"),
+        .value("checkpoint", "file", \.checkpoint, ValueParser<String>.text.optional,
+               help: "Save finished items here as the run goes (atomically).", effect: .presentation, sample: "run.ckpt"),
+        .flag("resume", \.resume, help: "Continue from --checkpoint.", effect: .presentation),
+        .value("csv", "file", \.csv, ValueParser<String>.text.optional, help: "Also write one row per item as CSV.",
+               effect: .presentation, sample: "r.csv"),
+        .value("html", "file", \.html, ValueParser<String>.text.optional,
+               help: "Also write a self-contained HTML page with charts and the weak-item table.", effect: .presentation, sample: "r.html"),
+        .value("labels", "file", \.labels, ValueParser<String>.text.optional,
+               help: "Labels: .npy of integers or a text file; enables acc and loss.", effect: .result, sample: "labels.npy"),
+        .flag("skip-bad", \.skipBad, help: "Skip images that cannot be decoded instead of stopping.", effect: .result),
+        .flag("quiet", short: "q", \.quiet, help: "No progress on standard error.", effect: .presentation),
+        .value("output-kind", "kind", \.measure.outputKind, OutputKind.optionParser,
+               help: "What the model's output holds: logits, probs (probabilities, the model ends in Softmax), log-probs, or auto (read from the graph).",
+               effect: .result, default: "auto", sample: "logits"),
+    ]
+}
+
+/// `--weak-threshold`: an absolute bound in the metric's units, or `q:F`, the F-quantile of the
+/// measured influence (resolved when the report is assembled).
+public enum WeakThreshold: Sendable, Equatable {
+    case absolute(Double)
+    case quantile(Double)
+
+    static let parser = ValueParser<WeakThreshold>(parse: { (t: String) throws(OptionError) -> WeakThreshold in
+        if t.hasPrefix("q:") {
+            guard let q = Double(t.dropFirst(2)), q > 0, q < 1 else { throw OptionError("expected q:F with 0 < F < 1, got '\(t)'") }
+            return .quantile(q)
+        }
+        guard let v = Double(t), v.isFinite, v >= 0 else { throw OptionError("expected a non-negative number or q:F, got '\(t)'") }
+        return .absolute(v)
+    }, setting: { w in
+        switch w {
+        case .absolute(let v): return .double(v)
+        case .quantile(let q): return .string("q:\(q)")
+        }
+    }, text: { w in
+        switch w {
+        case .absolute(let v): return "\(v)"
+        case .quantile(let q): return "q:\(q)"
+        }
+    })
+}
+
+extension ItemKind {
+    /// `channels,groups`: plural or singular kind names.
+    static let listParser = ValueParser<[ItemKind]>(parse: { (text: String) throws(OptionError) -> [ItemKind] in
+        var kinds: [ItemKind] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let singular = part.hasSuffix("s") ? String(part.dropLast()) : String(part)
+            guard let kind = ItemKind(rawValue: singular) else {
+                throw OptionError("expected channels, groups, layers or tensors, got '\(part)'")
+            }
+            kinds.append(kind)
+        }
+        return kinds
+    }, setting: { .strings($0.map(\.rawValue)) }, text: { $0.map { $0.rawValue + "s" }.joined(separator: ",") })
+}
+
+extension Perturbation {
+    static let parser = ValueParser<Perturbation>(parse: { (text: String) throws(OptionError) -> Perturbation in
+        do throws(InfluenceError) { return try Perturbation.parse(text) } catch { throw OptionError(error.description) }
+    }, setting: { .string($0.description) }, text: { $0.description })
+}
+
+extension Shard {
+    static let parser = ValueParser<Shard>(parse: { (text: String) throws(OptionError) -> Shard in
+        do throws(InfluenceError) { return try Shard.parse(text) } catch { throw OptionError(error.description) }
+    }, setting: { .string($0.description) }, text: { $0.description })
+}
+
+extension OutputKind {
+    /// `--output-kind`: nil is `auto` (read from the graph, `OutputKind.detect`).
+    public static let optionParser = ValueParser<OutputKind?>(parse: { (text: String) throws(OptionError) -> OutputKind? in
+        do throws(InfluenceError) { return try OutputKind.parse(text) } catch { throw OptionError(error.description) }
+    }, setting: { kind in kind.map { .string($0.rawValue) } ?? .string("auto") }, text: { $0?.rawValue ?? "auto" })
+}
