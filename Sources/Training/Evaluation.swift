@@ -59,3 +59,19 @@ public struct ValidationSet: Sendable {
         return result
     }
 }
+
+extension ValidationSet {
+    /// The training inputs themselves, centre-cropped and unflipped, judged against their labels
+    /// and the teacher: what `finetune` validates on when given no `--val`, so that `--keep best`
+    /// still never hands back weights that fit the data worse than the starting ones.
+    public init(training data: TrainingSet, batch: Int, teacher: TeacherLogits?) throws(TrainingError) {
+        let plain = AugmentSettings(randomCrop: false, flip: false)
+        let chunks = stride(from: 0, to: data.count, by: max(batch, 1)).map { Array($0..<min($0 + max(batch, 1), data.count)) }
+        let batches = chunks.map { data.batch($0, epoch: 0, seed: 0, augment: plain) }
+        var teacherLogits: [Tensor]? = nil
+        if let teacher {
+            do { teacherLogits = try batches.map { try teacher($0) } } catch { throw TrainingError("teacher: \(error)") }
+        }
+        self.init(batches: batches, labels: data.labels.map { all in chunks.map { $0.map { all[$0] } } }, teacherLogits: teacherLogits)
+    }
+}

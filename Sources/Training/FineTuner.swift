@@ -22,6 +22,8 @@ public struct FineTuneSettings: Sendable, Equatable, Codable {
     /// With labels and a teacher: loss = alpha · distillation + (1 − alpha) · cross-entropy.
     public var alpha: Float = 0.5
     public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// `--early-stop K`: stop after K validated epochs in a row that do not beat the best.
+    public var earlyStop: Int? = nil
 
     public init(epochs: Int, batchSize: Int, optimizer: OptimizerSettings) {
         self.epochs = epochs
@@ -49,17 +51,19 @@ public typealias TeacherLogits = @Sendable (Tensor) throws -> Tensor
 /// BatchNormalization running statistics. The student's parameters live in `graph.constants`,
 /// so the current model is always `graph`.
 public final class FineTuner {
-    public private(set) var graph: Graph
+    public internal(set) var graph: Graph
     public let parameters: TrainableParameters
     public let settings: FineTuneSettings
     public let data: TrainingSet
-    let teacher: TeacherLogits?
+    public let teacher: TeacherLogits?
     let optimizer: Optimizer
     public private(set) var optimizerState: OptimizerState
-    public private(set) var progress = TrainingProgress()
+    public internal(set) var progress = TrainingProgress()
     var epochStarted: DispatchTime = .now()
     /// The current epoch's visiting order, drawn once per epoch rather than once per step.
     var epochOrder: (epoch: Int, order: [Int])?
+    /// The weights of `progress.best`, by value (ModelSelection.swift).
+    var bestValues: [ValueID: [Float]] = [:]
 
     public init(graph: Graph, settings: FineTuneSettings, data: TrainingSet, teacher: TeacherLogits?) throws(TrainingError) {
         guard settings.epochs > 0 else { throw TrainingError("--epochs: expected a positive number, got \(settings.epochs)") }
@@ -94,7 +98,7 @@ public final class FineTuner {
 
     public var stepsPerEpoch: Int { (data.count + settings.batchSize - 1) / settings.batchSize }
     public var totalSteps: Int { settings.epochs * stepsPerEpoch }
-    public var isFinished: Bool { progress.epochsDone >= settings.epochs }
+    public var isFinished: Bool { progress.epochsDone >= settings.epochs || progress.stoppedEarly }
     public var learningRate: Float {
         settings.schedule.rate(base: settings.optimizer.learningRate, step: progress.globalStep, totalSteps: totalSteps)
     }
@@ -161,12 +165,6 @@ public final class FineTuner {
         return (loss, ended)
     }
 
-    /// Records the validation of the epoch that just ended.
-    public func recordValidation(_ evaluation: Evaluation) {
-        guard !progress.history.isEmpty else { return }
-        progress.history[progress.history.count - 1].validation = evaluation
-    }
-
     func lossAndGradient(logits: Tensor, input: Tensor, labels: [Int]?) throws(TrainingError) -> (Double, Tensor) {
         var teacherLogits: Tensor? = nil
         if let teacher {
@@ -210,6 +208,9 @@ public final class FineTuner {
             tensors.append(("mean:\(graph.values[slot.mean].name)", graph.constants[slot.mean]!.storage))
             tensors.append(("var:\(graph.values[slot.variance].name)", graph.constants[slot.variance]!.storage))
         }
+        if progress.best != nil {
+            for (name, value) in selectedConstants { tensors.append(("best:\(name)", bestValues[value] ?? [])) }
+        }
         return TrainingCheckpoint(fingerprint: fingerprint, progress: progress, optimizerStep: optimizerState.step, tensors: tensors)
     }
 
@@ -218,9 +219,11 @@ public final class FineTuner {
         guard checkpoint.fingerprint == fingerprint else {
             throw TrainingError("\(path): the checkpoint belongs to another run (model, data or options differ); remove it or drop --resume")
         }
-        let expected = self.checkpoint(fingerprint: fingerprint)
-        guard checkpoint.tensors.map(\.name) == expected.tensors.map(\.name),
-              checkpoint.tensors.map(\.values.count) == expected.tensors.map(\.values.count) else {
+        var expected = self.checkpoint(fingerprint: fingerprint).tensors.filter { !$0.name.hasPrefix("best:") }
+        if checkpoint.progress.best != nil {
+            expected += selectedConstants.map { (name: "best:\($0.name)", values: graph.constants[$0.value]!.storage) }
+        }
+        guard checkpoint.tensors.map(\.name) == expected.map(\.name), checkpoint.tensors.map(\.values.count) == expected.map(\.values.count) else {
             throw TrainingError("\(path): the checkpoint's tensors do not match this model's trainable parameters")
         }
         var byName: [String: [Float]] = [:]
@@ -233,6 +236,10 @@ public final class FineTuner {
         for slot in parameters.runningStatistics {
             graph.constants[slot.mean]!.storage = byName["mean:\(graph.values[slot.mean].name)"]!
             graph.constants[slot.variance]!.storage = byName["var:\(graph.values[slot.variance].name)"]!
+        }
+        bestValues = [:]
+        if checkpoint.progress.best != nil {
+            for (name, value) in selectedConstants { bestValues[value] = byName["best:\(name)"]! }
         }
         optimizerState.step = checkpoint.optimizerStep
         progress = checkpoint.progress

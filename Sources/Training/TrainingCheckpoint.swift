@@ -12,6 +12,13 @@ public struct TrainingProgress: Sendable, Equatable, Codable {
     public var lossSum = 0.0
     public var lossCount = 0
     public var history: [EpochRecord] = []
+    /// The best validation so far (ModelSelection.swift); nil before the first validation.
+    public var best: BestEpoch? = nil
+    public var epochsSinceBest = 0
+    /// Set when `--early-stop` ended the run before its last epoch.
+    public var stoppedEarly = false
+    /// The rate `LearningRateProbe` chose, when `--lr` was not given.
+    public var probedLearningRate: Float? = nil
     public init() {}
 }
 

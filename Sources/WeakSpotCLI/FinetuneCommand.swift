@@ -26,9 +26,12 @@ enum FinetuneCommand: Command {
         reflected borders for .npy tensors) flipped at random. BatchNormalization uses batch \
         statistics and updates its running ones (--bn train, as model.train()) or stays frozen. \
         A checkpoint is saved after every epoch and on Ctrl-C; --resume continues it and ends with \
-        the same model an uninterrupted run gives. --val reports, before training and after each \
-        epoch, top-1 agreement with the teacher and KL (with --teacher) and accuracy (with \
-        --val-labels or class folders).
+        the same model an uninterrupted run gives. Validation runs before training and after each \
+        epoch on --val (default: the training inputs, centre-cropped): top-1 agreement with the \
+        teacher and KL (with --teacher), accuracy and cross-entropy (with labels). --keep best \
+        (the default) writes the best-validating weights, the starting ones included: a run in \
+        which no epoch beat the start warns and writes the model unchanged. --early-stop K ends \
+        the run after K epochs without improvement.
         """,
         usage: "finetune <model> --data <data> [--labels <file> | --teacher <original.onnx>] -o <tuned.onnx> [<options>]",
         arguments: [ArgumentSpec(name: "MODEL", help: "The ONNX model to train (typically a pruned one).")],
@@ -41,7 +44,7 @@ enum FinetuneCommand: Command {
         let request = try arguments.request(FinetuneRequest.self)
         let data = request.data ?? ""
         let (output, checkpointPath, history) = try FinetuneOptions.outputs(arguments, console: console)
-        let settings = request.settings
+        var settings = request.settings
         let modelPath = arguments.positionals[0]
         let (limits, inputShape) = (try ModelOptions.limits(arguments), try ModelOptions.inputShape(arguments))
         let (model, onnx) = try LoadedModel.loadWithONNX(path: modelPath, limits: limits, inputShape: inputShape)
@@ -57,39 +60,42 @@ enum FinetuneCommand: Command {
         let margin = try FinetuneOptions.cropMargin(request, input: input)
         let trainingSet = try FinetuneData.trainingSet(data: data, request: request, arguments, model: model, margin: margin,
                                                        threads: settings.threads, maxBytes: request.maxMemory << 20)
-        let validation = try request.validation.map { val in
-            try FinetuneData.validationSet(data: val, labelsPath: request.validationLabels, skipBad: request.skipBad, arguments, model: model,
-                                           teacher: teacher, batch: settings.batchSize, threads: settings.threads)
-        }
-        let tuner: FineTuner
-        do {
-            var teacherLogits: TeacherLogits? = nil
-            if let teacher { teacherLogits = { x in try teacher.logits(x) } }
-            tuner = try FineTuner(graph: LogitsGraph.logits(model.graph, kind: outputKind), settings: settings, data: trainingSet, teacher: teacherLogits)
-        } catch { throw CLIError.input("\(modelPath): \(error)") }
+        settings.trainBatchNorm = request.trainsBatchNorm(inputs: trainingSet.count)
+        let teacherLogits = teacher.map(\.logitsFunction)
+        let student: Graph
+        do { student = try LogitsGraph.logits(model.graph, kind: outputKind) } catch { throw CLIError.input("\(modelPath): \(error)") }
+        let validation = try FinetuneData.validation(request, arguments, model: model, teacher: teacher, training: trainingSet, console: console)
+        let before = try validation.evaluate(student, threads: settings.threads)
+        console.print("before: " + FinetuneText.evaluation(before))
         // The request's recorded options, and what they name: the files' contents and the
         // resolved preprocessing and crop margin.
         let fingerprint = try [SHA256.hex(ofFile: modelPath), request.teacher.map { try SHA256.hex(ofFile: $0) } ?? "-", "\(trainingSet.count)", "\(margin)",
                                PreprocessOptions.describe(try PreprocessOptions.spec(arguments, input: input)), request.fingerprint].joined(separator: "|")
             + (outputKind.map { "|output:\($0.rawValue)" } ?? "")
-        if request.resume, FileManager.default.fileExists(atPath: checkpointPath) {
-            do { try tuner.restore(try TrainingCheckpoint.read(path: checkpointPath), fingerprint: fingerprint, path: checkpointPath) } catch {
-                throw CLIError.input("\(error)")
-            }
+        let resumed = request.resume && FileManager.default.fileExists(atPath: checkpointPath) ? try FinetuneData.checkpoint(checkpointPath) : nil
+        let probed = try request.learningRate == nil ? (resumed?.progress.probedLearningRate
+            ?? FinetuneData.probeLearningRate(student: student, settings: settings, data: trainingSet, teacher: teacherLogits, validation: validation,
+                                              start: before, quiet: request.quiet, console: console)) : nil
+        if let probed { settings.optimizer.learningRate = probed }
+        let tuner: FineTuner
+        do { tuner = try FineTuner(graph: student, settings: settings, data: trainingSet, teacher: teacherLogits) } catch {
+            throw CLIError.input("\(modelPath): \(error)")
+        }
+        if let resumed {
+            do { try tuner.restore(resumed, fingerprint: fingerprint, path: checkpointPath) } catch { throw CLIError.input("\(error)") }
             if !request.quiet { console.printError("resuming \(checkpointPath): epoch \(tuner.progress.epochsDone + 1), step \(tuner.progress.stepInEpoch + 1) of \(tuner.stepsPerEpoch)") }
         }
-        if !request.quiet {
-            let source = teacher != nil ? (trainingSet.labels != nil ? "labels and distillation from \(request.teacher!)" : "distillation from \(request.teacher!)") : "labels"
-            console.printError("fine-tuning \(NumberText.grouped(tuner.parameters.elementCount(in: tuner.graph))) parameters (\(tuner.parameters.parameters.count) tensors) of \(modelPath) on \(trainingSet.count) inputs, \(settings.epochs) epochs of \(tuner.stepsPerEpoch) steps; loss: \(source)")
-        }
-        let before = try validation.map { v in try v.evaluate(tuner.graph, threads: settings.threads) }
-        if let before { console.print("before: " + FinetuneText.evaluation(before)) }
+        tuner.startSelection(before, probedLearningRate: probed)
+        if !request.quiet { console.printError(FinetuneText.start(tuner, model: modelPath, teacher: request.teacher)) }
         try train(tuner, validation: validation, fingerprint: fingerprint, checkpointPath: checkpointPath, quiet: request.quiet, console: console)
+        if request.keep == .best { tuner.restoreBest() }
+        FinetuneText.outcome(tuner, keep: request.keep, console: console)
         do { try OutputFile.write(Data(try TrainingExport.export(onnx, trained: tuner).encoded()), to: output) } catch let e as PruningError {
             throw CLIError.internal("writing the trained constants: \(e)")
         }
         if let history {
-            try OutputFile.write(FinetuneText.historyJSON(tuner.progress.history, before: before, settings: settings).rendered(), to: history, console: console)
+            try OutputFile.write(FinetuneText.historyJSON(tuner.progress, before: before, keep: request.keep, settings: settings).rendered(),
+                                 to: history, console: console)
         }
         try? FileManager.default.removeItem(atPath: checkpointPath)
         console.print("tuned model: \(output)")
@@ -98,7 +104,7 @@ enum FinetuneCommand: Command {
 
     /// Steps until every epoch is done: a checkpoint after each epoch and on Ctrl-C, validation
     /// after each epoch.
-    static func train(_ tuner: FineTuner, validation: ValidationSet?, fingerprint: String, checkpointPath: String, quiet: Bool, console: Console) throws {
+    static func train(_ tuner: FineTuner, validation: ValidationSet, fingerprint: String, checkpointPath: String, quiet: Bool, console: Console) throws {
         InterruptSignal.install()
         defer { InterruptSignal.uninstall() }
         let progress = ProgressReporter(console: console, total: tuner.totalSteps, unit: "steps", quiet: quiet)
@@ -117,7 +123,7 @@ enum FinetuneCommand: Command {
                 progress.update(done: tuner.progress.globalStep, detail: "loss \(NumberText.fixed(loss, decimals: 4))")
             }
             guard endedEpoch else { continue }
-            if let validation { tuner.recordValidation(try validation.evaluate(tuner.graph, threads: tuner.settings.threads)) }
+            tuner.recordValidation(try validation.evaluate(tuner.graph, threads: tuner.settings.threads))
             progress.clear()
             console.print(FinetuneText.epoch(tuner.progress.history.last!, of: tuner.settings.epochs))
             try tuner.checkpoint(fingerprint: fingerprint).write(to: checkpointPath)
@@ -153,4 +159,6 @@ struct TeacherModel: Sendable {
     }
 
     func logits(_ input: Tensor) throws -> Tensor { try plan.run(input)[0] }
+
+    var logitsFunction: TeacherLogits { { x in try plan.run(x)[0] } }
 }

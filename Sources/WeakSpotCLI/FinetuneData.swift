@@ -51,4 +51,43 @@ enum FinetuneData {
         }
         return ValidationSet(batches: batches.map(\.input), labels: labels, teacherLogits: teacherLogits)
     }
+
+    /// `--val`'s inputs, or the training inputs themselves (centre crops) when none is given.
+    static func validation(_ request: FinetuneRequest, _ arguments: ParsedArguments, model: LoadedModel, teacher: TeacherModel?,
+                           training: TrainingSet, console: Console) throws -> ValidationSet {
+        let threads = request.settings.threads
+        if let val = request.validation {
+            return try validationSet(data: val, labelsPath: request.validationLabels, skipBad: request.skipBad, arguments, model: model,
+                                     teacher: teacher, batch: request.batch, threads: threads)
+        }
+        if !request.quiet {
+            console.printError("note: no --val: validating on the training inputs (centre crops); give --val with held-out inputs for figures that generalise")
+        }
+        do { return try ValidationSet(training: training, batch: request.batch, teacher: teacher?.logitsFunction) } catch {
+            throw CLIError.input("\(request.data ?? ""): \(error)")
+        }
+    }
+
+    static func checkpoint(_ path: String) throws(CLIError) -> TrainingCheckpoint {
+        do { return try TrainingCheckpoint.read(path: path) } catch { throw CLIError.input("\(error)") }
+    }
+
+    /// `--lr` not given: the probe's rate, said on standard error with what each candidate gave.
+    static func probeLearningRate(student: Graph, settings: FineTuneSettings, data: TrainingSet, teacher: TeacherLogits?,
+                                  validation: ValidationSet, start: Evaluation, quiet: Bool, console: Console) throws -> Float {
+        if !quiet { console.printError("finding the learning rate: one step from the start per candidate, judged on validation") }
+        let outcome: LearningRateProbe.Outcome
+        do { outcome = try LearningRateProbe.choose(graph: student, settings: settings, data: data, teacher: teacher, validation: validation, start: start) } catch {
+            throw CLIError.input("\(error)")
+        }
+        if !quiet {
+            for trial in outcome.trials { console.printError("  lr \(trial.rate): " + FinetuneText.evaluation(trial.evaluation)) }
+        }
+        if !outcome.passed {
+            console.printError("warning: every learning rate tried made the first step validate worse; training at the smallest, \(outcome.rate) (give --lr to choose)")
+        } else if !quiet {
+            console.printError("lr \(outcome.rate): the largest whose first step validates no worse")
+        }
+        return outcome.rate
+    }
 }

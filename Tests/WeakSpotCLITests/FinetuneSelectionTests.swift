@@ -1,0 +1,115 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `finetune` never hands back a worse model silently: `--keep best` writes the best-validating
+/// weights (the starting ones when no epoch beat them, with a warning and exit 0), `--keep last`
+/// writes the last epoch's and says when they are worse, `--early-stop K` ends a run that stopped
+/// improving. The runs train towards one set of labels and validate on another, so every epoch
+/// validates worse than the start.
+final class FinetuneSelectionTests: XCTestCase {
+    let student = FixturePaths.path("models/tiny_mobilenet.onnx")
+    let teacher = FixturePaths.path("models/tiny_resnet.onnx")
+    let inputs = FixturePaths.path("models/tiny_mobilenet.input.npy")
+
+    /// Labels to train on, and labels to validate on that training moves away from.
+    func labelFiles(_ folder: String) throws -> (train: String, validate: String) {
+        try "3\n1\n7\n0\n".write(toFile: folder + "/train.txt", atomically: true, encoding: .utf8)
+        try "5\n5\n5\n5\n".write(toFile: folder + "/other.txt", atomically: true, encoding: .utf8)
+        return (folder + "/train.txt", folder + "/other.txt")
+    }
+
+    func finetune(_ folder: String, _ extra: [String]) throws -> (code: Int32, output: String, error: String) {
+        let (train, other) = try labelFiles(folder)
+        let result = weakspot(["finetune", student, "--data", inputs, "--labels", train, "--val", inputs, "--val-labels", other,
+                               "--optimizer", "sgd", "--lr", "0.001", "--augment", "none", "--bn", "frozen", "--batch", "4",
+                               "--threads", "2", "--history", folder + "/history.json", "-o", folder + "/tuned.onnx", "--quiet"] + extra)
+        return (result.code, result.output, result.error)
+    }
+
+    func logits(_ model: String, _ folder: String, _ name: String) throws -> Data {
+        let result = weakspot("run", model, "--data", inputs, "-o", folder + "/" + name, "--quiet")
+        XCTAssertEqual(result.code, 0, result.error)
+        return try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name))
+    }
+
+    func history(_ folder: String) throws -> [String: Any] {
+        try parseJSON(try String(contentsOfFile: folder + "/history.json", encoding: .utf8))
+    }
+
+    func testNoImprovementWarnsExitsZeroAndWritesTheStartingWeights() throws {
+        let folder = try temporaryFolder(self)
+        let result = try finetune(folder, ["--epochs", "4"])
+        XCTAssertEqual(result.code, 0, result.error)
+        XCTAssertTrue(result.error.contains("warning: no epoch beat the starting model's accuracy on validation: writing the starting weights unchanged"),
+                      result.error)
+        let kept = try XCTUnwrap(result.output.components(separatedBy: "\n").first { $0.hasPrefix("kept: ") }, result.output)
+        let before = try XCTUnwrap(result.output.components(separatedBy: "\n").first { $0.hasPrefix("before: ") })
+        XCTAssertEqual(kept, "kept: the starting weights; " + before.dropFirst("before: ".count), "the original's figures are printed")
+        XCTAssertEqual(try logits(folder + "/tuned.onnx", folder, "tuned.npy"), try logits(student, folder, "original.npy"),
+                       "the written model computes what the starting one does")
+        let h = try history(folder)
+        XCTAssertEqual(h["keptEpoch"] as? Int, 0)
+        XCTAssertEqual((h["epochs"] as? [Any])?.count, 4, "every epoch ran")
+        // Every epoch validated worse than the start: the premise of the test.
+        let start = try XCTUnwrap((h["before"] as? [String: Any])?["crossEntropy"] as? Double)
+        for case let epoch as [String: Any] in try XCTUnwrap(h["epochs"] as? [Any]) {
+            let ce = try XCTUnwrap((epoch["validation"] as? [String: Any])?["crossEntropy"] as? Double)
+            XCTAssertGreaterThan(ce, start)
+        }
+    }
+
+    func testKeepLastWritesTheLastEpochAndSaysItIsWorse() throws {
+        let folder = try temporaryFolder(self)
+        let result = try finetune(folder, ["--epochs", "3", "--keep", "last"])
+        XCTAssertEqual(result.code, 0, result.error)
+        XCTAssertTrue(result.error.contains("warning: the written weights validate worse than the starting model's"), result.error)
+        XCTAssertTrue(result.output.contains("kept: epoch 3 (--keep last); "), result.output)
+        XCTAssertNotEqual(try logits(folder + "/tuned.onnx", folder, "tuned.npy"), try logits(student, folder, "original.npy"))
+        XCTAssertEqual(try history(folder)["keptEpoch"] as? Int, 3)
+    }
+
+    func testEarlyStopEndsTheRunAfterKEpochsWithoutImprovement() throws {
+        let folder = try temporaryFolder(self)
+        let result = try finetune(folder, ["--epochs", "20", "--early-stop", "2"])
+        XCTAssertEqual(result.code, 0, result.error)
+        XCTAssertEqual(result.output.components(separatedBy: "\n").filter { $0.hasPrefix("epoch ") }.count, 2, result.output)
+        XCTAssertTrue(result.output.contains("early stop after epoch 2: 2 epochs without improvement; kept: the starting weights"), result.output)
+        let h = try history(folder)
+        XCTAssertEqual(h["stoppedEarly"] as? Bool, true)
+        XCTAssertEqual((h["epochs"] as? [Any])?.count, 2)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/tuned.onnx.checkpoint"))
+    }
+
+    /// When training helps, the kept epoch is the best-validating one and the written model
+    /// reproduces its figures.
+    func testKeepBestWritesTheBestValidatingEpoch() throws {
+        let folder = try temporaryFolder(self)
+        let result = weakspot("finetune", student, "--data", inputs, "--teacher", teacher, "--val", inputs, "--epochs", "5", "--batch", "2",
+                              "--lr", "0.003", "--threads", "2", "--history", folder + "/history.json", "-o", folder + "/tuned.onnx", "--quiet")
+        XCTAssertEqual(result.code, 0, result.error)
+        let h = try history(folder)
+        let epochs = try XCTUnwrap(h["epochs"] as? [[String: Any]])
+        let kept = try XCTUnwrap(h["keptEpoch"] as? Int)
+        XCTAssertGreaterThan(kept, 0, "distillation on the validation inputs improves on the start: \(result.output)")
+        func figures(_ e: [String: Any]) throws -> (Double, Double) {
+            let v = try XCTUnwrap(e["validation"] as? [String: Any])
+            return (try XCTUnwrap(v["agreement"] as? Double), try XCTUnwrap(v["kl"] as? Double))
+        }
+        let best = try figures(epochs[kept - 1])
+        for e in epochs {
+            let f = try figures(e)
+            XCTAssertTrue(f.0 < best.0 || (f.0 == best.0 && f.1 >= best.1), "epoch \(e["epoch"] ?? "?") \(f) beats the kept \(best)")
+        }
+        let keptLine = try XCTUnwrap(result.output.components(separatedBy: "\n").first { $0.hasPrefix("kept: epoch \(kept) (best validation); ") },
+                                     result.output)
+        let epochLine = try XCTUnwrap(result.output.components(separatedBy: "\n").first { $0.hasPrefix("epoch \(kept)/5") })
+        let keptFigures = String(keptLine.dropFirst("kept: epoch \(kept) (best validation); ".count))
+        XCTAssertTrue(epochLine.hasSuffix("; " + keptFigures), "kept figures are epoch \(kept)'s: \(epochLine) vs \(keptLine)")
+        // The written model validates as the kept epoch did: its own starting figures, in a second run, are the same.
+        let again = weakspot("finetune", folder + "/tuned.onnx", "--data", inputs, "--teacher", teacher, "--val", inputs, "--epochs", "1",
+                             "--batch", "2", "--threads", "2", "-o", folder + "/again.onnx", "--quiet")
+        XCTAssertEqual(again.code, 0, again.error)
+        XCTAssertTrue(again.output.hasPrefix("before: " + keptFigures + "\n"), again.output)
+    }
+}
