@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "Pruning", dependencies: ["ONNXFormat", "NetworkIR", "ChannelGroups", "Support"]),
         .target(name: "Planning", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "ChannelGroups", "Influence", "Pruning", "DataInput", "Support"]),
         .target(name: "Influence", dependencies: ["NetworkIR", "Execution", "ChannelGroups", "Gradients", "Support"]),
-        .target(name: "Reporting", dependencies: ["Influence", "Support"]),
+        .target(name: "Reporting", dependencies: ["Influence", "Planning", "Support"]),
         .target(name: "DataInput", dependencies: ["Support"]),
         .target(name: "Gradients", dependencies: ["NetworkIR", "Execution", "Linalg", "Support"]),
         .target(name: "Training", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "Gradients", "Influence", "Pruning", "Support"]),
@@ -41,6 +41,6 @@ let package = Package(
         .testTarget(name: "GradientsTests", dependencies: ["Gradients", "Influence", "NetworkIR", "ONNXFormat", "DataInput", "Support", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Pruning", "NetworkIR", "ONNXFormat", "DataInput", "Support", "TestSupport"]),
         .testTarget(name: "DataInputTests", dependencies: ["DataInput", "TestSupport"]),
-        .testTarget(name: "WeakSpotCLITests", dependencies: ["WeakSpotCLI", "Influence", "ChannelGroups", "NetworkIR", "ONNXFormat", "DataInput", "Planning", "Support", "TestSupport"]),
+        .testTarget(name: "WeakSpotCLITests", dependencies: ["WeakSpotCLI", "Influence", "ChannelGroups", "NetworkIR", "ONNXFormat", "DataInput", "Planning", "Reporting", "Support", "TestSupport"]),
     ]
 )

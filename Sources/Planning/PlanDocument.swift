@@ -6,7 +6,7 @@ import Support
 /// `plan.json` (schema `weakspot.plan/1`, docs/plan.md): the removals in the layer-group form
 /// `weakspot prune` reads, costs before and after, predicted and measured metrics side by side.
 public enum PlanDocument {
-    public static let schema = "weakspot.plan/1"
+    public static let schema = Plan.schema
 
     /// Damage measured before fine-tuning predicts accuracy after fine-tuning only weakly
     /// (Feng et al. 2024); every plan says so where scripts and people read it.
@@ -14,48 +14,40 @@ public enum PlanDocument {
     public static let unverifiedWarning = "warning: no --data: nothing was verified; the plan's predicted metrics add up each group's own influence from the report, and removals interact: give --data to measure the pruned model"
     public static let caveat = "Measured damage is before fine-tuning; it is a weak predictor of accuracy after fine-tuning (Feng et al. 2024)."
 
+    /// The plan document of `result`, as `plan` writes it.
     public static func json(result: PlanResult, graph: Graph, layerGroups: [LayerGroup], model: JSONValue, settings: JSONValue,
                             data: JSONValue) -> JSONValue {
+        plan(result: result, graph: graph, layerGroups: layerGroups, model: model, settings: settings, data: data).json
+    }
+
+    /// The typed plan of `result`: per layer group the removed channels, per layer the costs.
+    public static func plan(result: PlanResult, graph: Graph, layerGroups: [LayerGroup], model: JSONValue, settings: JSONValue,
+                            data: JSONValue) -> Plan {
         let removed = Set(result.removed)
-        var groups: [JSONValue] = []
+        var groups: [Plan.Group] = []
         for lg in layerGroups {
             let indices = lg.dependencyGroups.enumerated().filter { removed.contains($0.element) }.map(\.offset)
             guard !indices.isEmpty else { continue }
-            groups.append(.object([
-                "id": .int(lg.id), "layers": .array(lg.producers.map { .string(graph.nodes[$0].name) }),
-                "channels": .int(lg.channels), "removed": .array(indices.map { .int($0) }),
-            ]))
+            groups.append(Plan.Group(id: lg.id, layers: lg.producers.map { graph.nodes[$0].name }, channels: lg.channels, removed: indices))
         }
         let afterByName = Dictionary(result.after.layers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        var layers: [JSONValue] = []
+        var layers: [Plan.Layer] = []
         for layer in result.before.layers where layer.macs > 0 || layer.params > 0 {
             let after = afterByName[layer.name]
             let channelsBefore = layer.outputShape.count >= 2 ? layer.outputShape[1] : 0
             let channelsAfter = (after?.outputShape.count ?? 0) >= 2 ? after!.outputShape[1] : 0
-            layers.append(.object([
-                "name": .string(layer.name), "op": .string(layer.op), "channelsBefore": .int(channelsBefore), "channelsAfter": .int(channelsAfter),
-                "paramsBefore": .int(layer.params), "paramsAfter": .int(after?.params ?? 0),
-                "macsBefore": .int(layer.macs), "macsAfter": .int(after?.macs ?? 0),
-            ]))
+            layers.append(Plan.Layer(name: layer.name, op: layer.op, channelsBefore: channelsBefore, channelsAfter: channelsAfter,
+                                     paramsBefore: layer.params, paramsAfter: after?.params ?? 0,
+                                     macsBefore: layer.macs, macsAfter: after?.macs ?? 0))
         }
-        func metrics(_ m: [String: Double]?) -> JSONValue {
-            guard let m else { return .null }
-            return .object(Dictionary(uniqueKeysWithValues: ["kl", "mse", "top1", "acc", "loss"].compactMap { k in m[k].map { (k, JSONValue.double($0)) } }))
-        }
-        func classes(_ c: [Int: Double]?) -> JSONValue {
-            guard let c else { return .null }
-            return .object(Dictionary(uniqueKeysWithValues: c.map { (String($0.key), JSONValue.double($0.value)) }))
-        }
-        return .object([
-            "schema": .string(schema), "model": model, "data": data, "settings": settings,
-            "paramsBefore": .int(result.before.params), "paramsAfter": .int(result.after.params),
-            "macsBefore": .int(result.before.macs), "macsAfter": .int(result.after.macs),
-            "predicted": metrics(result.predicted), "measured": metrics(result.measured),
-            "classAccuracyBefore": classes(result.classAccuracyBefore), "classAccuracyAfter": classes(result.classAccuracyAfter),
-            "targetMet": .bool(result.targetMet), "limitsMet": .bool(result.limitsMet), "backedOff": .bool(result.backedOff),
-            "evaluations": .int(result.evaluations), "removedGroups": .int(result.removed.count),
-            "latencyBeforeMs": result.latencyBeforeMs.map { .double($0) } ?? .null, "latencyAfterMs": result.latencyAfterMs.map { .double($0) } ?? .null,
-            "groups": .array(groups), "layers": .array(layers), "note": .string(caveat),
-        ])
+        return Plan(model: model, data: data, settings: settings,
+                    paramsBefore: result.before.params, paramsAfter: result.after.params,
+                    macsBefore: result.before.macs, macsAfter: result.after.macs,
+                    predicted: result.predicted, measured: result.measured,
+                    classAccuracyBefore: result.classAccuracyBefore, classAccuracyAfter: result.classAccuracyAfter,
+                    targetMet: result.targetMet, limitsMet: result.limitsMet, backedOff: result.backedOff,
+                    evaluations: result.evaluations, removedGroups: result.removed.count,
+                    latencyBeforeMs: result.latencyBeforeMs, latencyAfterMs: result.latencyAfterMs,
+                    groups: groups, layers: layers, note: caveat)
     }
 }

@@ -27,17 +27,8 @@ enum BenchCommand: Command {
         """,
         usage: "bench [<model>] [--batch <b> ...] [--threads <t>] [--repetitions <r>] [--format table|json] [--data <dir>]",
         arguments: [ArgumentSpec(name: "MODEL", help: "An ONNX model to time (optional).", isOptional: true)],
-        options: [
-            .value("batch", "b", help: "Batch size to time the model at.", default: "1 and 16", repeating: true),
-            .value("threads", "t", help: "Threads for the multi-threaded GEMM, the model and preprocessing.", default: "all cores"),
-            .value("repetitions", "r", help: "Timed runs per measurement.", default: "10"),
-            .value("format", "format", help: "table or json.", default: "table"),
-            .value("data", "dir", help: "Time reading, decoding and preprocessing this folder's images."),
-            .value("gemm-size", "n", help: "GEMM size; 0 skips the GEMM measurement.", default: "1024"),
-            .flag("train-step", help: "Also time a whole fine-tuning step: forward and backward with BatchNormalization in training mode, cross-entropy, Adam update of every parameter, running statistics (weakspot finetune's step)."),
-            .flag("backward", help: "Also time a training step's gradient computation: forward + backward with cross-entropy (BatchNormalization frozen)."),
-            .flag("layers", help: "Also time every plan step (a node or a fused chain) at each batch, alternating with whole runs: per-step medians, their sum and the whole run's median."),
-        ] + PreprocessOptions.specs + [ModelOptions.inputShape] + ModelOptions.limits)
+        options: OptionSpec.declared(BenchRequest.self)
+            + PreprocessOptions.specs + [ModelOptions.inputShape] + ModelOptions.limits)
 
     struct Latency {
         var batch: Int
@@ -51,15 +42,8 @@ enum BenchCommand: Command {
     }
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-        let format = try arguments.choice("format", ["table", "json"], default: "table")
-        let threads = try arguments.integer("threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
-        let repetitions = try arguments.integer("repetitions", default: 10, in: 1...100_000)
-        let gemmSize = try arguments.integer("gemm-size", default: 1024, in: 0...8192)
-        var batches: [Int] = []
-        for text in arguments.allValues("batch") {
-            batches.append(try ParsedArguments.integer(text, option: "batch", in: 1...4096, command: "bench"))
-        }
-        if batches.isEmpty { batches = [1, 16] }
+        let request = try arguments.request(BenchRequest.self)
+        let (threads, repetitions, gemmSize, batches) = (request.resolvedThreads, request.repetitions, request.gemmSize, request.resolvedBatches)
 
         var document: [String: JSONValue] = ["kernel": .string(KernelISA.selected.rawValue)]
         var lines: [String] = ["kernel: \(KernelISA.selected.rawValue) (WEAKSPOT_KERNEL=generic|avx2|avx512 forces one)"]
@@ -68,7 +52,7 @@ enum BenchCommand: Command {
         let model = try arguments.positional(0).map {
             try LoadedModel.load(path: $0, limits: ModelOptions.limits(arguments), inputShape: ModelOptions.inputShape(arguments))
         }
-        let dataFolder = arguments.value("data")
+        let dataFolder = request.data
         let images = try dataFolder.map { folder throws -> [String] in
             let files = try ImageFolderListing.imageFiles(in: folder)
             guard !files.isEmpty else { throw CLIError.input("\(folder): expected image files (.png, .jpg, .jpeg, .ppm), found none") }
@@ -85,12 +69,12 @@ enum BenchCommand: Command {
         }
         if let model {
             var latencies = try measure(model, batches: batches, threads: threads, repetitions: repetitions)
-            if arguments.flag("backward") {
+            if request.backward {
                 for i in latencies.indices {
                     latencies[i].backwardMedianMs = try measureBackward(model, batch: latencies[i].batch, threads: threads, repetitions: repetitions)
                 }
             }
-            if arguments.flag("train-step") {
+            if request.trainStep {
                 for i in latencies.indices {
                     latencies[i].trainStepMedianMs = try measureTrainStep(model, batch: latencies[i].batch, threads: threads, repetitions: repetitions)
                 }
@@ -119,7 +103,7 @@ enum BenchCommand: Command {
             lines.append("")
             lines.append("\(model.path): forward latency, synthetic input, \(repetitions) runs after 2 warm-up")
             lines.append(table.rendered().trimmingCharacters(in: .newlines))
-            if arguments.flag("layers") {
+            if request.layers {
                 var layerDocuments: [JSONValue] = []
                 for latency in latencies {
                     let result = try BenchLayers.measure(model, batch: latency.batch, threads: threads, repetitions: repetitions)
@@ -148,7 +132,7 @@ enum BenchCommand: Command {
             lines.append("")
             lines.append("\(dataFolder): \(images.count) images read, decoded and preprocessed (\(PreprocessOptions.describe(spec))) at \(NumberText.fixed(rate, decimals: 1)) images/s on \(threads) thread\(threads == 1 ? "" : "s")")
         }
-        if format == "json" {
+        if request.format == .json {
             console.output.write(JSONValue.object(document).rendered())
         } else {
             for line in lines { console.print(line) }

@@ -16,15 +16,12 @@ enum DemoCommand: Command {
         (pruned.onnx) and gates the plan, printing each stage's summary.
         """,
         usage: "demo [--out <dir>]",
-        options: [
-            .value("out", "dir", help: "Folder for the demo's files (created when missing).", default: "./weakspot-demo"),
-            .value("threads", "t", help: "Threads for decoding and the model.", default: "all cores"),
-            .flag("quiet", short: "q", help: "No progress on standard error."),
-        ])
+        options: OptionSpec.declared(DemoRequest.self))
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
-        let out = OutputFile.folderWithoutTrailingSlash(arguments.value("out") ?? "weakspot-demo")
-        let threads = try arguments.integer("threads", default: ProcessInfo.processInfo.activeProcessorCount, in: 1...1024)
+        let request = try arguments.request(DemoRequest.self)
+        let out = OutputFile.folderWithoutTrailingSlash(request.out)
+        let threads = request.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let demo = try DemoLocation.find()
         try OutputFile.makeFolder(out)
         let started = Date()
@@ -65,7 +62,7 @@ enum DemoCommand: Command {
         let profileArguments = ["profile", modelPath, "--data", images, "--preprocess", "inception",
                                 "--layers", demoLayers, "--items", "channels,groups,layers", "--perturb", "prune:0.25,0.5,0.75",
                                 "--estimators", "l1,l2,bn,apoz,meanact,random", "--threads", "\(threads)", "-o", reportPath, "--csv", csvPath, "--html", htmlPath]
-            + (arguments.flag("quiet") ? ["--quiet"] : [])
+            + (request.quiet ? ["--quiet"] : [])
         let profileCode = try WeakSpotCLI.dispatch(profileArguments, console: console)
         guard profileCode == ExitCode.success else { return profileCode }
         try summarize(reportPath: reportPath, console: console)
@@ -76,7 +73,7 @@ enum DemoCommand: Command {
         console.print("")
         let planCode = try WeakSpotCLI.dispatch(["plan", modelPath, reportPath, "--target", "macs=\(demoTarget)", "--data", images,
                                                  "--preprocess", "inception", "--threads", "\(threads)", "-o", planPath]
-                                                + (arguments.flag("quiet") ? ["--quiet"] : []), console: console)
+                                                + (request.quiet ? ["--quiet"] : []), console: console)
         guard planCode == ExitCode.success else { return planCode }
         console.print("")
         let pruneCode = try WeakSpotCLI.dispatch(["prune", modelPath, planPath, "-o", prunedPath], console: console)

@@ -30,7 +30,8 @@ enum MergeCommand: Command {
         }
         var reports: [(path: String, report: ReportJSON)] = []
         let limits = try JSONFileOptions.limits(arguments)
-        for path in arguments.positionals { reports.append((path, try ReportFile.load(path, limits: limits))) }
+        // Each shard is schema-checked and read typed; the merge itself joins the documents.
+        for path in arguments.positionals { reports.append((path, try ReportFile.load(path, limits: limits).json)) }
         let merged: ReportJSON
         do { merged = try ProfileReport.merge(reports) } catch let e as InfluenceError { throw CLIError.input(e.description) }
         try outputs.write(merged, console: console)

@@ -7,36 +7,23 @@ import ONNXFormat
 /// holds, declared once for every command that runs a model (`ModelInterface` and `OutputKind`
 /// in the library do the work and write the errors).
 enum ModelIOOptions {
-    static let input = OptionSpec.value(
-        "input", "name=file.npy",
-        help: "Feed the model input NAME from a .npy file (float32, or int64 for integer inputs), the same value for every sample; repeatable. --data feeds the one input left.",
-        repeating: true)
-    static let outputName = OptionSpec.value(
-        "output-name", "name",
-        help: "Of a model with several outputs, the one to use (default: the first; the choice is said on standard error).")
-    static let outputKind = OptionSpec.value(
-        "output-kind", "kind",
-        help: "What the model's output holds: logits, probs (probabilities, the model ends in Softmax), log-probs, or auto (read from the graph).",
-        default: "auto")
+    static let input = OptionSpec(ModelIORequest.declaration(named: "input")!)
+    static let outputName = OptionSpec(ModelIORequest.declaration(named: "output-name")!)
+    static let outputKind = OptionSpec(ModelIORequest.declaration(named: "output-kind")!)
 
     /// `--input NAME=FILE` and `--output-name`, for commands that stream data through a model.
     static let selection: [OptionSpec] = [input, outputName]
 
     /// `--output-kind` as given (nil for auto).
     static func outputKind(_ arguments: ParsedArguments) throws(CLIError) -> OutputKind? {
-        do { return try OutputKind.parse(arguments.value("output-kind") ?? "auto") } catch {
-            throw arguments.usageError(error.description)
-        }
+        try arguments.request(ModelIORequest.self).outputKind
     }
 
     /// Every `--input NAME=FILE`, read.
-    static func fedInputs(_ arguments: ParsedArguments) throws(CLIError) -> [FedInput] {
+    static func fedInputs(_ request: ModelIORequest) throws(CLIError) -> [FedInput] {
         var result: [FedInput] = []
-        for text in arguments.allValues("input") {
-            guard let equals = text.firstIndex(of: "="), equals != text.startIndex, text.index(after: equals) != text.endIndex else {
-                throw arguments.usageError("--input: expected NAME=FILE.npy, got '\(text)'")
-            }
-            let name = String(text[..<equals]), path = String(text[text.index(after: equals)...])
+        for named in request.inputs {
+            let (name, path) = (named.name, named.path)
             let array: NPYArray
             do { array = try NPYArray.read(path: path) } catch { throw CLIError.input("\(error)") }
             switch array.storage {
@@ -51,15 +38,16 @@ enum ModelIOOptions {
     }
 
     /// The full input shape to import the data input with: `--input-shape`, or, when the model
-    /// leaves dimensions other than the batch symbolic, the shape the data will have — a float
-    /// `.npy`'s own shape, or for images the crop (`--crop`, an exact `--resize HxW`, or the
-    /// preset's 224×224) with the channels the model fixes (3 when it fixes none). Nil when
-    /// nothing is symbolic or nothing says the size (the importer then asks for --input-shape).
-    static func importShape(_ arguments: ParsedArguments, dataInput: ONNXValueInfo?) throws(CLIError) -> [Int]? {
+    /// leaves dimensions other than the batch symbolic, the shape `data` (the command's `--data`)
+    /// will have — a float `.npy`'s own shape, or for images the crop (`--crop`, an exact
+    /// `--resize HxW`, or the preset's 224×224) with the channels the model fixes (3 when it
+    /// fixes none). Nil when nothing is symbolic or nothing says the size (the importer then
+    /// asks for --input-shape).
+    static func importShape(_ arguments: ParsedArguments, data: String?, dataInput: ONNXValueInfo?) throws(CLIError) -> [Int]? {
         if let explicit = try ModelOptions.inputShape(arguments) { return explicit }
         guard let dims = dataInput?.shape, dims.count >= 2,
               dims.dropFirst().contains(where: { if case .value(let v) = $0 { return v <= 0 }; return true }),
-              let data = arguments.value("data"), !data.hasPrefix("synthetic:") else { return nil }
+              let data, !data.hasPrefix("synthetic:") else { return nil }
         func fixed(_ i: Int) -> Int? { if case .value(let v) = dims[i], v > 0 { return v }; return nil }
         if data.lowercased().hasSuffix(".npy") {
             let header: NPYHeader
@@ -71,18 +59,7 @@ enum ModelIOOptions {
                 return [1] + header.shape.dropFirst()
             }
         }
-        guard dims.count == 4 else { return nil }
-        let height: Int, width: Int
-        if let crop = try arguments.size("crop") {
-            (height, width) = (crop.height, crop.width)
-        } else if let resize = try arguments.size("resize") {
-            guard !resize.square else { return nil }
-            (height, width) = (resize.height, resize.width)
-        } else if let crop = PreprocessSpec.preset(named: arguments.value("preprocess") ?? "imagenet")?.crop {
-            (height, width) = (crop.height, crop.width)
-        } else {
-            return nil
-        }
+        guard dims.count == 4, let (height, width) = try arguments.request(PreprocessRequest.self).fixedImageSize else { return nil }
         if fixed(1) == nil, let channels = fixed(3) { return [1, height, width, channels] }
         return [1, fixed(1) ?? 3, height, width]
     }

@@ -3,44 +3,18 @@ import Execution
 import NetworkIR
 import ONNXFormat
 
-/// The options every command that reads a model shares: the ONNX reader's safety limits (their
-/// error messages name these options) and `--input-shape`.
+/// The shared model options as `OptionSpec`s and values (`ModelOptionsRequest` declares them).
 enum ModelOptions {
-    static let inputShape = OptionSpec.value(
-        "input-shape", "shape",
-        help: "The full input shape, like 1x3x224x224, for models whose input has symbolic dimensions other than the batch; its first entry is the batch.")
-
-    static let limits: [OptionSpec] = [
-        .value("max-tensor-elements", "n", help: "Refuse ONNX tensors with more elements.", default: "1073741824"),
-        .value("max-nesting-depth", "n", help: "Refuse ONNX files nesting unknown groups deeper.", default: "64"),
-        .value("max-string-bytes", "n", help: "Refuse ONNX strings longer than this many bytes.", default: "16777216"),
-        .value("max-initializer-bytes-ratio", "r",
-               help: "Refuse ONNX files whose declared initializer bytes exceed this multiple of the file's bytes.", default: "8"),
-    ]
+    static let inputShape = OptionSpec(ModelOptionsRequest.declaration(named: "input-shape")!)
+    static let limits: [OptionSpec] = ModelOptionsRequest.declarations.filter { $0.name != "input-shape" }.map(OptionSpec.init)
 
     static func limits(_ arguments: ParsedArguments) throws(CLIError) -> ONNXLimits {
-        var limits = ONNXLimits()
-        limits.maxTensorElements = try arguments.integer("max-tensor-elements", default: limits.maxTensorElements, in: 1...Int.max)
-        limits.maxNestingDepth = try arguments.integer("max-nesting-depth", default: limits.maxNestingDepth, in: 1...10_000)
-        limits.maxStringBytes = try arguments.integer("max-string-bytes", default: limits.maxStringBytes, in: 1...Int.max)
-        if let text = arguments.value("max-initializer-bytes-ratio") {
-            guard let ratio = Double(text), ratio.isFinite, ratio > 0 else {
-                throw arguments.usageError("--max-initializer-bytes-ratio: expected a positive number, got '\(text)'")
-            }
-            limits.maxTotalInitializerBytesRatio = ratio
-        }
-        return limits
+        try arguments.request(ModelOptionsRequest.self).limits
     }
 
     /// `--input-shape` as integers (`1x3x224x224` or `1,3,224,224`), or nil when absent.
     static func inputShape(_ arguments: ParsedArguments) throws(CLIError) -> [Int]? {
-        guard let text = arguments.value("input-shape") else { return nil }
-        let parts = text.lowercased().split(whereSeparator: { $0 == "x" || $0 == "," }).map(String.init)
-        let dims = parts.compactMap { Int($0) }
-        guard !parts.isEmpty, dims.count == parts.count, dims.allSatisfy({ $0 > 0 && $0 <= 1 << 24 }) else {
-            throw arguments.usageError("--input-shape: expected positive dimensions like 1x3x224x224, got '\(text)'")
-        }
-        return dims
+        try arguments.request(ModelOptionsRequest.self).inputShape
     }
 }
 
@@ -58,20 +32,22 @@ struct LoadedModel {
     }
 
     /// Loads `path` with every model option of `arguments` that the command declares: the
-    /// reader's limits, `--input NAME=FILE`, `--input-shape` (or the data's shape for symbolic
-    /// H/W), and `--output-name`. Says on `console`'s standard error which output is used when
-    /// there are several. The returned ONNX model has the fed inputs as initializers.
-    static func load(path: String, _ arguments: ParsedArguments, console: Console?) throws -> (loaded: LoadedModel, onnx: ONNXModel) {
-        let limits = try ModelOptions.limits(arguments)
-        let (model, fed) = try read(path: path, limits: limits, fed: ModelIOOptions.fedInputs(arguments))
-        let shape = try ModelIOOptions.importShape(arguments, dataInput: ModelInterface.runtimeInputs(fed).first)
-        var loaded = try imported(path: path, model: fed, inputShape: shape, maxTensorElements: limits.maxTensorElements)
-        do { loaded.graph = try ModelInterface.selectingOutput(loaded.graph, name: arguments.value("output-name")) } catch {
+    /// reader's limits, `--input NAME=FILE`, `--input-shape` (or the shape of `data`, the
+    /// command's `--data`, for symbolic H/W), and `--output-name`. Says on `console`'s standard
+    /// error which output is used when there are several (unless `quiet`). The returned ONNX
+    /// model has the fed inputs as initializers.
+    static func load(path: String, _ arguments: ParsedArguments, data: String?, quiet: Bool, console: Console?) throws -> (loaded: LoadedModel, onnx: ONNXModel) {
+        let options = try arguments.request(ModelOptionsRequest.self)
+        let io = try arguments.request(ModelIORequest.self)
+        let (model, fed) = try read(path: path, limits: options.limits, fed: ModelIOOptions.fedInputs(io))
+        let shape = try ModelIOOptions.importShape(arguments, data: data, dataInput: ModelInterface.runtimeInputs(fed).first)
+        var loaded = try imported(path: path, model: fed, inputShape: shape, maxTensorElements: options.limits.maxTensorElements)
+        do { loaded.graph = try ModelInterface.selectingOutput(loaded.graph, name: io.outputName) } catch {
             throw CLIError.input("\(path): \(error)")
         }
-        if loaded.graph.outputs.count > 1 && !arguments.flag("quiet") {
+        if loaded.graph.outputs.count > 1 && !quiet {
             let names = ModelInterface.outputNames(loaded.graph)
-            console?.printError("\(path) has \(names.count) outputs (\(names.map { "'\($0)'" }.joined(separator: ", "))); using '\(names[0])'\(arguments.value("output-name") == nil ? " (the first; choose with --output-name)" : "")")
+            console?.printError("\(path) has \(names.count) outputs (\(names.map { "'\($0)'" }.joined(separator: ", "))); using '\(names[0])'\(io.outputName == nil ? " (the first; choose with --output-name)" : "")")
         }
         return (loaded, fed)
     }

@@ -39,12 +39,12 @@ enum PlanCommand: Command {
         let output = try OutputFile.resolve(arguments, OutputOption(option: "output", defaultName: "plan.json"), default: "plan.json", console: console)!
         let report = try ReportFile.load(reportPath, limits: JSONFileOptions.limits(arguments))
         let modelHash = try SHA256.hex(ofFile: modelPath)
-        if report["model"]?["sha256"]?.stringValue != modelHash && !request.force {
+        if report.modelSHA256 != modelHash && !request.force {
             throw CLIError.input("\(reportPath): model.sha256 does not match \(modelPath) (\(modelHash)): the report is for another model; use --force to plan anyway")
         }
-        let (loaded, onnx) = try LoadedModel.load(path: modelPath, arguments, console: console)
+        let (loaded, onnx) = try LoadedModel.load(path: modelPath, arguments, data: request.data, quiet: request.quiet, console: console)
         // The shape the model was imported with, for re-importing pruned candidates.
-        let inputShape = try ModelIOOptions.importShape(arguments, dataInput: ModelInterface.runtimeInputs(onnx).first)
+        let inputShape = try ModelIOOptions.importShape(arguments, data: request.data, dataInput: ModelInterface.runtimeInputs(onnx).first)
         let threads = request.options.threads
         let batches = try request.data.map { data in
             try DataBatches.read(data: data, labelsPath: request.labels, preprocess: try PreprocessOptions.spec(arguments, input: loaded.input),
@@ -56,9 +56,8 @@ enum PlanCommand: Command {
         do {
             var run = try PlanRun(request: request, model: onnx, graph: loaded.graph, inputShape: inputShape, modelPath: modelPath)
             // Auto: the kind the report was measured with, so plan and profile read the output alike.
-            run.outputKind = try ModelIOOptions.outputKind(arguments)
-                ?? report["model"]?["outputKind"]?.stringValue.flatMap(OutputKind.init(rawValue:))
-            planned = try run.run(report: report, reportPath: reportPath, modelObject: .object(["path": .string(modelPath), "sha256": .string(modelHash)]),
+            run.outputKind = try ModelIOOptions.outputKind(arguments) ?? report.outputKind
+            planned = try run.run(report: report.json, reportPath: reportPath, modelObject: .object(["path": .string(modelPath), "sha256": .string(modelHash)]),
                      batches: batches, progress: { if !request.quiet { console.printError("plan: " + $0) } })
         } catch let e as PlanError {
             throw arguments.usageError(e.description)

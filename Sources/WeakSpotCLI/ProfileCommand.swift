@@ -37,7 +37,7 @@ enum ProfileCommand: Command {
         // Refuse an unwritable output before hours of measuring, not after.
         let outputs = try ReportOutputs.resolve(arguments, checkpoint: true, console: console)
         request.checkpoint = outputs.checkpoint
-        let model = try LoadedModel.load(path: modelPath, arguments, console: console).loaded
+        let model = try LoadedModel.load(path: modelPath, arguments, data: request.data, quiet: request.quiet, console: console).loaded
         guard let input = model.input else { throw CLIError.input("\(model.path): graph: expected an input") }
         let preprocess = try PreprocessOptions.spec(arguments, input: input)
         let dataset = try Dataset(source: try DataSource.parse(data), options: DatasetOptions(

@@ -1,28 +1,22 @@
 import ChannelGroups
 import Foundation
-import Influence
 import NetworkIR
+import Planning
 import Support
 
 /// The part of `plan.json` (schema `weakspot.plan/1`) that `prune` reads: the model it was made
-/// for and, per layer group, the channels to remove. Other keys are ignored.
+/// for and, per layer group, the channels to remove (`Plan.groups(of:)`, the same mapping `plan`
+/// writes with). Other keys are ignored, so a hand-written plan may hold only `groups`.
 ///
 /// `groups`: [{`id`: layer-group id, `layers`: [producer node names, node order], `channels`: n,
 /// `removed`: [channel indices within the layer group, ascending]}]. A layer group is the set of
 /// dependency groups with the same member producers (`DependencyAnalysis.layerGroups()`).
 struct PrunePlanFile {
-    struct Entry {
-        var id: Int
-        var layers: [String]
-        var channels: Int
-        var removed: [Int]
-    }
-
     var path: String
     var modelSHA256: String?
-    var groups: [Entry]
+    var groups: [Plan.Group]
 
-    static let schema = "weakspot.plan/1"
+    static let schema = Plan.schema
 
     /// Reads and checks the file's shape; every error names the file and the place.
     static func read(path: String, limits: JSONLimits = JSONLimits()) throws(CLIError) -> PrunePlanFile {
@@ -37,42 +31,11 @@ struct PrunePlanFile {
         guard json.objectValue != nil else { throw CLIError.input("\(path): expected a JSON object") }
         guard let schema = json["schema"]?.stringValue else { throw CLIError.input("\(path): expected \"schema\": \"\(Self.schema)\"") }
         guard schema == Self.schema else { throw CLIError.input("\(path): schema: expected \"\(Self.schema)\", got \"\(schema)\"") }
-        var sha: String?
-        if let model = json["model"] {
-            guard model.objectValue != nil else { throw CLIError.input("\(path): model: expected an object with path and sha256") }
-            if let s = model["sha256"] {
-                guard let text = s.stringValue else { throw CLIError.input("\(path): model.sha256: expected a string") }
-                sha = text.lowercased()
-            }
+        do {
+            return PrunePlanFile(path: path, modelSHA256: try Plan.modelSHA256(of: json), groups: try Plan.groups(of: json))
+        } catch {
+            throw CLIError.input("\(path): \(error.description)")
         }
-        guard let list = json["groups"]?.arrayValue else { throw CLIError.input("\(path): groups: expected an array") }
-        var entries: [Entry] = []
-        var seen = Set<Int>()
-        for (i, item) in list.enumerated() {
-            let place = "\(path): groups[\(i)]"
-            guard item.objectValue != nil else { throw CLIError.input("\(place): expected an object") }
-            guard let id = item["id"]?.intValue, id >= 0 else { throw CLIError.input("\(place).id: expected a non-negative integer") }
-            guard seen.insert(id).inserted else { throw CLIError.input("\(place): group \(id) appears twice") }
-            guard let layers = item["layers"]?.arrayValue, layers.allSatisfy({ $0.stringValue != nil }) else {
-                throw CLIError.input("\(place).layers: expected an array of node names")
-            }
-            guard let channels = item["channels"]?.intValue, channels > 0 else {
-                throw CLIError.input("\(place).channels: expected a positive integer")
-            }
-            guard let removedJSON = item["removed"]?.arrayValue else { throw CLIError.input("\(place).removed: expected an array of channel indices") }
-            var removed: [Int] = []
-            for (k, value) in removedJSON.enumerated() {
-                guard let c = value.intValue else { throw CLIError.input("\(place).removed[\(k)]: expected an integer") }
-                guard c >= 0, c < channels else { throw CLIError.input("\(place).removed[\(k)]: channel \(c) is out of range 0..<\(channels)") }
-                if let last = removed.last {
-                    guard c != last else { throw CLIError.input("\(place).removed[\(k)]: channel \(c) appears twice") }
-                    guard c > last else { throw CLIError.input("\(place).removed[\(k)]: expected ascending indices, got \(c) after \(last)") }
-                }
-                removed.append(c)
-            }
-            entries.append(Entry(id: id, layers: layers.compactMap(\.stringValue), channels: channels, removed: removed))
-        }
-        return PrunePlanFile(path: path, modelSHA256: sha, groups: entries)
     }
 
     /// The dependency groups to remove, after checking every entry against the model's layer

@@ -5,7 +5,7 @@ extension OptionSpec {
     init<Request>(_ declaration: OptionDeclaration<Request>) {
         self.init(name: declaration.name, short: declaration.short,
                   kind: declaration.placeholder.map { .value(placeholder: $0) } ?? .flag,
-                  help: declaration.help, defaultText: declaration.defaultText)
+                  help: declaration.help, defaultText: declaration.defaultText, isRepeating: declaration.isRepeating)
     }
 
     /// Every option of a request, in declaration order.

@@ -24,7 +24,7 @@ enum RunCommand: Command {
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
         let request = try arguments.request(RunRequest.self)
         let (data, top, batch, threads, quiet) = (request.data ?? "", request.top, request.batch, request.resolvedThreads, request.quiet)
-        let model = try LoadedModel.load(path: arguments.positionals[0], arguments, console: console).loaded
+        let model = try LoadedModel.load(path: arguments.positionals[0], arguments, data: request.data, quiet: quiet, console: console).loaded
         guard let input = model.input else { throw CLIError.input("\(model.path): graph: expected an input") }
         let settings = InferenceSettings(
             data: data, batch: batch, threads: threads,

@@ -7,12 +7,47 @@ import XCTest
 /// The report's JSON Schema: the file in docs/ is the one built into the binary, it accepts real
 /// reports, and the validator rejects what the schema forbids.
 final class ReportSchemaTests: XCTestCase {
-    func testDocsSchemaIsTheBuiltInOne() throws {
-        let docs = FixturePaths.repositoryRoot.appendingPathComponent("docs/schemas/report.schema.json").path
-        let text = try String(contentsOfFile: docs, encoding: .utf8)
-        XCTAssertEqual(text.trimmingCharacters(in: .whitespacesAndNewlines), ReportSchema.text.trimmingCharacters(in: .whitespacesAndNewlines),
-                       "docs/schemas/report.schema.json and Sources/Influence/Report/ReportSchema.swift differ")
+    /// ReportSchemaText.swift is generated from the docs file: this test is the generator
+    /// (WEAKSPOT_UPDATE_DOCS=1 rewrites it) and fails when the two differ.
+    func testBuiltInSchemaIsGeneratedFromTheDocsFile() throws {
+        let root = FixturePaths.repositoryRoot
+        let docs = try String(contentsOfFile: root.appendingPathComponent("docs/schemas/report.schema.json").path, encoding: .utf8)
+        let sourcePath = root.appendingPathComponent("Sources/Influence/Report/ReportSchemaText.swift").path
+        let generated = Self.generatedSource(schema: docs)
+        let current = try String(contentsOfFile: sourcePath, encoding: .utf8)
+        if ProcessInfo.processInfo.environment["WEAKSPOT_UPDATE_DOCS"] == "1", generated != current {
+            try generated.write(toFile: sourcePath, atomically: true, encoding: .utf8)
+            return
+        }
+        XCTAssertEqual(current, generated, "Sources/Influence/Report/ReportSchemaText.swift is not generated from docs/schemas/report.schema.json: run WEAKSPOT_UPDATE_DOCS=1 swift test --filter ReportSchemaTests")
+        XCTAssertEqual(ReportSchema.text.trimmingCharacters(in: .whitespacesAndNewlines), docs.trimmingCharacters(in: .whitespacesAndNewlines))
         XCTAssertEqual(ReportSchema.validator.violations(of: .object([:])).isEmpty, false)
+    }
+
+    /// The generator refuses a schema the raw string could not hold, rather than writing Swift
+    /// that does not compile.
+    func testGeneratorKeepsTheTextVerbatim() throws {
+        let source = Self.generatedSource(schema: "{\"a\": \"\\\\d\"}\n")
+        XCTAssertTrue(source.contains("#\"\"\"\n{\"a\": \"\\\\d\"}\n\"\"\"#"), source)
+        XCTAssertFalse(Self.generatedSource(schema: "x").contains("\n\n\"\"\"#"))
+    }
+
+    static func generatedSource(schema: String) -> String {
+        precondition(!schema.contains("\"\"\"#"), "the schema text would end the raw string")
+        var body = schema
+        while body.hasSuffix("\n") { body.removeLast() }
+        return """
+        // Generated from docs/schemas/report.schema.json by ReportSchemaTests (run
+        // WEAKSPOT_UPDATE_DOCS=1 swift test --filter ReportSchemaTests after editing the schema); do not edit.
+
+        extension ReportSchema {
+            /// The text of docs/schemas/report.schema.json.
+            public static let text = #\"\"\"
+        \(body)
+        \"\"\"#
+        }
+
+        """
     }
 
     func testSchemaUsesOnlyCheckedKeywords() throws {
@@ -46,6 +81,33 @@ final class ReportSchemaTests: XCTestCase {
         check({ t, _ in t["settings"] = ["items": []] }, expect: "$.settings")
         items[0] = .object(item)
         top["items"] = .array(items)
+    }
+
+    /// The typed report reads what the commands act on, in rank order per kind, and a field it
+    /// needs that is missing is an error naming the field, never a default.
+    func testTypedReportReadsTheFieldsAndNamesAMissingOne() throws {
+        let json = try smallReport()
+        let report = try Report(json: json)
+        XCTAssertEqual(report.kindsPresent, [.channel, .group])
+        XCTAssertEqual(report.metric, json["settings"]?["metric"]?.stringValue)
+        XCTAssertEqual(report.items.count, json["items"]?.arrayValue?.count)
+        let ranks = report.ranked(.channel).map { $0.rank! }
+        XCTAssertFalse(ranks.isEmpty)
+        XCTAssertEqual(ranks, ranks.sorted())
+        XCTAssertEqual(report.comparedEstimators.isEmpty, false)
+        XCTAssertEqual(try report.kind(named: "groups"), .group)
+        XCTAssertThrowsError(try report.kind(named: "layers")) { error in
+            XCTAssertEqual("\(error)", "--kind: the report has channel, group items, not 'layers'")
+        }
+        for (path, key) in [(["settings"], "metric"), (["summary"], "hiddenCritical"), (["model"], "sha256")] {
+            var object = try XCTUnwrap(json.objectValue)
+            var inner = try XCTUnwrap(object[path[0]]?.objectValue)
+            inner[key] = nil
+            object[path[0]] = .object(inner)
+            XCTAssertThrowsError(try Report(json: .object(object))) { error in
+                XCTAssertTrue("\(error)".hasPrefix("\(path[0]).\(key): expected"), "\(error)")
+            }
+        }
     }
 
     func smallReport() throws -> JSONValue {

@@ -1,5 +1,6 @@
 import Foundation
 import Influence
+import Planning
 import Support
 import TestSupport
 import XCTest
@@ -18,6 +19,24 @@ final class PlanGateCommandTests: XCTestCase {
         XCTAssertEqual(result.code, 0, result.error)
         XCTAssertTrue(result.output.contains("Feng et al. 2024"), result.output)
         return (folder, plan)
+    }
+
+    /// plan.json is written and read through one mapping: reading a written plan and writing
+    /// it again gives the same bytes; a plan without a field the gate needs names it.
+    func testPlanReadsBackToTheSameBytes() throws {
+        let (folder, plan) = try planned()
+        let text = try String(contentsOfFile: plan, encoding: .utf8)
+        let document = try JSONValue.parse(text)
+        let typed = try Plan(json: document)
+        XCTAssertFalse(typed.layers.isEmpty)
+        XCTAssertEqual(typed.json.rendered(oneLineFrom: 2), text)
+        XCTAssertEqual(try Plan.groups(of: document), typed.groups)
+        var broken = try XCTUnwrap(document.objectValue)
+        broken["layers"] = .array([.object(["name": "conv", "op": "Conv"])])
+        try JSONValue.object(broken).rendered().write(toFile: folder + "/broken.json", atomically: true, encoding: .utf8)
+        let gate = weakspot("gate", folder + "/broken.json", "--min-macs-saved", "0")
+        XCTAssertEqual(gate.code, 2, gate.output)
+        XCTAssertTrue(gate.error.contains(folder + "/broken.json") && gate.error.contains("layers[0].channelsBefore"), gate.error)
     }
 
     func testPlanPruneCountAgree() throws {

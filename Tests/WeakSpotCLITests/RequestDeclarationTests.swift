@@ -1,6 +1,8 @@
+import DataInput
 import Foundation
 import Influence
 import Planning
+import Reporting
 import Support
 import TestSupport
 import XCTest
@@ -15,6 +17,75 @@ final class RequestDeclarationTests: XCTestCase {
 
     func testPlanOptionsAreRecorded() throws {
         try checkRecorded(PlanRequest.self, base: ["target": ["params=0.5"]])
+    }
+
+    func testRankGateAndPreprocessOptionsAreRecorded() throws {
+        try checkRecorded(RankRequest.self, base: [:])
+        try checkRecorded(GateRequest.self, base: ["max-hidden-critical": ["1"]])
+        try checkRecorded(PreprocessRequest.self, base: [:])
+    }
+
+    /// A gate with nothing to check, or an --estimator without --min-spearman, is refused before
+    /// any file is read; a threshold outside its range names the range.
+    func testGateRequestRefusesUsageMistakes() throws {
+        XCTAssertThrowsError(try GateRequest.parse(values: ["kind": ["channel"]], flags: ["json"])) { error in
+            XCTAssertTrue("\(error)".contains("no threshold given"), "\(error)")
+        }
+        XCTAssertThrowsError(try GateRequest.parse(values: ["max-kl": ["1"], "estimator": ["l2"]], flags: [])) { error in
+            XCTAssertTrue("\(error)".contains("--estimator chooses what --min-spearman reads"), "\(error)")
+        }
+        XCTAssertThrowsError(try GateRequest.parse(values: ["max-top1": ["1.5"]], flags: [])) { error in
+            XCTAssertEqual("\(error)", "--max-top1: expected a number in [0, 1], got '1.5'")
+        }
+        let request = try GateRequest.parse(values: ["max-kl": ["0.5"]], flags: ["require-target"])
+        XCTAssertEqual(request.maxKL, 0.5)
+        XCTAssertThrowsError(try request.refuseOptions(notFor: .report, path: "r.json")) { error in
+            XCTAssertEqual("\(error)", "--max-kl applies to plans; r.json is a report")
+        }
+        XCTAssertNoThrow(try request.refuseOptions(notFor: .plan, path: "p.json"))
+    }
+
+    /// The preprocessing request adapts the preset to the model's image and then applies the
+    /// explicit options, as `run`, `profile` and `plan` did when each read the options by name.
+    func testPreprocessRequestBuildsTheSpec() throws {
+        let defaults = try PreprocessRequest.parse(values: [:], flags: [])
+        XCTAssertEqual(try defaults.spec(channels: 3, height: 224, width: 224), .imagenet)
+        let small = try defaults.spec(channels: 1, height: 64, width: 64)
+        XCTAssertEqual(small.crop, PreprocessSpec.Crop(64))
+        XCTAssertEqual(small.resize, .shorterSide(73))
+        XCTAssertEqual(small.channels, 1)
+        let explicit = try PreprocessRequest.parse(values: ["resize": ["32x48"], "crop": ["16"], "mean": ["0.5, 0.5,0.5"], "max-pixels": ["99"]], flags: [])
+        let spec = try explicit.spec(channels: 3, height: 64, width: 64)
+        XCTAssertEqual(spec.resize, .size(height: 32, width: 48))
+        XCTAssertEqual(spec.crop, PreprocessSpec.Crop(16))
+        XCTAssertEqual(spec.mean, [0.5, 0.5, 0.5])
+        XCTAssertEqual(explicit.limits.maxPixels, 99)
+        XCTAssertEqual(explicit.fixedImageSize?.height, 16)
+        XCTAssertThrowsError(try PreprocessRequest.parse(values: ["crop": ["2x3x4"]], flags: [])) { error in
+            XCTAssertEqual("\(error)", "--crop: expected N or HxW, got '2x3x4'")
+        }
+        XCTAssertThrowsError(try PreprocessRequest.parse(values: ["std": ["0,1,1"]], flags: []).spec(channels: 3, height: nil, width: nil)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("--std"), "\(error)")
+        }
+    }
+
+    /// A repeatable option keeps every value in order; any other keeps the last.
+    func testRepeatedOptionKeepsEveryValueInOrder() throws {
+        struct Request: OptionRequest {
+            var names: [String] = []
+            var last = ""
+            static let declarations: [OptionDeclaration<Request>] = [
+                .repeated("name", "n", \.names, .text, help: "", effect: .result, sample: "a"),
+                .value("last", "l", \.last, .text, help: "", effect: .result, sample: "b"),
+            ]
+        }
+        let request = try Request.parse(values: ["name": ["b", "a", "c"], "last": ["x", "y"]], flags: [])
+        XCTAssertEqual(request.names, ["b", "a", "c"])
+        XCTAssertEqual(request.last, "y")
+        XCTAssertEqual(request.settings.first?.value, .strings(["b", "a", "c"]))
+        XCTAssertThrowsError(try Request.parse(values: ["name": ["b", ""]], flags: [])) { error in
+            XCTAssertTrue("\(error)".hasPrefix("--name: expected a value"), "\(error)")
+        }
     }
 
     /// Changes each declared option to its sample value, one at a time, and compares.

@@ -32,6 +32,9 @@ public struct OptionDeclaration<Request: Sendable>: Sendable {
     /// What is recorded for this option: usually one key, a few options record two (the weak
     /// threshold and its rule).
     public var record: @Sendable (Request) -> [(key: String, value: SettingValue)]
+    /// Every occurrence is applied in order (`--input a=x.npy --input b=y.npy`); otherwise only
+    /// the last one is.
+    public var isRepeating = false
 
     public var isFlag: Bool { placeholder == nil }
 
@@ -58,6 +61,25 @@ public struct OptionDeclaration<Request: Sendable>: Sendable {
                 }
             },
             record: record ?? { request in [(key, parser.setting(request[keyPath: field]))] })
+    }
+
+    /// An option that may be given several times: every value is parsed and appended, in order.
+    public static func repeated<Value>(
+        _ name: String, _ placeholder: String, _ field: WritableKeyPath<Request, [Value]> & Sendable, _ parser: ValueParser<Value>,
+        help: String, effect: OptionEffect, settingsKey: String? = nil, default defaultText: String? = nil, sample: String
+    ) -> OptionDeclaration {
+        let key = settingsKey ?? camelCase(name)
+        var declaration = OptionDeclaration(
+            name: name, short: nil, placeholder: placeholder, help: help, defaultText: defaultText,
+            effect: effect, settingsKey: key, sample: sample,
+            apply: { (request: inout Request, text: String) throws(OptionError) in
+                do throws(OptionError) { request[keyPath: field].append(try parser.parse(text)) } catch {
+                    throw error.message.hasPrefix("--\(name)") ? error : OptionError("--\(name): \(error.message)")
+                }
+            },
+            record: { request in [(key, .strings(request[keyPath: field].map(parser.text)))] })
+        declaration.isRepeating = true
+        return declaration
     }
 
     /// A flag: present means true.

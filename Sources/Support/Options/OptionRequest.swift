@@ -17,13 +17,15 @@ extension OptionRequest {
     }
 
     /// The request from scanned arguments: `values` holds every value given per option name (the
-    /// last one wins), `flags` the flags present. Names that are not declared are ignored (a
+    /// last one wins, or every one in order for a repeating option), `flags` the flags present. Names that are not declared are ignored (a
     /// command's shared options are read elsewhere). Validates before returning.
     public static func parse(values: [String: [String]], flags: Set<String>) throws(OptionError) -> Self {
         var request = Self()
         for declaration in declarations {
             if declaration.isFlag {
                 if flags.contains(declaration.name) { try declaration.apply(&request, "") }
+            } else if declaration.isRepeating {
+                for text in values[declaration.name] ?? [] { try declaration.apply(&request, text) }
             } else if let text = values[declaration.name]?.last {
                 try declaration.apply(&request, text)
             }

@@ -1,0 +1,85 @@
+import Support
+
+/// A report (`weakspot.report/1`) as the commands that read reports see it: the fields they act
+/// on, typed, read by one mapping after the schema check. A field the schema requires but the
+/// document lacks is an error naming the field (never a default), so `rank`, `gate`, `plan` and
+/// `merge` cannot disagree on what a report says. The document stays in `json` for the parts
+/// written back or shown as is.
+public struct Report: Sendable {
+    public var json: JSONValue
+    /// Every item, in file order; each has a rank.
+    public var items: [ReportItem]
+    /// `layers[].name`, in the report's (graph) order.
+    public var layerNames: [String]
+    /// `settings.metric`: the metric the influence is measured in.
+    public var metric: String
+    /// `model.sha256`: the model file the report was made for.
+    public var modelSHA256: String
+    /// `model.outputKind`; nil in reports written before it was recorded.
+    public var outputKind: OutputKind?
+    /// `summary.hiddenCritical`.
+    public var hiddenCritical: Int
+
+    /// Reads a document that passed the report schema; errors name the place (`settings.metric`).
+    public init(json: JSONValue) throws(InfluenceError) {
+        func string(_ value: JSONValue?, _ place: String) throws(InfluenceError) -> String {
+            guard let s = value?.stringValue else { throw InfluenceError("\(place): expected a string, got \(value?.rendered(pretty: false) ?? "nothing")") }
+            return s
+        }
+        self.json = json
+        items = try ReportItem.all(of: json)
+        for (position, item) in items.enumerated() where item.rank == nil {
+            throw InfluenceError("items[\(position)].rank: expected an integer, got null")
+        }
+        guard let layers = json["layers"]?.arrayValue else { throw InfluenceError("layers: expected an array") }
+        var names: [String] = []
+        for (position, layer) in layers.enumerated() { names.append(try string(layer["name"], "layers[\(position)].name")) }
+        layerNames = names
+        metric = try string(json["settings"]?["metric"], "settings.metric")
+        modelSHA256 = try string(json["model"]?["sha256"], "model.sha256")
+        if let kind = json["model"]?["outputKind"] {
+            guard let k = kind.stringValue.flatMap(OutputKind.init(rawValue:)) else {
+                throw InfluenceError("model.outputKind: expected logits, probs or log-probs, got \(kind.rendered(pretty: false))")
+            }
+            outputKind = k
+        }
+        guard let hidden = json["summary"]?["hiddenCritical"]?.intValue else {
+            throw InfluenceError("summary.hiddenCritical: expected an integer, got \(json["summary"]?["hiddenCritical"]?.rendered(pretty: false) ?? "nothing")")
+        }
+        hiddenCritical = hidden
+    }
+
+    /// The kinds the report holds, finest first (channel, group, layer, tensor).
+    public var kindsPresent: [ItemKind] {
+        let present = Set(items.map(\.kind))
+        return ItemKind.allCases.filter(present.contains)
+    }
+
+    /// The items of one kind in rank order (rank 1, the weakest, first; file order among equal ranks).
+    public func ranked(_ kind: ItemKind) -> [ReportItem] {
+        items.enumerated().filter { $0.element.kind == kind }
+            .sorted { ($0.element.rank!, $0.offset) < ($1.element.rank!, $1.offset) }.map(\.element)
+    }
+
+    /// `--kind` text (`channel` or `channels`) as a kind the report holds; the error names the
+    /// report (`holder`) and lists the kinds it does hold.
+    public func kind(named text: String, holder: String = "the report") throws(OptionError) -> ItemKind {
+        let singular = text.hasSuffix("s") ? String(text.dropLast()) : text
+        guard let kind = ItemKind(rawValue: singular), kindsPresent.contains(kind) else {
+            let present = kindsPresent.map(\.rawValue)
+            throw OptionError("--kind: \(holder) has \(present.isEmpty ? "no" : present.joined(separator: ", ")) items, not '\(text)'")
+        }
+        return kind
+    }
+
+    /// `agreement.<estimator>.spearman`, nil when the estimator was not compared (or ρ is
+    /// undefined, written as null).
+    public func spearman(of estimator: EstimatorKind) -> Double? {
+        json["agreement"]?[estimator.rawValue]?["spearman"]?.doubleValue
+    }
+
+    /// The estimators the report compares with the measurement.
+    public var comparedEstimators: [EstimatorKind] {
+        EstimatorKind.allCases.filter { json["agreement"]?[$0.rawValue] != nil }
+    }
+}
