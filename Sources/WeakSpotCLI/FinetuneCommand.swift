@@ -24,7 +24,10 @@ enum FinetuneCommand: Command {
         (1 − alpha)·cross-entropy. Each epoch visits the data in a seeded order, each input a \
         seeded random crop (the preprocessed image with --crop-margin more pixels on every side; \
         reflected borders for .npy tensors) flipped at random. BatchNormalization uses batch \
-        statistics and updates its running ones (--bn train, as model.train()) or stays frozen. \
+        statistics and updates its running ones (--bn train, as model.train()) or stays frozen; \
+        --bn auto (the default) trains it only when a step sees 16 inputs or more. Without --lr, \
+        the rate is probed: the largest of 1e-3, 3e-4 … 1e-6 (SGD: ten times those) whose first \
+        step from the start validates no worse. \
         A checkpoint is saved after every epoch and on Ctrl-C; --resume continues it and ends with \
         the same model an uninterrupted run gives. Validation runs before training and after each \
         epoch on --val (default: the training inputs, centre-cropped): top-1 agreement with the \
@@ -43,7 +46,7 @@ enum FinetuneCommand: Command {
         guard arguments.positionals.count == 1 else { throw arguments.usageError("expected one model") }
         let request = try arguments.request(FinetuneRequest.self)
         let data = request.data ?? ""
-        let (output, checkpointPath, history) = try FinetuneOptions.outputs(arguments, console: console)
+        let (output, checkpointPath, history) = try FinetuneOptions.outputs(request, arguments, console: console)
         var settings = request.settings
         let modelPath = arguments.positionals[0]
         let (limits, inputShape) = (try ModelOptions.limits(arguments), try ModelOptions.inputShape(arguments))

@@ -16,14 +16,14 @@ enum FinetuneOptions {
 
     /// The trained model's file (`-o`, binary), the checkpoint (default: the model's path +
     /// `.checkpoint`) and `--history` (text, may be `-`), resolved before any training.
-    static func outputs(_ arguments: ParsedArguments, console: Console) throws(CLIError) -> (model: String, checkpoint: String, history: OutputDestination?) {
+    static func outputs(_ request: FinetuneRequest, _ arguments: ParsedArguments, console: Console) throws(CLIError) -> (model: String, checkpoint: String, history: OutputDestination?) {
         let model = OutputOption(option: "output", defaultName: "tuned.onnx", content: .binary)
         guard let modelPath = try OutputFile.resolve(arguments, model, console: console)?.path else {
             throw arguments.usageError("missing option '-o <tuned.onnx>'")
         }
         let checkpoint = OutputOption(option: "checkpoint", defaultName: "finetune.checkpoint", content: .checkpoint)
-        let resolved = try OutputFile.resolve(arguments, [(checkpoint, arguments.value("checkpoint") ?? modelPath + ".checkpoint"),
-                                                          (OutputOption(option: "history", defaultName: "history.json"), arguments.value("history"))],
+        let resolved = try OutputFile.resolve(arguments, [(checkpoint, request.checkpoint ?? modelPath + ".checkpoint"),
+                                                          (OutputOption(option: "history", defaultName: "history.json"), request.history)],
                                               console: console)
         return (modelPath, resolved[0]!.path!, resolved[1])
     }

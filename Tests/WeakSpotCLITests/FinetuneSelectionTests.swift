@@ -5,24 +5,17 @@ import XCTest
 /// `finetune` never hands back a worse model silently: `--keep best` writes the best-validating
 /// weights (the starting ones when no epoch beat them, with a warning and exit 0), `--keep last`
 /// writes the last epoch's and says when they are worse, `--early-stop K` ends a run that stopped
-/// improving. The runs train towards one set of labels and validate on another, so every epoch
-/// validates worse than the start.
+/// improving. The runs start from the teacher itself (agreement 100%, KL 0) and train on labels
+/// alone (`--alpha 0`), judged against the teacher, so no epoch can validate better than the start.
 final class FinetuneSelectionTests: XCTestCase {
     let student = FixturePaths.path("models/tiny_mobilenet.onnx")
     let teacher = FixturePaths.path("models/tiny_resnet.onnx")
     let inputs = FixturePaths.path("models/tiny_mobilenet.input.npy")
 
-    /// Labels to train on, and labels to validate on that training moves away from.
-    func labelFiles(_ folder: String) throws -> (train: String, validate: String) {
-        try "3\n1\n7\n0\n".write(toFile: folder + "/train.txt", atomically: true, encoding: .utf8)
-        try "5\n5\n5\n5\n".write(toFile: folder + "/other.txt", atomically: true, encoding: .utf8)
-        return (folder + "/train.txt", folder + "/other.txt")
-    }
-
     func finetune(_ folder: String, _ extra: [String]) throws -> (code: Int32, output: String, error: String) {
-        let (train, other) = try labelFiles(folder)
-        let result = weakspot(["finetune", student, "--data", inputs, "--labels", train, "--val", inputs, "--val-labels", other,
-                               "--optimizer", "sgd", "--lr", "0.001", "--augment", "none", "--bn", "frozen", "--batch", "4",
+        try "3\n1\n7\n0\n".write(toFile: folder + "/labels.txt", atomically: true, encoding: .utf8)
+        let result = weakspot(["finetune", teacher, "--data", inputs, "--labels", folder + "/labels.txt", "--teacher", teacher, "--alpha", "0",
+                               "--val", inputs, "--optimizer", "sgd", "--lr", "0.001", "--augment", "none", "--bn", "frozen", "--batch", "4",
                                "--threads", "2", "--history", folder + "/history.json", "-o", folder + "/tuned.onnx", "--quiet"] + extra)
         return (result.code, result.output, result.error)
     }
@@ -41,21 +34,20 @@ final class FinetuneSelectionTests: XCTestCase {
         let folder = try temporaryFolder(self)
         let result = try finetune(folder, ["--epochs", "4"])
         XCTAssertEqual(result.code, 0, result.error)
-        XCTAssertTrue(result.error.contains("warning: no epoch beat the starting model's accuracy on validation: writing the starting weights unchanged"),
+        XCTAssertTrue(result.error.contains("warning: no epoch beat the starting model's top-1 agreement on validation: writing the starting weights unchanged"),
                       result.error)
         let kept = try XCTUnwrap(result.output.components(separatedBy: "\n").first { $0.hasPrefix("kept: ") }, result.output)
         let before = try XCTUnwrap(result.output.components(separatedBy: "\n").first { $0.hasPrefix("before: ") })
         XCTAssertEqual(kept, "kept: the starting weights; " + before.dropFirst("before: ".count), "the original's figures are printed")
-        XCTAssertEqual(try logits(folder + "/tuned.onnx", folder, "tuned.npy"), try logits(student, folder, "original.npy"),
+        XCTAssertEqual(try logits(folder + "/tuned.onnx", folder, "tuned.npy"), try logits(teacher, folder, "original.npy"),
                        "the written model computes what the starting one does")
         let h = try history(folder)
         XCTAssertEqual(h["keptEpoch"] as? Int, 0)
         XCTAssertEqual((h["epochs"] as? [Any])?.count, 4, "every epoch ran")
-        // Every epoch validated worse than the start: the premise of the test.
-        let start = try XCTUnwrap((h["before"] as? [String: Any])?["crossEntropy"] as? Double)
+        // The premise: the start agrees with the teacher exactly, and training moved away from it.
+        XCTAssertEqual((h["before"] as? [String: Any])?["agreement"] as? Double, 1)
         for case let epoch as [String: Any] in try XCTUnwrap(h["epochs"] as? [Any]) {
-            let ce = try XCTUnwrap((epoch["validation"] as? [String: Any])?["crossEntropy"] as? Double)
-            XCTAssertGreaterThan(ce, start)
+            XCTAssertGreaterThan(try XCTUnwrap((epoch["validation"] as? [String: Any])?["kl"] as? Double), 0)
         }
     }
 
@@ -65,7 +57,7 @@ final class FinetuneSelectionTests: XCTestCase {
         XCTAssertEqual(result.code, 0, result.error)
         XCTAssertTrue(result.error.contains("warning: the written weights validate worse than the starting model's"), result.error)
         XCTAssertTrue(result.output.contains("kept: epoch 3 (--keep last); "), result.output)
-        XCTAssertNotEqual(try logits(folder + "/tuned.onnx", folder, "tuned.npy"), try logits(student, folder, "original.npy"))
+        XCTAssertNotEqual(try logits(folder + "/tuned.onnx", folder, "tuned.npy"), try logits(teacher, folder, "original.npy"))
         XCTAssertEqual(try history(folder)["keptEpoch"] as? Int, 3)
     }
 
