@@ -5,6 +5,7 @@ import NetworkIR
 import ONNXFormat
 import Pruning
 import Support
+import Training
 
 /// `weakspot prune MODEL PLAN -o pruned.onnx`: removes the plan's channels physically.
 enum PruneCommand: Command {
@@ -16,12 +17,15 @@ enum PruneCommand: Command {
         producer weights and biases, BatchNormalization parameters, per-channel constants, \
         readers' input channels (Gemm columns after Flatten included), depthwise groups; Concat \
         offsets follow. The pruned model's outputs equal those of the original with the removed \
-        channels zeroed. The plan must have been made for this model (its sha256), unless --force.
+        channels zeroed. The plan must have been made for this model (its sha256), unless --force. \
+        --recalibrate N --data DATA then re-estimates every BatchNormalization's running \
+        statistics on the first N inputs (adaptive BN, as model.train() with momentum=None; \
+        docs/recalibration.md); models whose BatchNormalization is folded are refused.
         """,
-        usage: "prune <model> <plan.json> -o <pruned.onnx> [--force]",
+        usage: "prune <model> <plan.json> -o <pruned.onnx> [--force] [--recalibrate <n> --data <data>]",
         arguments: [ArgumentSpec(name: "MODEL", help: "The ONNX model file."),
                     ArgumentSpec(name: "PLAN", help: "The plan (plan.json) to apply.")],
-        options: OptionSpec.declared(PruneRequest.self) + [ModelOptions.inputShape] + ModelOptions.limits + JSONFileOptions.specs)
+        options: OptionSpec.declared(PruneRequest.self) + PreprocessOptions.specs + [ModelOptions.inputShape] + ModelOptions.limits + JSONFileOptions.specs)
 
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
         guard arguments.positionals.count == 2 else { throw arguments.usageError("expected a model and a plan") }
@@ -45,17 +49,20 @@ enum PruneCommand: Command {
         let analysis: DependencyAnalysis
         do { analysis = try DependencyAnalysis(graph: loaded.graph) } catch { throw CLIError.input("\(modelPath): \(error)") }
         let removed = try plan.dependencyGroups(graph: loaded.graph, analysis: analysis)
-        let pruned: ONNXModel
+        var pruned: ONNXModel
         do {
             pruned = try ChannelPruner(model: model, graph: loaded.graph, analysis: analysis).pruned(removing: removed)
         } catch {
             throw CLIError.input("\(modelPath) with \(planPath): \(error)")
         }
-        let prunedGraph: Graph
+        var prunedGraph: Graph
         do {
             prunedGraph = try Importer.importGraph(pruned, options: ImportOptions(inputShape: inputShape))
         } catch {
             throw CLIError.internal("the pruned model does not import: \(error)")
+        }
+        if let count = request.recalibrate, let data = request.data {
+            pruned = try recalibrated(pruned, graph: &prunedGraph, request: request, count: count, data: data, arguments, loaded: loaded, console: console)
         }
         let batch = inputShape?.first ?? 1
         let before = try loaded.cost(batch: batch)
@@ -70,6 +77,26 @@ enum PruneCommand: Command {
         console.print("removed \(removed.count) channel groups: \(output)")
         console.output.write(table.rendered())
         return ExitCode.success
+    }
+
+    /// `--recalibrate N --data DATA`: the pruned model with its BatchNormalization statistics
+    /// re-estimated on the first N inputs (Recalibration.swift).
+    static func recalibrated(_ pruned: ONNXModel, graph: inout Graph, request: PruneRequest, count: Int, data: String, _ arguments: ParsedArguments,
+                             loaded: LoadedModel, console: Console) throws -> ONNXModel {
+        let batches = try DataBatches.read(data: data, labelsPath: nil, preprocess: try PreprocessOptions.spec(arguments, input: loaded.input),
+                                           skipBad: request.skipBad, arguments, model: loaded, batch: request.batch,
+                                           threads: ProcessInfo.processInfo.activeProcessorCount, maxInputs: count)
+        let summary: Recalibration.Summary
+        do {
+            summary = try Recalibration.batchNormalization(&graph, batches: batches.map(\.input), threads: ProcessInfo.processInfo.activeProcessorCount)
+        } catch { throw CLIError.input("\(loaded.path): \(error)") }
+        if summary.inputs < count {
+            console.printError("warning: --recalibrate \(count): \(data) holds \(summary.inputs) inputs; recalibrated on those")
+        }
+        console.print("recalibrated \(summary.layers) BatchNormalization layers on \(summary.inputs) inputs (\(summary.batches) batches)")
+        do { return try pruned.replacingFloatConstants(Recalibration.statistics(of: graph)) } catch {
+            throw CLIError.internal("writing the recalibrated statistics: \(error)")
+        }
     }
 
     static func percent(_ a: Int, _ b: Int) -> String {
