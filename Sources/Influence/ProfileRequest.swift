@@ -20,6 +20,8 @@ public struct ProfileRequest: OptionRequest {
     /// `--adaptive-slice`: inputs in the adaptive first slice; nil means a quarter, at least 4.
     public var adaptiveSlice: Int? = nil
     public var hardExamples: Int? = nil
+    /// `--until-stable T`: stop reading batches once the halves Kendall τ reaches T.
+    public var untilStable: Double? = nil
     public var checkpoint: String? = nil
     public var resume = false
     public var csv: String? = nil
@@ -62,6 +64,11 @@ public struct ProfileRequest: OptionRequest {
             throw OptionError("--adaptive needs an absolute --weak-threshold: a quantile is known only after every item is measured")
         }
         if resume && checkpoint == nil { throw OptionError("--resume needs --checkpoint FILE") }
+        if untilStable != nil {
+            if measure.adaptive { throw OptionError("--until-stable decides when to stop reading data; --adaptive stops items early instead: give one") }
+            if measure.shard != nil { throw OptionError("--until-stable needs every item in one run: a shard's stability is not the model's (drop --shard)") }
+            if hardExamples != nil { throw OptionError("--until-stable reads batches as they come; --hard-examples chooses among all inputs first: give one") }
+        }
     }
 
     public static let declarations: [OptionDeclaration<ProfileRequest>] = [
@@ -116,6 +123,9 @@ public struct ProfileRequest: OptionRequest {
                help: "Inputs in the adaptive first slice.", effect: .result, default: "a quarter of the inputs, at least 4", sample: "2"),
         .value("hard-examples", "k", \.hardExamples, ValueParser<Int>.integer(in: 1...1_000_000).optional,
                help: "Measure on the K inputs with the smallest top-1 margin.", effect: .result, sample: "2"),
+        .value("until-stable", "t", \.untilStable,
+               ValueParser<Double>.number(above: 0, inclusive: false, upTo: 1, inclusive: true, expected: "a Kendall τ in (0, 1]").optional,
+               help: "Keep reading batches until the ranking's halves Kendall τ reaches T, or the data runs out.", effect: .result, sample: "0.5"),
         .value("shard", "i/n", \.measure.shard, Shard.parser.optional, help: "Measure the I-th of N disjoint slices of the items.",
                effect: .result, sample: "1/2"),
         .value("checkpoint", "file", \.checkpoint, ValueParser<String>.text.optional,

@@ -59,7 +59,11 @@ public final class ProfileRun {
         let session = ProfileSession(profiler: profiler, checkpointPath: request.checkpoint, fingerprint: fingerprint)
         session.jsonLimits = jsonLimits
         session.shouldStop = shouldStop
+        session.stableAt = request.untilStable
         let measurements = try session.run(resume: request.resume, nextBatch: next, progress: progress)
+        if let target = request.untilStable, let s = session.stability, !s.reached {
+            note("warning: --until-stable \(target): the data ran out after \(s.inputs) inputs at halves Kendall τ \(s.tau.map { String(format: "%.3f", $0) } ?? "n/a"); the report's stability.estimate says how many more might reach it")
+        }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         // What the metrics took the output for, and which output: known once the profiler read the graph.
         var modelObject = model
@@ -72,8 +76,14 @@ public final class ProfileRun {
         let header = try ProfileReport.header(graph: graph, discovery: profiler.discovery, model: modelObject,
                                               data: data(measurements.baseline.count), request: request, baseline: measurements.baseline,
                                               itemsTotal: profiler.allItems.count)
-        return ProfileReport.assemble(header: header, items: ProfileReport.itemObjects(measurements, options: options, discovery: profiler.discovery),
-                                      timing: .object(["seconds": .double((seconds * 1000).rounded() / 1000)]))
+        var report = ProfileReport.assemble(header: header, items: ProfileReport.itemObjects(measurements, options: options, discovery: profiler.discovery),
+                                            timing: .object(["seconds": .double((seconds * 1000).rounded() / 1000)]))
+        if let target = request.untilStable, let s = session.stability, case .object(var o) = report, case .object(var stability)? = o["stability"] {
+            stability["untilStable"] = .object(["target": .double(target), "reached": .bool(s.reached), "inputs": .int(s.inputs)])
+            o["stability"] = .object(stability)
+            report = .object(o)
+        }
+        return report
     }
 
     /// All inputs cut into the run's batches: the hard examples first chosen when asked; in

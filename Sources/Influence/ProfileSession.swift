@@ -50,6 +50,28 @@ public final class ProfileSession {
 
     /// Measures every item. `nextBatch` yields (NCHW input, labels) until nil; `resume` loads the
     /// checkpoint first when it exists.
+    /// `--until-stable T`: after each batch, the halves Kendall τ over the items of the finest
+    /// kind; reading stops once it reaches T (and at least `minimumStableInputs` were read).
+    public var stableAt: Double? = nil
+    public static let minimumStableInputs = 8
+    /// Where `stableAt` left the run: the last τ, the inputs read, and whether T was reached.
+    public private(set) var stability: (tau: Double?, inputs: Int, reached: Bool)? = nil
+
+    /// Kendall's τ between the items' mean metric on even and on odd input positions, over the
+    /// finest kind measured (as the report's `stability.halvesKendall`).
+    func halvesKendall(_ state: CheckpointState) -> Double? {
+        let finest = ItemKind.allCases.first { kind in profiler.items.contains { $0.kind == kind } }
+        var first: [Double] = [], second: [Double] = []
+        for (i, item) in profiler.items.enumerated() where item.kind == finest {
+            guard let values = state.values[i].last?[profiler.options.metric.rawValue], values.count >= 2 else { continue }
+            var even = 0.0, odd = 0.0
+            for (k, v) in values.enumerated() { if k % 2 == 0 { even += v } else { odd += v } }
+            first.append(even / Double((values.count + 1) / 2))
+            second.append(odd / Double(values.count / 2))
+        }
+        return Agreement.kendall(first, second)
+    }
+
     public func run(resume: Bool, nextBatch: () throws -> (Tensor, [Int]?)?, progress: (ProfileProgress) -> Void) throws -> ProfileMeasurements {
         var state = CheckpointState(fingerprint: fingerprint, levelCounts: profiler.items.map { profiler.levels(for: $0).count })
         var resumed = 0
@@ -116,6 +138,11 @@ public final class ProfileSession {
             chunk += 1
             if let path = checkpointPath { try state.save(path: path); lastSave = Date() }
             if shouldStop() { throw ProfileInterrupted(checkpointPath: checkpointPath) }
+            if let target = stableAt {
+                let tau = halvesKendall(state), inputs = state.baselineChunks.reduce(0) { $0 + $1.count } / max(profiler.classCount, 1)
+                stability = (tau, inputs, (tau ?? -1) >= target && inputs >= Self.minimumStableInputs)
+                if stability!.reached { break }
+            }
             // Later batches: the progress total counts item passes per batch.
             done = 0
         }

@@ -31,6 +31,7 @@ public struct FinetuneRequest: OptionRequest {
     public var validation: String? = nil
     public var validationLabels: String? = nil
     public var keep = KeepPolicy.best
+    public var recalibrate: Int? = nil
     public var earlyStop: Int? = nil
     /// nil means `<output>.checkpoint`.
     public var checkpoint: String? = nil
@@ -138,6 +139,9 @@ public struct FinetuneRequest: OptionRequest {
                effect: .presentation, settingsKey: "validation", sample: "held.npy"),
         .value("val-labels", "file", \.validationLabels, file, help: "Labels of --val.", effect: .presentation,
                settingsKey: "validationLabels", sample: "held.txt"),
+        .value("recalibrate", "n", \.recalibrate, ValueParser<Int>.integer(in: 1...10_000_000).optional,
+               help: "Before the first epoch, re-estimate BatchNormalization statistics on N training inputs; kept when it validates better.",
+               effect: .result, sample: "4"),
         .value("keep", "which", \.keep, .choice,
                help: "best (the best-validating weights, the starting ones included) or last (the last epoch's).", effect: .result, sample: "last"),
         .value("early-stop", "k", \.earlyStop, ValueParser<Int>.integer(in: 1...100_000).optional,

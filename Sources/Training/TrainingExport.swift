@@ -35,9 +35,10 @@ public enum TrainingExport {
         }
     }
 
-    /// `onnx` with the tuner's trained constants written in.
-    public static func export(_ onnx: ONNXModel, trained tuner: FineTuner) throws -> ONNXModel {
-        var values: [String: [Float]] = [:]
+    /// `onnx` with the tuner's trained constants written in; with `statistics`, every running
+    /// statistic too (recalibrated before training even when BatchNormalization trained frozen).
+    public static func export(_ onnx: ONNXModel, trained tuner: FineTuner, statistics: Bool = false) throws -> ONNXModel {
+        var values: [String: [Float]] = statistics ? Recalibration.statistics(of: tuner.graph) : [:]
         for (name, value) in changedConstants(tuner.graph, parameters: tuner.parameters, runningStatistics: tuner.settings.trainBatchNorm) {
             if let constant = tuner.graph.constants[value] { values[name] = constant.storage }
         }

@@ -65,11 +65,14 @@ enum FinetuneCommand: Command {
                                                        threads: settings.threads, maxBytes: request.maxMemory << 20)
         settings.trainBatchNorm = request.trainsBatchNorm(inputs: trainingSet.count)
         let teacherLogits = teacher.map(\.logitsFunction)
-        let student: Graph
+        var student: Graph
         do { student = try LogitsGraph.logits(model.graph, kind: outputKind) } catch { throw CLIError.input("\(modelPath): \(error)") }
         let validation = try FinetuneData.validation(request, arguments, model: model, teacher: teacher, training: trainingSet, console: console)
-        let before = try validation.evaluate(student, threads: settings.threads)
+        var before = try validation.evaluate(student, threads: settings.threads)
         console.print("before: " + FinetuneText.evaluation(before))
+        let recalibrated = try request.recalibrate.map { n in
+            try FinetuneData.recalibrate(&student, before: &before, inputs: n, training: trainingSet, validation: validation, request: request, console: console)
+        } ?? false
         // The request's recorded options, and what they name: the files' contents and the
         // resolved preprocessing and crop margin.
         let fingerprint = try [SHA256.hex(ofFile: modelPath), request.teacher.map { try SHA256.hex(ofFile: $0) } ?? "-", "\(trainingSet.count)", "\(margin)",
@@ -93,7 +96,7 @@ enum FinetuneCommand: Command {
         try train(tuner, validation: validation, fingerprint: fingerprint, checkpointPath: checkpointPath, quiet: request.quiet, console: console)
         if request.keep == .best { tuner.restoreBest() }
         FinetuneText.outcome(tuner, keep: request.keep, console: console)
-        do { try OutputFile.write(Data(try TrainingExport.export(onnx, trained: tuner).encoded()), to: output) } catch let e as PruningError {
+        do { try OutputFile.write(Data(try TrainingExport.export(onnx, trained: tuner, statistics: recalibrated).encoded()), to: output) } catch let e as PruningError {
             throw CLIError.internal("writing the trained constants: \(e)")
         }
         if let history {

@@ -104,4 +104,23 @@ final class FinetuneSelectionTests: XCTestCase {
         XCTAssertEqual(again.code, 0, again.error)
         XCTAssertTrue(again.output.hasPrefix("before: " + keptFigures + "\n"), again.output)
     }
+
+    /// `--recalibrate N` before the first epoch: said with its figures, and the starting point of
+    /// the selection only when it validates better.
+    func testRecalibrationBeforeTheFirstEpoch() throws {
+        let folder = try temporaryFolder(self)
+        let result = weakspot("finetune", student, "--data", inputs, "--teacher", teacher, "--recalibrate", "4", "--batch", "2", "--epochs", "1",
+                              "--lr", "0.000001", "--threads", "2", "--history", folder + "/history.json", "-o", folder + "/tuned.onnx", "--quiet")
+        XCTAssertEqual(result.code, 0, result.error)
+        let lines = result.output.components(separatedBy: "\n")
+        let line = try XCTUnwrap(lines.first { $0.hasPrefix("recalibrated on 4 inputs: ") }, result.output)
+        let figures = String(line.dropFirst("recalibrated on 4 inputs: ".count).split(separator: ";")[0])
+        let h = try history(folder)
+        let before = try XCTUnwrap(h["before"] as? [String: Any])
+        if line.hasSuffix("; starting from the recalibrated model") {
+            XCTAssertTrue(figures.contains("kl \(String(format: "%.4f", try XCTUnwrap(before["kl"] as? Double)))"), "\(figures) vs \(before)")
+        } else {
+            XCTAssertTrue(line.hasSuffix("; not better: starting from the model as given"), line)
+        }
+    }
 }

@@ -7,19 +7,18 @@ import Support
 import TestSupport
 import XCTest
 
-/// `weakspot prune`: a valid plan writes a smaller model whose `count` matches what prune
-/// printed; every malformed or mismatched plan exits 2 with a message naming the plan file.
-final class PruneCommandTests: XCTestCase {
-    let modelPath = FixturePaths.path("models/tiny_resnet.onnx")
+/// A small BatchNormalization model and a valid plan for it, shared by the prune tests.
+enum PrunePlanFixture {
+    static let modelPath = FixturePaths.path("models/tiny_resnet.onnx")
 
-    func layerGroups() throws -> (Graph, DependencyAnalysis, [LayerGroup]) {
+    static func layerGroups() throws -> (Graph, DependencyAnalysis, [LayerGroup]) {
         let graph = try Importer.importGraph(try ONNXModel.load(path: modelPath))
         let analysis = try DependencyAnalysis(graph: graph)
         return (graph, analysis, analysis.layerGroups())
     }
 
     /// A plan removing the first third of every prunable layer group's channels.
-    func validPlan(sha: String? = nil) throws -> [String: Any] {
+    static func validPlan(sha: String? = nil) throws -> [String: Any] {
         let (graph, analysis, groups) = try layerGroups()
         var entries: [[String: Any]] = []
         for lg in groups where lg.dependencyGroups.allSatisfy({ analysis.groups[$0].prunable }) && lg.channels >= 3 {
@@ -30,12 +29,22 @@ final class PruneCommandTests: XCTestCase {
                 "groups": entries, "paramsBefore": 1]
     }
 
-    func write(_ object: Any, _ folder: String, _ name: String = "plan.json") throws -> String {
+    static func write(_ object: Any, _ folder: String, _ name: String = "plan.json") throws -> String {
         let path = folder + "/" + name
         let data = object is String ? Data((object as! String).utf8) : try JSONSerialization.data(withJSONObject: object)
         try data.write(to: URL(fileURLWithPath: path))
         return path
     }
+}
+
+/// `weakspot prune`: a valid plan writes a smaller model whose `count` matches what prune
+/// printed; every malformed or mismatched plan exits 2 with a message naming the plan file.
+final class PruneCommandTests: XCTestCase {
+    let modelPath = PrunePlanFixture.modelPath
+
+    func validPlan(sha: String? = nil) throws -> [String: Any] { try PrunePlanFixture.validPlan(sha: sha) }
+    func layerGroups() throws -> (Graph, DependencyAnalysis, [LayerGroup]) { try PrunePlanFixture.layerGroups() }
+    func write(_ object: Any, _ folder: String, _ name: String = "plan.json") throws -> String { try PrunePlanFixture.write(object, folder, name) }
 
     func testValidPlanWritesASmallerModel() throws {
         let folder = try temporaryFolder(self)

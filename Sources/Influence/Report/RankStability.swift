@@ -44,9 +44,12 @@ public enum RankStability {
             let tau = Agreement.kendall(members.map { first[$0] }, members.map { second[$0] })
             perLayer[layer] = .object(["n": .int(members.count), "halvesKendall": tau.map { .double($0) } ?? .null])
         }
+        let resampled = rows.map { ($0["stability"]?["resamples"]?.arrayValue ?? []).compactMap(\.doubleValue) }
+        let inputs = rows.compactMap { $0["influence"]?["n"]?.intValue }.max() ?? 0
         return .object([
             "n": .int(rows.count),
             "halvesKendall": Agreement.kendall(first, second).map { .double($0) } ?? .null,
+            "estimate": inputs >= 2 ? StabilityEstimate.object(means: full, resamples: resampled, measured: inputs) : .null,
             "bootstrapKendall": taus.isEmpty ? .null : .object([
                 "resamples": .int(taus.count), "mean": .double(taus.reduce(0, +) / Double(taus.count)), "min": .double(taus.min()!),
             ]),
