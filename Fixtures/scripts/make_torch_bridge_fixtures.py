@@ -14,7 +14,7 @@ Writes Fixtures/torch_bridge/:
   folded weights are `onnx::Conv_N` and only the node names (`/features/features.1/.../Conv`)
   name the modules;
 - tiny_dynamo.onnx: `dynamo=True` (BN folded by its optimizer; weights keep their state-dict
-  names, node names are `node_Conv_N`);
+  names, node names are `node_Conv_N`; the `pkg.torch.onnx.stack_trace` metadata removed);
 - tiny_renamed.onnx: tiny_torchscript.onnx with every node renamed `n0, n1, …`: nothing names
   a module any more, the refusal case;
 - modules.json: for each export, ONNX Conv/Gemm node name -> the module path, found here
@@ -145,6 +145,14 @@ def main():
         program = torch.onnx.export(model, (sample,), dynamo=True, input_names=["x"], output_names=["logits"],
                                     dynamic_shapes={"x": {0: torch.export.Dim("batch")}})
     program.save(str(OUT / "tiny_dynamo.onnx"))
+    # Stack traces hold this machine's paths and most of the file's bytes; the name scopes and
+    # class hierarchy the mapping reads stay.
+    dynamo = onnx.load(OUT / "tiny_dynamo.onnx")
+    for node in dynamo.graph.node:
+        kept = [p for p in node.metadata_props if p.key != "pkg.torch.onnx.stack_trace"]
+        del node.metadata_props[:]
+        node.metadata_props.extend(kept)
+    onnx.save(dynamo, OUT / "tiny_dynamo.onnx")
     renamed = onnx.load(OUT / "tiny_torchscript.onnx")
     for i, node in enumerate(renamed.graph.node):
         node.name = f"n{i}"
