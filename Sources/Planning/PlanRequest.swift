@@ -15,6 +15,10 @@ public struct PlanRequest: OptionRequest {
     public var batch = 16
     public var threads: Int? = nil
     public var output = "plan.json"
+    /// `--export-torch`: where to write the plan as Torch-Pruning entries on the nn.Module (`TorchExport`).
+    public var exportTorch: String? = nil
+    /// `--export-nni`: where to write the plan as NNI's config list.
+    public var exportNNI: String? = nil
     public var force = false
     public var skipBad = false
     public var quiet = false
@@ -81,6 +85,12 @@ public struct PlanRequest: OptionRequest {
         .value("threads", "t", \.threads, ValueParser<Int>.integer(in: 1...1024).optional, help: "Threads.", effect: .presentation,
                default: "all cores", sample: "1"),
         .value("output", short: "o", "plan.json", \.output, .text, help: "Where to write the plan.", effect: .presentation, sample: "p.json"),
+        .value("export-torch", "file", \.exportTorch, ValueParser<String>.text.optional,
+               help: "Also write the plan as Torch-Pruning entries on the PyTorch module (docs/pytorch.md).", effect: .presentation,
+               sample: "torch-prune.json"),
+        .value("export-nni", "file", \.exportNNI, ValueParser<String>.text.optional,
+               help: "Also write the plan's per-layer widths as NNI's config list (docs/pytorch.md).", effect: .presentation,
+               sample: "nni.json"),
         .flag("force", \.force, help: "Use a report made for another model file (sha256 differs).", effect: .presentation),
         .flag("skip-bad", \.skipBad, help: "Skip images that cannot be decoded.", effect: .result),
         .flag("quiet", short: "q", \.quiet, help: "No progress on standard error.", effect: .presentation),

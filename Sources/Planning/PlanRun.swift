@@ -64,6 +64,20 @@ public struct PlanRun {
         return (result, document)
     }
 
+    /// The `--export-torch` and `--export-nni` documents of `result` (nil where not asked for).
+    ///
+    /// - Throws: `PlanInputError` naming the layer when a pruned group has no PyTorch module path.
+    public func torchExports(_ result: PlanResult) throws(PlanInputError) -> (torch: JSONValue?, nni: JSONValue?) {
+        let export = TorchExport(model: model, graph: graph, analysis: discovery.dependencies, layerGroups: layerGroups)
+        let removed = Set(result.removed)
+        do {
+            return (try request.exportTorch.map { _ in try export.torchDocument(removing: removed) },
+                    try request.exportNNI.map { _ in try export.nniConfigList(removing: removed) })
+        } catch {
+            throw PlanInputError("cannot export the plan to PyTorch (docs/pytorch.md): \(error)")
+        }
+    }
+
     /// The planner for this request: candidates ranked from `report` (nil for estimator
     /// criteria), exact costs counted on the pruned model through the pruner and the importer,
     /// latency probed on it for `--target latency=F`.

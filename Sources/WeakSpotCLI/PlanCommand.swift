@@ -36,7 +36,11 @@ enum PlanCommand: Command {
         if request.plan.limits.maxAccDrop != nil && request.labels == nil && !ProfileCommand.isClassFolder(request.data ?? "") {
             throw arguments.usageError("--max-acc-drop needs labels: give --labels FILE or a folder of class folders")
         }
-        let output = try OutputFile.resolve(arguments, OutputOption(option: "output", defaultName: "plan.json"), default: "plan.json", console: console)!
+        let outputs = try OutputFile.resolve(arguments, [(OutputOption(option: "output", defaultName: "plan.json"), arguments.value("output") ?? "plan.json"),
+                                                         (OutputOption(option: "export-torch", defaultName: "torch-prune.json"), request.exportTorch),
+                                                         (OutputOption(option: "export-nni", defaultName: "nni-config.json"), request.exportNNI)],
+                                             console: console)
+        let output = outputs[0]!
         let report = try ReportFile.load(reportPath, limits: JSONFileOptions.limits(arguments))
         let modelHash = try SHA256.hex(ofFile: modelPath)
         if report.modelSHA256 != modelHash && !request.force {
@@ -53,18 +57,23 @@ enum PlanCommand: Command {
         if batches.isEmpty && !request.quiet { console.printError(PlanDocument.unverifiedWarning) }
         let started = Date()
         let planned: (result: PlanResult, document: JSONValue)
+        let exports: (torch: JSONValue?, nni: JSONValue?)
         do {
             var run = try PlanRun(request: request, model: onnx, graph: loaded.graph, inputShape: inputShape, modelPath: modelPath)
             // Auto: the kind the report was measured with, so plan and profile read the output alike.
             run.outputKind = try ModelIOOptions.outputKind(arguments) ?? report.outputKind
             planned = try run.run(report: report.json, reportPath: reportPath, modelObject: .object(["path": .string(modelPath), "sha256": .string(modelHash)]),
                      batches: batches, progress: { if !request.quiet { console.printError("plan: " + $0) } })
+            exports = try run.torchExports(planned.result)
         } catch let e as PlanError {
             throw arguments.usageError(e.description)
         } catch let e as PlanInputError {
             throw CLIError.input(e.description)
         }
         try OutputFile.write(planned.document.rendered(oneLineFrom: 2), to: output, console: console)
+        for (document, destination) in [(exports.torch, outputs[1]), (exports.nni, outputs[2])] {
+            if let document, let destination { try OutputFile.write(document.rendered(oneLineFrom: 2), to: destination, console: console) }
+        }
         printSummary(planned.result, options: request.options, seconds: Date().timeIntervalSince(started), output: output.description, console: console)
         return ExitCode.success
     }
