@@ -33,6 +33,11 @@ public enum ReportSummary {
                 out += ", bootstrap resamples vs all \(NumberText.fixed(m, decimals: 2)) (min \(NumberText.fixed(b["min"]?.doubleValue ?? .nan, decimals: 2)))"
             }
             out += "\n"
+            if let estimate = stability["estimate"], let n = estimate["measuredInputs"]?.intValue {
+                let counts = StabilityEstimateText.targets.compactMap { t in estimate["inputsForHalvesKendall"]?[t].map { (t, $0.intValue) } }
+                let said = counts.map { t, c in "τ \(t): " + (c.map { n >= $0 ? "reached" : "~\(NumberText.grouped($0)) inputs" } ?? "out of reach") }
+                if !said.isEmpty { out += "  stable enough? measured on \(n) inputs; estimated from the bootstrap: " + said.joined(separator: ", ") + "\n" }
+            }
         }
         return out
     }
@@ -74,3 +79,9 @@ public enum ReportSummary {
         return table.rows.isEmpty ? nil : table
     }
 }
+
+/// The targets `stability.estimate` gives counts for, as their JSON keys.
+enum StabilityEstimateText {
+    static let targets = ["0.8", "0.9", "0.95"]
+}
+

@@ -71,6 +71,14 @@ def sha256_array(a: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
 
 
+def sha256_file(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def per_image(original: np.ndarray, pruned: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per held-out image: same top-1 class (bool) and KL(original || pruned)."""
     agree = original.argmax(axis=1) == pruned.argmax(axis=1)
@@ -95,8 +103,27 @@ def bootstrap_mean(values: np.ndarray, draws: int = 20000, seed: int = 0) -> lis
     return [float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))]
 
 
-def prune_and_judge(binary, model, plan, out, extra, log, original, heldout, threads, macs0):
-    seconds = run([binary, "prune", model, plan, "-o", out, *extra], log)
+def cached_run(command: list[str], output: str, key: dict, reuse: bool, log: list[dict]) -> tuple[float, bool]:
+    """Runs `command` unless --reuse and `output` was written by the same command from the same
+    inputs (`key`: hashes of what it read), as recorded in `output`.run.json. Returns (wall seconds
+    of the run that wrote it, reused)."""
+    sidecar = output + ".run.json"
+    record = {"command": command, "key": key}
+    if reuse and os.path.exists(output) and os.path.exists(sidecar):
+        with open(sidecar) as f:
+            previous = json.load(f)
+        if {k: previous.get(k) for k in record} == record:
+            return previous["seconds"], True
+    seconds = round(run(command, log), 1)
+    with open(sidecar + ".tmp", "w") as f:
+        json.dump({**record, "seconds": seconds}, f, indent=2)
+    os.replace(sidecar + ".tmp", sidecar)
+    return seconds, False
+
+
+def prune_and_judge(binary, model, plan, out, extra, log, original, heldout, threads, macs0, key, reuse):
+    seconds, _ = cached_run([binary, "prune", model, plan, "-o", out, *extra], out, {**key, "plan": sha256_file(plan)},
+                            reuse, log)
     macs, params = count_macs(binary, out)
     logits = logits_of(out, heldout, threads)
     agree, kl = per_image(original, logits)
@@ -113,7 +140,7 @@ def write_plot(path: str, rows: list[dict], models: list[str], budgets: list[flo
     """Two scatter panels, one point per (model, budget, plan): recalibrated (y) against raw (x)
     held-out top-1 agreement, and the same for mean KL (log axes). Points above the diagonal of
     the left panel / below the diagonal of the right one are pairs where recalibration helped.
-    Colour: model; filled circle: budget 0.75, hollow square: 0.5 (other budgets: triangles)."""
+    Colour: model; marker: budget (filled circle, hollow square, hollow triangle in --budgets order)."""
     s = 2
     panel, left, gap, top, bottom, legend = 300, 66, 86, 48, 62, 250
     width = left + panel + gap + panel + legend
@@ -133,6 +160,15 @@ def write_plot(path: str, rows: list[dict], models: list[str], budgets: list[flo
         (left + panel + gap, "mean KL(original || pruned)", lambda m: math.log10(max(m["meanKL"], 1e-3)),
          (k_lo, k_hi), [(e, f"1e{e}") for e in range(k_lo, k_hi + 1)]),
     ]
+    def marker(kind: int, x: float, y: float, colour) -> None:
+        rr = 4.5 * s
+        if kind == 0:
+            draw.ellipse([x - rr, y - rr, x + rr, y + rr], fill=colour)
+        elif kind == 1:
+            draw.rectangle([x - rr, y - rr, x + rr, y + rr], outline=colour, width=2 * s)
+        else:
+            draw.polygon([(x, y - rr), (x - rr, y + rr), (x + rr, y + rr)], outline=colour, width=2 * s)
+
     for x0, name, value, (lo, hi), ticks in panels:
         def pos(v: float, x0=x0, lo=lo, hi=hi) -> tuple[float, float]:
             return s * (x0 + (v - lo) / (hi - lo) * panel), s * (top + (hi - v) / (hi - lo) * panel)
@@ -152,13 +188,7 @@ def write_plot(path: str, rows: list[dict], models: list[str], budgets: list[flo
             colour = MODEL_COLOURS[models.index(r["model"]) % len(MODEL_COLOURS)]
             x, _ = pos(value(r["raw"]))
             _, y = pos(value(r["recal"]))
-            rr = 4.5 * s
-            if r["budget"] == budgets[0]:
-                draw.ellipse([x - rr, y - rr, x + rr, y + rr], fill=colour)
-            elif len(budgets) > 1 and r["budget"] == budgets[1]:
-                draw.rectangle([x - rr, y - rr, x + rr, y + rr], outline=colour, width=2 * s)
-            else:
-                draw.polygon([(x, y - rr), (x - rr, y + rr), (x + rr, y + rr)], outline=colour, width=2 * s)
+            marker(min(budgets.index(r["budget"]), 2), x, y, colour)
     lx = left + 2 * panel + gap + 18
     for k, m in enumerate(models):
         ly = top + 10 + 20 * k
@@ -166,14 +196,11 @@ def write_plot(path: str, rows: list[dict], models: list[str], budgets: list[flo
         draw.ellipse([s * (lx + 4), s * (ly - 4), s * (lx + 12), s * (ly + 4)], fill=c)
         text((lx + 20, ly), m, small, "lm")
     ly = top + 20 + 20 * len(models)
-    for k, b in enumerate(budgets[:2]):
+    for k, b in enumerate(budgets):
         y = ly + 20 * k
-        if k == 0:
-            draw.ellipse([s * (lx + 4), s * (y - 4), s * (lx + 12), s * (y + 4)], fill="#555555")
-        else:
-            draw.rectangle([s * (lx + 4), s * (y - 4), s * (lx + 12), s * (y + 4)], outline="#555555", width=2 * s)
+        marker(min(k, 2), s * (lx + 8), s * y, "#555555")
         text((lx + 20, y), f"macs={b:g}", small, "lm")
-    y = ly + 20 * min(len(budgets), 2) + 14
+    y = ly + 20 * len(budgets) + 14
     text((lx, y), "left panel: above the diagonal,", small, "lm", fill="#555555")
     text((lx, y + 16), "right panel: below it =", small, "lm", fill="#555555")
     text((lx, y + 32), "recalibration helped", small, "lm", fill="#555555")
@@ -198,7 +225,9 @@ def main() -> None:
     parser.add_argument("--adaptive", action="store_true", help="profile with --adaptive")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--work", default=None)
-    parser.add_argument("--reuse", action="store_true", help="reuse a groups report in --work made on the same inputs")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse the groups report, plans and pruned models in --work when made by the same commands "
+                             "from the same files (held-out figures are always recomputed)")
     parser.add_argument("--out", default="/tmp/recalibration.json")
     parser.add_argument("--plot", default=None, help="PNG (default: next to --out)")
     args = parser.parse_args()
@@ -232,7 +261,7 @@ def main() -> None:
         mwork = os.path.join(work, stem_name)
         os.makedirs(mwork, exist_ok=True)
         report = os.path.join(mwork, "groups.json")
-        key = {"model": sha256_array(np.fromfile(model, dtype=np.uint8)), "profile": sha256_array(calib[:args.profile_count]),
+        key = {"model": sha256_file(model), "profile": sha256_array(calib[:args.profile_count]),
                "adaptive": args.adaptive}
         keyfile = report + ".key.json"
         cached = args.reuse and os.path.exists(report) and os.path.exists(keyfile) and json.load(open(keyfile)) == key
@@ -260,10 +289,12 @@ def main() -> None:
                                 "--threads", str(args.threads), "--quiet", "-o", stem + ".plan.json", *PLANS[plan_name]]
                 if plan_name == "measured":
                     plan_command += ["--data", profile_npy]
-                plan_seconds = run(plan_command, log)
+                plan_key = {**key, "report": sha256_file(report), "calib": sha256_array(calib),
+                            "binary": sha256_file(binary)}
+                plan_seconds, _ = cached_run(plan_command, stem + ".plan.json", plan_key, args.reuse, log)
                 row = {"model": stem_name, "budget": budget, "plan": plan_name, "planSeconds": round(plan_seconds, 1)}
                 raw, raw_agree, raw_kl = prune_and_judge(binary, model, stem + ".plan.json", stem + ".raw.onnx", [],
-                                                         log, original, heldout, args.threads, macs0)
+                                                         log, original, heldout, args.threads, macs0, plan_key, args.reuse)
                 row["raw"] = raw
                 row["recalibrated"] = {}
                 for n in ns:
@@ -271,7 +302,8 @@ def main() -> None:
                     if args.recal_batch:
                         extra += ["--batch", str(args.recal_batch)]
                     rec, rec_agree, rec_kl = prune_and_judge(binary, model, stem + ".plan.json", stem + f".recal{n}.onnx",
-                                                             extra, log, original, heldout, args.threads, macs0)
+                                                             extra, log, original, heldout, args.threads, macs0,
+                                                             plan_key, args.reuse)
                     # Held-out sampling noise of this pair's agreement difference: images resampled, paired.
                     rng = np.random.default_rng(0)
                     idx = rng.integers(0, len(heldout), size=(5000, len(heldout)))

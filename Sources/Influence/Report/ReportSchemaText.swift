@@ -64,6 +64,7 @@ extension ReportSchema {
         "maxMemory": {"type": "integer", "minimum": 1},
         "adaptiveSlice": {"type": ["integer", "null"], "minimum": 1},
         "hardExamples": {"type": ["integer", "null"], "minimum": 1},
+        "untilStable": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
         "labels": {"type": ["string", "null"]},
         "skipBad": {"type": "boolean"},
         "outputKind": {"enum": ["auto", "logits", "probs", "log-probs"]}
@@ -120,6 +121,8 @@ extension ReportSchema {
       "properties": {
         "n": {"type": "integer", "minimum": 0},
         "halvesKendall": {"type": ["number", "null"], "minimum": -1, "maximum": 1},
+        "estimate": {"anyOf": [{"type": "null"}, {"type": "object", "required": ["measuredInputs", "predictedHalvesKendall", "inputsForHalvesKendall"], "properties": {"measuredInputs": {"type": "integer", "minimum": 2}, "predictedHalvesKendall": {"type": ["number", "null"], "minimum": -1, "maximum": 1}, "inputsForHalvesKendall": {"type": "object", "additionalProperties": {"type": ["integer", "null"]}}}}]},
+        "untilStable": {"type": "object", "required": ["target", "reached", "inputs"], "properties": {"target": {"type": "number", "minimum": 0, "maximum": 1}, "reached": {"type": "boolean"}, "inputs": {"type": "integer", "minimum": 1}}},
         "bootstrapKendall": {
           "anyOf": [
             {"type": "null"},
