@@ -20,6 +20,26 @@ public struct TrainingProgress: Sendable, Equatable, Codable {
     /// The rate `LearningRateProbe` chose, when `--lr` was not given.
     public var probedLearningRate: Float? = nil
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case epochsDone, stepInEpoch, globalStep, lossSum, lossCount, history, best, epochsSinceBest, stoppedEarly, probedLearningRate
+    }
+
+    /// The selection fields came later: a checkpoint written before them still reads (its
+    /// fingerprint then says whether it belongs to this run).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epochsDone = try c.decode(Int.self, forKey: .epochsDone)
+        stepInEpoch = try c.decode(Int.self, forKey: .stepInEpoch)
+        globalStep = try c.decode(Int.self, forKey: .globalStep)
+        lossSum = try c.decode(Double.self, forKey: .lossSum)
+        lossCount = try c.decode(Int.self, forKey: .lossCount)
+        history = try c.decode([EpochRecord].self, forKey: .history)
+        best = try c.decodeIfPresent(BestEpoch.self, forKey: .best)
+        epochsSinceBest = try c.decodeIfPresent(Int.self, forKey: .epochsSinceBest) ?? 0
+        stoppedEarly = try c.decodeIfPresent(Bool.self, forKey: .stoppedEarly) ?? false
+        probedLearningRate = try c.decodeIfPresent(Float.self, forKey: .probedLearningRate)
+    }
 }
 
 /// One finished epoch, as the summary prints it.

@@ -30,7 +30,10 @@ same plan, and the paired difference recalibrated - raw. Over the (model, budget
 the count of pairs where recalibration wins / loses / ties, an exact two-sided sign test, and a
 95% bootstrap interval of the mean difference (pairs resampled, 20,000 draws, seed 0). Within a
 pair, a 95% bootstrap interval over held-out images of the agreement difference shows whether
-that pair's difference exceeds held-out sampling noise.
+that pair's difference exceeds held-out sampling noise. Control: each model UNPRUNED (a plan with
+no groups) recalibrated the same way, judged against itself: what the recalibration alone costs.
+Every model is also judged on --same-count NEW views (seed 5) of the calibration photographs: the
+distribution the recalibration saw, as opposed to the held-out photographs.
 
 The planner's groups report only supplies the candidate groups for the estimator criteria (their
 order comes from the weights), so it is profiled on a few inputs; it is cached in --work per
@@ -61,7 +64,7 @@ from compare_plan_criteria import (HELDOUT_PHOTOS, PROFILE_PHOTOS, REPO, ChartCa
 
 DEFAULT_MODELS = [os.path.join(REPO, "Fixtures", "demo", "efficientnet_lite0.onnx"),
                   os.path.join(REPO, "Fixtures", "models", "mobilenet_v2_trained.onnx")]
-SEEDS = {"calib": 0, "heldout": 1}
+SEEDS = {"calib": 0, "heldout": 1, "samePhotos": 5}
 PLANS = {"l1": ["--criterion", "l1"], "l2": ["--criterion", "l2"], "bn": ["--criterion", "bn"],
          "l1-uniform": ["--criterion", "l1", "--uniform"], "measured": ["--criterion", "measured"]}
 MODEL_COLOURS = [(214, 39, 40), (31, 119, 180), (44, 160, 44), (148, 103, 189)]
@@ -121,7 +124,26 @@ def cached_run(command: list[str], output: str, key: dict, reuse: bool, log: lis
     return seconds, False
 
 
-def prune_and_judge(binary, model, plan, out, extra, log, original, heldout, threads, macs0, key, reuse):
+def summarise(rows: list[dict], n: str) -> dict:
+    """Paired differences over (model, budget, plan) pairs, recalibrated on n against raw."""
+    d_agree = [r["recalibrated"][n]["top1Agreement"] - r["raw"]["top1Agreement"] for r in rows]
+    d_kl = [r["raw"]["meanKL"] - r["recalibrated"][n]["meanKL"] for r in rows]  # positive: recalibrated better
+    d_logkl = [math.log(r["raw"]["meanKL"] / r["recalibrated"][n]["meanKL"]) for r in rows]
+    d_same = [r["recalibrated"][n]["samePhotos"]["top1Agreement"] - r["raw"]["samePhotos"]["top1Agreement"] for r in rows]
+    return {
+        "pairs": len(rows),
+        "agreement": {"meanDiff": float(np.mean(d_agree)), "bootstrap95": bootstrap_mean(np.array(d_agree)),
+                      "signTest": sign_test(d_agree)},
+        "kl": {"meanReduction": float(np.mean(d_kl)), "bootstrap95": bootstrap_mean(np.array(d_kl)),
+               "signTest": sign_test(d_kl)},
+        "klRatio": {"geometricMeanRawOverRecal": float(np.exp(np.mean(d_logkl))),
+                    "bootstrap95": [float(np.exp(v)) for v in bootstrap_mean(np.array(d_logkl))]},
+        "samePhotosAgreement": {"meanDiff": float(np.mean(d_same)), "bootstrap95": bootstrap_mean(np.array(d_same)),
+                                "signTest": sign_test(d_same)},
+    }
+
+
+def prune_and_judge(binary, model, plan, out, extra, log, original, heldout, threads, macs0, key, reuse, same=None):
     seconds, _ = cached_run([binary, "prune", model, plan, "-o", out, *extra], out, {**key, "plan": sha256_file(plan)},
                             reuse, log)
     macs, params = count_macs(binary, out)
@@ -129,6 +151,8 @@ def prune_and_judge(binary, model, plan, out, extra, log, original, heldout, thr
     agree, kl = per_image(original, logits)
     figures = compare(original, logits)
     figures.update({"macsKept": macs / macs0, "pruneSeconds": round(seconds, 1)})
+    if same is not None:  # (original logits, inputs): new views of the calibration photographs
+        figures["samePhotos"] = compare(same[0], logits_of(out, same[1], threads))
     return figures, agree, kl
 
 
@@ -215,12 +239,15 @@ def main() -> None:
     parser.add_argument("--weakspot", default=None, help="the weakspot binary (default: .build/release/weakspot, then PATH)")
     parser.add_argument("--models", default=",".join(DEFAULT_MODELS))
     parser.add_argument("--budgets", default="0.75,0.5")
+    parser.add_argument("--question-budgets", default="0.75,0.5", help="budgets the summary is also given for alone")
     parser.add_argument("--plans", default="l1,l2,bn,l1-uniform", help=f"comma-separated, of {', '.join(PLANS)}")
     parser.add_argument("--measured", action="store_true", help="add the measured criterion (needs a real groups profile)")
     parser.add_argument("--recalibrate", default="64,16", help="N values for prune --recalibrate; the first is the main comparison")
     parser.add_argument("--recal-batch", type=int, default=None, help="prune --batch for recalibration (default: weakspot's)")
     parser.add_argument("--calib-count", type=int, default=64)
     parser.add_argument("--heldout-count", type=int, default=192)
+    parser.add_argument("--same-count", type=int, default=64,
+                        help="new views (seed 5) of the CALIBRATION photographs, judged too: in-distribution for the recalibration")
     parser.add_argument("--profile-count", type=int, default=8, help="calibration views the groups report is profiled on")
     parser.add_argument("--adaptive", action="store_true", help="profile with --adaptive")
     parser.add_argument("--threads", type=int, default=2)
@@ -246,6 +273,7 @@ def main() -> None:
 
     calib, calib_sources = build_set(PROFILE_PHOTOS, args.calib_count, SEEDS["calib"])
     heldout, heldout_sources = build_set(HELDOUT_PHOTOS, args.heldout_count, SEEDS["heldout"])
+    same_views, _ = build_set(PROFILE_PHOTOS, args.same_count, SEEDS["samePhotos"])
     calib_npy, heldout_npy = os.path.join(work, "calib.npy"), os.path.join(work, "heldout.npy")
     profile_npy = os.path.join(work, "profile.npy")
     np.save(calib_npy, calib)
@@ -279,6 +307,7 @@ def main() -> None:
             print(f"{stem_name}: profiled groups on {args.profile_count} inputs in {profile_seconds:.0f} s", flush=True)
         macs0, params0 = count_macs(binary, model)
         original = logits_of(model, heldout, args.threads)
+        same = (logits_of(model, same_views, args.threads), same_views)
         model_info[stem_name] = {"path": os.path.relpath(model, REPO) if model.startswith(REPO) else model,
                                  "macs": macs0, "params": params0, "profileSeconds": profile_seconds,
                                  "heldoutDistinctOriginalClasses": len(set(original.argmax(axis=1).tolist()))}
@@ -294,7 +323,7 @@ def main() -> None:
                 plan_seconds, _ = cached_run(plan_command, stem + ".plan.json", plan_key, args.reuse, log)
                 row = {"model": stem_name, "budget": budget, "plan": plan_name, "planSeconds": round(plan_seconds, 1)}
                 raw, raw_agree, raw_kl = prune_and_judge(binary, model, stem + ".plan.json", stem + ".raw.onnx", [],
-                                                         log, original, heldout, args.threads, macs0, plan_key, args.reuse)
+                                                         log, original, heldout, args.threads, macs0, plan_key, args.reuse, same)
                 row["raw"] = raw
                 row["recalibrated"] = {}
                 for n in ns:
@@ -303,7 +332,7 @@ def main() -> None:
                         extra += ["--batch", str(args.recal_batch)]
                     rec, rec_agree, rec_kl = prune_and_judge(binary, model, stem + ".plan.json", stem + f".recal{n}.onnx",
                                                              extra, log, original, heldout, args.threads, macs0,
-                                                             plan_key, args.reuse)
+                                                             plan_key, args.reuse, same)
                     # Held-out sampling noise of this pair's agreement difference: images resampled, paired.
                     rng = np.random.default_rng(0)
                     idx = rng.integers(0, len(heldout), size=(5000, len(heldout)))
@@ -321,21 +350,34 @@ def main() -> None:
                                                           f"KL {row['recalibrated'][str(n)]['meanKL']:.3f}" for n in ns[1:]),
                       flush=True)
 
+        # Control: the UNPRUNED model recalibrated the same way (a plan that removes nothing). What
+        # recalibration on these few photographs costs by itself, with no pruning to repair.
+        first_plan = os.path.join(mwork, f"{plans[0]}_{budgets[0]:g}.plan.json")
+        with open(first_plan) as f:
+            empty = json.load(f)
+        empty.update({"groups": [], "layers": [], "removedGroups": 0})
+        empty_plan = os.path.join(mwork, "empty.plan.json")
+        with open(empty_plan, "w") as f:
+            json.dump(empty, f, indent=2)
+        control = {}
+        for n in ns:
+            extra = ["--recalibrate", str(n), "--data", calib_npy] + (["--batch", str(args.recal_batch)] if args.recal_batch else [])
+            figures, _, _ = prune_and_judge(binary, model, empty_plan, os.path.join(mwork, f"unpruned.recal{n}.onnx"), extra,
+                                            log, original, heldout, args.threads, macs0,
+                                            {**key, "calib": sha256_array(calib), "binary": sha256_file(binary)}, args.reuse, same)
+            control[str(n)] = figures
+            print(f"  {stem_name} unpruned, recalibrated on {n}: agreement {figures['top1Agreement']:.3f} "
+                  f"KL {figures['meanKL']:.4f}; on new views of the calibration photographs "
+                  f"{figures['samePhotos']['top1Agreement']:.3f} KL {figures['samePhotos']['meanKL']:.4f}", flush=True)
+        model_info[stem_name]["unprunedRecalibrated"] = control
+
     # Summary over pairs.
-    summary = {}
-    for n in ns:
-        d_agree = [r["recalibrated"][str(n)]["top1Agreement"] - r["raw"]["top1Agreement"] for r in rows]
-        d_kl = [r["raw"]["meanKL"] - r["recalibrated"][str(n)]["meanKL"] for r in rows]  # positive: recal better
-        d_logkl = [math.log(r["raw"]["meanKL"] / r["recalibrated"][str(n)]["meanKL"]) for r in rows]
-        summary[str(n)] = {
-            "pairs": len(rows),
-            "agreement": {"meanDiff": float(np.mean(d_agree)), "bootstrap95": bootstrap_mean(np.array(d_agree)),
-                          "signTest": sign_test(d_agree)},
-            "kl": {"meanReduction": float(np.mean(d_kl)), "bootstrap95": bootstrap_mean(np.array(d_kl)),
-                   "signTest": sign_test(d_kl)},
-            "klRatio": {"geometricMeanRawOverRecal": float(np.exp(np.mean(d_logkl))),
-                        "bootstrap95": [float(np.exp(v)) for v in bootstrap_mean(np.array(d_logkl))]},
-        }
+    # The question's budgets (--question-budgets) and every budget run, separately.
+    question = [float(b) for b in args.question_budgets.split(",")]
+    subsets = {"question budgets " + ",".join(f"{b:g}" for b in question): [r for r in rows if r["budget"] in question]}
+    if any(r["budget"] not in question for r in rows):
+        subsets["all budgets"] = rows
+    summary = {f"N={n}, {label}": summarise(subset, str(n)) for n in ns for label, subset in subsets.items() if subset}
 
     print()
     head = "| model | budget | plan | MACs kept | raw agreement | raw KL |"
@@ -355,15 +397,33 @@ def main() -> None:
                      f"({lo:+.3f}, {hi:+.3f}) | {r['raw']['meanKL'] / m['meanKL']:.2f} |")
         print(line)
     print()
+    print(f"Same plans judged on {len(same_views)} NEW views of the calibration photographs (seed {SEEDS['samePhotos']}):")
+    print(f"| model | budget | plan | raw agreement | raw KL | recal{ns[0]} agreement | recal{ns[0]} KL |")
+    print("|---|---|---|---:|---:|---:|---:|")
+    for r in rows:
+        a, b = r["raw"]["samePhotos"], r["recalibrated"][str(ns[0])]["samePhotos"]
+        print(f"| {r['model']} | {r['budget']:g} | {r['plan']} | {a['top1Agreement']:.3f} | {a['meanKL']:.3f} | "
+              f"{b['top1Agreement']:.3f} | {b['meanKL']:.3f} |")
+    print()
+    print("| model | unpruned, recalibrated on N | held-out top-1 agreement | held-out mean KL | same-photographs agreement | same-photographs KL |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, info in model_info.items():
+        for n, m in info["unprunedRecalibrated"].items():
+            print(f"| {name} | {n} | {m['top1Agreement']:.3f} | {m['meanKL']:.4f} | {m['samePhotos']['top1Agreement']:.3f} "
+                  f"| {m['samePhotos']['meanKL']:.4f} |")
+    print()
     for n, sm in summary.items():
         a, k, q = sm["agreement"], sm["kl"], sm["klRatio"]
-        print(f"N={n}: {sm['pairs']} pairs. agreement recal - raw: mean {a['meanDiff']:+.4f} "
+        print(f"{n}: {sm['pairs']} pairs. agreement recal - raw: mean {a['meanDiff']:+.4f} "
               f"(95% bootstrap {a['bootstrap95'][0]:+.4f}, {a['bootstrap95'][1]:+.4f}); sign test "
               f"{a['signTest']['wins']} up / {a['signTest']['losses']} down / {a['signTest']['ties']} tied, p={a['signTest']['p']:.2g}. "
               f"KL raw - recal: mean {k['meanReduction']:+.4f} ({k['bootstrap95'][0]:+.4f}, {k['bootstrap95'][1]:+.4f}); "
               f"sign test {k['signTest']['wins']} lower / {k['signTest']['losses']} higher, p={k['signTest']['p']:.2g}; "
               f"KL raw/recal geometric mean {q['geometricMeanRawOverRecal']:.2f} "
-              f"({q['bootstrap95'][0]:.2f}, {q['bootstrap95'][1]:.2f})")
+              f"({q['bootstrap95'][0]:.2f}, {q['bootstrap95'][1]:.2f}). Same photographs, agreement recal - raw: "
+              f"mean {sm['samePhotosAgreement']['meanDiff']:+.4f} ({sm['samePhotosAgreement']['bootstrap95'][0]:+.4f}, "
+              f"{sm['samePhotosAgreement']['bootstrap95'][1]:+.4f}), {sm['samePhotosAgreement']['signTest']['wins']} up / "
+              f"{sm['samePhotosAgreement']['signTest']['losses']} down, p={sm['samePhotosAgreement']['signTest']['p']:.2g}")
 
     plot = args.plot or os.path.splitext(args.out)[0] + ".png"
     names = list(model_info)
@@ -372,7 +432,7 @@ def main() -> None:
     write_plot(plot, plot_rows, names, budgets, ns[0])
     result = {"models": model_info, "budgets": budgets, "plans": plans, "recalibrate": ns,
               "recalBatch": args.recal_batch, "profilePhotos": PROFILE_PHOTOS, "heldoutPhotos": HELDOUT_PHOTOS,
-              "seeds": SEEDS, "calibImages": len(calib), "heldoutImages": len(heldout),
+              "seeds": SEEDS, "calibImages": len(calib), "heldoutImages": len(heldout), "samePhotosImages": len(same_views),
               "profileImages": args.profile_count, "adaptive": args.adaptive,
               "rows": rows, "summary": summary, "commands": log, "plot": plot,
               "wallSeconds": round(time.time() - started, 1), "argv": sys.argv}

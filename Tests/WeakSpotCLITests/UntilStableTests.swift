@@ -65,4 +65,25 @@ final class UntilStableTests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/r.json"))
     }
+
+    /// An image folder larger than one batch: 27 images (the nine demo photographs three times,
+    /// sorted so that after 18 inputs both halves hold each photograph once). The halves agree
+    /// exactly from there, so `--until-stable 0.99` stops at 18 of 27 inputs.
+    func testAnImageFolderStopsWhenBothHalvesHoldTheSamePhotographs() throws {
+        let folder = try copyOfDemoImages(self)
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder) {
+            try FileManager.default.copyItem(atPath: folder + "/" + name, toPath: folder + "/b_" + name)
+            try FileManager.default.copyItem(atPath: folder + "/" + name, toPath: folder + "/c_" + name)
+        }
+        let out = try temporaryFolder(self) + "/r.json"
+        let result = weakspot("profile", FixturePaths.path("models/tiny_resnet.onnx"), "--data", folder, "--batch", "6", "--until-stable", "0.99",
+                              "--threads", "2", "-o", out, "--quiet")
+        XCTAssertEqual(result.code, 0, result.error)
+        let report = try parseJSON(try String(contentsOfFile: out, encoding: .utf8))
+        let stability = try XCTUnwrap(report["stability"] as? [String: Any])
+        let until = try XCTUnwrap(stability["untilStable"] as? [String: Any])
+        XCTAssertEqual(until["reached"] as? Bool, true, "\(stability)")
+        XCTAssertEqual(until["inputs"] as? Int, 18, "6 and 12 inputs give halves of different photographs; 18 gives the same nine twice")
+        XCTAssertEqual((report["data"] as? [String: Any])?["count"] as? Int, 18)
+    }
 }
