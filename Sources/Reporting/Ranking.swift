@@ -22,7 +22,7 @@ public enum Ranking {
         case .csv: return csv(rows)
         case .table:
             var out = ""
-            if request.summary { out += ReportSummary.text(report.json, top: min(request.top, 10)) + "\n" }
+            if request.summary { out += ReportSummary.text(report, top: min(request.top, 10)) + "\n" }
             out += "\(request.order.rawValue) \(kind.rawValue) items by measured influence (\(report.metric))"
                 + (request.by == .layer ? ", per layer" : "") + ":\n"
             return out + table(rows, perLayer: request.by == .layer).rendered()

@@ -4,28 +4,29 @@ import Support
 /// The terminal summary of a report, shared by `profile` and `rank`: per-layer table, weakest
 /// items, latent items, estimator agreement, rank stability.
 public enum ReportSummary {
-    public static func text(_ report: JSONValue, top: Int) -> String {
+    /// Items come typed from `Report` (rank, influence, weak); the optional sections (warnings,
+    /// agreement, stability) are shown when present.
+    public static func text(_ typed: Report, top: Int) -> String {
+        let report = typed.json
         var out = ""
         for warning in report["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? [] { out += "warning: \(warning)\n" }
         // The finest kind present (channels, else groups…): ranks run within a kind.
-        let all = report["items"]?.arrayValue ?? []
-        let kind = ProfileReport.finestKind(all)
-        let items = all.filter { $0["kind"]?.stringValue == kind }
-        let metric = report["settings"]?["metric"]?.stringValue ?? "kl"
-        out += "per layer (\(kind) items, influence = \(metric)):\n" + layerTable(report, items: items).rendered()
-        let ranked = items.sorted { ($0["rank"]?.intValue ?? 0) < ($1["rank"]?.intValue ?? 0) }
-        out += "\nweakest \(min(top, ranked.count)) \(kind) items:\n" + itemTable(Array(ranked.prefix(top))).rendered()
-        let latent = ranked.filter { ($0["latent"]?.stringValue ?? "none") != "none" }
+        guard let kind = typed.kindsPresent.first else { return out + "no items\n" }
+        let ranked = typed.ranked(kind)
+        out += "per layer (\(kind.rawValue) items, influence = \(typed.metric)):\n" + layerTable(typed, items: ranked).rendered()
+        out += "\nweakest \(min(top, ranked.count)) \(kind.rawValue) items:\n" + itemTable(Array(ranked.prefix(top))).rendered()
+        let latent = ranked.filter { latency($0) != "none" }
         if !latent.isEmpty {
-            let critical = latent.filter { $0["latent"]?.stringValue == "hiddenCritical" }.sorted { mean($0) > mean($1) }
+            let critical = latent.filter { latency($0) == "hiddenCritical" }.sorted { mean($0) > mean($1) }
             let estimator = report["agreement"]?["latent"]?["estimator"]?.stringValue ?? "the estimator"
             out += "\nlatent: \(critical.count) hidden-critical (\(estimator) would prune them; measured among the strongest), "
                 + "\(latent.count - critical.count) hidden-weak; strongest hidden-critical:\n"
             out += itemTable(Array(critical.prefix(top))).rendered()
         }
         if let agreement = agreementTable(report) { out += "\nestimator agreement with the measurement:\n" + agreement.rendered() }
-        if let recommended = report["agreement"]?["recommended"]?["overall"]?["estimator"]?.stringValue {
-            out += "recommended estimator (cheapest with Spearman ≥ \(report["agreement"]?["recommended"]?["threshold"]?.doubleValue ?? 0.7)): \(recommended)\n"
+        if let recommended = report["agreement"]?["recommended"]?["overall"]?["estimator"]?.stringValue,
+           let threshold = report["agreement"]?["recommended"]?["threshold"]?.doubleValue {
+            out += "recommended estimator (cheapest with Spearman ≥ \(threshold)): \(recommended)\n"
         }
         if let stability = report["stability"], let tau = stability["halvesKendall"]?.doubleValue {
             out += "rank stability: Kendall τ between halves of the inputs \(NumberText.fixed(tau, decimals: 2))"
@@ -42,28 +43,30 @@ public enum ReportSummary {
         return out
     }
 
-    static func mean(_ item: JSONValue) -> Double { item["influence"]?["mean"]?.doubleValue ?? 0 }
+    /// The influence mean; NaN (shown as such) where the report has none.
+    static func mean(_ item: ReportItem) -> Double { item.influence.mean ?? .nan }
 
-    static func layerTable(_ report: JSONValue, items: [JSONValue]) -> TextTable {
+    /// `latent`: absent means the item was not compared with an estimator.
+    static func latency(_ item: ReportItem) -> String { item.json["latent"]?.stringValue ?? "none" }
+
+    static func layerTable(_ report: Report, items: [ReportItem]) -> TextTable {
         var table = TextTable(headers: ["layer", "items", "weak", "median", "max", "MACs"], alignments: [.left, .right, .right, .right, .right, .right])
-        let byLayer = Dictionary(grouping: items) { $0["layer"]?.stringValue ?? "" }
-        for layer in report["layers"]?.arrayValue ?? [] {
-            guard let name = layer["name"]?.stringValue, let items = byLayer[name], !items.isEmpty else { continue }
+        let byLayer = Dictionary(grouping: items, by: \.layer)
+        for (name, macs) in zip(report.layerNames, report.layerMACs) {
+            guard let items = byLayer[name], !items.isEmpty else { continue }
             let means = items.map(mean).sorted()
-            table.rows.append([name, "\(items.count)", "\(items.filter { $0["weak"]?.boolValue == true }.count)",
-                               NumberText.scientific(means[means.count / 2]), NumberText.scientific(means.last!),
-                               NumberText.grouped(layer["macs"]?.intValue ?? 0)])
+            table.rows.append([name, "\(items.count)", "\(items.filter(\.weak).count)",
+                               NumberText.scientific(means[means.count / 2]), NumberText.scientific(means.last!), NumberText.grouped(macs)])
         }
         return table
     }
 
-    static func itemTable(_ items: [JSONValue]) -> TextTable {
+    static func itemTable(_ items: [ReportItem]) -> TextTable {
         var table = TextTable(headers: ["rank", "id", "influence", "95% interval", "weak", "latent"], alignments: [.right, .left, .right, .left, .left, .left])
         for item in items {
-            let i = item["influence"]
-            table.rows.append(["\(item["rank"]?.intValue ?? 0)", item["id"]?.stringValue ?? "?", NumberText.scientific(mean(item)),
-                               "[\(NumberText.scientific(i?["ciLow"]?.doubleValue ?? .nan)), \(NumberText.scientific(i?["ciHigh"]?.doubleValue ?? .nan))]",
-                               item["weak"]?.boolValue == true ? "yes" : "no", item["latent"]?.stringValue ?? "none"])
+            table.rows.append([item.rank.map(String.init) ?? "-", item.id, NumberText.scientific(mean(item)),
+                               "[\(NumberText.scientific(item.influence.ciLow ?? .nan)), \(NumberText.scientific(item.influence.ciHigh ?? .nan))]",
+                               item.weak ? "yes" : "no", latency(item)])
         }
         return table
     }

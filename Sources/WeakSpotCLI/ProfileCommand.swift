@@ -83,7 +83,7 @@ enum ProfileCommand: Command {
         }
         progress.finish()
         try outputs.write(report, console: console)
-        printSummary(report, items: run.itemCount, options: request.options, skipped: skippedFiles().count, output: "\(outputs.report)", console: console)
+        try printSummary(report, items: run.itemCount, options: request.options, skipped: skippedFiles().count, output: "\(outputs.report)", console: console)
         return 0
     }
 
@@ -99,9 +99,10 @@ enum ProfileCommand: Command {
         return (.all(Tensor(shape: read.inputs.shape, storage: read.inputs.values), labels: read.inputs.labels), { read.skipped })
     }
 
-    static func printSummary(_ report: JSONValue, items: Int, options: ProfileOptions, skipped: Int, output: String, console: Console) {
-        let seconds = report["timing"]?["seconds"]?.doubleValue ?? 0
-        console.print("profiled \(items) items on \(report["baseline"]?["count"]?.intValue ?? 0) inputs in \(NumberText.fixed(seconds, decimals: 1)) s; \(report["summary"]?["weak"]?.intValue ?? 0) weak (threshold \(options.weakThreshold) \(options.metric.rawValue))")
+    static func printSummary(_ json: JSONValue, items: Int, options: ProfileOptions, skipped: Int, output: String, console: Console) throws {
+        let report: Report
+        do { report = try Report(json: json) } catch { throw CLIError.internal("the report just assembled: \(error)") }
+        console.print("profiled \(items) items on \(report.inputs) inputs in \(NumberText.fixed(report.seconds ?? .nan, decimals: 1)) s; \(report.weakCount) weak (threshold \(options.weakThreshold) \(options.metric.rawValue))")
         console.print("")
         console.output.write(ReportSummary.text(report, top: 10))
         if skipped > 0 { console.print("skipped \(skipped) unreadable files (listed in the report)") }

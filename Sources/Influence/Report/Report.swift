@@ -11,6 +11,8 @@ public struct Report: Sendable {
     public var items: [ReportItem]
     /// `layers[].name`, in the report's (graph) order.
     public var layerNames: [String]
+    /// `layers[].macs`, beside `layerNames`.
+    public var layerMACs: [Int]
     /// `settings.metric`: the metric the influence is measured in.
     public var metric: String
     /// `model.sha256`: the model file the report was made for.
@@ -19,6 +21,11 @@ public struct Report: Sendable {
     public var outputKind: OutputKind?
     /// `summary.hiddenCritical`.
     public var hiddenCritical: Int
+    /// `summary.weak`, `baseline.count` (inputs measured on), and `timing.seconds` (optional:
+    /// merged reports have no single duration).
+    public var weakCount: Int
+    public var inputs: Int
+    public var seconds: Double?
 
     /// Reads a document that passed the report schema; errors name the place (`settings.metric`).
     public init(json: JSONValue) throws(InfluenceError) {
@@ -32,9 +39,14 @@ public struct Report: Sendable {
             throw InfluenceError("items[\(position)].rank: expected an integer, got null")
         }
         guard let layers = json["layers"]?.arrayValue else { throw InfluenceError("layers: expected an array") }
-        var names: [String] = []
-        for (position, layer) in layers.enumerated() { names.append(try string(layer["name"], "layers[\(position)].name")) }
+        var names: [String] = [], macs: [Int] = []
+        for (position, layer) in layers.enumerated() {
+            names.append(try string(layer["name"], "layers[\(position)].name"))
+            guard let m = layer["macs"]?.intValue else { throw InfluenceError("layers[\(position)].macs: expected an integer") }
+            macs.append(m)
+        }
         layerNames = names
+        layerMACs = macs
         metric = try string(json["settings"]?["metric"], "settings.metric")
         modelSHA256 = try string(json["model"]?["sha256"], "model.sha256")
         if let kind = json["model"]?["outputKind"] {
@@ -47,6 +59,13 @@ public struct Report: Sendable {
             throw InfluenceError("summary.hiddenCritical: expected an integer, got \(json["summary"]?["hiddenCritical"]?.rendered(pretty: false) ?? "nothing")")
         }
         hiddenCritical = hidden
+        func integer(_ value: JSONValue?, _ place: String) throws(InfluenceError) -> Int {
+            guard let v = value?.intValue else { throw InfluenceError("\(place): expected an integer, got \(value?.rendered(pretty: false) ?? "nothing")") }
+            return v
+        }
+        weakCount = try integer(json["summary"]?["weak"], "summary.weak")
+        inputs = try integer(json["baseline"]?["count"], "baseline.count")
+        seconds = json["timing"]?["seconds"]?.doubleValue
     }
 
     /// The kinds the report holds, finest first (channel, group, layer, tensor).
