@@ -19,7 +19,7 @@ let package = Package(
         .target(name: "Execution", dependencies: ["NetworkIR", "Linalg", "Support"]),
         .target(name: "ChannelGroups", dependencies: ["NetworkIR"]),
         .target(name: "Pruning", dependencies: ["ONNXFormat", "NetworkIR", "ChannelGroups", "Support"]),
-        .target(name: "Planning", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "ChannelGroups", "Influence", "Pruning", "DataInput", "Support"]),
+        .target(name: "Planning", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "ChannelGroups", "Influence", "Pruning", "DataInput", "Training", "Support"]),
         .target(name: "Influence", dependencies: ["NetworkIR", "Execution", "ChannelGroups", "Gradients", "Support"]),
         .target(name: "Reporting", dependencies: ["Influence", "Planning", "Support"]),
         .target(name: "DataInput", dependencies: ["Support"]),

@@ -11,6 +11,8 @@ public struct PlanRequest: OptionRequest {
     /// Criterion, limits and admission rules; `threads` is resolved by `options`.
     public var plan = PlanOptions()
     public var steps = 1
+    /// `--recalibrate N`: verify candidates after BatchNormalization recalibration on N inputs.
+    public var recalibrate: Int? = nil
     public var maxInputs: Int? = nil
     public var batch = 16
     public var threads: Int? = nil
@@ -46,6 +48,9 @@ public struct PlanRequest: OptionRequest {
         if plan.uniform && plan.criterion == .measured {
             throw OptionError("--uniform ranks within each layer by an estimator: give --criterion l1, l2 or bn")
         }
+        if recalibrate != nil && data == nil {
+            throw OptionError("--recalibrate measures candidates after re-estimating BatchNormalization statistics on --data: give --data")
+        }
         if plan.criterion == .taylor && data == nil {
             throw OptionError("--criterion taylor needs --data (gradients over the inputs)")
         }
@@ -79,6 +84,8 @@ public struct PlanRequest: OptionRequest {
                effect: .result, sample: "/conv1"),
         .flag("prune-first", \.plan.pruneFirst, help: "Allow pruning the first layer (kept by default).", effect: .result),
         .value("steps", "k", \.steps, .integer(in: 1...100), help: "Prune in K rounds, re-profiling between rounds.", effect: .result, sample: "2"),
+        .value("recalibrate", "n", \.recalibrate, ValueParser<Int>.integer(in: 1...10_000_000).optional,
+               help: "Verify candidates after re-estimating BatchNormalization statistics on the first N --data inputs.", effect: .result, sample: "2"),
         .value("max-inputs", "n", \.maxInputs, ValueParser<Int>.integer(in: 1...10_000_000).optional, help: "Measure on at most N inputs.",
                effect: .result, sample: "4"),
         .value("batch", "b", \.batch, .integer(in: 1...4096), help: "Inputs per pass.", effect: .result, sample: "4"),

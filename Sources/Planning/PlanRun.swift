@@ -7,6 +7,7 @@ import NetworkIR
 import ONNXFormat
 import Pruning
 import Support
+import Training
 
 /// A model, its report or inputs that cannot be planned on (exit 2 without a usage hint): the
 /// message names the file and what was expected.
@@ -48,6 +49,12 @@ public struct PlanRun {
         let options = request.options
         let verifier = batches.isEmpty ? nil : try PlanVerifier(graph: graph, analysis: discovery.dependencies, batches: batches, threads: options.threads,
                                                                    outputKind: outputKind)
+        if let n = request.recalibrate {
+            guard !TrainableParameters(graph: graph).runningStatistics.isEmpty else {
+                throw PlanInputError("--recalibrate \(n): the model has no BatchNormalization with stored running statistics (exports usually fold it into the convolutions); recalibrating folded models is not built")
+            }
+            verifier?.recalibrateInputs = n
+        }
         let planner = try planner(report: report, reportPath: reportPath, taylor: try taylorScores(batches, threads: options.threads), verifier: verifier)
         let candidates = planner.candidates
         let remeasurer = try verifier.map { v in request.steps > 1 ? try GroupRemeasurer(graph: graph, verifier: v, batches: batches, threads: options.threads) : nil } ?? nil

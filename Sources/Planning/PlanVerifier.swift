@@ -21,11 +21,16 @@ public final class PlanVerifier: @unchecked Sendable {
     public let outputKind: OutputKind
     /// Forward passes run so far (each over every batch).
     public private(set) var evaluations = 0
+    let threads: Int
+    /// `plan --recalibrate N`: measure candidates after BatchNormalization recalibration on the
+    /// first N inputs (RecalibratedVerification.swift).
+    public var recalibrateInputs: Int? = nil
 
     /// `outputKind` nil reads the kind from the graph (`OutputKind.detect`).
     public init(graph: Graph, analysis: DependencyAnalysis, batches: [(input: Tensor, labels: [Int]?)], threads: Int,
                 outputKind: OutputKind? = nil) throws {
         self.graph = graph
+        self.threads = threads
         self.outputKind = OutputKind.resolve(outputKind, graph: graph)
         self.analysis = analysis
         var ends: [Int: ValueID] = [:]
@@ -74,8 +79,9 @@ public final class PlanVerifier: @unchecked Sendable {
         let interventions = masks(removed)
         var sums: [String: Double] = [:], count = 0
         var outputs: [[Float]] = []
-        for (b, baseline) in zip(batches, baselines) {
-            let out = try plan.run(known: [graph.inputs[0].value: b.input], outputs: [logits], interventions: interventions)[logits]!
+        let recalibrated = try recalibrateInputs.map { try recalibratedOutputs(removing: removed, inputs: $0) }
+        for (i, (b, baseline)) in zip(batches, baselines).enumerated() {
+            let out = try recalibrated?[i] ?? plan.run(known: [graph.inputs[0].value: b.input], outputs: [logits], interventions: interventions)[logits]!
             outputs.append(out.storage)
             for (name, values) in baseline.compare(out.storage).values { sums[name.rawValue, default: 0] += values.reduce(0, +) }
             count += baseline.count
