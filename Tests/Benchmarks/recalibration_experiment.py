@@ -6,7 +6,8 @@ Usage:
   python3 Tests/Benchmarks/recalibration_experiment.py [--weakspot PATH]
           [--models Fixtures/demo/efficientnet_lite0.onnx,Fixtures/models/mobilenet_v2_trained.onnx]
           [--budgets 0.75,0.5] [--plans l1,l2,bn,l1-uniform] [--recalibrate 64,16]
-          [--calib-count 64] [--heldout-count 192] [--profile-count 8] [--measured]
+          [--calib-count 64] [--heldout-count 192] [--same-count 64] [--profile-count 8] [--measured]
+          [--question-budgets 0.75,0.5] [--recal-batch B] [--adaptive]
           [--threads 2] [--work DIR] [--reuse] [--out /tmp/recalibration.json]
           [--plot docs/images/recalibration-agreement.png]
 
