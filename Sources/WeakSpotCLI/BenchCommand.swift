@@ -68,61 +68,7 @@ enum BenchCommand: Command {
             lines.append("gemm \(gemmSize)x\(gemmSize)x\(gemmSize): \(NumberText.fixed(single, decimals: 1)) GFLOP/s on 1 thread, \(NumberText.fixed(all, decimals: 1)) GFLOP/s on \(threads) thread\(threads == 1 ? "" : "s")")
         }
         if let model {
-            var latencies = try measure(model, batches: batches, threads: threads, repetitions: repetitions)
-            if request.backward {
-                for i in latencies.indices {
-                    latencies[i].backwardMedianMs = try measureBackward(model, batch: latencies[i].batch, threads: threads, repetitions: repetitions)
-                }
-            }
-            if request.trainStep {
-                for i in latencies.indices {
-                    latencies[i].trainStepMedianMs = try measureTrainStep(model, batch: latencies[i].batch, threads: threads, repetitions: repetitions)
-                }
-            }
-            document["model"] = [
-                "path": .string(model.path),
-                "latencies": .array(latencies.map {
-                    var entry: [String: JSONValue] = ["batch": .int($0.batch), "threads": .int($0.threads), "medianMs": .double(rounded($0.medianMs)), "minMs": .double(rounded($0.minMs))]
-                    if let b = $0.backwardMedianMs { entry["backwardMedianMs"] = .double(rounded(b)) }
-                    if let t = $0.trainStepMedianMs { entry["trainStepMedianMs"] = .double(rounded(t)) }
-                    return .object(entry)
-                }),
-            ]
-            if let first = latencies.first { document["medianMs"] = .double(rounded(first.medianMs)) }
-            let backward = latencies.contains { $0.backwardMedianMs != nil }
-            let trainStep = latencies.contains { $0.trainStepMedianMs != nil }
-            var table = TextTable(headers: ["batch", "threads", "median ms", "min ms", "ms per input"] + (backward ? ["fwd+bwd ms"] : [])
-                                      + (trainStep ? ["train step ms"] : []),
-                                  alignments: [.right, .right, .right, .right, .right, .right, .right])
-            table.rows = latencies.map {
-                [String($0.batch), String($0.threads), NumberText.fixed($0.medianMs, decimals: 2),
-                 NumberText.fixed($0.minMs, decimals: 2), NumberText.fixed($0.medianMs / Double($0.batch), decimals: 2)]
-                    + ($0.backwardMedianMs.map { [NumberText.fixed($0, decimals: 2)] } ?? [])
-                    + ($0.trainStepMedianMs.map { [NumberText.fixed($0, decimals: 2)] } ?? [])
-            }
-            lines.append("")
-            lines.append("\(model.path): forward latency, synthetic input, \(repetitions) runs after 2 warm-up")
-            lines.append(table.rendered().trimmingCharacters(in: .newlines))
-            if request.layers {
-                var layerDocuments: [JSONValue] = []
-                for latency in latencies {
-                    let result = try BenchLayers.measure(model, batch: latency.batch, threads: threads, repetitions: repetitions)
-                    layerDocuments.append(.object([
-                        "batch": .int(result.batch), "runMedianMs": .double(rounded(result.runMedianMs)),
-                        "stepsMedianMs": .double(rounded(result.stepsMedianMs)),
-                        "steps": .array(result.rows.map {
-                            .object(["nodes": .array($0.nodes.map { .string($0) }), "operators": .array($0.operators.map { .string($0) }),
-                                     "medianMs": .double(rounded($0.medianMs))])
-                        }),
-                    ]))
-                    var steps = TextTable(headers: ["step", "operators", "median ms"], alignments: [.left, .left, .right])
-                    steps.rows = result.rows.map { [$0.nodes.first ?? "", $0.operators.joined(separator: "+"), NumberText.fixed($0.medianMs, decimals: 3)] }
-                    lines.append("")
-                    lines.append("batch \(result.batch): whole run \(NumberText.fixed(result.runMedianMs, decimals: 2)) ms, sum of steps \(NumberText.fixed(result.stepsMedianMs, decimals: 2)) ms (medians, alternating rounds)")
-                    lines.append(steps.rendered().trimmingCharacters(in: .newlines))
-                }
-                document["layers"] = .array(layerDocuments)
-            }
+            try benchModel(model, request: request, threads: threads, repetitions: repetitions, batches: batches, document: &document, lines: &lines)
         }
         if let dataFolder, let images {
             let rate = try Dataset.benchmarkPreprocessing(paths: images, spec: spec, threads: threads)
@@ -138,6 +84,72 @@ enum BenchCommand: Command {
             for line in lines { console.print(line) }
         }
         return ExitCode.success
+    }
+
+    /// The model's forward (and backward, training-step) latencies per batch, and per step with `--layers`.
+    static func benchModel(_ model: LoadedModel, request: BenchRequest, threads: Int, repetitions: Int, batches: [Int],
+                           document: inout [String: JSONValue], lines: inout [String]) throws {
+        var latencies = try measure(model, batches: batches, threads: threads, repetitions: repetitions)
+        if request.backward {
+            for i in latencies.indices {
+                latencies[i].backwardMedianMs = try measureBackward(model, batch: latencies[i].batch, threads: threads, repetitions: repetitions)
+            }
+        }
+        if request.trainStep {
+            for i in latencies.indices {
+                latencies[i].trainStepMedianMs = try measureTrainStep(model, batch: latencies[i].batch, threads: threads, repetitions: repetitions)
+            }
+        }
+        document["model"] = [
+            "path": .string(model.path),
+            "latencies": .array(latencies.map {
+                var entry: [String: JSONValue] = ["batch": .int($0.batch), "threads": .int($0.threads), "medianMs": .double(rounded($0.medianMs)), "minMs": .double(rounded($0.minMs))]
+                if let b = $0.backwardMedianMs { entry["backwardMedianMs"] = .double(rounded(b)) }
+                if let t = $0.trainStepMedianMs { entry["trainStepMedianMs"] = .double(rounded(t)) }
+                return .object(entry)
+            }),
+        ]
+        if let first = latencies.first { document["medianMs"] = .double(rounded(first.medianMs)) }
+        let backward = latencies.contains { $0.backwardMedianMs != nil }
+        let trainStep = latencies.contains { $0.trainStepMedianMs != nil }
+        var table = TextTable(headers: ["batch", "threads", "median ms", "min ms", "ms per input"] + (backward ? ["fwd+bwd ms"] : [])
+                                  + (trainStep ? ["train step ms"] : []),
+                              alignments: [.right, .right, .right, .right, .right, .right, .right])
+        table.rows = latencies.map {
+            [String($0.batch), String($0.threads), NumberText.fixed($0.medianMs, decimals: 2),
+             NumberText.fixed($0.minMs, decimals: 2), NumberText.fixed($0.medianMs / Double($0.batch), decimals: 2)]
+                + ($0.backwardMedianMs.map { [NumberText.fixed($0, decimals: 2)] } ?? [])
+                + ($0.trainStepMedianMs.map { [NumberText.fixed($0, decimals: 2)] } ?? [])
+        }
+        lines.append("")
+        lines.append("\(model.path): forward latency, synthetic input, \(repetitions) runs after 2 warm-up")
+        lines.append(table.rendered().trimmingCharacters(in: .newlines))
+        if request.layers {
+            try benchLayers(model, latencies: latencies, threads: threads, repetitions: repetitions, document: &document, lines: &lines)
+        }
+    }
+
+    /// `--layers`: the time of every step of the execution plan, per batch size.
+    static func benchLayers(_ model: LoadedModel, latencies: [Latency], threads: Int, repetitions: Int,
+                            document: inout [String: JSONValue], lines: inout [String]) throws {
+        var layerDocuments: [JSONValue] = []
+        for latency in latencies {
+            let result = try BenchLayers.measure(model, batch: latency.batch, threads: threads, repetitions: repetitions)
+            layerDocuments.append(.object([
+                "batch": .int(result.batch), "runMedianMs": .double(rounded(result.runMedianMs)),
+                "stepsMedianMs": .double(rounded(result.stepsMedianMs)),
+                "steps": .array(result.rows.map {
+                    .object(["nodes": .array($0.nodes.map { .string($0) }), "operators": .array($0.operators.map { .string($0) }),
+                             "medianMs": .double(rounded($0.medianMs))])
+                }),
+            ]))
+            var steps = TextTable(headers: ["step", "operators", "median ms"], alignments: [.left, .left, .right])
+            steps.rows = result.rows.map { [$0.nodes.first ?? "", $0.operators.joined(separator: "+"), NumberText.fixed($0.medianMs, decimals: 3)] }
+            lines.append("")
+            lines.append("batch \(result.batch): whole run \(NumberText.fixed(result.runMedianMs, decimals: 2)) ms, sum of steps \(NumberText.fixed(result.stepsMedianMs, decimals: 2)) ms (medians, alternating rounds)")
+            lines.append(steps.rendered().trimmingCharacters(in: .newlines))
+        }
+        document["layers"] = .array(layerDocuments)
     }
 
     /// Median time of one gradient computation (forward keeping activations, backward to every

@@ -47,15 +47,7 @@ enum DemoCommand: Command {
         try OutputFile.write(PredictionText.json(result, model: modelPath, data: images, names: names, top: 5,
                                                  logitsPath: logitsPath).rendered(), to: predictionsPath)
         console.print("")
-        console.print("top-1 class per image (preprocess: inception):")
-        let width = result.predictions.map { ($0.source as NSString).lastPathComponent.count }.max() ?? 0
-        for prediction in result.predictions {
-            let file = (prediction.source as NSString).lastPathComponent
-            let best = prediction.top.first
-            let name = best.flatMap { PredictionText.name($0.index, names) } ?? "class \(best?.index ?? -1)"
-            console.print("  " + file.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
-                          + NumberText.fixed(best?.probability ?? .nan, decimals: 3) + "  " + name)
-        }
+        printPredictions(result, names: names, console: console)
         // Profile: every channel of the last stage and the head, on the same images.
         console.print("")
         let reportPath = out + "/report.json", csvPath = out + "/report.csv", htmlPath = out + "/report.html"
@@ -97,6 +89,19 @@ enum DemoCommand: Command {
     /// The demo gate: at most this fraction of images may change class, at least this much saved.
     static let demoGateTop1 = 0.25
     static let demoGateSaved = 0.04
+
+    /// The top-1 class of every demo photograph, one line each.
+    static func printPredictions(_ result: InferenceResult, names: [String]?, console: Console) {
+        console.print("top-1 class per image (preprocess: inception):")
+        let width = result.predictions.map { ($0.source as NSString).lastPathComponent.count }.max() ?? 0
+        for prediction in result.predictions {
+            let file = (prediction.source as NSString).lastPathComponent
+            let best = prediction.top.first
+            let name = best.flatMap { PredictionText.name($0.index, names) } ?? "class \(best?.index ?? -1)"
+            console.print("  " + file.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                          + NumberText.fixed(best?.probability ?? .nan, decimals: 3) + "  " + name)
+        }
+    }
 
     /// The weakest and strongest channels of the demo's report.
     static func summarize(reportPath: String, console: Console) throws {

@@ -73,11 +73,8 @@ enum FinetuneCommand: Command {
         let recalibrated = try request.recalibrate.map { n in
             try FinetuneData.recalibrate(&student, before: &before, inputs: n, training: trainingSet, validation: validation, request: request, console: console)
         } ?? false
-        // The request's recorded options, and what they name: the files' contents and the
-        // resolved preprocessing and crop margin.
-        let fingerprint = try [SHA256.hex(ofFile: modelPath), request.teacher.map { try SHA256.hex(ofFile: $0) } ?? "-", "\(trainingSet.count)", "\(margin)",
-                               PreprocessOptions.describe(try PreprocessOptions.spec(arguments, input: input)), request.fingerprint].joined(separator: "|")
-            + (outputKind.map { "|output:\($0.rawValue)" } ?? "")
+        let fingerprint = try FinetuneData.fingerprint(request, arguments, modelPath: modelPath, inputs: trainingSet.count, margin: margin,
+                                                       input: input, outputKind: outputKind)
         let resumed = request.resume && FileManager.default.fileExists(atPath: checkpointPath) ? try FinetuneData.checkpoint(checkpointPath) : nil
         let probed = try request.learningRate == nil ? (resumed?.progress.probedLearningRate
             ?? FinetuneData.probeLearningRate(student: student, settings: settings, data: trainingSet, teacher: teacherLogits, validation: validation,

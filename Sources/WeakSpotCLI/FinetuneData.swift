@@ -1,6 +1,8 @@
 import DataInput
 import Foundation
+import Influence
 import NetworkIR
+import Support
 import Training
 
 /// `finetune`'s inputs: the training set in memory with its crop margin, and the validation set
@@ -110,5 +112,14 @@ enum FinetuneData {
         console.print("recalibrated on \(indices.count) inputs: " + FinetuneText.evaluation(evaluation) + "; starting from the recalibrated model")
         (student, before) = (candidate, evaluation)
         return true
+    }
+
+    /// The checkpoint's fingerprint: the request's recorded options, and what they name — the
+    /// files' contents, the resolved preprocessing and crop margin, the output kind.
+    static func fingerprint(_ request: FinetuneRequest, _ arguments: ParsedArguments, modelPath: String, inputs: Int, margin: Int,
+                            input: GraphInput, outputKind: OutputKind?) throws -> String {
+        try [SHA256.hex(ofFile: modelPath), request.teacher.map { try SHA256.hex(ofFile: $0) } ?? "-", "\(inputs)", "\(margin)",
+             PreprocessOptions.describe(try PreprocessOptions.spec(arguments, input: input)), request.fingerprint].joined(separator: "|")
+            + (outputKind.map { "|output:\($0.rawValue)" } ?? "")
     }
 }
