@@ -3,6 +3,7 @@ import Support
 /// plan.json (`weakspot.plan/1`, docs/plan.md) as a value: `json` writes it and `init(json:)`
 /// reads it, one mapping, so what `plan` writes is what `gate` and `prune` read. Reading refuses
 /// a missing or mistyped field by naming its place (`groups[2].removed[0]`), never a default.
+@dynamicMemberLookup
 public struct Plan: Sendable, Equatable {
     /// One layer group with channels removed: the form `weakspot prune` applies.
     public struct Group: Sendable, Equatable {
@@ -40,22 +41,15 @@ public struct Plan: Sendable, Equatable {
     public var paramsAfter: Int
     public var macsBefore: Int
     public var macsAfter: Int
-    /// Sums of the removed groups' own influence, and the pruned model's measured damage; nil
-    /// when not computed (written as null).
-    public var predicted: [String: Double]?
-    public var measured: [String: Double]?
-    public var classAccuracyBefore: [Int: Double]?
-    public var classAccuracyAfter: [Int: Double]?
-    public var targetMet: Bool
-    public var limitsMet: Bool
-    public var backedOff: Bool
-    public var evaluations: Int
+    /// Predicted and measured damage (nil when not computed, written as null), target and limits,
+    /// latencies: the planner's `PlanFigures`, whose fields read as the plan's own.
+    public var figures: PlanFigures
     public var removedGroups: Int
-    public var latencyBeforeMs: Double?
-    public var latencyAfterMs: Double?
     public var groups: [Group]
     public var layers: [Layer]
     public var note: String
+
+    public subscript<T>(dynamicMember path: KeyPath<PlanFigures, T>) -> T { figures[keyPath: path] }
 
     public static let schema = "weakspot.plan/1"
     /// The metrics a plan records, in this order.
@@ -76,11 +70,11 @@ extension Plan {
         return .object([
             "schema": .string(Self.schema), "model": model, "data": data, "settings": settings,
             "paramsBefore": .int(paramsBefore), "paramsAfter": .int(paramsAfter), "macsBefore": .int(macsBefore), "macsAfter": .int(macsAfter),
-            "predicted": metrics(predicted), "measured": metrics(measured),
-            "classAccuracyBefore": classes(classAccuracyBefore), "classAccuracyAfter": classes(classAccuracyAfter),
-            "targetMet": .bool(targetMet), "limitsMet": .bool(limitsMet), "backedOff": .bool(backedOff),
-            "evaluations": .int(evaluations), "removedGroups": .int(removedGroups),
-            "latencyBeforeMs": latencyBeforeMs.map { .double($0) } ?? .null, "latencyAfterMs": latencyAfterMs.map { .double($0) } ?? .null,
+            "predicted": metrics(figures.predicted), "measured": metrics(figures.measured),
+            "classAccuracyBefore": classes(figures.classAccuracyBefore), "classAccuracyAfter": classes(figures.classAccuracyAfter),
+            "targetMet": .bool(figures.targetMet), "limitsMet": .bool(figures.limitsMet), "backedOff": .bool(figures.backedOff),
+            "evaluations": .int(figures.evaluations), "removedGroups": .int(removedGroups),
+            "latencyBeforeMs": figures.latencyBeforeMs.map { .double($0) } ?? .null, "latencyAfterMs": figures.latencyAfterMs.map { .double($0) } ?? .null,
             "groups": .array(groups.map(\.json)), "layers": .array(layers.map(\.json)), "note": .string(note),
         ])
     }
@@ -93,17 +87,13 @@ extension Plan {
         macsAfter = try reader.integer("macsAfter")
         paramsBefore = try reader.integer("paramsBefore")
         paramsAfter = try reader.integer("paramsAfter")
-        targetMet = try reader.bool("targetMet")
-        limitsMet = try reader.bool("limitsMet")
-        backedOff = try reader.bool("backedOff")
-        evaluations = try reader.integer("evaluations")
+        let (targetMet, limitsMet, backedOff) = (try reader.bool("targetMet"), try reader.bool("limitsMet"), try reader.bool("backedOff"))
+        let evaluations = try reader.integer("evaluations")
         removedGroups = try reader.integer("removedGroups")
-        predicted = try reader.metrics("predicted")
-        measured = try reader.metrics("measured")
-        classAccuracyBefore = try reader.classes("classAccuracyBefore")
-        classAccuracyAfter = try reader.classes("classAccuracyAfter")
-        latencyBeforeMs = try reader.optionalNumber("latencyBeforeMs")
-        latencyAfterMs = try reader.optionalNumber("latencyAfterMs")
+        figures = PlanFigures(predicted: try reader.metrics("predicted"), measured: try reader.metrics("measured"),
+                              classAccuracyBefore: try reader.classes("classAccuracyBefore"), classAccuracyAfter: try reader.classes("classAccuracyAfter"),
+                              targetMet: targetMet, limitsMet: limitsMet, backedOff: backedOff, evaluations: evaluations,
+                              latencyBeforeMs: try reader.optionalNumber("latencyBeforeMs"), latencyAfterMs: try reader.optionalNumber("latencyAfterMs"))
         groups = try Self.groups(of: json)
         layers = try reader.array("layers").enumerated().map { (i, v) throws(PlanInputError) in try Layer(json: v, place: "layers[\(i)]") }
         model = try reader.objectField("model")

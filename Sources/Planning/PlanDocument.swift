@@ -43,11 +43,7 @@ public enum PlanDocument {
         return Plan(model: model, data: data, settings: settings,
                     paramsBefore: result.before.params, paramsAfter: result.after.params,
                     macsBefore: result.before.macs, macsAfter: result.after.macs,
-                    predicted: result.predicted, measured: result.measured,
-                    classAccuracyBefore: result.classAccuracyBefore, classAccuracyAfter: result.classAccuracyAfter,
-                    targetMet: result.targetMet, limitsMet: result.limitsMet, backedOff: result.backedOff,
-                    evaluations: result.evaluations, removedGroups: result.removed.count,
-                    latencyBeforeMs: result.latencyBeforeMs, latencyAfterMs: result.latencyAfterMs,
+                    figures: result.figures, removedGroups: result.removed.count,
                     groups: groups, layers: layers, note: caveat)
     }
 }

@@ -3,25 +3,16 @@ import ChannelGroups
 import Influence
 import NetworkIR
 
-/// The planner's answer: which dependency groups to remove and what that costs and does.
+/// The planner's answer: which dependency groups to remove, what that costs, and what it does
+/// (`figures`, whose fields read as the result's own).
+@dynamicMemberLookup
 public struct PlanResult: Sendable {
     public var removed: [Int]
     public var before: ModelCost
     public var after: ModelCost
-    /// Σ of the removed groups' single-removal metrics (from the report), when all were measured.
-    public var predicted: [String: Double]?
-    /// The joint effect measured on the data (nil without data).
-    public var measured: [String: Double]?
-    public var classAccuracyBefore: [Int: Double]?
-    public var classAccuracyAfter: [Int: Double]?
-    public var targetMet: Bool
-    public var limitsMet: Bool
-    /// The largest selection that met the target broke a limit, so fewer groups were removed.
-    public var backedOff: Bool
-    public var evaluations: Int
-    /// With `--target latency=F`: the measured forward times (ms, batch 1).
-    public var latencyBeforeMs: Double? = nil
-    public var latencyAfterMs: Double? = nil
+    public var figures: PlanFigures
+
+    public subscript<T>(dynamicMember path: KeyPath<PlanFigures, T>) -> T { figures[keyPath: path] }
 }
 
 /// Plain number text for progress lines.
@@ -271,9 +262,9 @@ public struct Planner {
             if let t = sums["top1"] { sums["top1"] = min(t, 1) }
             predicted = sums
         }
-        return PlanResult(removed: chosen.map(\.group), before: before, after: after, predicted: predicted, measured: measured,
-                          classAccuracyBefore: verifier?.baselineClassAccuracy, classAccuracyAfter: classAfter,
-                          targetMet: targetMet, limitsMet: limitsMet, backedOff: backedOff, evaluations: verifier?.evaluations ?? 0,
-                          latencyBeforeMs: latencies?.before, latencyAfterMs: latencies?.after)
+        return PlanResult(removed: chosen.map(\.group), before: before, after: after, figures: PlanFigures(
+            predicted: predicted, measured: measured, classAccuracyBefore: verifier?.baselineClassAccuracy, classAccuracyAfter: classAfter,
+            targetMet: targetMet, limitsMet: limitsMet, backedOff: backedOff, evaluations: verifier?.evaluations ?? 0,
+            latencyBeforeMs: latencies?.before, latencyAfterMs: latencies?.after))
     }
 }
