@@ -85,5 +85,12 @@ final class UntilStableTests: XCTestCase {
         XCTAssertEqual(until["reached"] as? Bool, true, "\(stability)")
         XCTAssertEqual(until["inputs"] as? Int, 18, "6 and 12 inputs give halves of different photographs; 18 gives the same nine twice")
         XCTAssertEqual((report["data"] as? [String: Any])?["count"] as? Int, 18)
+        // The estimate on the folder: at the measured 18, halves holding the same photographs.
+        let estimate = try XCTUnwrap(stability["estimate"] as? [String: Any])
+        XCTAssertEqual(estimate["measuredInputs"] as? Int, 18)
+        let counts = try XCTUnwrap(estimate["inputsForHalvesKendall"] as? [String: Any])
+        let n = ["0.8", "0.9", "0.95"].compactMap { counts[$0] as? Int }
+        XCTAssertEqual(n.count, 3, "\(counts)")
+        XCTAssertEqual(n, n.sorted())
     }
 }
