@@ -48,8 +48,6 @@ public final class ProfileSession {
         self.fingerprint = fingerprint
     }
 
-    /// Measures every item. `nextBatch` yields (NCHW input, labels) until nil; `resume` loads the
-    /// checkpoint first when it exists.
     /// `--until-stable T`: after each batch, the halves Kendall τ over the items of the finest
     /// kind; reading stops once it reaches T (and at least `minimumStableInputs` were read).
     public var stableAt: Double? = nil
@@ -63,15 +61,15 @@ public final class ProfileSession {
         let finest = ItemKind.allCases.first { kind in profiler.items.contains { $0.kind == kind } }
         var first: [Double] = [], second: [Double] = []
         for (i, item) in profiler.items.enumerated() where item.kind == finest {
-            guard let values = state.values[i].last?[profiler.options.metric.rawValue], values.count >= 2 else { continue }
-            var even = 0.0, odd = 0.0
-            for (k, v) in values.enumerated() { if k % 2 == 0 { even += v } else { odd += v } }
-            first.append(even / Double((values.count + 1) / 2))
-            second.append(odd / Double(values.count / 2))
+            guard let (even, odd) = RankStability.halves(state.values[i].last?[profiler.options.metric.rawValue] ?? []) else { continue }
+            first.append(even)
+            second.append(odd)
         }
         return Agreement.kendall(first, second)
     }
 
+    /// Measures every item. `nextBatch` yields (NCHW input, labels) until nil; `resume` loads the
+    /// checkpoint first when it exists.
     public func run(resume: Bool, nextBatch: () throws -> (Tensor, [Int]?)?, progress: (ProfileProgress) -> Void) throws -> ProfileMeasurements {
         var state = CheckpointState(fingerprint: fingerprint, levelCounts: profiler.items.map { profiler.levels(for: $0).count })
         var resumed = 0

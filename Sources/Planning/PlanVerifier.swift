@@ -58,13 +58,18 @@ public final class PlanVerifier: @unchecked Sendable {
         return try batches.map { b in try plan.run(known: [graph.inputs[0].value: b.input], outputs: [logits], interventions: interventions)[logits]! }
     }
 
-    public func masks(_ removed: Set<Int>) -> [ValueID: Intervention] {
+    /// The channels `removed` zeroes, by the tail end they are zeroed at.
+    func removedChannels(_ removed: Set<Int>) -> [ValueID: [Int]] {
         var channels: [ValueID: [Int]] = [:]
         for g in removed {
             for m in analysis.groups[g].members { if let v = tailEnd[m.producer] { channels[v, default: []].append(m.channel) } }
         }
+        return channels
+    }
+
+    public func masks(_ removed: Set<Int>) -> [ValueID: Intervention] {
         var interventions: [ValueID: Intervention] = [:]
-        for (v, list) in channels {
+        for (v, list) in removedChannels(removed) {
             let sorted = list.sorted()
             let axis = tailAxis[v] ?? 1
             interventions[v] = { tensor in Perturbation.apply(factor: 0, channels: sorted, axis: axis, to: &tensor) }
@@ -76,10 +81,10 @@ public final class PlanVerifier: @unchecked Sendable {
     /// and per-class accuracy after (with labels).
     public func measure(removing removed: Set<Int>) throws -> (means: [String: Double], classAccuracy: [Int: Double]?) {
         evaluations += 1
-        let interventions = masks(removed)
         var sums: [String: Double] = [:], count = 0
         var outputs: [[Float]] = []
         let recalibrated = try recalibrateInputs.map { try recalibratedOutputs(removing: removed, inputs: $0) }
+        let interventions = recalibrated == nil ? masks(removed) : [:]
         for (i, (b, baseline)) in zip(batches, baselines).enumerated() {
             let out = try recalibrated?[i] ?? plan.run(known: [graph.inputs[0].value: b.input], outputs: [logits], interventions: interventions)[logits]!
             outputs.append(out.storage)

@@ -13,12 +13,8 @@ extension PlanVerifier {
     /// The graph with the channels of `removed` zeroed by masks after their tail ends.
     func maskedGraph(removing removed: Set<Int>) throws -> Graph {
         var g = graph
-        var channels: [ValueID: [Int]] = [:]
-        for group in removed {
-            for m in analysis.groups[group].members { if let v = tailEnd[m.producer] { channels[v, default: []].append(m.channel) } }
-        }
         let shapes = try g.inferShapes(batch: 1)
-        for (v, list) in channels.sorted(by: { $0.key < $1.key }) {
+        for (v, list) in removedChannels(removed).sorted(by: { $0.key < $1.key }) {
             guard let shape = shapes[v], let producer = g.nodes.firstIndex(where: { $0.outputs.contains(v) }) else {
                 throw PlanInputError("--recalibrate: the tail end '\(g.values[v].name)' has no known shape or producer")
             }

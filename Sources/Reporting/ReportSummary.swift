@@ -35,7 +35,7 @@ public enum ReportSummary {
             }
             out += "\n"
             if let estimate = stability["estimate"], let n = estimate["measuredInputs"]?.intValue {
-                let counts = StabilityEstimateText.targets.compactMap { t in estimate["inputsForHalvesKendall"]?[t].map { (t, $0.intValue) } }
+                let counts = StabilityEstimate.targets.map { String($0) }.compactMap { t in estimate["inputsForHalvesKendall"]?[t].map { (t, $0.intValue) } }
                 let said = counts.map { t, c in "τ \(t): " + (c.map { n >= $0 ? "reached" : "~\(NumberText.grouped($0)) inputs" } ?? "out of reach") }
                 if !said.isEmpty { out += "  stable enough? measured on \(n) inputs; estimated from the bootstrap: " + said.joined(separator: ", ") + "\n" }
             }
@@ -82,9 +82,3 @@ public enum ReportSummary {
         return table.rows.isEmpty ? nil : table
     }
 }
-
-/// The targets `stability.estimate` gives counts for, as their JSON keys.
-enum StabilityEstimateText {
-    static let targets = ["0.8", "0.9", "0.95"]
-}
-

@@ -65,9 +65,8 @@ extension ValidationSet {
     /// and the teacher: what `finetune` validates on when given no `--val`, so that `--keep best`
     /// still never hands back weights that fit the data worse than the starting ones.
     public init(training data: TrainingSet, batch: Int, teacher: TeacherLogits?) throws(TrainingError) {
-        let plain = AugmentSettings(randomCrop: false, flip: false)
-        let chunks = stride(from: 0, to: data.count, by: max(batch, 1)).map { Array($0..<min($0 + max(batch, 1), data.count)) }
-        let batches = chunks.map { data.batch($0, epoch: 0, seed: 0, augment: plain) }
+        let batches = data.plainBatches(first: data.count, batch: batch)
+        let chunks = Swift.stride(from: 0, to: data.count, by: max(batch, 1)).map { Array($0..<min($0 + max(batch, 1), data.count)) }
         var teacherLogits: [Tensor]? = nil
         if let teacher {
             do { teacherLogits = try batches.map { try teacher($0) } } catch { throw TrainingError("teacher: \(error)") }

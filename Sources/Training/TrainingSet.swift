@@ -122,6 +122,15 @@ public struct TrainingSet: Sendable {
         return Tensor(shape: [indices.count] + sampleShape, storage: out)
     }
 
+    /// The first `count` inputs as they are, centre-cropped and unflipped, in batches of `batch`:
+    /// what validation without `--val` and `--recalibrate` read.
+    public func plainBatches(first count: Int, batch: Int) -> [Tensor] {
+        let n = min(count, self.count), size = max(batch, 1)
+        return Swift.stride(from: 0, to: n, by: size).map {
+            self.batch(Array($0..<min($0 + size, n)), epoch: 0, seed: 0, augment: AugmentSettings(randomCrop: false, flip: false))
+        }
+    }
+
     /// A crop offset (y, x) within the margin and a flip.
     func drawView(_ rng: inout SplitMix64, augment: AugmentSettings) -> (oy: Int, ox: Int, flip: Bool) {
         let oy = augment.randomCrop ? rng.next(below: 2 * margin + 1) : margin

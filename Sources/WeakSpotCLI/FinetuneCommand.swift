@@ -163,5 +163,6 @@ struct TeacherModel: Sendable {
 
     func logits(_ input: Tensor) throws -> Tensor { try plan.run(input)[0] }
 
-    var logitsFunction: TeacherLogits { { x in try plan.run(x)[0] } }
+    /// `logits(_:)` as the closure the library's training and validation take.
+    var logitsFunction: TeacherLogits { { [self] x in try self.logits(x) } }
 }

@@ -98,18 +98,15 @@ enum FinetuneData {
     /// point only when it validates better; returns whether it did.
     static func recalibrate(_ student: inout Graph, before: inout Evaluation, inputs: Int, training: TrainingSet, validation: ValidationSet,
                             request: FinetuneRequest, console: Console) throws -> Bool {
-        let indices = Array(0..<min(inputs, training.count))
-        let batches = stride(from: 0, to: indices.count, by: request.batch).map {
-            training.batch(Array(indices[$0..<min($0 + request.batch, indices.count)]), epoch: 0, seed: 0, augment: AugmentSettings(randomCrop: false, flip: false))
-        }
+        let batches = training.plainBatches(first: inputs, batch: request.batch)
         var candidate = student
         do { try Recalibration.batchNormalization(&candidate, batches: batches, threads: request.settings.threads) } catch { throw CLIError.input("\(error)") }
         let evaluation = try validation.evaluate(candidate, threads: request.settings.threads)
         guard evaluation.isBetter(than: before) else {
-            console.print("recalibrated on \(indices.count) inputs: " + FinetuneText.evaluation(evaluation) + "; not better: starting from the model as given")
+            console.print("recalibrated on \(min(inputs, training.count)) inputs: " + FinetuneText.evaluation(evaluation) + "; not better: starting from the model as given")
             return false
         }
-        console.print("recalibrated on \(indices.count) inputs: " + FinetuneText.evaluation(evaluation) + "; starting from the recalibrated model")
+        console.print("recalibrated on \(min(inputs, training.count)) inputs: " + FinetuneText.evaluation(evaluation) + "; starting from the recalibrated model")
         (student, before) = (candidate, evaluation)
         return true
     }

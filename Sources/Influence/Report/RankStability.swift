@@ -10,13 +10,20 @@ public enum RankStability {
     /// Bootstrap resamples kept per item (small: they are written into every item).
     public static let resamples = 8
 
-    /// The per-item `stability` object, or nil for fewer than two inputs.
-    public static func itemObject(values: [Double], seed: UInt64) -> JSONValue? {
+    /// An item's mean on the even-position and on the odd-position inputs; nil for fewer than two.
+    public static func halves(_ values: [Double]) -> (even: Double, odd: Double)? {
         let n = values.count
         guard n >= 2 else { return nil }
         var even = 0.0, odd = 0.0
         for (i, v) in values.enumerated() { if i % 2 == 0 { even += v } else { odd += v } }
-        let halves: [JSONValue] = [.float(Float(even / Double((n + 1) / 2))), .float(Float(odd / Double(n / 2)))]
+        return (even / Double((n + 1) / 2), odd / Double(n / 2))
+    }
+
+    /// The per-item `stability` object, or nil for fewer than two inputs.
+    public static func itemObject(values: [Double], seed: UInt64) -> JSONValue? {
+        let n = values.count
+        guard let (even, odd) = halves(values) else { return nil }
+        let halves: [JSONValue] = [.float(Float(even)), .float(Float(odd))]
         var rng = SplitMix64(seed: seed ^ 0x5AB1_E5EE_D000_0001)
         var means: [JSONValue] = []
         for _ in 0..<resamples {

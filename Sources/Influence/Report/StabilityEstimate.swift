@@ -15,6 +15,11 @@ public enum StabilityEstimate {
     public static let targets = [0.8, 0.9, 0.95]
     /// No count above this many times the measured N is predicted (null instead).
     static let maximumFactor = 1 << 12
+    /// Items a prediction ranks at most. Kendall's τ is O(items²) and a search takes ~20
+    /// predictions of 8 τ each, so a report of tens of thousands of channels would spend minutes
+    /// here; an evenly strided subset of this size is used instead (τ's own sampling error over
+    /// 1,000 items is about 0.02).
+    static let maximumItems = 1_000
 
     /// The predicted halves τ with `inputs` inputs; nil without at least 3 items and 2 resamples.
     /// `resamples[i]` are item i's resampled means, `means[i]` its full mean.
@@ -32,14 +37,30 @@ public enum StabilityEstimate {
         return pairs > 0 ? total / Double(pairs) : nil
     }
 
+    /// The report's `stability.estimate`: the prediction at the measured N, and N′ per target.
+    /// Predictions are memoised by N′, so the targets' searches share their doubling steps.
+    static func object(means: [Double], resamples: [[Double]], measured n: Int) -> JSONValue {
+        let stride = max(1, (means.count + maximumItems - 1) / maximumItems)
+        let kept = Array(Swift.stride(from: 0, to: means.count, by: stride))
+        let (m, r) = (kept.map { means[$0] }, kept.map { resamples[$0] })
+        var memo: [Int: Double?] = [:]
+        func predicted(_ inputs: Int) -> Double? {
+            if let p = memo[inputs] { return p }
+            let p = predictedHalvesKendall(means: m, resamples: r, measured: n, inputs: inputs)
+            memo[inputs] = p
+            return p
+        }
+        let now = predicted(n)
+        var counts: [String: JSONValue] = [:]
+        for t in targets { counts[String(t)] = inputs(for: t, measured: n, predicted: predicted).map { .int($0) } ?? .null }
+        return .object(["measuredInputs": .int(n), "predictedHalvesKendall": now.map { .double($0) } ?? .null, "inputsForHalvesKendall": .object(counts)])
+    }
+
     /// The smallest input count (at least 2) whose predicted halves τ reaches `target`, or nil
     /// beyond `maximumFactor`·N: doubling, then bisection to within 1/32.
-    public static func inputs(for target: Double, means: [Double], resamples: [[Double]], measured n: Int) -> Int? {
-        func reaches(_ inputs: Int) -> Bool {
-            (predictedHalvesKendall(means: means, resamples: resamples, measured: n, inputs: inputs) ?? -1) >= target
-        }
+    static func inputs(for target: Double, measured n: Int, predicted: (Int) -> Double?) -> Int? {
         var high = 2
-        while !reaches(high) {
+        while (predicted(high) ?? -1) < target {
             guard high < n * maximumFactor else { return nil }
             high *= 2
         }
@@ -47,16 +68,8 @@ public enum StabilityEstimate {
         guard low >= 2 else { return high }
         while high - low > max(1, high / 32) {
             let mid = (low + high) / 2
-            if reaches(mid) { high = mid } else { low = mid }
+            if (predicted(mid) ?? -1) >= target { high = mid } else { low = mid }
         }
         return high
-    }
-
-    /// The report's `stability.estimate`: the prediction at the measured N, and N′ per target.
-    static func object(means: [Double], resamples: [[Double]], measured n: Int) -> JSONValue {
-        let now = predictedHalvesKendall(means: means, resamples: resamples, measured: n, inputs: n)
-        var counts: [String: JSONValue] = [:]
-        for t in targets { counts[String(t)] = inputs(for: t, means: means, resamples: resamples, measured: n).map { .int($0) } ?? .null }
-        return .object(["measuredInputs": .int(n), "predictedHalvesKendall": now.map { .double($0) } ?? .null, "inputsForHalvesKendall": .object(counts)])
     }
 }
