@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .library(
             name: "WeakSpot",
-            targets: ["Support", "ONNXFormat", "NetworkIR", "Linalg", "Execution", "DataInput", "ChannelGroups", "Pruning", "Influence", "Reporting", "Planning", "Gradients", "Training", "WeakSpotCLI"]),
+            targets: ["Support", "ONNXFormat", "NetworkIR", "Linalg", "Execution", "DataInput", "ChannelGroups", "Pruning", "Quantization", "Influence", "Reporting", "Planning", "Gradients", "Training", "WeakSpotCLI"]),
         .executable(name: "weakspot", targets: ["weakspot"]),
     ],
     targets: [
@@ -19,13 +19,14 @@ let package = Package(
         .target(name: "Execution", dependencies: ["NetworkIR", "Linalg", "Support"]),
         .target(name: "ChannelGroups", dependencies: ["NetworkIR"]),
         .target(name: "Pruning", dependencies: ["ONNXFormat", "NetworkIR", "ChannelGroups", "Support"]),
-        .target(name: "Planning", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "ChannelGroups", "Influence", "Pruning", "DataInput", "Training", "Support"]),
-        .target(name: "Influence", dependencies: ["NetworkIR", "Execution", "ChannelGroups", "Gradients", "Support"]),
+        .target(name: "Quantization", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "ChannelGroups", "Support"]),
+        .target(name: "Planning", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "ChannelGroups", "Influence", "Pruning", "Quantization", "DataInput", "Training", "Support"]),
+        .target(name: "Influence", dependencies: ["NetworkIR", "Execution", "ChannelGroups", "Gradients", "Quantization", "Support"]),
         .target(name: "Reporting", dependencies: ["Influence", "Planning", "Support"]),
         .target(name: "DataInput", dependencies: ["Support"]),
         .target(name: "Gradients", dependencies: ["NetworkIR", "Execution", "Linalg", "Support"]),
         .target(name: "Training", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "Gradients", "Influence", "Pruning", "Support"]),
-        .target(name: "WeakSpotCLI", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "DataInput", "Linalg", "ChannelGroups", "Influence", "Pruning", "Planning", "Gradients", "Training", "Reporting", "Support"]),
+        .target(name: "WeakSpotCLI", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "DataInput", "Linalg", "ChannelGroups", "Influence", "Pruning", "Quantization", "Planning", "Gradients", "Training", "Reporting", "Support"]),
         .executableTarget(name: "weakspot", dependencies: ["WeakSpotCLI"]),
         // Fuzz driver: replays corpora in a normal build; libFuzzer entry point only when built by
         // Tests/Fuzz/run_fuzz.sh (docs/reliability.md).

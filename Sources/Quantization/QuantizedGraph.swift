@@ -1,0 +1,86 @@
+import ChannelGroups
+import Execution
+import NetworkIR
+
+/// A graph computing what its quantized model computes, in float: each quantized layer's weight
+/// replaced by its dequantized integers (`QuantizedWeights`), and, with activation bits, a
+/// fake-quantization node after each quantized layer's per-channel tail, with the scale and zero
+/// point its calibrated range gives. Importing the QDQ file `QDQExport` writes gives the same
+/// graph (the importer folds weight DequantizeLinear nodes and turns activation Q→DQ pairs into
+/// the same fake-quantization nodes).
+public enum QuantizedGraph {
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public var description: String
+        public init(_ description: String) { self.description = description }
+    }
+
+    /// The activations that get fake-quantized under `assignment`: the tail end of each quantized
+    /// layer, once each (layers sharing a tail end, as concatenated branches do not, share one).
+    public static func activationValues(_ graph: Graph, assignment: QuantizationAssignment) throws -> [ValueID] {
+        guard assignment.activationBits != nil else { return [] }
+        let tails = try graph.channelTails()
+        var seen = Set<ValueID>(), result: [ValueID] = []
+        for layer in QuantizableLayer.all(in: graph) where assignment.weightBits[layer.name] != nil {
+            guard let t = tails.first(where: { $0.producer == layer.node }) else { continue }
+            if seen.insert(t.end).inserted { result.append(t.end) }
+        }
+        return result
+    }
+
+    /// The calibrated range of each value in `values` over `batches`, by the assignment's method.
+    /// The ranges are of the float model's activations, as onnxruntime calibrates.
+    public static func calibrate(_ graph: Graph, values: [ValueID], method: CalibrationMethod, batches: [Tensor], threads: Int) throws -> [ValueID: (Float, Float)] {
+        guard !values.isEmpty else { return [:] }
+        let plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: threads, observable: Set(values)))
+        var calibrators: [ValueID: any ActivationCalibrator] = [:]
+        for v in values { calibrators[v] = method.makeCalibrator() }
+        for input in batches {
+            let out = try plan.run(known: [graph.inputs[0].value: input], outputs: values)
+            for v in values {
+                guard let t = out[v] else { throw Failure("calibration: '\(graph.values[v].name)' was not computed") }
+                calibrators[v]!.add(t.storage)
+            }
+        }
+        return calibrators.mapValues { $0.range() }
+    }
+
+    /// `graph` with the assignment applied. `ranges` holds a calibrated range for every value
+    /// `activationValues` lists (when activations are quantized).
+    public static func build(_ graph: Graph, assignment: QuantizationAssignment, ranges: [ValueID: (Float, Float)]) throws -> Graph {
+        var g = graph
+        let layers = QuantizableLayer.all(in: graph)
+        let known = Set(layers.map(\.name))
+        for name in assignment.weightBits.keys.sorted() where !known.contains(name) {
+            throw Failure("layer '\(name)' is not a Conv, Gemm or MatMul with a constant weight in this model")
+        }
+        // A weight shared by two layers (tied weights) must get the same bits from both.
+        var bitsOfWeight: [ValueID: Int] = [:]
+        for layer in layers {
+            guard let bits = assignment.weightBits[layer.name] else { continue }
+            guard (2...16).contains(bits) else { throw Failure("layer '\(layer.name)': \(bits) bits is outside 2...16") }
+            if let other = bitsOfWeight[layer.weight], other != bits {
+                throw Failure("layer '\(layer.name)' shares its weight with another layer planned at \(other) bits, not \(bits)")
+            }
+            bitsOfWeight[layer.weight] = bits
+        }
+        for (weight, bits) in bitsOfWeight {
+            let layer = layers.first { $0.weight == weight }!
+            let w = graph.constants[weight]!
+            g.constants[weight] = QuantizedWeights(w, bits: bits, axis: assignment.granularity == .channel ? layer.axis : nil).dequantized
+        }
+        guard let bits = assignment.activationBits else { return g }
+        for v in try activationValues(graph, assignment: assignment) {
+            guard let range = ranges[v] else { throw Failure("activation '\(graph.values[v].name)' has no calibrated range") }
+            let f = ActivationQuantizer.fakeQuantization(range: range, bits: bits)
+            guard let producer = g.nodes.firstIndex(where: { $0.outputs.contains(v) }) else {
+                throw Failure("activation '\(graph.values[v].name)' has no producer")
+            }
+            let quantized = g.values.count
+            g.values.append(Value(name: graph.values[v].name + ":quantized"))
+            for i in g.nodes.indices { g.nodes[i].inputs = g.nodes[i].inputs.map { $0 == v ? quantized : $0 } }
+            g.outputs = g.outputs.map { $0 == v ? quantized : $0 }
+            g.nodes.insert(Node(name: "weakspot.quantize:" + graph.values[v].name, op: .fakeQuantize(f), inputs: [v], outputs: [quantized]), at: producer + 1)
+        }
+        return g
+    }
+}
