@@ -12,8 +12,10 @@ public enum Perturbation: Sendable, Equatable, CustomStringConvertible {
     case prune([Float])
     /// Gaussian noise of standard deviation S × the item's weight standard deviation (seeded).
     case noise(Float)
-    /// The item's weights rounded to B-bit symmetric integers, one scale per output channel.
-    case quantize(Int)
+    /// The item's weights rounded to B-bit symmetric integers (`QuantizedWeights`: one scale per
+    /// output channel, or per tensor with `--quantize-granularity tensor`), at each of the bit
+    /// widths, fewest last: a layer × bits sensitivity table, as `prune:` sweeps sparsities.
+    case quantize([Int])
 
     /// Noise and quantization act on weights, not on activations.
     public var actsOnWeights: Bool {
@@ -29,11 +31,11 @@ public enum Perturbation: Sendable, Equatable, CustomStringConvertible {
         case .scale(let a): "scale:\(a)"
         case .prune(let levels): "prune:" + levels.map { "\($0)" }.joined(separator: ",")
         case .noise(let s): "noise:\(s)"
-        case .quantize(let b): "quantize:\(b)"
+        case .quantize(let bits): "quantize:" + bits.map(String.init).joined(separator: ",")
         }
     }
 
-    /// Parses `zero`, `scale:A`, `prune:S1,S2,…`, `noise:S`, `quantize:B`.
+    /// Parses `zero`, `scale:A`, `prune:S1,S2,…`, `noise:S`, `quantize:B1,B2,…`.
     public static func parse(_ text: String) throws(InfluenceError) -> Perturbation {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         switch parts.first {
@@ -53,10 +55,16 @@ public enum Perturbation: Sendable, Equatable, CustomStringConvertible {
             guard let s = Float(parts[1]), s.isFinite, s >= 0 else { throw InfluenceError("--perturb noise:S: expected a non-negative number, got '\(parts[1])'") }
             return .noise(s)
         case "quantize" where parts.count == 2:
-            guard let b = Int(parts[1]), (2...16).contains(b) else { throw InfluenceError("--perturb quantize:B: expected bits in 2...16, got '\(parts[1])'") }
-            return .quantize(b)
+            var bits: [Int] = []
+            for p in parts[1].split(separator: ",", omittingEmptySubsequences: false) {
+                guard let b = Int(p), (2...16).contains(b) else { throw InfluenceError("--perturb quantize:B1,B2,…: expected bit widths in 2...16, got '\(p)'") }
+                guard !bits.contains(b) else { throw InfluenceError("--perturb quantize: \(b) bits given twice") }
+                bits.append(b)
+            }
+            // Fewest bits last: the item's influence is its largest perturbation, as in a prune sweep.
+            return .quantize(bits.sorted(by: >))
         default:
-            throw InfluenceError("--perturb: expected zero, scale:A, prune:S1,S2,…, noise:S or quantize:B, got '\(text)'")
+            throw InfluenceError("--perturb: expected zero, scale:A, prune:S1,S2,…, noise:S or quantize:B1,B2,…, got '\(text)'")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NetworkIR
 
 /// What `weakspot profile` measures and how.
 public struct ProfileOptions: Sendable {
@@ -9,6 +10,9 @@ public struct ProfileOptions: Sendable {
     public var ablateAt: AblationPoint = .structural
     /// What a layer sweep (`prune:…`) removes: whole filters (structured) or single weights.
     public var pruneMode: PruneMode = .filters
+    /// How `quantize:` shares weight scales: one per output channel (what quantizers do for
+    /// convolutions) or one per tensor.
+    public var quantizeGranularity: QuantizationGranularity = .channel
     /// The metric that becomes each item's `influence`.
     public var metric: MetricName = .kl
     /// An item is weak when the upper end of its 95% interval is below this (in the metric's units).

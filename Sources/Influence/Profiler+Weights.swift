@@ -1,6 +1,12 @@
 import Execution
 import NetworkIR
 
+/// A producer's weight at one bit width (`Profiler.quantizedWeight`).
+struct QuantizedWeightKey: Hashable {
+    var producer: Int
+    var bits: Int
+}
+
 extension Profiler {
     /// Whether an item's perturbation changes weights rather than activations: noise and
     /// quantization, any perturbation of a parameter tensor, and unstructured layer sweeps.
@@ -46,6 +52,15 @@ extension Profiler {
                     }
                     offset += f.count
                 }
+            } else if case .quantize = options.perturbation {
+                // Every channel's filter as the quantized tensor holds it: the scales come from the
+                // whole tensor (its output channels, or all of it), whatever the item covers.
+                let q = quantizedWeight(producer: p, bits: Int(level))
+                for ch in channels {
+                    let f = WeightPerturbation.filter(w, node: node, channel: ch)
+                    let changed = WeightPerturbation.filter(q, node: node, channel: ch)
+                    if changed != f { delta.weight[ch] = zip(changed, f).map { $0 - $1 } }
+                }
             } else {
                 let filters = channels.map { WeightPerturbation.filter(w, node: node, channel: $0) }
                 // Noise scales with the spread of what is perturbed: the filter for a channel, the
@@ -71,9 +86,24 @@ extension Profiler {
         case .noise(let s):
             let sigma = s * WeightPerturbation.standardDeviation(whole)
             return zip(values, WeightPerturbation.normals(values.count, seed: seed)).map { $0 + sigma * $1 }
-        case .quantize(let bits):
-            return WeightPerturbation.quantized(values, bits: bits)
+        case .quantize:
+            // A bias is kept in float, as quantizers keep it (onnxruntime stores it as int32 at
+            // the input scale × the weight scale, far finer than the weights).
+            return values
         }
+    }
+
+    /// Producer `p`'s weight tensor rounded to `bits` (`QuantizedWeights`, scales per output
+    /// channel or per tensor by `--quantize-granularity`), dequantized; memoised.
+    func quantizedWeight(producer p: Int, bits: Int) -> Tensor {
+        let key = QuantizedWeightKey(producer: p, bits: bits)
+        if let t = quantizedWeights.withLock({ $0[key] }) { return t }
+        let node = graph.nodes[p]
+        let w = graph.constants[node.inputs[1]]!
+        let axis = options.quantizeGranularity == .channel ? node.weightOutputAxis : nil
+        let t = QuantizedWeights(w, bits: bits, axis: axis).dequantized
+        quantizedWeights.withLock { $0[key] = t }
+        return t
     }
 
     /// Perturbed logits of a weight item: each producer's raw output gets its change added, then

@@ -92,6 +92,10 @@ public final class Profiler: @unchecked Sendable {
     /// measured against the masked model.
     public var baseInterventions: [ValueID: Intervention] = [:]
 
+    /// Each producer's weight tensor quantized at each bit width (`quantize:`), computed once:
+    /// channel items of one layer share it.
+    let quantizedWeights = Locked<[QuantizedWeightKey: Tensor]>([:])
+
     public func cache(input: Tensor) throws -> BatchCache {
         let all = Set(graph.nodes.flatMap(\.outputs)).union(graph.inputs.map(\.value))
         let values = try plan.run(known: [graph.inputs[0].value: input], outputs: [logitsValue], keep: all, interventions: baseInterventions)
@@ -178,10 +182,12 @@ public final class Profiler: @unchecked Sendable {
         return try results.values()
     }
 
-    /// The levels measured for an item: a layer's sweep sparsities, or one level (the item as
-    /// perturbed; under `prune:` a channel or group is removed whole, i.e. zeroed).
+    /// The levels measured for an item: a layer's sweep sparsities, the bit widths of
+    /// `quantize:`, or one level (the item as perturbed; under `prune:` a channel or group is
+    /// removed whole, i.e. zeroed).
     public func levels(for item: InfluenceItem) -> [Float] {
         if case .prune(let l) = options.perturbation, item.kind == .layer { return l }
+        if case .quantize(let bits) = options.perturbation { return bits.map(Float.init) }
         return [1]
     }
 }

@@ -33,15 +33,6 @@ enum WeightPerturbation {
         }
     }
 
-    /// Rounds to B-bit symmetric integers with one scale for all `values`.
-    static func quantized(_ values: [Float], bits: Int) -> [Float] {
-        let peak = values.map { abs($0) }.max() ?? 0
-        guard peak > 0 else { return values }
-        let levels = Float((1 << (bits - 1)) - 1)
-        let scale = peak / levels
-        return values.map { (($0 / scale).rounded(.toNearestOrEven)).clamped(-levels, levels) * scale }
-    }
-
     /// Seeded standard normal values (Box–Muller on SplitMix64), the same on every machine.
     static func normals(_ count: Int, seed: UInt64) -> [Float] {
         var rng = SplitMix64(seed: seed)
@@ -110,8 +101,4 @@ enum WeightPerturbation {
         if case .gemm(_, let beta, _, _) = node.op { biasScale = beta }
         for (ch, db) in delta.bias { for b in 0..<n { for i in 0..<plane { output.storage[(b * c + ch) * plane + i] += biasScale * db } } }
     }
-}
-
-extension Comparable {
-    fileprivate func clamped(_ low: Self, _ high: Self) -> Self { min(max(self, low), high) }
 }

@@ -54,7 +54,7 @@ final class WeightPerturbationTests: XCTestCase {
     func testQuantizedChannelsAndLayers() throws {
         var options = ProfileOptions()
         options.kinds = [.channel, .layer]
-        options.perturbation = .quantize(3)
+        options.perturbation = .quantize([3])
         try check("models/tiny_resnet.onnx", input: "models/tiny_resnet.input.npy", options: options) { item, _, graph in
             var g = graph
             for (p, channels) in zip(item.producers, item.producerChannels) {
@@ -66,6 +66,31 @@ final class WeightPerturbationTests: XCTestCase {
                 }
             }
             return g
+        }
+    }
+
+    /// A bits sweep (`quantize:8,4,2`) at both granularities: every level's KL equals the model
+    /// with that layer's whole weight rounded numpy-style, scales per output channel or one for
+    /// the tensor (computed here independently of `QuantizedWeights`).
+    func testBitsSweepAtBothGranularities() throws {
+        for granularity in QuantizationGranularity.allCases {
+            var options = ProfileOptions()
+            options.kinds = [.layer]
+            options.perturbation = try Perturbation.parse("quantize:2,8,4")
+            options.quantizeGranularity = granularity
+            XCTAssertEqual(options.perturbation, .quantize([8, 4, 2]), "fewest bits last")
+            try check("models/tiny_resnet.onnx", input: "models/tiny_resnet.input.npy", options: options) { item, level, graph in
+                let bits = Int(level)
+                let qmax = Float((1 << (bits - 1)) - 1)
+                let node = graph.nodes[item.producers[0]]
+                let w = graph.constants[node.inputs[1]]!
+                let tensorPeak = w.storage.map { abs($0) }.max()!
+                return Self.editFilters(graph, producer: item.producers[0], channels: item.producerChannels[0]) { filter, _ in
+                    let peak = granularity == .channel ? filter.map { abs($0) }.max()! : tensorPeak
+                    let scale = peak / qmax
+                    return filter.map { max(-qmax, min(qmax, ($0 / scale).rounded(.toNearestOrEven))) * scale }
+                }
+            }
         }
     }
 

@@ -51,7 +51,16 @@ public enum ProfileReport {
             ]
             if let stability = RankStability.itemObject(values: values, seed: options.seed) { object["stability"] = stability }
             if let damage = ClassDamage.itemObject(accValues: last.values[.acc] ?? [], labels: m.baseline.labels) { object["classDamage"] = damage }
-            if measurement.levels != [1] {
+            if case .quantize = options.perturbation {
+                // The layer × bits table: each width's means, and the chosen metric's interval.
+                object["sweep"] = .array(zip(measurement.levels, measurement.metrics).map { level, metrics in
+                    let means = metrics.means
+                    let s = InfluenceStatistics(values: metrics.values[options.metric] ?? [], resamples: options.bootstrapResamples,
+                                                seed: options.seed ^ stableHash(item.id) ^ UInt64(level))
+                    return .object(["bits": .int(Int(level)), "kl": .float(Float(means[.kl] ?? 0)), "mse": .float(Float(means[.mse] ?? 0)),
+                                    "top1": .float(Float(means[.top1] ?? 0)), "ciLow": .float(Float(s.ciLow)), "ciHigh": .float(Float(s.ciHigh))])
+                })
+            } else if measurement.levels != [1] {
                 object["sweep"] = .array(zip(measurement.levels, measurement.metrics).map { level, metrics in
                     let means = metrics.means
                     return .object(["sparsity": .float(level), "kl": .float(Float(means[.kl] ?? 0)), "mse": .float(Float(means[.mse] ?? 0)), "top1": .float(Float(means[.top1] ?? 0))])

@@ -61,6 +61,7 @@ extension ReportSchema {
         "latentFraction": {"type": "number", "minimum": 0, "maximum": 0.5},
         "data": {"type": ["string", "null"]},
         "pruneMode": {"enum": ["filters", "unstructured"]},
+        "quantizeGranularity": {"enum": ["channel", "tensor"]},
         "maxMemory": {"type": "integer", "minimum": 1},
         "adaptiveSlice": {"type": ["integer", "null"], "minimum": 1},
         "hardExamples": {"type": ["integer", "null"], "minimum": 1},
@@ -219,14 +220,30 @@ extension ReportSchema {
       }
     },
     "sweepPoint": {
-      "type": "object",
-      "required": ["sparsity", "kl", "mse", "top1"],
-      "properties": {
-        "sparsity": {"type": "number", "minimum": 0, "maximum": 1},
-        "kl": {"$ref": "#/$defs/nullableNumber"},
-        "mse": {"$ref": "#/$defs/nullableNumber"},
-        "top1": {"type": "number", "minimum": 0, "maximum": 1}
-      }
+      "anyOf": [
+        {
+          "type": "object",
+          "required": ["sparsity", "kl", "mse", "top1"],
+          "properties": {
+            "sparsity": {"type": "number", "minimum": 0, "maximum": 1},
+            "kl": {"$ref": "#/$defs/nullableNumber"},
+            "mse": {"$ref": "#/$defs/nullableNumber"},
+            "top1": {"type": "number", "minimum": 0, "maximum": 1}
+          }
+        },
+        {
+          "type": "object",
+          "required": ["bits", "kl", "mse", "top1", "ciLow", "ciHigh"],
+          "properties": {
+            "bits": {"type": "integer", "minimum": 2, "maximum": 16},
+            "kl": {"$ref": "#/$defs/nullableNumber"},
+            "mse": {"$ref": "#/$defs/nullableNumber"},
+            "top1": {"type": "number", "minimum": 0, "maximum": 1},
+            "ciLow": {"$ref": "#/$defs/nullableNumber"},
+            "ciHigh": {"$ref": "#/$defs/nullableNumber"}
+          }
+        }
+      ]
     },
     "layer": {
       "type": "object",
