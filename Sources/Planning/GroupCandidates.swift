@@ -77,6 +77,8 @@ public enum GroupCandidates {
             case .l1, .l2, .bn:
                 let kind = EstimatorKind(rawValue: options.criterion.rawValue)!
                 score = estimators.groupScore(g, kind: kind, reduction: .mean, channelScores: channelScores) ?? .infinity
+            case .mse:
+                throw PlanError("--criterion mse ranks quantization widths: add --quantize")
             }
             result.append(GroupCandidate(group: g, layerGroup: layerGroupOf[g], producers: producers, macs: macs, params: params,
                                          measured: measured?.metrics ?? [:], score: score))

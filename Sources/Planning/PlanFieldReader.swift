@@ -49,6 +49,11 @@ struct PlanFieldReader {
         return v
     }
 
+    func number(_ key: String) throws(PlanInputError) -> Double {
+        guard let v = object[key]?.doubleValue else { throw fail(key, "a number") }
+        return v
+    }
+
     /// A number, or null for nil; the key must be present.
     func optionalNumber(_ key: String) throws(PlanInputError) -> Double? {
         let v = try value(key)

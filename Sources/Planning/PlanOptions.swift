@@ -7,22 +7,34 @@ public enum PlanTarget: Sendable, Equatable, CustomStringConvertible {
     case params(Double)
     /// The pruned model's forward latency on WeakSpot's engine, measured (batch 1).
     case latency(Double)
+    /// `plan --quantize`: an average bits per quantizable weight, or a size in bytes.
+    case quantization(QuantizationTarget)
 
     public static func parse(_ text: String) throws(PlanError) -> PlanTarget {
         let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let f = Double(parts[1]), f > 0, f < 1 else {
-            throw PlanError("--target: expected macs=F, params=F or latency=F with 0 < F < 1, got '\(text)'")
-        }
+        let expected = "expected macs=F, params=F or latency=F with 0 < F < 1 (pruning), or bits=B or size=BYTES (--quantize)"
+        guard parts.count == 2 else { throw PlanError("--target: \(expected), got '\(text)'") }
         switch parts[0] {
-        case "macs": return .macs(f)
-        case "params": return .params(f)
-        case "latency": return .latency(f)
-        default: throw PlanError("--target: expected macs=F, params=F or latency=F, got '\(text)'")
+        case "bits":
+            guard let b = Double(parts[1]), b >= 2, b <= 32 else { throw PlanError("--target bits=B: expected average bits per weight in 2...32, got '\(parts[1])'") }
+            return .quantization(.bits(b))
+        case "size":
+            guard let n = Int(parts[1]), n > 0 else { throw PlanError("--target size=BYTES: expected a positive number of bytes, got '\(parts[1])'") }
+            return .quantization(.size(n))
+        case "macs", "params", "latency":
+            guard let f = Double(parts[1]), f > 0, f < 1 else { throw PlanError("--target: \(expected), got '\(text)'") }
+            return parts[0] == "macs" ? .macs(f) : parts[0] == "params" ? .params(f) : .latency(f)
+        default:
+            throw PlanError("--target: \(expected), got '\(text)'")
         }
     }
 
+    /// The fraction kept, for pruning targets (a quantization target is not a fraction: 1).
     public var fraction: Double {
-        switch self { case .macs(let f), .params(let f), .latency(let f): return f }
+        switch self {
+        case .macs(let f), .params(let f), .latency(let f): return f
+        case .quantization: return 1
+        }
     }
 
     public var description: String {
@@ -30,6 +42,7 @@ public enum PlanTarget: Sendable, Equatable, CustomStringConvertible {
         case .macs(let f): return "macs=\(f)"
         case .params(let f): return "params=\(f)"
         case .latency(let f): return "latency=\(f)"
+        case .quantization(let q): return q.description
         }
     }
 }
@@ -39,6 +52,9 @@ public enum PlanTarget: Sendable, Equatable, CustomStringConvertible {
 /// (Li et al. 2017's per-layer L1 baseline) instead of one global order.
 public enum PlanCriterion: String, Sendable, CaseIterable {
     case measured, l1, l2, bn, taylor
+    /// `plan --quantize` only: the relative squared error of the rounded weights
+    /// (`QuantizationSensitivity.weightError`), the usual cheap proxy.
+    case mse
 }
 
 /// The limits the verified plan must respect (`--max-kl`, `--max-top1`, `--max-acc-drop`).

@@ -1,4 +1,5 @@
 import Foundation
+import Quantization
 import Support
 
 /// Everything `weakspot plan` is asked to do, one field per option, each declared once in
@@ -21,6 +22,11 @@ public struct PlanRequest: OptionRequest {
     public var exportTorch: String? = nil
     /// `--export-nni`: where to write the plan as NNI's config list.
     public var exportNNI: String? = nil
+    /// `--quantize`: plan bits per layer (from a `quantize:` sweep report) instead of removals.
+    public var quantize = false
+    /// `--quantize-activations B`: verify (and record) activations quantized at B bits.
+    public var quantizeActivations: Int? = nil
+    public var calibration: CalibrationMethod = .minmax
     public var force = false
     public var skipBad = false
     public var quiet = false
@@ -36,8 +42,27 @@ public struct PlanRequest: OptionRequest {
     }
 
     public func validate() throws(OptionError) {
+        if quantize {
+            if let t = target, case .quantization = t {} else if let t = target {
+                throw OptionError("--quantize plans bits: --target bits=B (average bits per weight) or size=BYTES, not \(t)")
+            }
+            guard plan.criterion == .measured || plan.criterion == .mse else {
+                throw OptionError("--quantize ranks layers by --criterion measured (the report's bits sweep) or mse (weight error), not \(plan.criterion.rawValue)")
+            }
+            for (set, name) in [(steps > 1, "--steps"), (recalibrate != nil, "--recalibrate"), (plan.uniform, "--uniform"),
+                                (exportTorch != nil, "--export-torch"), (exportNNI != nil, "--export-nni")] where set {
+                throw OptionError("\(name) is for pruning plans, not --quantize")
+            }
+        } else {
+            if let t = target, case .quantization = t { throw OptionError("--target \(t) is a quantization target: add --quantize") }
+            if plan.criterion == .mse { throw OptionError("--criterion mse ranks quantization widths: add --quantize") }
+            if quantizeActivations != nil { throw OptionError("--quantize-activations needs --quantize") }
+        }
+        if quantizeActivations != nil && data == nil {
+            throw OptionError("--quantize-activations calibrates activation ranges on --data: give --data")
+        }
         guard target != nil || !plan.limits.isEmpty else {
-            throw OptionError("expected --target macs=F or params=F, or a limit (--max-kl, --max-top1, --max-acc-drop)")
+            throw OptionError("expected --target macs=F or params=F (or bits=B, size=BYTES with --quantize), or a limit (--max-kl, --max-top1, --max-acc-drop)")
         }
         if !plan.limits.isEmpty && data == nil {
             throw OptionError("limits (--max-kl, --max-top1, --max-acc-drop) need --data to measure the plan on")
@@ -59,7 +84,7 @@ public struct PlanRequest: OptionRequest {
     static let limit = ValueParser<Double>.number(above: 0, expected: "a non-negative number").optional
 
     public static let declarations: [OptionDeclaration<PlanRequest>] = [
-        .value("target", "what=F", \.target, PlanTarget.parser.optional, help: "Keep at most fraction F: macs=F or params=F.",
+        .value("target", "what=F", \.target, PlanTarget.parser.optional, help: "Keep at most fraction F: macs=F or params=F; with --quantize bits=B (average bits per weight) or size=BYTES.",
                effect: .result, sample: "macs=0.5"),
         .value("data", "data", \.data, ValueParser<String>.text.optional,
                help: "Inputs to measure the plan on (a .npy file, an image folder, class folders, synthetic:N).", effect: .result, sample: "synthetic:2"),
@@ -72,7 +97,7 @@ public struct PlanRequest: OptionRequest {
         .value("max-acc-drop", "x", \.plan.limits.maxAccDrop, limit, help: "Largest accuracy drop (needs labels).",
                effect: .result, sample: "0.01"),
         .value("criterion", "name", \.plan.criterion, .choice,
-               help: "measured, l1, l2, bn or taylor (Torch-Pruning's TaylorImportance over --data).", effect: .result, sample: "l1"),
+               help: "measured, l1, l2, bn or taylor (Torch-Pruning's TaylorImportance over --data); with --quantize measured or mse (weight error).", effect: .result, sample: "l1"),
         .flag("uniform", \.plan.uniform, help: "Remove the same fraction of every layer (by the criterion), as Li et al. 2017.", effect: .result),
         .value("min-channels", "k", \.plan.minChannels, .integer(in: 1...1_000_000), help: "Every layer keeps at least K channels.",
                effect: .result, sample: "2"),
@@ -98,6 +123,11 @@ public struct PlanRequest: OptionRequest {
         .value("export-nni", "file", \.exportNNI, ValueParser<String>.text.optional,
                help: "Also write the plan's per-layer widths as NNI's config list (docs/pytorch.md).", effect: .presentation,
                sample: "nni.json"),
+        .flag("quantize", \.quantize, help: "Plan bits per layer from a quantize:… sweep report (--target bits=B or size=BYTES).", effect: .result),
+        .value("quantize-activations", "b", \.quantizeActivations, ValueParser<Int>.integer(in: 2...16).optional,
+               help: "With --quantize: also quantize each planned layer's output activation to B bits (calibrated on --data).", effect: .result, sample: "8"),
+        .value("calibration", "method", \.calibration, .choice,
+               help: "How activation ranges are calibrated: minmax or percentile (onnxruntime's calibrators).", effect: .result, sample: "percentile"),
         .flag("force", \.force, help: "Use a report made for another model file (sha256 differs).", effect: .presentation),
         .flag("skip-bad", \.skipBad, help: "Skip images that cannot be decoded.", effect: .result),
         .flag("quiet", short: "q", \.quiet, help: "No progress on standard error.", effect: .presentation),

@@ -80,19 +80,34 @@ public final class PlanVerifier: @unchecked Sendable {
     /// Mean kl, mse, top1 (and acc, loss with labels) of the masked model against the original,
     /// and per-class accuracy after (with labels).
     public func measure(removing removed: Set<Int>) throws -> (means: [String: Double], classAccuracy: [Int: Double]?) {
-        evaluations += 1
-        var sums: [String: Double] = [:], count = 0
-        var outputs: [[Float]] = []
         let recalibrated = try recalibrateInputs.map { try recalibratedOutputs(removing: removed, inputs: $0) }
         let interventions = recalibrated == nil ? masks(removed) : [:]
-        for (i, (b, baseline)) in zip(batches, baselines).enumerated() {
-            let out = try recalibrated?[i] ?? plan.run(known: [graph.inputs[0].value: b.input], outputs: [logits], interventions: interventions)[logits]!
-            outputs.append(out.storage)
+        let outputs = try recalibrated ?? batches.map { b in
+            try plan.run(known: [graph.inputs[0].value: b.input], outputs: [logits], interventions: interventions)[logits]!
+        }
+        return compare(outputs)
+    }
+
+    /// The same measurement for another graph with the original's input and output (a quantized
+    /// copy, `QuantizedGraph`): its outputs on every batch against the original's.
+    public func measure(graph other: Graph) throws -> (means: [String: Double], classAccuracy: [Int: Double]?) {
+        let otherPlan = try ExecutionPlan(graph: other, options: ExecutionOptions(threads: threads))
+        return compare(try batches.map { try otherPlan.run($0.input)[0] })
+    }
+
+    /// Mean metrics of one output tensor per batch against the baselines; one evaluation.
+    func compare(_ outputs: [Tensor]) -> (means: [String: Double], classAccuracy: [Int: Double]?) {
+        evaluations += 1
+        var sums: [String: Double] = [:], count = 0
+        for (out, baseline) in zip(outputs, baselines) {
             for (name, values) in baseline.compare(out.storage).values { sums[name.rawValue, default: 0] += values.reduce(0, +) }
             count += baseline.count
         }
-        return (sums.mapValues { $0 / Double(max(count, 1)) }, classAccuracy(outputs))
+        return (sums.mapValues { $0 / Double(max(count, 1)) }, classAccuracy(outputs.map(\.storage)))
     }
+
+    /// The verification inputs, for calibrating a quantized copy's activations.
+    public var inputs: [Tensor] { batches.map(\.input) }
 
     func classAccuracy(_ outputs: [[Float]]) -> [Int: Double]? {
         var correct: [Int: (hit: Int, n: Int)] = [:]

@@ -156,22 +156,6 @@ public struct Planner {
                         + "profile more layers (groups of the whole model) or ask for at least \(String(format: "%.4f", best))")
     }
 
-    /// The metrics the limits bound (all three when none is set: KL first), for progress lines.
-    func limitMetricsText(_ means: [String: Double]) -> String {
-        let l = options.limits
-        var names = [(l.maxKL, "kl"), (l.maxTop1, "top1"), (l.maxAccDrop, "acc")].filter { $0.0 != nil }.map(\.1)
-        if names.isEmpty { names = ["kl"] }
-        return names.map { "\($0) \(means[$0].map { String(format: "%.4g", $0) } ?? "missing")" }.joined(separator: ", ")
-    }
-
-    func withinLimits(_ means: [String: Double]) -> Bool {
-        let l = options.limits
-        if let x = l.maxKL, (means["kl"] ?? .infinity) > x { return false }
-        if let x = l.maxTop1, (means["top1"] ?? .infinity) > x { return false }
-        if let x = l.maxAccDrop, (means["acc"] ?? .infinity) > x { return false }
-        return true
-    }
-
     /// - Parameters:
     ///   - steps: rounds (`--steps K`). Round r meets the target's r/K share of the saving; between
     ///     rounds `remeasure` gives the remaining groups' influence with the chosen ones removed,
@@ -227,20 +211,16 @@ public struct Planner {
         var limitsMet = true, backedOff = false
         if let verifier {
             var result = try verifier.measure(removing: Set(selection(k).map(\.group)))
-            progress("measured \(k) groups: \(limitMetricsText(result.means))")
-            if !options.limits.isEmpty && !withinLimits(result.means) {
+            progress("measured \(k) groups: \(options.limits.metricsText(result.means))")
+            if !options.limits.isEmpty && !options.limits.holds(result.means) {
                 backedOff = options.target != nil
-                // Longest prefix within the limits.
-                var (low, high) = (0, k - 1)
-                while low < high {
-                    let mid = (low + high + 1) / 2
+                k = try options.limits.longestPrefix(below: k) { mid in
                     let probe = try verifier.measure(removing: Set(selection(mid).map(\.group)))
-                    progress("limits: \(mid) groups → \(limitMetricsText(probe.means))")
-                    if withinLimits(probe.means) { low = mid } else { high = mid - 1 }
+                    progress("limits: \(mid) groups → \(options.limits.metricsText(probe.means))")
+                    return probe.means
                 }
-                k = low
                 result = try verifier.measure(removing: Set(selection(k).map(\.group)))
-                limitsMet = withinLimits(result.means)
+                limitsMet = options.limits.holds(result.means)
                 if options.target != nil { targetMet = false }
             }
             measured = result.means

@@ -56,6 +56,11 @@ enum PlanCommand: Command {
         } ?? []
         if batches.isEmpty && !request.quiet { console.printError(PlanDocument.unverifiedWarning) }
         let started = Date()
+        if request.quantize {
+            return try QuantizationPlanText.run(request: request, arguments: arguments, modelPath: modelPath, reportPath: reportPath, modelHash: modelHash,
+                                                report: report, loaded: loaded, onnx: onnx, inputShape: inputShape, batches: batches, output: output,
+                                                started: started, console: console)
+        }
         let planned: (result: PlanResult, document: JSONValue)
         let exports: (torch: JSONValue?, nni: JSONValue?)
         do {

@@ -1,0 +1,110 @@
+import Quantization
+import NetworkIR
+import Support
+
+/// A quantization plan (`weakspot.quantize-plan/1`, docs/quantization.md) as a value: `json`
+/// writes it and `init(json:)` reads it, so what `plan --quantize` writes is what `quantize`
+/// and `gate` read. Reading refuses a missing or mistyped field by naming its place.
+@dynamicMemberLookup
+public struct QuantizationPlan: Sendable, Equatable {
+    public struct Layer: Sendable, Equatable {
+        public var name: String
+        public var op: String
+        public var params: Int
+        /// Bits per weight; 32 keeps the layer in float.
+        public var bits: Int
+        /// The report's mean metrics for this layer alone at these bits (nil when not measured).
+        public var predicted: [String: Double]?
+    }
+
+    public var model: JSONValue
+    public var data: JSONValue
+    public var settings: JSONValue
+    public var granularity: QuantizationGranularity
+    /// Activation bits and calibration, nil when activations stay float.
+    public var activationBits: Int?
+    public var calibration: CalibrationMethod
+    public var bitsBefore: Double
+    public var bitsAfter: Double
+    public var bytesBefore: Int
+    public var bytesAfter: Int
+    public var figures: PlanFigures
+    public var layers: [Layer]
+    public var note: String
+
+    public subscript<T>(dynamicMember path: KeyPath<PlanFigures, T>) -> T { figures[keyPath: path] }
+
+    public static let schema = "weakspot.quantize-plan/1"
+
+    /// What the plan asks of the model: the layers below 32 bits, the granularity and activations.
+    public var assignment: QuantizationAssignment {
+        QuantizationAssignment(weightBits: Dictionary(uniqueKeysWithValues: layers.filter { $0.bits < 32 }.map { ($0.name, $0.bits) }),
+                               granularity: granularity, activationBits: activationBits, calibration: calibration)
+    }
+}
+
+extension QuantizationPlan {
+    public var json: JSONValue {
+        func metrics(_ m: [String: Double]?) -> JSONValue {
+            guard let m else { return .null }
+            return .object(m.mapValues { .double($0) })
+        }
+        return .object([
+            "schema": .string(Self.schema), "model": model, "data": data, "settings": settings,
+            "granularity": .string(granularity.rawValue),
+            "activations": activationBits.map { .object(["bits": .int($0), "calibration": .string(calibration.rawValue)]) } ?? .null,
+            "bitsBefore": .double(bitsBefore), "bitsAfter": .double(bitsAfter), "bytesBefore": .int(bytesBefore), "bytesAfter": .int(bytesAfter),
+            "predicted": metrics(figures.predicted), "measured": metrics(figures.measured),
+            "targetMet": .bool(figures.targetMet), "limitsMet": .bool(figures.limitsMet), "backedOff": .bool(figures.backedOff),
+            "evaluations": .int(figures.evaluations),
+            "layers": .array(layers.map { l in
+                .object(["name": .string(l.name), "op": .string(l.op), "params": .int(l.params), "bits": .int(l.bits), "predicted": metrics(l.predicted)])
+            }),
+            "note": .string(note),
+        ])
+    }
+
+    /// Reads a whole plan; errors name the key (`layers[3].bits: expected an integer`).
+    public init(json: JSONValue) throws(PlanInputError) {
+        let reader = PlanFieldReader(json, place: "")
+        guard try reader.string("schema") == Self.schema else { throw reader.fail("schema", "\"\(Self.schema)\"") }
+        model = try reader.objectField("model")
+        data = try reader.value("data")
+        settings = try reader.objectField("settings")
+        guard let g = QuantizationGranularity(rawValue: try reader.string("granularity")) else { throw reader.fail("granularity", "channel or tensor") }
+        granularity = g
+        let activations = try reader.value("activations")
+        if activations == .null {
+            activationBits = nil
+            calibration = .minmax
+        } else {
+            let a = PlanFieldReader(activations, place: "activations")
+            let bits = try a.integer("bits")
+            guard (2...16).contains(bits) else { throw a.fail("bits", "an integer in 2...16") }
+            guard let c = CalibrationMethod(rawValue: try a.string("calibration")) else {
+                throw a.fail("calibration", CalibrationMethod.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            activationBits = bits
+            calibration = c
+        }
+        bitsBefore = try reader.number("bitsBefore")
+        bitsAfter = try reader.number("bitsAfter")
+        bytesBefore = try reader.integer("bytesBefore")
+        bytesAfter = try reader.integer("bytesAfter")
+        figures = PlanFigures(predicted: try reader.metrics("predicted"), measured: try reader.metrics("measured"),
+                              classAccuracyBefore: nil, classAccuracyAfter: nil,
+                              targetMet: try reader.bool("targetMet"), limitsMet: try reader.bool("limitsMet"), backedOff: try reader.bool("backedOff"),
+                              evaluations: try reader.integer("evaluations"), latencyBeforeMs: nil, latencyAfterMs: nil)
+        var seen = Set<String>()
+        layers = []
+        for (i, item) in try reader.array("layers").enumerated() {
+            let r = PlanFieldReader(item, place: "layers[\(i)]")
+            let name = try r.string("name")
+            guard seen.insert(name).inserted else { throw PlanInputError("layers[\(i)].name: layer '\(name)' appears twice") }
+            let bits = try r.integer("bits")
+            guard (2...16).contains(bits) || bits == 32 else { throw r.fail("bits", "an integer in 2...16, or 32 for a float layer") }
+            layers.append(Layer(name: name, op: try r.string("op"), params: try r.integer("params"), bits: bits, predicted: try r.metrics("predicted")))
+        }
+        note = try reader.string("note")
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `profile --perturb quantize:…` then `plan --quantize` from the command line: the report's
+/// bits table, the plan document, and the requests that are refused with exit 2.
+final class QuantizationPlanCommandTests: XCTestCase {
+    let model = FixturePaths.path("models/tiny_mobilenet.onnx")
+    let data = FixturePaths.path("models/tiny_mobilenet.input.npy")
+
+    func plan(_ path: String) throws -> [String: Any] { try parseJSON(try String(contentsOfFile: path, encoding: .utf8)) }
+
+    func testSweepThenPlan() throws {
+        let folder = try temporaryFolder(self)
+        let report = folder + "/r.json"
+        let profiled = weakspot("profile", model, "--data", data, "--items", "layers", "--perturb", "quantize:2,8,4",
+                                "--quantize-granularity", "tensor", "-o", report, "--quiet")
+        XCTAssertEqual(profiled.code, 0, profiled.error)
+        let r = try plan(report)
+        XCTAssertEqual((r["settings"] as? [String: Any])?["quantizeGranularity"] as? String, "tensor")
+        XCTAssertEqual((r["settings"] as? [String: Any])?["perturb"] as? String, "quantize:8,4,2")
+        let items = try XCTUnwrap(r["items"] as? [[String: Any]])
+        XCTAssertEqual(items.count, 16)
+        for item in items {
+            let sweep = try XCTUnwrap(item["sweep"] as? [[String: Any]])
+            XCTAssertEqual(sweep.compactMap { $0["bits"] as? Int }, [8, 4, 2])
+            let kl = sweep.compactMap { $0["kl"] as? Double }
+            XCTAssertEqual(kl.count, 3)
+            XCTAssertLessThanOrEqual(sweep[0]["ciLow"] as? Double ?? .infinity, kl[0] + 1e-12)
+        }
+
+        let out = folder + "/q.json"
+        let planned = weakspot("plan", model, report, "--quantize", "--target", "bits=5", "--data", data, "--quantize-activations", "8",
+                               "--calibration", "minmax", "--threads", "2", "-o", out)
+        XCTAssertEqual(planned.code, 0, planned.error)
+        XCTAssertTrue(planned.output.contains("average bits per weight: 32.00 → "), planned.output)
+        let p = try plan(out)
+        XCTAssertEqual(p["schema"] as? String, "weakspot.quantize-plan/1")
+        XCTAssertEqual(p["granularity"] as? String, "tensor", "the report's granularity")
+        XCTAssertEqual((p["activations"] as? [String: Any])?["bits"] as? Int, 8)
+        XCTAssertLessThanOrEqual(try XCTUnwrap(p["bitsAfter"] as? Double), 5)
+        XCTAssertEqual(p["targetMet"] as? Bool, true)
+        XCTAssertNotNil((p["measured"] as? [String: Any])?["kl"] as? Double)
+        let bits = try XCTUnwrap(p["layers"] as? [[String: Any]]).compactMap { $0["bits"] as? Int }
+        XCTAssertEqual(bits.count, 16)
+        XCTAssertTrue(Set(bits).isSubset(of: [8, 4, 2]), "\(bits)")
+
+        let proxy = weakspot("plan", model, report, "--quantize", "--target", "bits=5", "--criterion", "mse", "-o", folder + "/m.json", "--quiet")
+        XCTAssertEqual(proxy.code, 0, proxy.error)
+        XCTAssertEqual((try plan(folder + "/m.json")["settings"] as? [String: Any])?["criterion"] as? String, "mse")
+    }
+
+    func testRefusals() throws {
+        let folder = try temporaryFolder(self)
+        let report = folder + "/r.json", channels = folder + "/c.json"
+        XCTAssertEqual(weakspot("profile", model, "--data", data, "--items", "layers", "--perturb", "quantize:8,4", "-o", report, "--quiet").code, 0)
+        XCTAssertEqual(weakspot("profile", model, "--data", data, "-o", channels, "--quiet").code, 0)
+        let cases: [([String], String)] = [
+            ([model, report, "--quantize", "--target", "macs=0.5"], "--target bits=B"),
+            ([model, report, "--target", "bits=4"], "add --quantize"),
+            ([model, report, "--quantize", "--target", "bits=4", "--criterion", "l1"], "--criterion measured"),
+            ([model, report, "--quantize", "--target", "bits=4", "--quantize-activations", "8"], "give --data"),
+            ([model, report, "--quantize", "--target", "bits=3"], "out of reach"),
+            ([model, channels, "--quantize", "--target", "bits=4"], "quantize:8,6,4"),
+            ([model, report, "--quantize", "--target", "bits=x"], "bits=B"),
+            ([model, report, "--quantize", "--target", "bits=4", "--steps", "2"], "--steps"),
+        ]
+        for (arguments, expected) in cases {
+            let r = weakspot(["plan"] + arguments + ["-o", folder + "/p.json", "--quiet"])
+            XCTAssertEqual(r.code, 2, "\(arguments): \(r.error)")
+            XCTAssertTrue(r.error.contains(expected), "\(arguments): expected '\(expected)' in: \(r.error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/p.json"), "nothing written on refusal")
+        let badBits = weakspot("profile", model, "--data", data, "--perturb", "quantize:8,1", "-o", folder + "/x.json", "--quiet")
+        XCTAssertEqual(badBits.code, 2)
+        XCTAssertTrue(badBits.error.contains("'1'"), badBits.error)
+    }
+}
