@@ -27,6 +27,9 @@ public struct PlanRequest: OptionRequest {
     /// `--quantize-activations B`: verify (and record) activations quantized at B bits.
     public var quantizeActivations: Int? = nil
     public var calibration: CalibrationMethod = .minmax
+    /// `--calibrate DATA`: calibrate activation ranges on these inputs instead of `--data`, so a
+    /// plan can be verified on held-out inputs that calibration never saw.
+    public var calibrate: String? = nil
     public var force = false
     public var skipBad = false
     public var quiet = false
@@ -57,6 +60,9 @@ public struct PlanRequest: OptionRequest {
             if let t = target, case .quantization = t { throw OptionError("--target \(t) is a quantization target: add --quantize") }
             if plan.criterion == .mse { throw OptionError("--criterion mse ranks quantization widths: add --quantize") }
             if quantizeActivations != nil { throw OptionError("--quantize-activations needs --quantize") }
+        }
+        if calibrate != nil && quantizeActivations == nil {
+            throw OptionError("--calibrate gives activation ranges: add --quantize-activations B")
         }
         if quantizeActivations != nil && data == nil {
             throw OptionError("--quantize-activations calibrates activation ranges on --data: give --data")
@@ -126,6 +132,8 @@ public struct PlanRequest: OptionRequest {
         .flag("quantize", \.quantize, help: "Plan bits per layer from a quantize:… sweep report (--target bits=B or size=BYTES).", effect: .result),
         .value("quantize-activations", "b", \.quantizeActivations, ValueParser<Int>.integer(in: 2...16).optional,
                help: "With --quantize: also quantize each planned layer's output activation to B bits (calibrated on --data).", effect: .result, sample: "8"),
+        .value("calibrate", "data", \.calibrate, ValueParser<String>.text.optional,
+               help: "With --quantize-activations: calibrate activation ranges on these inputs (default: --data).", effect: .result, sample: "synthetic:2"),
         .value("calibration", "method", \.calibration, .choice,
                help: "How activation ranges are calibrated: minmax or percentile (onnxruntime's calibrators).", effect: .result, sample: "percentile"),
         .flag("force", \.force, help: "Use a report made for another model file (sha256 differs).", effect: .presentation),

@@ -8,8 +8,10 @@ import Support
 /// inputs as one fake-quantized model (`QuantizedGraph`, what the QDQ export computes) with the
 /// limits' back-off, and the plan document.
 extension PlanRun {
+    /// `calibration`: the inputs activation ranges are calibrated on (`--calibrate`); nil uses
+    /// the verification inputs.
     public func runQuantization(report: JSONValue, reportPath: String, modelObject: JSONValue, batches: [(input: Tensor, labels: [Int]?)],
-                                progress: (String) -> Void) throws -> (result: QuantizationPlanResult, plan: QuantizationPlan) {
+                                calibration: [Tensor]? = nil, progress: (String) -> Void) throws -> (result: QuantizationPlanResult, plan: QuantizationPlan) {
         let options = request.options
         let granularityText = report["settings"]?["quantizeGranularity"]?.stringValue ?? QuantizationGranularity.channel.rawValue
         guard let granularity = QuantizationGranularity(rawValue: granularityText) else {
@@ -33,7 +35,7 @@ extension PlanRun {
         if let verifier {
             // Activation ranges are the float model's, as onnxruntime calibrates: one pass, whatever the widths.
             let values = try QuantizedGraph.activationValues(graph, assignment: assignment(everyLayer))
-            let ranges = try QuantizedGraph.calibrate(graph, values: values, method: request.calibration, batches: verifier.inputs, threads: options.threads)
+            let ranges = try QuantizedGraph.calibrate(graph, values: values, method: request.calibration, batches: calibration ?? verifier.inputs, threads: options.threads)
             let graph = self.graph
             planner.measure = { bits in try verifier.measure(graph: try QuantizedGraph.build(graph, assignment: assignment(bits), ranges: ranges)) }
             planner.baselineClassAccuracy = verifier.baselineClassAccuracy

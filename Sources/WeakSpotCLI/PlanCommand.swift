@@ -57,9 +57,13 @@ enum PlanCommand: Command {
         if batches.isEmpty && !request.quiet { console.printError(PlanDocument.unverifiedWarning) }
         let started = Date()
         if request.quantize {
+            let calibration = try request.calibrate.map { data in
+                try DataBatches.read(data: data, labelsPath: nil, preprocess: try PreprocessOptions.spec(arguments, input: loaded.input),
+                                     skipBad: request.skipBad, arguments, model: loaded, batch: request.batch, threads: threads, maxInputs: nil).map(\.input)
+            }
             return try QuantizationPlanText.run(request: request, arguments: arguments, modelPath: modelPath, reportPath: reportPath, modelHash: modelHash,
-                                                report: report, loaded: loaded, onnx: onnx, inputShape: inputShape, batches: batches, output: output,
-                                                started: started, console: console)
+                                                report: report, loaded: loaded, onnx: onnx, inputShape: inputShape, batches: batches,
+                                                calibration: calibration, output: output, started: started, console: console)
         }
         let planned: (result: PlanResult, document: JSONValue)
         let exports: (torch: JSONValue?, nni: JSONValue?)

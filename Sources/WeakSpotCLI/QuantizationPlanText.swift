@@ -10,13 +10,14 @@ import Support
 enum QuantizationPlanText {
     static func run(request: PlanRequest, arguments: ParsedArguments, modelPath: String, reportPath: String, modelHash: String,
                     report: Report, loaded: LoadedModel, onnx: ONNXModel, inputShape: [Int]?, batches: [(input: Tensor, labels: [Int]?)],
-                    output: OutputDestination, started: Date, console: Console) throws -> Int32 {
+                    calibration: [Tensor]?, output: OutputDestination, started: Date, console: Console) throws -> Int32 {
         let planned: (result: QuantizationPlanResult, plan: QuantizationPlan)
         do {
             var run = try PlanRun(request: request, model: onnx, graph: loaded.graph, inputShape: inputShape, modelPath: modelPath)
             run.outputKind = try ModelIOOptions.outputKind(arguments) ?? report.outputKind
             planned = try run.runQuantization(report: report.json, reportPath: reportPath,
                                               modelObject: .object(["path": .string(modelPath), "sha256": .string(modelHash)]), batches: batches,
+                                              calibration: calibration,
                                               progress: { if !request.quiet { console.printError("plan: " + $0) } })
         } catch let e as PlanError {
             throw arguments.usageError(e.description)

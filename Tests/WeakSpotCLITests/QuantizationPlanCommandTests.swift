@@ -31,7 +31,7 @@ final class QuantizationPlanCommandTests: XCTestCase {
 
         let out = folder + "/q.json"
         let planned = weakspot("plan", model, report, "--quantize", "--target", "bits=5", "--data", data, "--quantize-activations", "8",
-                               "--calibration", "minmax", "--threads", "2", "-o", out)
+                               "--calibrate", data, "--calibration", "minmax", "--threads", "2", "-o", out)
         XCTAssertEqual(planned.code, 0, planned.error)
         XCTAssertTrue(planned.output.contains("average bits per weight: 32.00 → "), planned.output)
         let p = try plan(out)
