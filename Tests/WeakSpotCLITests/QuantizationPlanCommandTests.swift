@@ -14,8 +14,14 @@ final class QuantizationPlanCommandTests: XCTestCase {
         let folder = try temporaryFolder(self)
         let report = folder + "/r.json"
         let profiled = weakspot("profile", model, "--data", data, "--items", "layers", "--perturb", "quantize:2,8,4",
-                                "--quantize-granularity", "tensor", "-o", report, "--quiet")
+                                "--quantize-granularity", "tensor", "-o", report, "--html", folder + "/r.html", "--quiet")
         XCTAssertEqual(profiled.code, 0, profiled.error)
+        // The heat map: a row per layer, a shaded cell per width.
+        let html = try String(contentsOfFile: folder + "/r.html", encoding: .utf8)
+        let section = try XCTUnwrap(html.range(of: "<section id=\"quantization\">").map { String(html[$0.lowerBound...]) })
+        let table = String(section[..<section.range(of: "</section>")!.lowerBound])
+        XCTAssertEqual(table.components(separatedBy: "<tr>").count - 1, 17, "a header row and 16 layers")
+        XCTAssertEqual(table.components(separatedBy: "background: #").count - 1, 48, "16 layers × 3 widths")
         let r = try plan(report)
         XCTAssertEqual((r["settings"] as? [String: Any])?["quantizeGranularity"] as? String, "tensor")
         XCTAssertEqual((r["settings"] as? [String: Any])?["perturb"] as? String, "quantize:8,4,2")

@@ -25,6 +25,7 @@ public enum HTMLReport {
             HeaderSection.write(data, into: &markup)
             DistributionChart.write(data, into: &markup)
             SensitivityChart.write(data, into: &markup)
+            QuantizationHeatMap.write(data, into: &markup)
             ScatterChart.write(data, into: &markup)
             AgreementTables.write(data, into: &markup)
             ItemTables.writeLatent(data, into: &markup)

@@ -15,6 +15,8 @@ enum SensitivityChart {
             markup.element("h2", [], "Sensitivity curves")
             let curves = self.curves(data)
             guard !curves.isEmpty else {
+                // A bits sweep is a sweep too: its heat map follows (QuantizationHeatMap).
+                if data.report["settings"]?["perturb"]?.stringValue?.hasPrefix("quantize:") == true { return }
                 markup.element("p", [("class", "missing")], "Sensitivity curves: no layer sweeps in this report (profile with --items layers --perturb prune:0.1,0.3,0.5…).")
                 return
             }
