@@ -24,14 +24,7 @@ public enum Gate {
 
     /// The checks of a plan read from `path`.
     public static func checks(_ plan: Plan, path: String, request: GateRequest) throws(Failure) -> [Check] {
-        var checks: [Check] = []
-        for (threshold, metric, option) in [(request.maxKL, "kl", "max-kl"), (request.maxTop1, "top1", "max-top1"), (request.maxAccDrop, "acc", "max-acc-drop")] {
-            guard let threshold else { continue }
-            guard let value = plan.measured?[metric] else {
-                throw .input("\(path): \"measured\".\(metric): expected a number for --\(option), got nothing (plan verified without --data\(metric == "acc" ? " or labels" : "")?)")
-            }
-            checks.append(Check(name: "measured \(metric)", value: value, threshold: threshold, atMost: true))
-        }
+        var checks = try measuredChecks(plan.measured, path: path, request: request)
         func saved(_ before: Int, _ after: Int) -> Double? { before > 0 ? 1 - Double(after) / Double(before) : nil }
         if let t = request.minMacsSaved { checks.append(Check(name: "MACs saved", value: saved(plan.macsBefore, plan.macsAfter), threshold: t, atMost: false)) }
         if let t = request.minParamsSaved { checks.append(Check(name: "params saved", value: saved(plan.paramsBefore, plan.paramsAfter), threshold: t, atMost: false)) }
@@ -40,6 +33,32 @@ public enum Gate {
                 throw .usage("--require-target: \(path) was planned without --target (settings.target is null): there is no target to require")
             }
             checks.append(Check(name: "target \(target.stringValue ?? target.rendered(pretty: false)) met", value: plan.targetMet ? 1 : 0, threshold: 1, atMost: false))
+        }
+        return checks
+    }
+
+    /// The checks of a quantization plan read from `path`: its measured damage, its size, its target.
+    public static func checks(_ plan: QuantizationPlan, path: String, request: GateRequest) throws(Failure) -> [Check] {
+        var checks = try measuredChecks(plan.measured, path: path, request: request)
+        if let t = request.maxBytes { checks.append(Check(name: "bytes", value: Double(plan.bytesAfter), threshold: t, atMost: true)) }
+        if request.requireTarget {
+            guard let target = plan.settings["target"], target != .null else {
+                throw .usage("--require-target: \(path) was planned without --target (settings.target is null): there is no target to require")
+            }
+            checks.append(Check(name: "target \(target.stringValue ?? target.rendered(pretty: false)) met", value: plan.targetMet ? 1 : 0, threshold: 1, atMost: false))
+        }
+        return checks
+    }
+
+    /// `--max-kl`, `--max-top1`, `--max-acc-drop` on a plan's measured metrics.
+    static func measuredChecks(_ measured: [String: Double]?, path: String, request: GateRequest) throws(Failure) -> [Check] {
+        var checks: [Check] = []
+        for (threshold, metric, option) in [(request.maxKL, "kl", "max-kl"), (request.maxTop1, "top1", "max-top1"), (request.maxAccDrop, "acc", "max-acc-drop")] {
+            guard let threshold else { continue }
+            guard let value = measured?[metric] else {
+                throw .input("\(path): \"measured\".\(metric): expected a number for --\(option), got nothing (plan verified without --data\(metric == "acc" ? " or labels" : "")?)")
+            }
+            checks.append(Check(name: "measured \(metric)", value: value, threshold: threshold, atMost: true))
         }
         return checks
     }

@@ -10,6 +10,8 @@ public struct GateRequest: OptionRequest {
     public var minMacsSaved: Double? = nil
     public var minParamsSaved: Double? = nil
     public var requireTarget = false
+    /// `--max-bytes`: a quantization plan's parameters as stored.
+    public var maxBytes: Double? = nil
     public var maxWeakFraction: Double? = nil
     public var minWeakFraction: Double? = nil
     public var maxHiddenCritical: Double? = nil
@@ -23,9 +25,14 @@ public struct GateRequest: OptionRequest {
     public init() {}
 
     /// The documents a gate reads.
-    public enum Document: String, Sendable { case plan, report }
+    public enum Document: String, Sendable {
+        case plan, report
+        /// `weakspot.quantize-plan/1`.
+        case quantizationPlan = "quantization plan"
+    }
 
     static let planOptions = ["max-kl", "max-top1", "max-acc-drop", "min-macs-saved", "min-params-saved", "require-target"]
+    static let quantizationPlanOptions = ["max-kl", "max-top1", "max-acc-drop", "max-bytes", "require-target"]
     static let reportOptions = ["max-weak-fraction", "min-weak-fraction", "max-hidden-critical", "min-spearman", "kind"]
 
     /// Every usage problem exits 2 before any check: a CI job must tell a mistyped gate from a
@@ -34,14 +41,23 @@ public struct GateRequest: OptionRequest {
         if estimator != nil && minSpearman == nil {
             throw OptionError("--estimator chooses what --min-spearman reads: give --min-spearman too")
         }
-        let thresholds = Self.planOptions + Self.reportOptions.filter { $0 != "kind" }
+        let thresholds = Self.planOptions + ["max-bytes"] + Self.reportOptions.filter { $0 != "kind" }
         guard thresholds.contains(where: isGiven) else { throw OptionError("no threshold given: nothing to check (see weakspot gate --help)") }
     }
 
     /// Refuses a threshold of the other document (`--max-kl` on a report).
     public func refuseOptions(notFor document: Document, path: String) throws(OptionError) {
-        let (foreign, other) = document == .plan ? (Self.reportOptions, "reports") : (Self.planOptions, "plans")
-        if let name = foreign.first(where: isGiven) { throw OptionError("--\(name) applies to \(other); \(path) is a \(document.rawValue)") }
+        let accepted: [String]
+        switch document {
+        case .plan: accepted = Self.planOptions
+        case .report: accepted = Self.reportOptions
+        case .quantizationPlan: accepted = Self.quantizationPlanOptions
+        }
+        let all = Self.planOptions + Self.quantizationPlanOptions + Self.reportOptions
+        guard let name = all.first(where: { !accepted.contains($0) && isGiven($0) }) else { return }
+        let (pruning, quantization) = (Self.planOptions.contains(name), Self.quantizationPlanOptions.contains(name))
+        let holders = pruning && quantization ? "plans" : pruning ? "pruning plans" : quantization ? "quantization plans" : "reports"
+        throw OptionError("--\(name) applies to \(holders); \(path) is a \(document.rawValue)")
     }
 
     /// Whether `--name` was given.
@@ -58,6 +74,7 @@ public struct GateRequest: OptionRequest {
         threshold("min-macs-saved", "f", \.minMacsSaved, 0...1, help: "Plan: smallest fraction of MACs removed.", sample: "0"),
         threshold("min-params-saved", "f", \.minParamsSaved, 0...1, help: "Plan: smallest fraction of parameters removed.", sample: "0"),
         .flag("require-target", \.requireTarget, help: "Plan: the planner met its target.", effect: .result),
+        threshold("max-bytes", "n", \.maxBytes, 0...Double.greatestFiniteMagnitude, help: "Quantization plan: most bytes of parameters as stored.", sample: "100000000"),
         threshold("max-weak-fraction", "f", \.maxWeakFraction, 0...1, help: "Report: largest fraction of weak items.", sample: "1"),
         threshold("min-weak-fraction", "f", \.minWeakFraction, 0...1, help: "Report: smallest fraction of weak items.", sample: "0"),
         threshold("max-hidden-critical", "n", \.maxHiddenCritical, 0...Double.greatestFiniteMagnitude, help: "Report: most hidden-critical items.", sample: "5"),

@@ -10,9 +10,11 @@ enum GateCommand: Command {
         name: "gate",
         abstract: "Exit 0 when thresholds hold, 1 when one fails.",
         discussion: """
-        Reads a plan (weakspot.plan/1) or a report (weakspot.report/1) and checks each threshold \
-        given. Plans: --max-kl, --max-top1, --max-acc-drop (on the measured metrics), \
-        --min-macs-saved, --min-params-saved (fractions), --require-target. Reports: \
+        Reads a plan (weakspot.plan/1), a quantization plan (weakspot.quantize-plan/1) or a \
+        report (weakspot.report/1) and checks each threshold given. Plans: --max-kl, --max-top1, \
+        --max-acc-drop (on the measured metrics), --min-macs-saved, --min-params-saved \
+        (fractions), --require-target; quantization plans: the measured metrics, --max-bytes and \
+        --require-target. Reports: \
         --max-weak-fraction, --min-weak-fraction (of one --kind), --max-hidden-critical, \
         --min-spearman (of --estimator, default l1). A threshold out of range, an option for the \
         other document, or a check the file has no figure for is a usage error (exit 2), never a \
@@ -40,12 +42,18 @@ enum GateCommand: Command {
                 let plan: Plan
                 do { plan = try Plan(json: document) } catch { throw Gate.Failure.input("\(path): \(error.description) in a \(Plan.schema)") }
                 checks = try Gate.checks(plan, path: path, request: request)
+            case QuantizationPlan.schema?:
+                kind = .quantizationPlan
+                do { try request.refuseOptions(notFor: .quantizationPlan, path: path) } catch { throw Gate.Failure.usage(error.message) }
+                let plan: QuantizationPlan
+                do { plan = try QuantizationPlan(json: document) } catch { throw Gate.Failure.input("\(path): \(error.description) in a \(QuantizationPlan.schema)") }
+                checks = try Gate.checks(plan, path: path, request: request)
             case ProfileReport.schema?:
                 kind = .report
                 do { try request.refuseOptions(notFor: .report, path: path) } catch { throw Gate.Failure.usage(error.message) }
                 checks = try Gate.checks(try ReportFile.validated(document, path: path), path: path, request: request)
             default:
-                throw CLIError.input("\(path): \"schema\": expected \"\(PlanDocument.schema)\" or \"\(ProfileReport.schema)\", got \(document["schema"]?.rendered(pretty: false) ?? "nothing")")
+                throw CLIError.input("\(path): \"schema\": expected \"\(PlanDocument.schema)\", \"\(QuantizationPlan.schema)\" or \"\(ProfileReport.schema)\", got \(document["schema"]?.rendered(pretty: false) ?? "nothing")")
             }
         } catch let failure as Gate.Failure {
             switch failure {

@@ -51,6 +51,17 @@ final class QuantizationPlanCommandTests: XCTestCase {
         XCTAssertEqual(bits.count, 16)
         XCTAssertTrue(Set(bits).isSubset(of: [8, 4, 2]), "\(bits)")
 
+        // Gates on the quantization plan: bytes, measured damage, target; pruning thresholds refused.
+        let bytes = try XCTUnwrap(p["bytesAfter"] as? Int)
+        let pass = weakspot("gate", out, "--max-kl", "1000", "--max-bytes", String(bytes), "--require-target")
+        XCTAssertEqual(pass.code, 0, pass.output + pass.error)
+        let fail = weakspot("gate", out, "--max-bytes", String(bytes - 1))
+        XCTAssertEqual(fail.code, 1, fail.output + fail.error)
+        XCTAssertTrue(fail.output.contains("FAIL bytes"), fail.output)
+        let foreign = weakspot("gate", out, "--min-macs-saved", "0.1")
+        XCTAssertEqual(foreign.code, 2)
+        XCTAssertTrue(foreign.error.contains("--min-macs-saved applies to pruning plans"), foreign.error)
+
         let proxy = weakspot("plan", model, report, "--quantize", "--target", "bits=5", "--criterion", "mse", "-o", folder + "/m.json", "--quiet")
         XCTAssertEqual(proxy.code, 0, proxy.error)
         XCTAssertEqual((try plan(folder + "/m.json")["settings"] as? [String: Any])?["criterion"] as? String, "mse")
