@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "Pruning", dependencies: ["ONNXFormat", "NetworkIR", "ChannelGroups", "Support"]),
         .target(name: "Quantization", dependencies: ["NetworkIR", "Execution", "ChannelGroups"]),
         .target(name: "Planning", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "ChannelGroups", "Influence", "Pruning", "Quantization", "DataInput", "Training", "Support"]),
-        .target(name: "Influence", dependencies: ["NetworkIR", "Execution", "ChannelGroups", "Gradients", "Support"]),
+        .target(name: "Influence", dependencies: ["NetworkIR", "Execution", "ChannelGroups", "Gradients", "Quantization", "Support"]),
         .target(name: "Reporting", dependencies: ["Influence", "Planning", "Support"]),
         .target(name: "DataInput", dependencies: ["Support"]),
         .target(name: "Gradients", dependencies: ["NetworkIR", "Execution", "Linalg", "Support"]),

@@ -13,6 +13,9 @@ public struct ProfileOptions: Sendable {
     /// How `quantize:` shares weight scales: one per output channel (what quantizers do for
     /// convolutions) or one per tensor.
     public var quantizeGranularity: QuantizationGranularity = .channel
+    /// What a `quantize:` sweep rounds: the layer's weights, the activation its consumers read
+    /// (calibrated ranges, `--calibrate`), or both.
+    public var quantizeTarget: QuantizeTarget = .weights
     /// The metric that becomes each item's `influence`.
     public var metric: MetricName = .kl
     /// An item is weak when the upper end of its 95% interval is below this (in the metric's units).
@@ -48,6 +51,13 @@ public struct ProfileOptions: Sendable {
     public static let adaptiveMinimumInputs = 4
 
     public init() {}
+}
+
+/// `--quantize-target`: what a `quantize:` sweep rounds at each width.
+public enum QuantizeTarget: String, Sendable, CaseIterable {
+    case weights, activations, both
+    var roundsActivations: Bool { self != .weights }
+    var roundsWeights: Bool { self != .activations }
 }
 
 /// `--prune-mode`: a sweep removes the smallest-L1 filters, or the smallest-magnitude weights.

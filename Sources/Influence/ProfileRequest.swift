@@ -20,6 +20,9 @@ public struct ProfileRequest: OptionRequest {
     /// `--adaptive-slice`: inputs in the adaptive first slice; nil means a quarter, at least 4.
     public var adaptiveSlice: Int? = nil
     public var hardExamples: Int? = nil
+    /// `--calibrate DATA`: the inputs activation ranges are calibrated on, for
+    /// `--quantize-target activations|both`.
+    public var calibrate: String? = nil
     /// `--until-stable T`: stop reading batches once the halves Kendall τ reaches T.
     public var untilStable: Double? = nil
     public var checkpoint: String? = nil
@@ -63,6 +66,14 @@ public struct ProfileRequest: OptionRequest {
         if measure.adaptive, case .quantile = weakThreshold {
             throw OptionError("--adaptive needs an absolute --weak-threshold: a quantile is known only after every item is measured")
         }
+        let roundsActivations: Bool
+        if case .quantize = measure.perturbation { roundsActivations = measure.quantizeTarget.roundsActivations } else { roundsActivations = false }
+        if roundsActivations && calibrate == nil {
+            throw OptionError("--quantize-target \(measure.quantizeTarget.rawValue) rounds activations to calibrated ranges: give --calibrate DATA (calibration inputs, kept apart from --data)")
+        }
+        if calibrate != nil && !roundsActivations {
+            throw OptionError("--calibrate gives activation ranges: it needs --perturb quantize:… with --quantize-target activations or both")
+        }
         if resume && checkpoint == nil { throw OptionError("--resume needs --checkpoint FILE") }
         if untilStable != nil {
             if measure.adaptive { throw OptionError("--until-stable decides when to stop reading data; --adaptive stops items early instead: give one") }
@@ -85,6 +96,11 @@ public struct ProfileRequest: OptionRequest {
                effect: .result, sample: "scale:0.5"),
         .value("quantize-granularity", "g", \.measure.quantizeGranularity, .choice,
                help: "What a quantize: sweep shares a weight scale over: channel (each output channel) or tensor.", effect: .result, sample: "tensor"),
+        .value("quantize-target", "what", \.measure.quantizeTarget, .choice,
+               help: "What a quantize: sweep rounds: weights, activations (each layer's output, calibrated on --calibrate) or both.",
+               effect: .result, sample: "both"),
+        .value("calibrate", "data", \.calibrate, ValueParser<String>.text.optional,
+               help: "Calibration inputs for --quantize-target activations|both (onnxruntime's min-max ranges).", effect: .result, sample: "synthetic:2"),
         .value("prune-mode", "mode", \.measure.pruneMode, .choice,
                help: "What a prune sweep removes: filters (smallest L1) or unstructured (smallest weights).", effect: .result, sample: "unstructured"),
         .value("ablate-at", "point", \.measure.ablateAt, .choice,

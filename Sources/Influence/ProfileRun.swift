@@ -26,6 +26,8 @@ public final class ProfileRun {
     public var shouldStop: () -> Bool = { false }
     /// Notes for the user (hard-example selection), printed by the caller.
     public var note: (String) -> Void = { _ in }
+    /// `--calibrate`: the calibration inputs, for sweeps that round activations.
+    public var calibration: [Tensor] = []
 
     /// `request.measure.batchSize` is the batch actually used (the caller lowers it to fit memory
     /// first), so the recorded settings say how the run was cut.
@@ -56,6 +58,7 @@ public final class ProfileRun {
             var batches = try slices(x, labels: y, options: options)
             next = { batches.isEmpty ? nil : batches.removeFirst() }
         }
+        if profiler.roundsActivations { try profiler.calibrateActivations(calibration) }
         let session = ProfileSession(profiler: profiler, checkpointPath: request.checkpoint, fingerprint: fingerprint)
         session.jsonLimits = jsonLimits
         session.shouldStop = shouldStop

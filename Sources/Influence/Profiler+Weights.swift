@@ -110,7 +110,9 @@ extension Profiler {
     /// the downstream cone runs from the cache.
     func weightPerturbedLogits(_ item: InfluenceItem, level: Float, cache: BatchCache, threads: Int?) throws -> Tensor {
         let deltas = try weightDeltas(item, level: level)
-        if deltas.isEmpty { return cache.logits }
+        if deltas.isEmpty {
+            return roundsActivations ? try activationQuantizedLogits(item, bits: Int(level), cache: cache, threads: threads) : cache.logits
+        }
         var replaced: [ValueID: Tensor] = [:]
         var changed: [ValueID: [Int]] = [:]
         for (p, delta) in deltas {
@@ -128,9 +130,24 @@ extension Profiler {
         var known: [ValueID: Tensor] = [:]
         for (v, t) in cache.values where !recomputed.contains(v) { known[v] = t }
         for (v, t) in replaced { known[v] = t }
-        let incremental = options.incremental ? IncrementalBase(cache: cache.values, changed: changed) : nil
+        var interventions = baseInterventions.filter { recomputed.contains($0.key) }
+        // `--quantize-target both`: the layer's output is rounded too, where its cone passes its tail end.
+        let rounding = roundsActivations ? try activationInterventions(item, bits: Int(level)) : [:]
+        for (v, round) in rounding {
+            if recomputed.contains(v) {
+                if let base = interventions[v] { interventions[v] = { t in base(&t); round(&t) } } else { interventions[v] = round }
+            } else if var t = known[v], replaced[v] != nil {
+                // A layer without a per-channel tail (the classifier): its tail end is its output.
+                round(&t)
+                known[v] = t
+            } else {
+                throw InfluenceError("internal: '\(graph.values[v].name)' is neither recomputed nor replaced")
+            }
+        }
+        // Rounding changes every channel of the tail end, which an incremental update cannot describe.
+        let incremental = options.incremental && rounding.isEmpty ? IncrementalBase(cache: cache.values, changed: changed) : nil
         let result = try plan.run(known: known, outputs: [logitsValue], batch: cache.batch,
-                                  interventions: baseInterventions.filter { recomputed.contains($0.key) }, incremental: incremental, threads: threads)
+                                  interventions: interventions, incremental: incremental, threads: threads)
         return result[logitsValue]!
     }
 }

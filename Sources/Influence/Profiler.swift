@@ -40,6 +40,9 @@ public final class Profiler: @unchecked Sendable {
         if case .prune = options.perturbation, !options.kinds.contains(.layer) {
             throw InfluenceError("--perturb prune:… sweeps layers: add layers to --items (channels and groups are then zeroed, which is what pruning one of them does)")
         }
+        if case .quantize = options.perturbation, options.quantizeTarget.roundsActivations, options.kinds != [.layer] {
+            throw InfluenceError("--quantize-target \(options.quantizeTarget.rawValue) rounds a whole layer's output: use --items layers")
+        }
         if options.pruneMode == .unstructured {
             guard case .prune = options.perturbation else { throw InfluenceError("--prune-mode unstructured applies to layer sweeps (--perturb prune:…)") }
         }
@@ -56,7 +59,7 @@ public final class Profiler: @unchecked Sendable {
         for t in discovery.tails {
             observable.insert(options.ablateAt == .structural ? t.end : t.output)
             // The activation estimators read what consumers see, whatever the ablation point.
-            if options.estimators.contains(where: \.needsActivations) { observable.insert(t.end) }
+            if options.estimators.contains(where: \.needsActivations) || options.quantizeTarget.roundsActivations { observable.insert(t.end) }
             // Weight perturbations change a producer's raw output from its cached input.
             if options.perturbation.actsOnWeights || options.kinds.contains(.tensor) || options.pruneMode == .unstructured {
                 observable.insert(t.output)
@@ -96,6 +99,10 @@ public final class Profiler: @unchecked Sendable {
     /// channel items of one layer share it.
     let quantizedWeights = Locked<[QuantizedWeightKey: Tensor]>([:])
 
+    /// Calibrated (min, max) of each profiled layer's tail end (`calibrateActivations`), for
+    /// sweeps that round activations.
+    public internal(set) var activationRanges: [ValueID: (Float, Float)] = [:]
+
     public func cache(input: Tensor) throws -> BatchCache {
         let all = Set(graph.nodes.flatMap(\.outputs)).union(graph.inputs.map(\.value))
         let values = try plan.run(known: [graph.inputs[0].value: input], outputs: [logitsValue], keep: all, interventions: baseInterventions)
@@ -119,6 +126,9 @@ public final class Profiler: @unchecked Sendable {
     /// Perturbed logits of one item at one level, from a batch's cache.
     /// `threads` overrides the options' thread count (1 when items run side by side).
     public func perturbedLogits(_ item: InfluenceItem, level: Float, cache: BatchCache, threads: Int? = nil) throws -> Tensor {
+        if roundsActivations && !options.quantizeTarget.roundsWeights {
+            return try activationQuantizedLogits(item, bits: Int(level), cache: cache, threads: threads)
+        }
         if actsOnWeights(item) { return try weightPerturbedLogits(item, level: level, cache: cache, threads: threads) }
         var targets: [ValueID: [Int]] = [:]
         for (p, channels) in zip(item.producers, item.producerChannels) {

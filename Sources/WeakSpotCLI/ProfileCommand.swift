@@ -50,6 +50,10 @@ enum ProfileCommand: Command {
         do { run = try ProfileRun(request: request, graph: model.graph, identity: [modelHash, PreprocessOptions.describe(preprocess)].joined(separator: "|")) } catch let e as InfluenceError {
             throw arguments.usageError(e.description)
         }
+        if let calibrate = request.calibrate {
+            run.calibration = try DataBatches.read(data: calibrate, labelsPath: nil, preprocess: preprocess, skipBad: request.skipBad, arguments,
+                                                   model: model, batch: request.measure.batchSize, threads: request.options.threads, maxInputs: nil).map(\.input)
+        }
         run.jsonLimits = try JSONFileOptions.limits(arguments)
         run.note = { console.printError($0) }
         // With a checkpoint, Ctrl-C stops after the current items and saves them (a second one

@@ -131,3 +131,64 @@ final class WeightPerturbationTests: XCTestCase {
         }
     }
 }
+
+/// `--quantize-target activations|both`: each layer's output rounded to B-bit unsigned integers
+/// with the scale and zero point onnxruntime derives from the calibration set's min and max —
+/// checked against a copy of the graph with a rounding node written here from those two numbers.
+final class ActivationQuantizationTests: XCTestCase {
+    func testRoundedOutputsMatchAHandBuiltGraph() throws {
+        let graph = try ProfileFixtures.graph("models/tiny_resnet.onnx")
+        let all = try ProfileFixtures.tensor("models/tiny_resnet.input.npy")
+        let per = all.count / all.shape[0]
+        let calibration = Tensor(shape: [2] + all.shape.dropFirst(), storage: Array(all.storage[0 ..< 2 * per]))
+        let x = Tensor(shape: [all.shape[0] - 2] + all.shape.dropFirst(), storage: Array(all.storage[2 * per ..< all.count]))
+        for target in [QuantizeTarget.activations, .both] {
+            var options = ProfileOptions()
+            options.kinds = [.layer]
+            options.perturbation = .quantize([8, 4])
+            options.quantizeTarget = target
+            options.threads = 2
+            let profiler = try Profiler(graph: graph, options: options)
+            try profiler.calibrateActivations([calibration])
+            let cache = try profiler.cache(input: x)
+            let calibrationCache = try profiler.cache(input: calibration)
+            let baseline = Baseline(logits: cache.logits.storage, count: x.shape[0], labels: nil, kind: profiler.outputKind)
+            var checked = 0
+            for item in profiler.items.prefix(6) {
+                let end = profiler.tailEnds.first { $0.producer == item.producers[0] }!.value
+                // The calibrated range is the calibration activations' min and max (to the last few
+                // ulps: the calibration pass may fuse kernels differently from a profile's cache).
+                let seen = calibrationCache.values[end]!.storage
+                let calibrated = try XCTUnwrap(profiler.activationRanges[end])
+                XCTAssertEqual(calibrated.0, seen.min()!, accuracy: 1e-5 * abs(seen.min()!) + 1e-7, "\(item.id): calibrated minimum")
+                XCTAssertEqual(calibrated.1, seen.max()!, accuracy: 1e-5 * abs(seen.max()!) + 1e-7, "\(item.id): calibrated maximum")
+                let (rmin, rmax) = (Double(min(calibrated.0, 0)), Double(max(calibrated.1, 0)))
+                for bits in [8, 4] {
+                    let qmax = Double((1 << bits) - 1)
+                    let scale = Float((rmax - rmin) / qmax)
+                    let zero = Float((-rmin / ((rmax - rmin) / qmax)).rounded(.toNearestOrEven))
+                    var g = graph
+                    if target == .both {
+                        let node = g.nodes[item.producers[0]]
+                        g.constants[node.inputs[1]] = QuantizedWeights(g.constants[node.inputs[1]]!, bits: bits, axis: 0).dequantized
+                    }
+                    let rounded = g.values.count
+                    g.values.append(Value(name: "rounded"))
+                    for i in g.nodes.indices { g.nodes[i].inputs = g.nodes[i].inputs.map { $0 == end ? rounded : $0 } }
+                    g.outputs = g.outputs.map { $0 == end ? rounded : $0 }
+                    let producer = g.nodes.firstIndex { $0.outputs.contains(end) }!
+                    let f = FakeQuantization(scale: scale, zeroPoint: zero, dequantizeScale: scale, dequantizeZeroPoint: zero, lowest: 0, highest: Float(qmax))
+                    g.nodes.insert(Node(name: "round", op: .fakeQuantize(f), inputs: [end], outputs: [rounded]), at: producer + 1)
+                    let slow = baseline.compare(try ExecutionPlan(graph: g, options: ExecutionOptions(threads: 2)).run(x)[0].storage).means[.kl]!
+                    let fast = baseline.compare(try profiler.perturbedLogits(item, level: Float(bits), cache: cache).storage).means[.kl]!
+                    XCTAssertGreaterThan(slow, 0, "\(item.id) at \(bits) bits")
+                    // Rounding is discontinuous: activations that differ by an ulp between the cached
+                    // and the whole-graph pass may round apart, so the two agree to ~1%, not to 1e-6.
+                    XCTAssertEqual(fast, slow, accuracy: max(1e-7, 2e-2 * slow), "\(target) \(item.id) at \(bits) bits")
+                    checked += 1
+                }
+            }
+            XCTAssertEqual(checked, 12)
+        }
+    }
+}

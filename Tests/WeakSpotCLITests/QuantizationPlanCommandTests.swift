@@ -88,6 +88,22 @@ final class QuantizationPlanCommandTests: XCTestCase {
             XCTAssertTrue(r.error.contains(expected), "\(arguments): expected '\(expected)' in: \(r.error)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/p.json"), "nothing written on refusal")
+        let profileCases: [([String], String)] = [
+            (["--items", "layers", "--perturb", "quantize:8", "--quantize-target", "activations"], "give --calibrate"),
+            (["--items", "layers", "--calibrate", data], "--calibrate gives activation ranges"),
+            (["--items", "channels", "--perturb", "quantize:8", "--quantize-target", "both", "--calibrate", data], "use --items layers"),
+        ]
+        for (arguments, expected) in profileCases {
+            let r = weakspot(["profile", model, "--data", data] + arguments + ["-o", folder + "/x.json", "--quiet"])
+            XCTAssertEqual(r.code, 2, "\(arguments): \(r.error)")
+            XCTAssertTrue(r.error.contains(expected), "\(arguments): expected '\(expected)' in: \(r.error)")
+        }
+        let both = weakspot("profile", model, "--data", data, "--items", "layers", "--perturb", "quantize:8,4", "--quantize-target", "both",
+                            "--calibrate", data, "--layers", "/stem*,/fc*", "-o", folder + "/both.json", "--quiet")
+        XCTAssertEqual(both.code, 0, both.error)
+        let settings = try XCTUnwrap(try plan(folder + "/both.json")["settings"] as? [String: Any])
+        XCTAssertEqual(settings["quantizeTarget"] as? String, "both")
+        XCTAssertEqual(settings["calibrate"] as? String, data)
         let badBits = weakspot("profile", model, "--data", data, "--perturb", "quantize:8,1", "-o", folder + "/x.json", "--quiet")
         XCTAssertEqual(badBits.code, 2)
         XCTAssertTrue(badBits.error.contains("'1'"), badBits.error)

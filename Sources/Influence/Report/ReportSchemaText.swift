@@ -62,6 +62,8 @@ extension ReportSchema {
         "data": {"type": ["string", "null"]},
         "pruneMode": {"enum": ["filters", "unstructured"]},
         "quantizeGranularity": {"enum": ["channel", "tensor"]},
+        "quantizeTarget": {"enum": ["weights", "activations", "both"]},
+        "calibrate": {"type": ["string", "null"]},
         "maxMemory": {"type": "integer", "minimum": 1},
         "adaptiveSlice": {"type": ["integer", "null"], "minimum": 1},
         "hardExamples": {"type": ["integer", "null"], "minimum": 1},
