@@ -27,6 +27,9 @@ Writes Fixtures/calibration/:
   collectors produce the numbers. "<method>Whole" holds the same calibrator fed all three
   batches in one collect_data() call (quantize_static's default, which stacks them into one
   histogram); only for cases whose batches have equal sizes (ORT stacks them with np.asarray).
+  "divergences": integer histograms p, q (sparse, small and large counts, 129 to 601 bins) and
+  ORT's entropy(smooth_distribution(p), smooth_distribution(q)), the float32 KL divergence its
+  entropy search minimises, so the smoothing and divergence arithmetic is checked directly.
 
 Thresholds are written as float32 bit patterns (uint32) as well as decimals, so the Swift test
 compares exactly. Deterministic; CI never runs this.
@@ -39,7 +42,8 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper
-from onnxruntime.quantization.calibrate import CalibrationMethod, HistogramCollector, create_calibrator
+from onnxruntime.quantization.calibrate import CalibrationMethod, HistogramCollector, create_calibrator, entropy
+from onnxruntime.quantization.quant_utils import smooth_distribution
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "calibration")
@@ -143,6 +147,19 @@ def float32_pair(low, high):
             "bits": [int(np.array(low).view(np.uint32)), int(np.array(high).view(np.uint32))]}
 
 
+def divergences():
+    """ORT's smoothed KL divergence on seeded sparse count pairs like its entropy search builds."""
+    rng = np.random.default_rng(7)
+    out = []
+    for size, density, top in [(129, 0.3, 3), (129, 0.9, 1000), (257, 0.5, 2), (401, 0.1, 50), (601, 0.7, 5)]:
+        p = np.where(rng.random(size) < density, rng.integers(1, top + 1, size), 0).astype(np.int64)
+        q = np.where(rng.random(size) < density, rng.integers(1, top + 1, size), 0).astype(np.int64)
+        value = np.float32(entropy(smooth_distribution(p), smooth_distribution(q)))
+        out.append({"p": p.tolist(), "q": q.tolist(), "divergence": float(value),
+                     "bits": int(np.array(value).view(np.uint32))})
+    return out
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     cases = {**model_activations(), **synthetic_activations()}
@@ -162,8 +179,8 @@ def main():
             entry["percentileAsymmetric"] = collector_range(batches)
             expected[case] = entry
     with open(os.path.join(OUT, "expected.json"), "w") as f:
-        json.dump({"onnxruntime": ort.__version__, "numpy": np.__version__, "cases": expected}, f, indent=1,
-                  sort_keys=True)
+        json.dump({"onnxruntime": ort.__version__, "numpy": np.__version__, "cases": expected,
+                   "divergences": divergences()}, f, indent=1, sort_keys=True)
         f.write("\n")
 
 
