@@ -87,10 +87,12 @@ final class QuantizationCalibrationTests: XCTestCase {
     }
 
     /// The smoothed KL divergence the entropy search minimises, against onnxruntime's
-    /// entropy(smooth_distribution(p), smooth_distribution(q)). Not bit-equal: numpy's float32 log
-    /// is a SIMD polynomial (AVX2 here) that differs from a correctly rounded log by up to 3 ulp
-    /// in ~6% of arguments, and the divergence sums hundreds of such terms; we allow 1e-6
-    /// relative (a few float32 ulps), far below what a change of smoothing would make.
+    /// entropy(smooth_distribution(p), smooth_distribution(q)), bit for bit (the window search
+    /// above rarely depends on the last bits, so the arithmetic is checked here directly). The
+    /// one operation not reproduced is numpy's float32 log, a SIMD polynomial on AVX2/AVX-512
+    /// that differs from our correctly rounded log by up to 3 ulp for ~6% of random arguments;
+    /// on these fixtures it gives the same sums. If the fixtures are regenerated on another
+    /// machine and this fails by a few ulps, that is why.
     func testKLDivergenceMatchesOnnxRuntime() throws {
         let divergences = try Self.expected().divergences
         XCTAssertGreaterThanOrEqual(divergences.count, 5)
@@ -101,7 +103,7 @@ final class QuantizationCalibrationTests: XCTestCase {
             let relative = abs(Double(got) - Double(want)) / abs(Double(want))
             worst = max(worst, relative)
             worstUlps = max(worstUlps, abs(Int(got.bitPattern) - Int(want.bitPattern)))
-            XCTAssertLessThanOrEqual(relative, 1e-6, "divergence \(index) (\(d.p.count) bins): got \(got), onnxruntime \(want)")
+            XCTAssertEqual(got.bitPattern, d.bits, "divergence \(index) (\(d.p.count) bins): got \(got), onnxruntime \(want)")
         }
         print("KL divergence: \(divergences.count) cases, max relative difference vs onnxruntime \(worst) (\(worstUlps) ulp)")
     }
@@ -118,7 +120,7 @@ final class QuantizationCalibrationTests: XCTestCase {
             check("entropy whole \(label)", { EntropyCalibrator() }, whole, entropy)
             compared += 1
         }
-        XCTAssertGreaterThanOrEqual(compared, 6, "cases with equal batch sizes")
+        XCTAssertGreaterThanOrEqual(compared, 9, "cases with equal batch sizes")
     }
 
     /// The fixtures reach every merge branch, so the equalities above cover them: the signed
