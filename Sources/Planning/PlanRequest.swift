@@ -135,7 +135,7 @@ public struct PlanRequest: OptionRequest {
         .value("calibrate", "data", \.calibrate, ValueParser<String>.text.optional,
                help: "With --quantize-activations: calibrate activation ranges on these inputs (default: --data).", effect: .result, sample: "synthetic:2"),
         .value("calibration", "method", \.calibration, .choice,
-               help: "How activation ranges are calibrated: minmax or percentile (onnxruntime's calibrators).", effect: .result, sample: "percentile"),
+               help: "How activation ranges are calibrated: minmax, percentile or entropy (onnxruntime's calibrators, docs/quantization.md).", effect: .result, sample: "percentile"),
         .flag("force", \.force, help: "Use a report made for another model file (sha256 differs).", effect: .presentation),
         .flag("skip-bad", \.skipBad, help: "Skip images that cannot be decoded.", effect: .result),
         .flag("quiet", short: "q", \.quiet, help: "No progress on standard error.", effect: .presentation),

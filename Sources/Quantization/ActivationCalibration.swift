@@ -5,13 +5,19 @@ public enum CalibrationMethod: String, Sendable, CaseIterable, Equatable {
     /// The smallest and largest value seen: onnxruntime's MinMax calibrator (without moving
     /// averages), exactly.
     case minmax
-    /// The 0.0005% and 99.9995% points of a value histogram: onnxruntime's Percentile calibrator
-    /// at its defaults (2,048 bins, percentile 99.999, not symmetric).
+    /// ±(the 99.999% point of a 2,048-bin |x| histogram), clamped to the values seen:
+    /// onnxruntime's Percentile calibrator as quantize_static configures it (symmetric, because
+    /// create_calibrator defaults `symmetric` to True for Percentile). `PercentileCalibrator`.
     case percentile
+    /// The window of a 128-bin value histogram whose 128-bin requantization has the smallest KL
+    /// divergence: onnxruntime's Entropy calibrator at its defaults. `EntropyCalibrator`.
+    case entropy
 }
 
 /// Accumulates one activation tensor's values over calibration batches and gives its range.
 public protocol ActivationCalibrator: Sendable {
+    /// One calibration batch's values of the tensor (one onnxruntime `collect` call: the
+    /// histogram calibrators merge per batch, so how values are split into batches matters).
     mutating func add(_ values: [Float])
     /// (rmin, rmax) of everything added; (0, 0) when nothing finite was seen.
     func range() -> (Float, Float)
@@ -33,6 +39,7 @@ extension CalibrationMethod {
         switch self {
         case .minmax: MinMaxCalibrator()
         case .percentile: PercentileCalibrator()
+        case .entropy: EntropyCalibrator()
         }
     }
 }
