@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "GradientsTests", dependencies: ["Gradients", "Influence", "NetworkIR", "ONNXFormat", "DataInput", "Support", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Pruning", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "Support", "TestSupport"]),
         .testTarget(name: "DataInputTests", dependencies: ["DataInput", "TestSupport"]),
-        .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "DataInput", "TestSupport"]),
+        .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "NetworkIR", "DataInput", "TestSupport"]),
         .testTarget(name: "WeakSpotCLITests", dependencies: ["WeakSpotCLI", "Influence", "ChannelGroups", "NetworkIR", "ONNXFormat", "DataInput", "Planning", "Reporting", "Support", "TestSupport"]),
     ]
 )
