@@ -80,13 +80,23 @@ public final class ProfileRun {
                                               data: data(measurements.baseline.count), request: request, baseline: measurements.baseline,
                                               itemsTotal: profiler.allItems.count)
         var report = ProfileReport.assemble(header: header, items: ProfileReport.itemObjects(measurements, options: options, discovery: profiler.discovery),
-                                            timing: .object(["seconds": .double((seconds * 1000).rounded() / 1000)]))
+                                            timing: try timing(seconds: seconds, measurements: measurements.measurements))
         if let target = request.untilStable, let s = session.stability, case .object(var o) = report, case .object(var stability)? = o["stability"] {
             stability["untilStable"] = .object(["target": .double(target), "reached": .bool(s.reached), "inputs": .int(s.inputs)])
             o["stability"] = .object(stability)
             report = .object(o)
         }
         return report
+    }
+
+    /// The report's `timing`: the wall time, the run's floor (`ProfileFloor`) and their ratio.
+    func timing(seconds: Double, measurements: [ItemMeasurement]) throws -> JSONValue {
+        let metric = request.options.metric
+        let floor = try profiler.floor(inputs: measurements.map { $0.metrics.last?.values[metric]?.count ?? 0 }, batch: request.measure.batchSize)
+        func rounded(_ x: Double) -> JSONValue { .double((x * 1000).rounded() / 1000) }
+        return .object(["seconds": rounded(seconds), "floorSeconds": rounded(floor.seconds),
+                        "floorRatio": floor.seconds > 0 ? rounded(seconds / floor.seconds) : .null,
+                        "engineMACsPerSecond": .double(floor.rate.rounded())])
     }
 
     /// All inputs cut into the run's batches: the hard examples first chosen when asked; in

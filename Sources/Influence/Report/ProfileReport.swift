@@ -236,6 +236,7 @@ public enum ProfileReport {
         let shards = try MergeShards(reports)
         var items: [Int: JSONValue] = [:]
         var totalSeconds = 0.0
+        var floorSeconds: Double? = 0
         for (path, report) in reports {
             guard report["schema"]?.stringValue == schema else { throw InfluenceError("\(path): expected schema \(schema)") }
             // Settings first: shards measured with different options are named as such, not as
@@ -258,6 +259,7 @@ public enum ProfileReport {
                 items[index] = .object(o)
             }
             totalSeconds += report["timing"]?["seconds"]?.doubleValue ?? 0
+            floorSeconds = floorSeconds.flatMap { total in report["timing"]?["floorSeconds"]?.doubleValue.map { total + $0 } }
         }
         let expected = first.report["itemsTotal"]?.intValue ?? (items.keys.max().map { $0 + 1 } ?? 0)
         if items.count != expected {
@@ -265,7 +267,14 @@ public enum ProfileReport {
         }
         header["settings"] = strip(header["settings"])
         for key in ["items", "summary", "timing", "warnings"] { header[key] = nil }
-        return assemble(header: header, items: Array(items.values), timing: .object(["seconds": .double(totalSeconds)]))
+        // The shards' floors add up to the whole run's (each measured its own items); a shard
+        // written before floors were recorded leaves the merged floor unknown.
+        var timing: [String: JSONValue] = ["seconds": .double(totalSeconds)]
+        if let floorSeconds {
+            timing["floorSeconds"] = .double(floorSeconds)
+            timing["floorRatio"] = floorSeconds > 0 ? .double((totalSeconds / floorSeconds * 1000).rounded() / 1000) : .null
+        }
+        return assemble(header: header, items: Array(items.values), timing: .object(timing))
     }
 }
 

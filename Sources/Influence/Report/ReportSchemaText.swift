@@ -146,7 +146,7 @@ extension ReportSchema {
         "classDamaging": {"type": "integer", "minimum": 0}
       }
     },
-    "timing": {"type": "object", "required": ["seconds"], "properties": {"seconds": {"type": "number", "minimum": 0}}},
+    "timing": {"type": "object", "required": ["seconds"], "properties": {"seconds": {"type": "number", "minimum": 0}, "floorSeconds": {"type": "number", "minimum": 0, "description": "Every measured item's downstream cone once per input and level at the engine's own forward speed (docs/performance.md); absent in reports written before it was added."}, "floorRatio": {"type": ["number", "null"], "minimum": 0, "description": "seconds / floorSeconds."}, "engineMACsPerSecond": {"type": "number", "minimum": 0, "description": "The rate the floor assumes: MACs of one forward pass at the run's batch over its best time of three."}}},
     "warnings": {"type": "array", "items": {"type": "string"}, "description": "What the figures cannot support (too few inputs, items without an interval); absent in reports written before it was added."},
     "itemsTotal": {"type": "integer", "minimum": 1, "description": "Items of the whole run over all shards; merge counts missing items against it."}
   },
