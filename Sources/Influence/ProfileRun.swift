@@ -63,6 +63,7 @@ public final class ProfileRun {
         session.jsonLimits = jsonLimits
         session.shouldStop = shouldStop
         session.stableAt = request.untilStable
+        session.note = note
         let measurements = try session.run(resume: request.resume, nextBatch: next, progress: progress)
         if let target = request.untilStable, let s = session.stability, !s.reached {
             note("warning: --until-stable \(target): the data ran out after \(s.inputs) inputs at halves Kendall τ \(s.tau.map { String(format: "%.3f", $0) } ?? "n/a"); the report's stability.estimate says how many more might reach it")

@@ -41,6 +41,9 @@ public final class ProfileSession {
     public var shouldStop: () -> Bool = { false }
     /// How large and deep a checkpoint `--resume` reads may be.
     public var jsonLimits = JSONLimits()
+    /// Told once when `--resume` found and loaded a checkpoint (the CLI prints it on standard
+    /// error), so a requeued cluster task's log shows that it resumed.
+    public var note: (String) -> Void = { _ in }
 
     public init(profiler: Profiler, checkpointPath: String?, fingerprint: String) {
         self.profiler = profiler
@@ -76,6 +79,8 @@ public final class ProfileSession {
         if resume, let path = checkpointPath, FileManager.default.fileExists(atPath: path) {
             state = try CheckpointState.load(path: path, expected: state, limits: jsonLimits)
             resumed = state.chunksDone.filter { $0 > 0 }.count
+            let batches = state.baselineChunks.count
+            note("resuming from \(path): \(resumed) of \(profiler.items.count) items measured on at least one batch; baselines of \(batches) batch\(batches == 1 ? "" : "es") saved")
         }
         let start0 = Date()
         var lastSave = Date()

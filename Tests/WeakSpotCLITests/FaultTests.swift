@@ -143,6 +143,8 @@ final class FaultTests: XCTestCase {
 
         let resumed = weakspot(common + ["-o", folder + "/resumed.json", "--checkpoint", checkpoint, "--resume"])
         XCTAssertEqual(resumed.code, 0, resumed.error)
+        // Said even with --quiet, so that a requeued cluster task's log shows it resumed.
+        XCTAssertTrue(resumed.error.contains("resuming from \(checkpoint): "), resumed.error)
         XCTAssertEqual(try reportWithoutTiming(folder + "/resumed.json"), try reportWithoutTiming(folder + "/whole.json"))
     }
 }
