@@ -19,14 +19,14 @@ let package = Package(
         .target(name: "Execution", dependencies: ["NetworkIR", "Linalg", "Support"]),
         .target(name: "ChannelGroups", dependencies: ["NetworkIR"]),
         .target(name: "Pruning", dependencies: ["ONNXFormat", "NetworkIR", "ChannelGroups", "Support"]),
-        .target(name: "Quantization", dependencies: ["NetworkIR", "Execution", "ChannelGroups"]),
+        .target(name: "Quantization", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "ChannelGroups", "Support"]),
         .target(name: "Planning", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "ChannelGroups", "Influence", "Pruning", "Quantization", "DataInput", "Training", "Support"]),
         .target(name: "Influence", dependencies: ["NetworkIR", "Execution", "ChannelGroups", "Gradients", "Quantization", "Support"]),
         .target(name: "Reporting", dependencies: ["Influence", "Planning", "Support"]),
         .target(name: "DataInput", dependencies: ["Support"]),
         .target(name: "Gradients", dependencies: ["NetworkIR", "Execution", "Linalg", "Support"]),
         .target(name: "Training", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "Gradients", "Influence", "Pruning", "Support"]),
-        .target(name: "WeakSpotCLI", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "DataInput", "Linalg", "ChannelGroups", "Influence", "Pruning", "Planning", "Gradients", "Training", "Reporting", "Support"]),
+        .target(name: "WeakSpotCLI", dependencies: ["ONNXFormat", "NetworkIR", "Execution", "DataInput", "Linalg", "ChannelGroups", "Influence", "Pruning", "Quantization", "Planning", "Gradients", "Training", "Reporting", "Support"]),
         .executableTarget(name: "weakspot", dependencies: ["WeakSpotCLI"]),
         // Fuzz driver: replays corpora in a normal build; libFuzzer entry point only when built by
         // Tests/Fuzz/run_fuzz.sh (docs/reliability.md).
@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "GradientsTests", dependencies: ["Gradients", "Influence", "NetworkIR", "ONNXFormat", "DataInput", "Support", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Pruning", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "Support", "TestSupport"]),
         .testTarget(name: "DataInputTests", dependencies: ["DataInput", "TestSupport"]),
-        .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "NetworkIR", "DataInput", "TestSupport"]),
-        .testTarget(name: "WeakSpotCLITests", dependencies: ["WeakSpotCLI", "Influence", "ChannelGroups", "NetworkIR", "ONNXFormat", "DataInput", "Planning", "Reporting", "Support", "TestSupport"]),
+        .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
+        .testTarget(name: "WeakSpotCLITests", dependencies: ["WeakSpotCLI", "Influence", "ChannelGroups", "NetworkIR", "ONNXFormat", "DataInput", "Planning", "Quantization", "Reporting", "Support", "TestSupport"]),
     ]
 )

@@ -1,9 +1,11 @@
-"""QuantizeLinear / DequantizeLinear fixtures (issue 15): constant weights behind Q/DQ, folded by
+"""QuantizeLinear / DequantizeLinear fixtures (issues 15, 19): constant weights behind Q/DQ, folded by
 WeakSpot at import, with ONNX Runtime's outputs; a small CNN quantized by
-onnxruntime.quantization.quantize_static (QDQ, per-channel); hostile Q/DQ parameters.
-Seeded and re-runnable; CI never runs it.
+onnxruntime.quantization.quantize_static (QDQ, per-channel); hostile Q/DQ parameters (weights and
+activation pairs), also copied into the graph fuzz corpus; and the tiny fixture models quantized by
+quantize_static with ORT's outputs optimised and not (the parity check of WeakSpot's QDQ runs).
+Seeded and re-runnable; CI never runs it. Parts can be made alone (the others keep their files):
 
-    python3 Fixtures/scripts/make_qdq_fixtures.py
+    python3 Fixtures/scripts/make_qdq_fixtures.py [weights static activations hostile hostile_activations fuzz ort_parity]
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+import shutil
+import sys
 
 import onnxruntime as ort
 
@@ -229,12 +234,106 @@ def hostile_models():
     onnx.save_model(model, str(OUT / "hostile_lone_quantize.onnx"))
 
 
+def uint8_300(name: str) -> TensorProto:
+    """A uint8 scalar of 300 (out of the type's range), which only int32_data can hold."""
+    tensor = TensorProto()
+    tensor.name = name
+    tensor.data_type = TensorProto.UINT8
+    tensor.int32_data.append(300)
+    return tensor
+
+
+def hostile_activation_models():
+    """Q → DQ pairs on an activation (conv → relu → Q → DQ → pool) with parameters WeakSpot must
+    refuse naming the node: zero and negative scales, a zero point out of its type, a DQ zero
+    point of another type than the Q's, per-axis activation scales, zero point and scale of
+    different shapes. Not checked by onnx.checker (several are invalid by design)."""
+    w = (RNG.standard_normal((4, 3, 3, 3)) * 0.2).astype(np.float32)
+    good_s, good_z = np.float32(0.05), np.uint8(10)
+    cases = {
+        # name: (Q scale, Q zero point, DQ scale, DQ zero point)
+        "zero_scale": (np.float32(0), good_z, good_s, good_z),
+        "negative_scale": (good_s, good_z, np.float32(-0.05), good_z),
+        "zero_point_out_of_range": (good_s, "300", good_s, "300"),
+        "zero_point_type_mismatch": (good_s, good_z, good_s, np.int8(-5)),
+        "per_axis_scale": (np.array([0.1, 0.2, 0.3, 0.4], np.float32), np.zeros(4, np.uint8), good_s, good_z),
+        "zero_point_shape": (good_s, np.array([1, 2], np.uint8), good_s, good_z),
+    }
+    for name, (qs, qz, ds, dz) in cases.items():
+        def tensor(value, tname):
+            return uint8_300(tname) if isinstance(value, str) else numpy_helper.from_array(np.asarray(value), tname)
+        inits = [numpy_helper.from_array(w, "w"), tensor(qs, "q_scale"), tensor(qz, "q_zp"), tensor(ds, "dq_scale"), tensor(dz, "dq_zp")]
+        axis = {"axis": 1} if name == "per_axis_scale" else {}
+        nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+                 helper.make_node("Relu", ["c"], ["r"], name="relu"),
+                 helper.make_node("QuantizeLinear", ["r", "q_scale", "q_zp"], ["r_q"], name="q_r", **axis),
+                 helper.make_node("DequantizeLinear", ["r_q", "dq_scale", "dq_zp"], ["r_dq"], name="dq_r"),
+                 helper.make_node("GlobalAveragePool", ["r_dq"], ["p"], name="pool"),
+                 helper.make_node("Flatten", ["p"], ["y"], name="flatten")]
+        inputs, outputs = io_info()
+        model = helper.make_model(helper.make_graph(nodes, name, inputs, outputs, inits), opset_imports=[helper.make_opsetid("", 13)])
+        onnx.save_model(model, str(OUT / f"hostile_activation_{name}.onnx"))
+
+
+def fuzz_seeds():
+    """Every hostile Q/DQ model as a seed of the graph fuzz target (FuzzCorpusTests replays them;
+    expected.tsv says refused). The accepted QDQ seeds are qdq_static_cnn.onnx and
+    qdq_weakspot_cnn.onnx, the latter written by WeakSpot itself (docs/quantization.md):
+    weakspot quantize Fixtures/import/initializer_cnn.onnx --bits 8 --activations 8
+    --calibrate Fixtures/import/cnn.input.npy -o Fixtures/fuzz/graph/qdq_weakspot_cnn.onnx."""
+    fuzz = FIXTURES / "fuzz" / "graph"
+    for path in sorted(OUT.glob("hostile_*.onnx")):
+        shutil.copyfile(path, fuzz / path.name)
+
+
+class TinyReader(CalibrationDataReader):
+    def __init__(self, name, x):
+        self.name, self.items = name, iter(x[i:i + 1] for i in range(len(x)))
+
+    def get_next(self):
+        batch = next(self.items, None)
+        return None if batch is None else {self.name: batch}
+
+
+def ort_parity():
+    """The tiny fixture models quantized by onnxruntime's quantize_static (QDQ, per-channel int8
+    weights, uint8 activations, MinMax, calibrated on the model's own input.npy), with ORT's
+    outputs on those inputs with graph optimisations off (Q/DQ as the ONNX operators) and at the
+    default level (fused integer kernels): ort_<name>.onnx, ort_<name>.output.npy,
+    ort_<name>.optimized.npy."""
+    models = FIXTURES / "models"
+    for name in ["tiny_mobilenet", "tiny_resnet"]:
+        x = np.load(models / f"{name}.input.npy")
+        input_name = onnx.load(str(models / f"{name}.onnx")).graph.input[0].name
+        path = OUT / f"ort_{name}.onnx"
+        quantize_static(str(models / f"{name}.onnx"), str(path), TinyReader(input_name, x), quant_format=QuantFormat.QDQ,
+                        per_channel=True, weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8)
+        onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+        save_npy(OUT / f"ort_{name}.output.npy", run_literal(path, {input_name: x})[0])
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 2
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        save_npy(OUT / f"ort_{name}.optimized.npy", session.run(None, {input_name: x})[0])
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
+    parts = sys.argv[1:] or ["weights", "static", "activations", "hostile", "hostile_activations", "ort_parity", "fuzz"]
     x = RNG.standard_normal((3, 3, 8, 8)).astype(np.float32)
-    save_npy(OUT / "input.npy", x)
-    dequantized_weight_models(x)
-    quantize_dequantize_weight_model(x)
-    static_quantized_cnn(x)
-    activation_pairs()
-    hostile_models()
+    if "weights" in parts or "static" in parts:
+        save_npy(OUT / "input.npy", x)
+    if "weights" in parts:
+        dequantized_weight_models(x)
+        quantize_dequantize_weight_model(x)
+    if "static" in parts:
+        static_quantized_cnn(x)
+    if "activations" in parts:
+        activation_pairs()
+    if "hostile" in parts:
+        hostile_models()
+    if "hostile_activations" in parts:
+        hostile_activation_models()
+    if "ort_parity" in parts:
+        ort_parity()
+    if "fuzz" in parts:
+        fuzz_seeds()

@@ -13,27 +13,35 @@ public struct LayerCost: Sendable, Equatable {
     public var outputShape: [Int]
     public var params: Int
     public var macs: Int
+    /// The bytes of the counted parameters: as stored in the file when the cost was given the
+    /// model's `ParameterBytes` (an int8 weight 1 per element plus its scales), else 4 per
+    /// parameter (float32).
+    public var bytes: Int
 }
 
 public struct ModelCost: Sendable, Equatable {
     public var layers: [LayerCost]
     public var params: Int { layers.reduce(0) { $0 + $1.params } }
     public var macs: Int { layers.reduce(0) { $0 + $1.macs } }
+    public var bytes: Int { layers.reduce(0) { $0 + $1.bytes } }
 }
 
 extension Graph {
-    /// The cost of every node for a batch of `batch` samples.
-    public func cost(batch: Int = 1) throws(GraphError) -> ModelCost {
+    /// The cost of every node for a batch of `batch` samples. `storedBytes` (`ParameterBytes.stored`)
+    /// gives each constant's bytes in the file; a constant it does not list counts 4 bytes per
+    /// element.
+    public func cost(batch: Int = 1, storedBytes: [ValueID: Int] = [:]) throws(GraphError) -> ModelCost {
         let shapes = try inferShapes(batch: batch)
         var counted = Set<ValueID>()
         var layers: [LayerCost] = []
         for node in nodes {
-            var params = 0
+            var params = 0, bytes = 0
             for (position, v) in node.inputs.enumerated() {
                 guard let t = constants[v], !counted.contains(v) else { continue }
                 if case .batchNormalization = node.op, position >= 3 { continue }
                 counted.insert(v)
                 params += t.count
+                bytes += storedBytes[v] ?? 4 * t.count
             }
             let out = shapes[node.outputs[0]] ?? []
             var macs = 0
@@ -55,7 +63,7 @@ extension Graph {
             default:
                 break
             }
-            layers.append(LayerCost(name: node.name, op: node.op.onnxName, outputShape: out, params: params, macs: macs))
+            layers.append(LayerCost(name: node.name, op: node.op.onnxName, outputShape: out, params: params, macs: macs, bytes: bytes))
         }
         return ModelCost(layers: layers)
     }

@@ -28,13 +28,16 @@ public enum QuantizedGraph {
     }
 
     /// The calibrated range of each value in `values` over `batches`, by the assignment's method.
-    /// The ranges are of the float model's activations, as onnxruntime calibrates.
-    public static func calibrate(_ graph: Graph, values: [ValueID], method: CalibrationMethod, batches: [Tensor], threads: Int) throws -> [ValueID: (Float, Float)] {
+    /// The ranges are of the float model's activations, as onnxruntime calibrates. `progress` is
+    /// told the number of batches done after each one (calibrating a large model takes minutes).
+    public static func calibrate(_ graph: Graph, values: [ValueID], method: CalibrationMethod, batches: [Tensor], threads: Int,
+                                 progress: (Int) -> Void = { _ in }) throws -> [ValueID: (Float, Float)] {
         guard !values.isEmpty else { return [:] }
         let plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: threads, observable: Set(values)))
         var calibrators: [ValueID: any ActivationCalibrator] = [:]
         for v in values { calibrators[v] = method.makeCalibrator() }
-        for input in batches {
+        for (done, input) in batches.enumerated() {
+            defer { progress(done + 1) }
             let out = try plan.run(known: [graph.inputs[0].value: input], outputs: values)
             for v in values {
                 guard let t = out[v] else { throw Failure("calibration: '\(graph.values[v].name)' was not computed") }
@@ -48,25 +51,9 @@ public enum QuantizedGraph {
     /// `activationValues` lists (when activations are quantized).
     public static func build(_ graph: Graph, assignment: QuantizationAssignment, ranges: [ValueID: (Float, Float)]) throws -> Graph {
         var g = graph
-        let layers = QuantizableLayer.all(in: graph)
-        let known = Set(layers.map(\.name))
-        for name in assignment.weightBits.keys.sorted() where !known.contains(name) {
-            throw Failure("layer '\(name)' is not a Conv, Gemm or MatMul with a constant weight in this model")
-        }
-        // A weight shared by two layers (tied weights) must get the same bits from both.
-        var bitsOfWeight: [ValueID: Int] = [:]
-        for layer in layers {
-            guard let bits = assignment.weightBits[layer.name] else { continue }
-            guard (2...16).contains(bits) else { throw Failure("layer '\(layer.name)': \(bits) bits is outside 2...16") }
-            if let other = bitsOfWeight[layer.weight], other != bits {
-                throw Failure("layer '\(layer.name)' shares its weight with another layer planned at \(other) bits, not \(bits)")
-            }
-            bitsOfWeight[layer.weight] = bits
-        }
-        for (weight, bits) in bitsOfWeight {
-            let layer = layers.first { $0.weight == weight }!
-            let w = graph.constants[weight]!
-            g.constants[weight] = QuantizedWeights(w, bits: bits, axis: assignment.granularity == .channel ? layer.axis : nil).dequantized
+        let weights = try QuantizedWeightAssignment(graph, assignment: assignment)
+        for entry in weights.entries {
+            g.constants[entry.weight] = weights.quantized(entry, in: graph, granularity: assignment.granularity).dequantized
         }
         guard let bits = assignment.activationBits else { return g }
         for v in try activationValues(graph, assignment: assignment) {

@@ -12,6 +12,8 @@ public enum Gate {
         public var value: Double?
         public var threshold: Double
         public var atMost: Bool
+        /// A count (bytes): printed in full (`21,660`), where `%.4g` would hide a difference of one.
+        public var isCount = false
         public var passed: Bool { value.map { atMost ? $0 <= threshold : $0 >= threshold } ?? false }
     }
 
@@ -82,6 +84,11 @@ public enum Gate {
         return checks
     }
 
+    /// The checks of a model: `storedBytes` is what `count` reports as its bytes.
+    public static func checks(modelBytes storedBytes: Int, request: GateRequest) -> [Check] {
+        request.maxBytes.map { [Check(name: "weight bytes", value: Double(storedBytes), threshold: $0, atMost: true, isCount: true)] } ?? []
+    }
+
     /// The fraction of weak items of one kind: `kind`, or the report's only kind (a report of
     /// channels and layers has no single weak fraction, so it needs `--kind`).
     static func weakFraction(_ report: Report, path: String, kind text: String?, threshold: Double, atMost: Bool) throws(Failure) -> Check {
@@ -115,8 +122,9 @@ public enum Gate {
     /// One line per check, failed checks first.
     public static func lines(_ checks: [Check]) -> [String] {
         checks.sorted(by: { !$0.passed && $1.passed }).map { c in
-            let value = c.value.map { NumberText.general($0) } ?? "missing"
-            return "\(c.passed ? "ok  " : "FAIL") \(c.name): \(value) (must be \(c.atMost ? "≤" : "≥") \(NumberText.general(c.threshold)))"
+            func shown(_ v: Double) -> String { c.isCount && abs(v) < 1e18 && v == v.rounded() ? NumberText.grouped(Int(v)) : NumberText.general(v) }
+            let value = c.value.map(shown) ?? "missing"
+            return "\(c.passed ? "ok  " : "FAIL") \(c.name): \(value) (must be \(c.atMost ? "≤" : "≥") \(shown(c.threshold)))"
         }
     }
 }

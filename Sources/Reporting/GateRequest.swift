@@ -10,7 +10,7 @@ public struct GateRequest: OptionRequest {
     public var minMacsSaved: Double? = nil
     public var minParamsSaved: Double? = nil
     public var requireTarget = false
-    /// `--max-bytes`: a quantization plan's parameters as stored.
+    /// `--max-bytes`: a quantization plan's parameters as stored, or a model's (`count`'s bytes).
     public var maxBytes: Double? = nil
     public var maxWeakFraction: Double? = nil
     public var minWeakFraction: Double? = nil
@@ -29,11 +29,14 @@ public struct GateRequest: OptionRequest {
         case plan, report
         /// `weakspot.quantize-plan/1`.
         case quantizationPlan = "quantization plan"
+        /// An ONNX model: `--max-bytes` reads its stored bytes (`count`'s `bytes`).
+        case model
     }
 
     static let planOptions = ["max-kl", "max-top1", "max-acc-drop", "min-macs-saved", "min-params-saved", "require-target"]
     static let quantizationPlanOptions = ["max-kl", "max-top1", "max-acc-drop", "max-bytes", "require-target"]
     static let reportOptions = ["max-weak-fraction", "min-weak-fraction", "max-hidden-critical", "min-spearman", "kind"]
+    static let modelOptions = ["max-bytes"]
 
     /// Every usage problem exits 2 before any check: a CI job must tell a mistyped gate from a
     /// regression (exit 1).
@@ -52,11 +55,13 @@ public struct GateRequest: OptionRequest {
         case .plan: accepted = Self.planOptions
         case .report: accepted = Self.reportOptions
         case .quantizationPlan: accepted = Self.quantizationPlanOptions
+        case .model: accepted = Self.modelOptions
         }
         let all = Self.planOptions + Self.quantizationPlanOptions + Self.reportOptions
         guard let name = all.first(where: { !accepted.contains($0) && isGiven($0) }) else { return }
         let (pruning, quantization) = (Self.planOptions.contains(name), Self.quantizationPlanOptions.contains(name))
-        let holders = pruning && quantization ? "plans" : pruning ? "pruning plans" : quantization ? "quantization plans" : "reports"
+        let model = Self.modelOptions.contains(name)
+        let holders = pruning && quantization ? "plans" : pruning ? "pruning plans" : quantization ? (model ? "quantization plans and models" : "quantization plans") : "reports"
         throw OptionError("--\(name) applies to \(holders); \(path) is a \(document.rawValue)")
     }
 
@@ -74,7 +79,7 @@ public struct GateRequest: OptionRequest {
         threshold("min-macs-saved", "f", \.minMacsSaved, 0...1, help: "Plan: smallest fraction of MACs removed.", sample: "0"),
         threshold("min-params-saved", "f", \.minParamsSaved, 0...1, help: "Plan: smallest fraction of parameters removed.", sample: "0"),
         .flag("require-target", \.requireTarget, help: "Plan: the planner met its target.", effect: .result),
-        threshold("max-bytes", "n", \.maxBytes, 0...Double.greatestFiniteMagnitude, help: "Quantization plan: most bytes of parameters as stored.", sample: "100000000"),
+        threshold("max-bytes", "n", \.maxBytes, 0...Double.greatestFiniteMagnitude, help: "Quantization plan or model (.onnx): most bytes of parameters as stored (a model's as weakspot count reports them: a quantized model counts its integers and scales).", sample: "100000000"),
         threshold("max-weak-fraction", "f", \.maxWeakFraction, 0...1, help: "Report: largest fraction of weak items.", sample: "1"),
         threshold("min-weak-fraction", "f", \.minWeakFraction, 0...1, help: "Report: smallest fraction of weak items.", sample: "0"),
         threshold("max-hidden-critical", "n", \.maxHiddenCritical, 0...Double.greatestFiniteMagnitude, help: "Report: most hidden-critical items.", sample: "5"),

@@ -45,6 +45,7 @@ enum CommandTable {
         .built(RankCommand.self),
         .built(PlanCommand.self),
         .built(PruneCommand.self),
+        .built(QuantizeCommand.self),
         .built(GateCommand.self),
         .built(FinetuneCommand.self),
         .built(BenchCommand.self),

@@ -28,7 +28,7 @@ enum DemoCommand: Command {
 
         let modelPath = demo + "/efficientnet_lite0.onnx"
         let model = try LoadedModel.load(path: modelPath, limits: .init(), inputShape: nil)
-        let count = try CountReport(model: model, batch: 1)
+        let count = try CountReport(model: model, onnx: nil, batch: 1)
         let countPath = out + "/count.json"
         try OutputFile.write(count.json.rendered(), to: countPath)
         console.print("model: \(modelPath)")
