@@ -42,6 +42,7 @@ extension PlanRun {
         }
         var result = try planner.plan(progress: progress)
         result.figures.evaluations = verifier?.evaluations ?? 0
+        result.storedBytesAfter = budget.storedBytes(result.bits, opset: graph.opset)
         var settings = Dictionary(request.settings.map { ($0.key, JSONValue($0.value)) }, uniquingKeysWith: { a, _ in a })
         settings["report"] = .string(reportPath)
         let data: JSONValue = batches.isEmpty ? .null : .object(["source": .string(request.data ?? ""),
@@ -54,12 +55,13 @@ extension PlanRun {
         }
         let unmeasured = layers.filter { byName[$0.name] == nil }.count
         let note = "Bits per weight of each Conv/Gemm/MatMul weight (32: kept in float\(unmeasured > 0 ? "; \(unmeasured) layers were not in the report" : "")); "
-            + "sizes count quantized weights packed at their bits plus a float32 scale and an 8-bit zero point per scale. "
+            + "bytesAfter counts quantized weights packed at their bits plus a float32 scale and an 8-bit zero point per scale (what --target size= and gate --max-bytes use); "
+            + "storedBytesAfter is the QDQ file weakspot quantize writes, where every width up to 8 bits takes a byte. "
             + "Measured damage is before any quantization-aware training."
         let plan = QuantizationPlan(model: modelObject, data: data, settings: .object(settings), granularity: granularity,
                                     activationBits: request.quantizeActivations, calibration: request.calibration,
                                     bitsBefore: result.bitsBefore, bitsAfter: result.bitsAfter, bytesBefore: result.bytesBefore, bytesAfter: result.bytesAfter,
-                                    figures: result.figures, layers: layers, note: note)
+                                    storedBytesAfter: result.storedBytesAfter ?? result.bytesAfter, figures: result.figures, layers: layers, note: note)
         return (result, plan)
     }
 }

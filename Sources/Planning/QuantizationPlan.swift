@@ -28,6 +28,8 @@ public struct QuantizationPlan: Sendable, Equatable {
     public var bitsAfter: Double
     public var bytesBefore: Int
     public var bytesAfter: Int
+    /// The bytes of the QDQ file `weakspot quantize` writes (widths up to 8 bits take a byte).
+    public var storedBytesAfter: Int
     public var figures: PlanFigures
     public var layers: [Layer]
     public var note: String
@@ -53,7 +55,7 @@ extension QuantizationPlan {
             "schema": .string(Self.schema), "model": model, "data": data, "settings": settings,
             "granularity": .string(granularity.rawValue),
             "activations": activationBits.map { .object(["bits": .int($0), "calibration": .string(calibration.rawValue)]) } ?? .null,
-            "bitsBefore": .double(bitsBefore), "bitsAfter": .double(bitsAfter), "bytesBefore": .int(bytesBefore), "bytesAfter": .int(bytesAfter),
+            "bitsBefore": .double(bitsBefore), "bitsAfter": .double(bitsAfter), "bytesBefore": .int(bytesBefore), "bytesAfter": .int(bytesAfter), "storedBytesAfter": .int(storedBytesAfter),
             "predicted": metrics(figures.predicted), "measured": metrics(figures.measured),
             "targetMet": .bool(figures.targetMet), "limitsMet": .bool(figures.limitsMet), "backedOff": .bool(figures.backedOff),
             "evaluations": .int(figures.evaluations),
@@ -91,6 +93,7 @@ extension QuantizationPlan {
         bitsAfter = try reader.number("bitsAfter")
         bytesBefore = try reader.integer("bytesBefore")
         bytesAfter = try reader.integer("bytesAfter")
+        storedBytesAfter = try reader.integer("storedBytesAfter")
         figures = PlanFigures(predicted: try reader.metrics("predicted"), measured: try reader.metrics("measured"),
                               classAccuracyBefore: nil, classAccuracyAfter: nil,
                               targetMet: try reader.bool("targetMet"), limitsMet: try reader.bool("limitsMet"), backedOff: try reader.bool("backedOff"),

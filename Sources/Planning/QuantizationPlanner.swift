@@ -44,6 +44,19 @@ public struct QuantizationBudget: Sendable {
         return total
     }
 
+    /// The bytes the same parameters take in the QDQ file `weakspot quantize` writes for a model
+    /// of `opset`: every width up to 8 bits stored as int8 (`IntegerStorage`), so below 8 bits the
+    /// file is larger than `bytes` counts.
+    public func storedBytes(_ bits: [String: Int], opset: Int) -> Int {
+        var total = totalParams * 4
+        for l in layers {
+            guard let b = bits[l.name] else { continue }
+            let storage = IntegerStorage.weight(bits: b, opset: opset)
+            total += l.params * storage.bytes + l.scales * (4 + (storage.hasZeroPoint ? storage.bytes : 0)) - l.params * 4
+        }
+        return total
+    }
+
     func meets(_ target: QuantizationTarget, _ bits: [String: Int]) -> Bool {
         switch target {
         case .bits(let f): averageBits(bits) <= f + 1e-9
@@ -68,6 +81,8 @@ public struct QuantizationPlanResult: Sendable {
     public var bytesBefore: Int
     public var bytesAfter: Int
     public var figures: PlanFigures
+    /// What the QDQ file stores (`QuantizationBudget.storedBytes`); set by the caller, who knows the opset.
+    public var storedBytesAfter: Int? = nil
 }
 
 /// Bits per layer under a target, the pruning planner's discipline with widths instead of

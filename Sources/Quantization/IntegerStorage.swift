@@ -7,11 +7,11 @@ import ONNXFormat
 /// which few exported CNNs declare). 9–16 bits are int16 from opset 21 (where DequantizeLinear
 /// accepts it) and int32 before (which every DequantizeLinear since opset 10 accepts, with no zero
 /// point). Activations are uint8, as onnxruntime's default QUInt8.
-enum IntegerStorage: Equatable {
+public enum IntegerStorage: Equatable, Sendable {
     case int8, int16, int32, uint8
 
     /// The type for a weight of `bits` bits in a model of `opset`.
-    static func weight(bits: Int, opset: Int) -> IntegerStorage {
+    public static func weight(bits: Int, opset: Int) -> IntegerStorage {
         if bits <= 8 { return .int8 }
         return opset >= 21 ? .int16 : .int32
     }
@@ -26,7 +26,16 @@ enum IntegerStorage: Equatable {
     }
 
     /// int32 DequantizeLinear inputs take no zero point (ONNX: it must be 0, and is left out).
-    var hasZeroPoint: Bool { self != .int32 }
+    public var hasZeroPoint: Bool { self != .int32 }
+
+    /// Bytes one value takes in the file.
+    public var bytes: Int {
+        switch self {
+        case .int8, .uint8: 1
+        case .int16: 2
+        case .int32: 4
+        }
+    }
 
     /// A tensor of these integers, little-endian `raw_data`. The values must fit the type (the
     /// quantizers clamp them; checked here so that a wrong value can never be written silently).

@@ -37,7 +37,7 @@ enum QuantizationPlanText {
         table.rows = widths.keys.sorted(by: >).map { [String($0), String(widths[$0]!.layers), NumberText.grouped(widths[$0]!.params)] }
         console.output.write(table.rendered())
         console.print("average bits per weight: \(NumberText.fixed(p.bitsBefore, decimals: 2)) → \(NumberText.fixed(p.bitsAfter, decimals: 2)); "
-                      + "bytes: \(NumberText.grouped(p.bytesBefore)) → \(NumberText.grouped(p.bytesAfter))"
+                      + "bytes: \(NumberText.grouped(p.bytesBefore)) → \(NumberText.grouped(p.bytesAfter)) packed (\(NumberText.grouped(p.storedBytesAfter)) as `weakspot quantize` stores them)"
                       + (p.activationBits.map { "; activations at \($0) bits (\(p.calibration.rawValue))" } ?? ""))
         var metrics = TextTable(headers: ["metric", "predicted", "measured"], alignments: [.left, .right, .right])
         for name in ["kl", "mse", "top1", "acc"] where p.predicted?[name] != nil || p.measured?[name] != nil {

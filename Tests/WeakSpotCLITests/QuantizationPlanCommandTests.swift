@@ -1,3 +1,4 @@
+import DataInput
 import Foundation
 import TestSupport
 import XCTest
@@ -107,5 +108,54 @@ final class QuantizationPlanCommandTests: XCTestCase {
         let badBits = weakspot("profile", model, "--data", data, "--perturb", "quantize:8,1", "-o", folder + "/x.json", "--quiet")
         XCTAssertEqual(badBits.code, 2)
         XCTAssertTrue(badBits.error.contains("'1'"), badBits.error)
+    }
+}
+
+/// The whole path a user takes: sweep, plan, `quantize`, then run the QDQ file. The file's
+/// outputs give exactly the KL the plan measured (it is the same model), and `count` stores the
+/// bytes the plan said the file would take.
+final class QuantizationEndToEndTests: XCTestCase {
+    func testExportedModelIsThePlannedOne() throws {
+        let model = FixturePaths.path("models/tiny_resnet.onnx"), data = FixturePaths.path("models/tiny_resnet.input.npy")
+        let folder = try temporaryFolder(self)
+        XCTAssertEqual(weakspot("profile", model, "--data", data, "--items", "layers", "--perturb", "quantize:8,4,2", "-o", folder + "/r.json", "--quiet").code, 0)
+        let planned = weakspot("plan", model, folder + "/r.json", "--quantize", "--target", "bits=5", "--data", data, "-o", folder + "/q.json", "--quiet")
+        XCTAssertEqual(planned.code, 0, planned.error)
+        let plan = try parseJSON(try String(contentsOfFile: folder + "/q.json", encoding: .utf8))
+        let measured = try XCTUnwrap((plan["measured"] as? [String: Any])?["kl"] as? Double)
+        let stored = try XCTUnwrap(plan["storedBytesAfter"] as? Int)
+        XCTAssertLessThan(try XCTUnwrap(plan["bytesAfter"] as? Int), stored, "packed widths below 8 bits take less than the int8 file")
+        let exported = weakspot("quantize", model, folder + "/q.json", "-o", folder + "/q.onnx")
+        XCTAssertEqual(exported.code, 0, exported.error)
+        let counted = weakspot("count", folder + "/q.onnx")
+        XCTAssertTrue(counted.output.contains("bytes: \(NumberTextForTests.grouped(stored)) stored"), "plan said \(stored): \(counted.output)")
+        for (m, out) in [(model, "original.npy"), (folder + "/q.onnx", "quantized.npy")] {
+            XCTAssertEqual(weakspot("run", m, "--data", data, "-o", folder + "/" + out, "--quiet").code, 0)
+        }
+        let a = try NPYArray.read(path: folder + "/original.npy").floats(), b = try NPYArray.read(path: folder + "/quantized.npy").floats()
+        var kl = 0.0
+        for r in 0..<(a.count / 10) {
+            func logSoftmax(_ x: ArraySlice<Float>) -> [Double] {
+                let m = Double(x.max()!), s = x.reduce(0.0) { $0 + exp(Double($1) - m) }
+                return x.map { Double($0) - m - log(s) }
+            }
+            let p = logSoftmax(a[(r * 10)..<((r + 1) * 10)]), q = logSoftmax(b[(r * 10)..<((r + 1) * 10)])
+            kl += zip(p, q).reduce(0.0) { $0 + exp($1.0) * ($1.0 - $1.1) } / Double(a.count / 10)
+        }
+        XCTAssertGreaterThan(kl, 0)
+        XCTAssertEqual(kl, measured, accuracy: 1e-9 * max(kl, 1e-12) + 1e-12, "the exported file's KL vs the plan's measurement")
+    }
+}
+
+/// Digits grouped by commas, as `count` prints them.
+enum NumberTextForTests {
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+            out.append(c)
+        }
+        return out
     }
 }
