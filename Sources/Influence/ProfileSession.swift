@@ -93,7 +93,9 @@ public final class ProfileSession {
         let tailEnds = profiler.tailEnds
         while let (input, labels) = try nextBatch() {
             if let labels { labelsSeen += labels; anyLabels = true }
-            let pending = (0..<profiler.items.count).filter { state.chunksDone[$0] == chunk && !state.stopped[$0] }
+            // `--measure none`: no item is perturbed; the batch only feeds the estimators and the baseline.
+            let pending = profiler.options.measurement == .estimatesOnly ? []
+                : (0..<profiler.items.count).filter { state.chunksDone[$0] == chunk && !state.stopped[$0] }
             if !pending.isEmpty || chunk >= state.baselineChunks.count || wantsActivations {
                 let cache = try profiler.cache(input: input)
                 activations?.add(values: cache.values, tails: tailEnds)
@@ -145,7 +147,7 @@ public final class ProfileSession {
             done = 0
         }
         guard chunk > 0 else { throw InfluenceError("no inputs") }
-        guard zip(state.chunksDone, state.stopped).allSatisfy({ $0 == chunk || ($1 && $0 <= chunk) }) else {
+        guard profiler.options.measurement == .estimatesOnly || zip(state.chunksDone, state.stopped).allSatisfy({ $0 == chunk || ($1 && $0 <= chunk) }) else {
             throw InfluenceError("the checkpoint holds items measured on \(state.chunksDone.max() ?? 0) batches but the data has \(chunk): not the same run")
         }
         let logits = state.baselineChunks.flatMap { $0 }

@@ -63,7 +63,8 @@ enum ProfileCommand: Command {
         let started = DispatchTime.now().uptimeNanoseconds
         let progress = ProgressReporter(console: console, total: run.itemCount, unit: "items", quiet: request.quiet, start: started)
         if !request.quiet {
-            console.printError("profiling \(run.itemCount) items (\(request.options.kinds.map(\.rawValue).joined(separator: ", "))\(request.measure.shard.map { ", shard \($0)" } ?? "")) of \(model.path) on \(dataset.count) inputs")
+            let verb = request.measure.measurement == .estimatesOnly ? "scoring (--measure none)" : "profiling"
+            console.printError("\(verb) \(run.itemCount) items (\(request.options.kinds.map(\.rawValue).joined(separator: ", "))\(request.measure.shard.map { ", shard \($0)" } ?? "")) of \(model.path) on \(dataset.count) inputs")
         }
         let report: JSONValue
         do {
@@ -102,7 +103,13 @@ enum ProfileCommand: Command {
     static func printSummary(_ json: JSONValue, items: Int, options: ProfileOptions, skipped: Int, output: String, console: Console) throws {
         let report: Report
         do { report = try Report(json: json) } catch { throw CLIError.internal("the report just assembled: \(error)") }
-        console.print("profiled \(items) items on \(report.inputs) inputs in \(NumberText.fixed(report.seconds ?? .nan, decimals: 1)) s; \(report.weakCount) weak (threshold \(options.weakThreshold) \(options.metric.rawValue))")
+        guard report.measured else {
+            console.print("scored \(items) items by \(options.estimators.map(\.rawValue).joined(separator: ", ")) on \(report.inputs) inputs in \(NumberText.fixed(report.seconds ?? .nan, decimals: 1)) s; no influence measured (--measure none)")
+            if skipped > 0 { console.print("skipped \(skipped) unreadable files (listed in the report)") }
+            console.print("report: \(output)")
+            return
+        }
+        console.print("profiled \(items) items on \(report.inputs) inputs in \(NumberText.fixed(report.seconds ?? .nan, decimals: 1)) s; \(report.weakCount ?? 0) weak (threshold \(options.weakThreshold) \(options.metric.rawValue))")
         console.print("")
         console.output.write(ReportSummary.text(report, top: 10))
         if skipped > 0 { console.print("skipped \(skipped) unreadable files (listed in the report)") }

@@ -67,7 +67,8 @@ extension ReportSchema {
         "untilStable": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
         "labels": {"type": ["string", "null"]},
         "skipBad": {"type": "boolean"},
-        "outputKind": {"enum": ["auto", "logits", "probs", "log-probs"]}
+        "outputKind": {"enum": ["auto", "logits", "probs", "log-probs"]},
+        "measure": {"enum": ["influence", "none"], "description": "none: profile --measure none; every item's influence, metrics, rank, weak and latent are null, and so are the summary's counts of weak and latent items."}
       }
     },
     "baseline": {
@@ -137,10 +138,10 @@ extension ReportSchema {
       "required": ["items", "weak", "hiddenCritical", "hiddenWeak"],
       "properties": {
         "items": {"type": "integer", "minimum": 0},
-        "weak": {"type": "integer", "minimum": 0},
-        "hiddenCritical": {"type": "integer", "minimum": 0},
-        "hiddenWeak": {"type": "integer", "minimum": 0},
-        "classDamaging": {"type": "integer", "minimum": 0}
+        "weak": {"type": ["integer", "null"], "minimum": 0},
+        "hiddenCritical": {"type": ["integer", "null"], "minimum": 0},
+        "hiddenWeak": {"type": ["integer", "null"], "minimum": 0},
+        "classDamaging": {"type": ["integer", "null"], "minimum": 0}
       }
     },
     "timing": {"type": "object", "required": ["seconds"], "properties": {"seconds": {"type": "number", "minimum": 0}}},
@@ -163,7 +164,7 @@ extension ReportSchema {
         "params": {"type": "integer", "minimum": 0},
         "macs": {"type": "integer", "minimum": 0},
         "influence": {
-          "type": "object",
+          "type": ["object", "null"],
           "required": ["mean", "std", "ciLow", "ciHigh", "n"],
           "properties": {
             "mean": {"$ref": "#/$defs/nullableNumber"},
@@ -175,7 +176,7 @@ extension ReportSchema {
           "additionalProperties": false
         },
         "metrics": {
-          "type": "object",
+          "type": ["object", "null"],
           "required": ["kl", "mse", "top1"],
           "properties": {
             "kl": {"$ref": "#/$defs/nullableNumber"},
@@ -199,9 +200,9 @@ extension ReportSchema {
           },
           "additionalProperties": false
         },
-        "rank": {"type": "integer", "minimum": 1},
-        "weak": {"type": "boolean"},
-        "latent": {"enum": ["none", "hiddenCritical", "hiddenWeak"]},
+        "rank": {"type": ["integer", "null"], "minimum": 1},
+        "weak": {"type": ["boolean", "null"]},
+        "latent": {"enum": ["none", "hiddenCritical", "hiddenWeak", null]},
         "stability": {
           "type": "object",
           "required": ["halves", "resamples"],
