@@ -51,6 +51,9 @@ public final class ProfileSession {
     /// `--until-stable T`: after each batch, the halves Kendall τ over the items of the finest
     /// kind; reading stops once it reaches T (and at least `minimumStableInputs` were read).
     public var stableAt: Double? = nil
+    /// `--adaptive`: batches that make up the first slice (read in several batches when it holds
+    /// more inputs than fit in one); no item is decided before they are all measured.
+    public var firstSliceBatches = 1
     public static let minimumStableInputs = 8
     /// Where `stableAt` left the run: the last τ, the inputs read, and whether T was reached.
     public private(set) var stability: (tau: Double?, inputs: Int, reached: Bool)? = nil
@@ -119,7 +122,7 @@ public final class ProfileSession {
                             for (name, values) in m.values { state.values[i][l][name.rawValue, default: []] += values }
                         }
                         state.chunksDone[i] = chunk + 1
-                        if profiler.options.adaptive && decided(state.values[i].last?[profiler.options.metric.rawValue] ?? [], item: profiler.items[i]) {
+                        if profiler.options.adaptive && chunk + 1 >= firstSliceBatches && decided(state.values[i].last?[profiler.options.metric.rawValue] ?? [], item: profiler.items[i]) {
                             state.stopped[i] = true
                         }
                         done += 1

@@ -271,6 +271,7 @@ public enum ProfileReport {
         let shards = try MergeShards(reports)
         var items: [Int: JSONValue] = [:]
         var totalSeconds = 0.0
+        var peakMemory: [Int] = []
         for (path, report) in reports {
             guard report["schema"]?.stringValue == schema else { throw InfluenceError("\(path): expected schema \(schema)") }
             // Settings first: shards measured with different options are named as such, not as
@@ -293,6 +294,7 @@ public enum ProfileReport {
                 items[index] = .object(o)
             }
             totalSeconds += report["timing"]?["seconds"]?.doubleValue ?? 0
+            if let peak = report["timing"]?["peakMemoryBytes"]?.intValue { peakMemory.append(peak) }
         }
         let expected = first.report["itemsTotal"]?.intValue ?? (items.keys.max().map { $0 + 1 } ?? 0)
         if items.count != expected {
@@ -300,7 +302,10 @@ public enum ProfileReport {
         }
         header["settings"] = strip(header["settings"])
         for key in ["items", "summary", "timing", "warnings"] { header[key] = nil }
-        return assemble(header: header, items: Array(items.values), timing: .object(["seconds": .double(totalSeconds)]))
+        var timing: [String: JSONValue] = ["seconds": .double(totalSeconds)]
+        // Shards run as separate processes: the merged run needed as much as the largest of them.
+        if peakMemory.count == reports.count, let peak = peakMemory.max() { timing["peakMemoryBytes"] = .int(peak) }
+        return assemble(header: header, items: Array(items.values), timing: .object(timing))
     }
 }
 

@@ -144,7 +144,7 @@ extension ReportSchema {
         "classDamaging": {"type": ["integer", "null"], "minimum": 0}
       }
     },
-    "timing": {"type": "object", "required": ["seconds"], "properties": {"seconds": {"type": "number", "minimum": 0}}},
+    "timing": {"type": "object", "required": ["seconds"], "properties": {"seconds": {"type": "number", "minimum": 0}, "peakMemoryBytes": {"type": "integer", "minimum": 0, "description": "The profiling process's peak resident memory (VmHWM; getrusage elsewhere); the largest of the shards' after merge."}}},
     "warnings": {"type": "array", "items": {"type": "string"}, "description": "What the figures cannot support (too few inputs, items without an interval); absent in reports written before it was added."},
     "itemsTotal": {"type": "integer", "minimum": 1, "description": "Items of the whole run over all shards; merge counts missing items against it."}
   },
