@@ -46,6 +46,10 @@ public struct ProfileOptions: Sendable {
     /// `--output-kind`: what the model's output holds; nil reads it from the graph
     /// (`OutputKind.detect`).
     public var outputKind: OutputKind? = nil
+    /// `--measure`: `influence` perturbs every item over the inputs; `none` only scores items by
+    /// the estimators (one forward pass per batch, plus a backward for taylor), so a caller who
+    /// wants l1 or taylor scores does not pay for the measurement.
+    public var measurement: MeasureMode = .influence
     /// Adaptive mode decides no item on fewer inputs than this: a bootstrap interval of two or
     /// three values is too narrow to trust.
     public static let adaptiveMinimumInputs = 4
@@ -58,6 +62,14 @@ public enum QuantizeTarget: String, Sendable, CaseIterable {
     case weights, activations, both
     var roundsActivations: Bool { self != .weights }
     var roundsWeights: Bool { self != .activations }
+}
+
+/// `--measure`: what a profile computes. `estimatesOnly` (written `none`) leaves every item's
+/// influence, metrics, rank and weak flag null: the report carries estimator scores only, and the
+/// commands that act on influence (`rank`, `gate`, `merge`, `plan --criterion measured`) refuse it.
+public enum MeasureMode: String, Sendable, CaseIterable {
+    case influence
+    case estimatesOnly = "none"
 }
 
 /// `--prune-mode`: a sweep removes the smallest-L1 filters, or the smallest-magnitude weights.

@@ -75,10 +75,27 @@ public struct ProfileRequest: OptionRequest {
             throw OptionError("--calibrate gives activation ranges: it needs --perturb quantize:… with --quantize-target activations or both")
         }
         if resume && checkpoint == nil { throw OptionError("--resume needs --checkpoint FILE") }
+        if measure.measurement == .estimatesOnly { try validateEstimatesOnly() }
         if untilStable != nil {
             if measure.adaptive { throw OptionError("--until-stable decides when to stop reading data; --adaptive stops items early instead: give one") }
             if measure.shard != nil { throw OptionError("--until-stable needs every item in one run: a shard's stability is not the model's (drop --shard)") }
             if hardExamples != nil { throw OptionError("--until-stable reads batches as they come; --hard-examples chooses among all inputs first: give one") }
+        }
+    }
+
+    /// `--measure none` computes estimator scores and nothing else: refuse what would have nothing
+    /// to do (no estimator), or an option that only makes sense for a measurement.
+    func validateEstimatesOnly() throws(OptionError) {
+        guard !measure.estimators.isEmpty else {
+            throw OptionError("--measure none computes only estimator scores: give --estimators (l1, l2, bn, apoz, meanact, taylor, random)")
+        }
+        let kinds = options.kinds.filter { $0 == .layer || $0 == .tensor }
+        if !kinds.isEmpty {
+            throw OptionError("--measure none: estimators score channels and groups only, not \(kinds.map { $0.rawValue + "s" }.joined(separator: ", ")) (give --items channels,groups)")
+        }
+        for (given, option) in [(measure.adaptive, "--adaptive"), (untilStable != nil, "--until-stable"), (checkpoint != nil, "--checkpoint"),
+                                (measure.shard != nil, "--shard"), (html != nil, "--html")] where given {
+            throw OptionError("--measure none measures no influence, which \(option) needs: drop \(option) or --measure none")
         }
     }
 
@@ -128,6 +145,9 @@ public struct ProfileRequest: OptionRequest {
         .value("estimators", "list", \.measure.estimators, .list(of: .choice),
                help: "Cheap criteria to compute alongside and compare: l1, l2, bn, apoz, meanact, taylor, random (comma-separated). taylor uses --labels, else the model's own top-1 class.",
                effect: .result, sample: "l1"),
+        .value("measure", "what", \.measure.measurement, .choice,
+               help: "influence (perturb every item over the inputs) or none (only the --estimators scores: no influence, rank or weak flag).",
+               effect: .result, sample: "none"),
         .value("normalize", "how", \.measure.normalizer, .choice,
                help: "Per-layer normalisation of estimator scores: none, max, mean, l2, lamp.", effect: .result, sample: "max"),
         .value("group-reduction", "how", \.measure.groupReduction, .choice,

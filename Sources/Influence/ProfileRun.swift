@@ -4,10 +4,12 @@ import Foundation
 import NetworkIR
 import Support
 
-/// The inputs of a profile: streamed batch by batch (memory: one batch), or all at once, which
-/// adaptive mode and hard examples need (`ProfileRun.needsAllInputs`).
+/// The inputs of a profile: streamed batch by batch (memory: one batch), or replayable — read
+/// more than once, which adaptive mode and hard examples need (`ProfileRun.needsReplay`) — or all
+/// in memory (library callers; sliced one batch at a time, as a replayable source).
 public enum ProfileInputs {
     case stream(() throws -> (Tensor, [Int]?)?)
+    case replayable(ReplayableInputs)
     case all(Tensor, labels: [Int]?)
 }
 
@@ -39,7 +41,9 @@ public final class ProfileRun {
     }
 
     public var itemCount: Int { profiler.items.count }
-    public var needsAllInputs: Bool { request.measure.adaptive || request.hardExamples != nil }
+    /// Adaptive mode needs the count before the first batch (the first slice is a quarter), and
+    /// hard examples a selecting pass before the reading pass.
+    public var needsReplay: Bool { request.measure.adaptive || request.hardExamples != nil }
     /// The checkpoint's fingerprint: a resumed run must agree on every result-changing option.
     public var fingerprint: String { identity + "|" + request.fingerprint }
 
@@ -51,15 +55,18 @@ public final class ProfileRun {
         let options = request.options
         let started = DispatchTime.now().uptimeNanoseconds
         var next: () throws -> (Tensor, [Int]?)?
+        var firstSliceBatches = 1
         switch inputs {
         case .stream(let reader):
             next = reader
+        case .replayable(let source):
+            (next, firstSliceBatches) = try batches(source, options: options)
         case .all(let x, let y):
-            var batches = try slices(x, labels: y, options: options)
-            next = { batches.isEmpty ? nil : batches.removeFirst() }
+            (next, firstSliceBatches) = try batches(ReplayableInputs(x, labels: y), options: options)
         }
         if profiler.roundsActivations { try profiler.calibrateActivations(calibration) }
         let session = ProfileSession(profiler: profiler, checkpointPath: request.checkpoint, fingerprint: fingerprint)
+        session.firstSliceBatches = firstSliceBatches
         session.jsonLimits = jsonLimits
         session.shouldStop = shouldStop
         session.stableAt = request.untilStable
@@ -92,44 +99,54 @@ public final class ProfileRun {
 
     /// The report's `timing`: the wall time, the run's floor (`ProfileFloor`) and their ratio.
     func timing(seconds: Double, measurements: [ItemMeasurement]) throws -> JSONValue {
+        var timing: [String: JSONValue] = ["seconds": .double((seconds * 1000).rounded() / 1000)]
+        if let peak = PeakMemory.bytes() { timing["peakMemoryBytes"] = .int(peak) }
+        // A run that measured nothing (`--measure none`) has no cones and no floor.
+        guard request.measure.measurement == .influence else { return .object(timing) }
         let metric = request.options.metric
         let floor = try profiler.floor(inputs: measurements.map { $0.metrics.last?.values[metric]?.count ?? 0 }, batch: request.measure.batchSize)
         func rounded(_ x: Double) -> JSONValue { .double((x * 1000).rounded() / 1000) }
-        return .object(["seconds": rounded(seconds), "floorSeconds": rounded(floor.seconds),
-                        "floorRatio": floor.seconds > 0 ? rounded(seconds / floor.seconds) : .null,
-                        "engineMACsPerSecond": .double(floor.rate.rounded())])
+        timing["floorSeconds"] = rounded(floor.seconds)
+        timing["floorRatio"] = floor.seconds > 0 ? rounded(seconds / floor.seconds) : .null
+        timing["engineMACsPerSecond"] = .double(floor.rate.rounded())
+        return .object(timing)
     }
 
-    /// All inputs cut into the run's batches: the hard examples first chosen when asked; in
-    /// adaptive mode the first batch is the adaptive slice.
-    func slices(_ input: Tensor, labels: [Int]?, options: ProfileOptions) throws -> [(Tensor, [Int]?)] {
-        var x = input, y = labels
-        let itemShape = Array(input.shape.dropFirst())
-        let per = itemShape.reduce(1, *)
-        var count = input.shape.first ?? 0
+    /// The run's batches from a replayable source, and how many of them make up the adaptive first
+    /// slice. With `--hard-examples K` a first pass runs the model batch by batch and keeps the K
+    /// smallest margins (`HardExamples.Selector`); the reading pass then keeps only those inputs.
+    /// In adaptive mode the first slice (a quarter of the inputs by default) is cut into batches
+    /// of at most `--batch`, so its cached activations stay within `--max-memory` too.
+    func batches(_ source: ReplayableInputs, options: ProfileOptions) throws -> (next: () throws -> (Tensor, [Int]?)?, firstSliceBatches: Int) {
+        let batch = options.batchSize
+        var keep: Set<Int>? = nil
+        var count = source.count
         if let k = request.hardExamples {
-            let logits = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: options.threads)).run(x)[0]
-            let chosen = HardExamples.select(logits: logits.storage, count: count, k: min(k, count))
-            x = Tensor(shape: [chosen.count] + itemShape, storage: chosen.flatMap { Array(input.storage[$0 * per ..< ($0 + 1) * per]) })
-            y = y.map { l in chosen.map { l[$0] } }
-            note("hard examples: \(chosen.count) of \(count) inputs (smallest top-1 margin)")
+            var selector = HardExamples.Selector(k: k)
+            let plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: options.threads))
+            let read = try source.open(batch)
+            while let (x, _) = try read() { selector.add(logits: try plan.run(x)[0].storage, count: x.shape[0]) }
+            let chosen = selector.chosen
+            keep = Set(chosen)
+            note("hard examples: \(chosen.count) of \(selector.seen) inputs (smallest top-1 margin)")
             count = chosen.count
+        } else if options.adaptive && count == nil {
+            // Bad files skipped: only reading tells how many inputs there are.
+            var n = 0
+            let read = try source.open(batch)
+            while let (x, _) = try read() { n += x.shape[0] }
+            count = n
         }
-        var sizes: [Int] = []
-        var start = 0
-        if options.adaptive {
-            start = min(request.adaptiveFirstSlice(inputs: count), count)
-            sizes.append(start)
+        guard count != 0 else { throw InfluenceError("\(request.data ?? "--data"): expected at least one readable input, got none") }
+        var sizes = [batch]
+        var firstSliceBatches = 1
+        if options.adaptive, let count {
+            let first = min(request.adaptiveFirstSlice(inputs: count), count)
+            sizes = Array(repeating: batch, count: first / batch) + (first % batch > 0 ? [first % batch] : []) + [batch]
+            firstSliceBatches = max(1, sizes.count - 1)
         }
-        while start < count { let s = min(options.batchSize, count - start); sizes.append(s); start += s }
-        var batches: [(Tensor, [Int]?)] = []
-        start = 0
-        for s in sizes where s > 0 {
-            batches.append((Tensor(shape: [s] + itemShape, storage: Array(x.storage[start * per ..< (start + s) * per])),
-                            y.map { Array($0[start ..< start + s]) }))
-            start += s
-        }
-        return batches
+        let cutter = BatchCutter(source: try source.open(batch), keep: keep, sizes: sizes)
+        return (cutter.next, firstSliceBatches)
     }
 }
 

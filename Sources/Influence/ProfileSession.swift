@@ -54,6 +54,9 @@ public final class ProfileSession {
     /// `--until-stable T`: after each batch, the halves Kendall τ over the items of the finest
     /// kind; reading stops once it reaches T (and at least `minimumStableInputs` were read).
     public var stableAt: Double? = nil
+    /// `--adaptive`: batches that make up the first slice (read in several batches when it holds
+    /// more inputs than fit in one); no item is decided before they are all measured.
+    public var firstSliceBatches = 1
     public static let minimumStableInputs = 8
     /// Where `stableAt` left the run: the last τ, the inputs read, and whether T was reached.
     public private(set) var stability: (tau: Double?, inputs: Int, reached: Bool)? = nil
@@ -98,7 +101,9 @@ public final class ProfileSession {
         let tailEnds = profiler.tailEnds
         while let (input, labels) = try nextBatch() {
             if let labels { labelsSeen += labels; anyLabels = true }
-            let pending = (0..<profiler.items.count).filter { state.chunksDone[$0] == chunk && !state.stopped[$0] }
+            // `--measure none`: no item is perturbed; the batch only feeds the estimators and the baseline.
+            let pending = profiler.options.measurement == .estimatesOnly ? []
+                : (0..<profiler.items.count).filter { state.chunksDone[$0] == chunk && !state.stopped[$0] }
             if !pending.isEmpty || chunk >= state.baselineChunks.count || wantsActivations {
                 let cache = try profiler.cache(input: input)
                 activations?.add(values: cache.values, tails: tailEnds)
@@ -122,7 +127,7 @@ public final class ProfileSession {
                             for (name, values) in m.values { state.values[i][l][name.rawValue, default: []] += values }
                         }
                         state.chunksDone[i] = chunk + 1
-                        if profiler.options.adaptive && decided(state.values[i].last?[profiler.options.metric.rawValue] ?? [], item: profiler.items[i]) {
+                        if profiler.options.adaptive && chunk + 1 >= firstSliceBatches && decided(state.values[i].last?[profiler.options.metric.rawValue] ?? [], item: profiler.items[i]) {
                             state.stopped[i] = true
                         }
                         done += 1
@@ -150,7 +155,7 @@ public final class ProfileSession {
             done = 0
         }
         guard chunk > 0 else { throw InfluenceError("no inputs") }
-        guard zip(state.chunksDone, state.stopped).allSatisfy({ $0 == chunk || ($1 && $0 <= chunk) }) else {
+        guard profiler.options.measurement == .estimatesOnly || zip(state.chunksDone, state.stopped).allSatisfy({ $0 == chunk || ($1 && $0 <= chunk) }) else {
             throw InfluenceError("the checkpoint holds items measured on \(state.chunksDone.max() ?? 0) batches but the data has \(chunk): not the same run")
         }
         let logits = state.baselineChunks.flatMap { $0 }

@@ -45,12 +45,15 @@ public enum GroupCandidates {
             if !options.pruneFirst && firstLayers.contains(producer) { return true }
             return options.keep.contains { globMatches($0, graph.nodes[producer].name) }
         }
+        if options.criterion == .measured, let report, !ProfileReport.isMeasured(report) {
+            throw PlanError(ReportWarnings.estimatesOnlyRefusal(command: "plan --criterion measured"))
+        }
         var measuredByGroup: [Int: (influence: Double, metrics: [String: Double])] = [:]
         let items: [ReportItem]
         do throws(InfluenceError) { items = try report.map { (r: JSONValue) throws(InfluenceError) in try ReportItem.all(of: r) } ?? [] } catch { throw PlanError(error.description) }
         for item in items where item.kind == .group {
             // A group whose influence is not finite (null) has no measurement to rank by.
-            guard let g = item.group, let mean = item.influence.mean else { continue }
+            guard let g = item.group, let mean = item.influence?.mean else { continue }
             measuredByGroup[g] = (mean, item.metrics)
         }
         let estimators = Estimators(discovery: discovery)

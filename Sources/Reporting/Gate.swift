@@ -67,11 +67,12 @@ public enum Gate {
 
     /// The checks of a report read from `path`.
     public static func checks(_ report: Report, path: String, request: GateRequest) throws(Failure) -> [Check] {
+        do { try report.requireMeasured(by: "gate") } catch { throw .input("\(path): \(error.description)") }
         var checks: [Check] = []
         if let t = request.maxWeakFraction { checks.append(try weakFraction(report, path: path, kind: request.kind, threshold: t, atMost: true)) }
         if let t = request.minWeakFraction { checks.append(try weakFraction(report, path: path, kind: request.kind, threshold: t, atMost: false)) }
         if let t = request.maxHiddenCritical {
-            checks.append(Check(name: "hidden-critical items", value: Double(report.hiddenCritical), threshold: t, atMost: true))
+            checks.append(Check(name: "hidden-critical items", value: report.hiddenCritical.map(Double.init), threshold: t, atMost: true))
         }
         if let t = request.minSpearman {
             let estimator = request.estimator ?? .l1
@@ -104,7 +105,7 @@ public enum Gate {
             kind = present[0]
         }
         let ofKind = report.items.filter { $0.kind == kind }
-        let weak = ofKind.filter(\.weak).count
+        let weak = ofKind.filter { $0.weak == true }.count
         return Check(name: "weak fraction of \(kind.rawValue)s", value: Double(weak) / Double(ofKind.count), threshold: threshold, atMost: atMost)
     }
 

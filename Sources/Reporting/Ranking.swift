@@ -52,8 +52,8 @@ public enum Ranking {
         for row in rows {
             let i = row.item.influence
             table.rows.append(["\(row.rank)"] + (perLayer ? ["\(row.layerRank)"] : []) + [
-                row.item.id, shown(i.mean), "[\(shown(i.ciLow)), \(shown(i.ciHigh))]",
-                row.item.weak ? "yes" : "no", row.item.json["latent"]?.stringValue ?? "none",
+                row.item.id, shown(i?.mean), "[\(shown(i?.ciLow)), \(shown(i?.ciHigh))]",
+                row.item.weak == true ? "yes" : "no", row.item.json["latent"]?.stringValue ?? "none",
             ])
         }
         return table

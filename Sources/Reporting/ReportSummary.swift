@@ -44,7 +44,7 @@ public enum ReportSummary {
     }
 
     /// The influence mean; NaN (shown as such) where the report has none.
-    static func mean(_ item: ReportItem) -> Double { item.influence.mean ?? .nan }
+    static func mean(_ item: ReportItem) -> Double { item.influence?.mean ?? .nan }
 
     /// `latent`: absent means the item was not compared with an estimator.
     static func latency(_ item: ReportItem) -> String { item.json["latent"]?.stringValue ?? "none" }
@@ -55,7 +55,7 @@ public enum ReportSummary {
         for (name, macs) in zip(report.layerNames, report.layerMACs) {
             guard let items = byLayer[name], !items.isEmpty else { continue }
             let means = items.map(mean).sorted()
-            table.rows.append([name, "\(items.count)", "\(items.filter(\.weak).count)",
+            table.rows.append([name, "\(items.count)", "\(items.filter { $0.weak == true }.count)",
                                NumberText.scientific(means[means.count / 2]), NumberText.scientific(means.last!), NumberText.grouped(macs)])
         }
         return table
@@ -65,8 +65,8 @@ public enum ReportSummary {
         var table = TextTable(headers: ["rank", "id", "influence", "95% interval", "weak", "latent"], alignments: [.right, .left, .right, .left, .left, .left])
         for item in items {
             table.rows.append([item.rank.map(String.init) ?? "-", item.id, NumberText.scientific(mean(item)),
-                               "[\(NumberText.scientific(item.influence.ciLow ?? .nan)), \(NumberText.scientific(item.influence.ciHigh ?? .nan))]",
-                               item.weak ? "yes" : "no", latency(item)])
+                               "[\(NumberText.scientific(item.influence?.ciLow ?? .nan)), \(NumberText.scientific(item.influence?.ciHigh ?? .nan))]",
+                               item.weak == true ? "yes" : "no", latency(item)])
         }
         return table
     }

@@ -31,7 +31,7 @@ enum MergeCommand: Command {
         var reports: [(path: String, report: ReportJSON)] = []
         let limits = try JSONFileOptions.limits(arguments)
         // Each shard is schema-checked and read typed; the merge itself joins the documents.
-        for path in arguments.positionals { reports.append((path, try ReportFile.load(path, limits: limits).json)) }
+        for path in arguments.positionals { reports.append((path, try ReportFile.load(path, limits: limits, measuredFor: "merge").json)) }
         let merged: ReportJSON
         do { merged = try ProfileReport.merge(reports) } catch let e as InfluenceError { throw CLIError.input(e.description) }
         try outputs.write(merged, console: console)

@@ -41,7 +41,8 @@ enum PlanCommand: Command {
                                                          (OutputOption(option: "export-nni", defaultName: "nni-config.json"), request.exportNNI)],
                                              console: console)
         let output = outputs[0]!
-        let report = try ReportFile.load(reportPath, limits: JSONFileOptions.limits(arguments))
+        let report = try ReportFile.load(reportPath, limits: JSONFileOptions.limits(arguments),
+                                         measuredFor: request.plan.criterion == .measured ? "plan --criterion measured" : nil)
         let modelHash = try SHA256.hex(ofFile: modelPath)
         if report.modelSHA256 != modelHash && !request.force {
             throw CLIError.input("\(reportPath): model.sha256 does not match \(modelPath) (\(modelHash)): the report is for another model; use --force to plan anyway")

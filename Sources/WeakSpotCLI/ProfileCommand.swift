@@ -63,11 +63,12 @@ enum ProfileCommand: Command {
             run.shouldStop = { InterruptSignal.received }
         }
         defer { if request.checkpoint != nil { InterruptSignal.uninstall() } }
-        let (inputs, skippedFiles) = try readInputs(dataset, all: run.needsAllInputs, batch: request.measure.batchSize, source: data)
+        let (inputs, skippedFiles) = try readInputs(dataset, replay: run.needsReplay, batch: request.measure.batchSize, skipBad: request.skipBad)
         let started = DispatchTime.now().uptimeNanoseconds
         let progress = ProgressReporter(console: console, total: run.itemCount, unit: "items", quiet: request.quiet, start: started)
         if !request.quiet {
-            console.printError("profiling \(run.itemCount) items (\(request.options.kinds.map(\.rawValue).joined(separator: ", "))\(request.measure.shard.map { ", shard \($0)" } ?? "")) of \(model.path) on \(dataset.count) inputs")
+            let verb = request.measure.measurement == .estimatesOnly ? "scoring (--measure none)" : "profiling"
+            console.printError("\(verb) \(run.itemCount) items (\(request.options.kinds.map(\.rawValue).joined(separator: ", "))\(request.measure.shard.map { ", shard \($0)" } ?? "")) of \(model.path) on \(dataset.count) inputs")
         }
         let report: JSONValue
         do {
@@ -91,22 +92,37 @@ enum ProfileCommand: Command {
         return 0
     }
 
-    /// The inputs streamed batch by batch, or all read first (adaptive mode, hard examples), and
-    /// the files skipped so far (known once the inputs are read).
-    static func readInputs(_ dataset: Dataset, all: Bool, batch: Int, source: String) throws -> (ProfileInputs, () -> [SkippedFile]) {
-        guard all else {
+    /// The inputs streamed batch by batch, or replayable — each pass a fresh reader, for adaptive
+    /// mode and hard examples — and the files skipped (by the last pass, once it has read them).
+    /// Nothing holds the whole data set: a pass keeps one batch of decoded inputs.
+    static func readInputs(_ dataset: Dataset, replay: Bool, batch: Int, skipBad: Bool) throws -> (ProfileInputs, () -> [SkippedFile]) {
+        guard replay else {
             let reader = try dataset.batches(size: batch)
             return (.stream { try reader.next().map { (Tensor(shape: $0.shape, storage: $0.values), $0.labels) } }, { reader.skippedFiles })
         }
-        let read = try dataset.readAll()
-        guard read.inputs.shape[0] > 0 else { throw CLIError.input("\(source): expected at least one readable input, got none") }
-        return (.all(Tensor(shape: read.inputs.shape, storage: read.inputs.values), labels: read.inputs.labels), { read.skipped })
+        let last = LastReader()
+        // With --skip-bad the count is known only after reading; otherwise every listed input is read.
+        let source = ReplayableInputs(count: skipBad ? nil : dataset.count) { size in
+            let reader = try dataset.batches(size: size)
+            last.reader = reader
+            return { try reader.next().map { (Tensor(shape: $0.shape, storage: $0.values), $0.labels) } }
+        }
+        return (.replayable(source), { last.reader?.skippedFiles ?? [] })
     }
+
+    /// The reader of the latest pass over a replayable source (whose skipped files the report lists).
+    final class LastReader { var reader: BatchReader? }
 
     static func printSummary(_ json: JSONValue, items: Int, options: ProfileOptions, skipped: Int, output: String, console: Console) throws {
         let report: Report
         do { report = try Report(json: json) } catch { throw CLIError.internal("the report just assembled: \(error)") }
-        console.print("profiled \(items) items on \(report.inputs) inputs in \(NumberText.fixed(report.seconds ?? .nan, decimals: 1)) s; \(report.weakCount) weak (threshold \(options.weakThreshold) \(options.metric.rawValue))")
+        guard report.measured else {
+            console.print("scored \(items) items by \(options.estimators.map(\.rawValue).joined(separator: ", ")) on \(report.inputs) inputs in \(NumberText.fixed(report.seconds ?? .nan, decimals: 1)) s; no influence measured (--measure none)")
+            if skipped > 0 { console.print("skipped \(skipped) unreadable files (listed in the report)") }
+            console.print("report: \(output)")
+            return
+        }
+        console.print("profiled \(items) items on \(report.inputs) inputs in \(NumberText.fixed(report.seconds ?? .nan, decimals: 1)) s; \(report.weakCount ?? 0) weak (threshold \(options.weakThreshold) \(options.metric.rawValue))")
         console.print("")
         console.output.write(ReportSummary.text(report, top: 10))
         if skipped > 0 { console.print("skipped \(skipped) unreadable files (listed in the report)") }

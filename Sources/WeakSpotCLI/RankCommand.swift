@@ -20,7 +20,7 @@ enum RankCommand: Command {
     static func run(_ arguments: ParsedArguments, console: Console) throws -> Int32 {
         let path = arguments.positionals[0]
         let request = try arguments.request(RankRequest.self)
-        let report = try ReportFile.load(path, limits: JSONFileOptions.limits(arguments))
+        let report = try ReportFile.load(path, limits: JSONFileOptions.limits(arguments), measuredFor: "rank")
         let text: String
         do { text = try Ranking.text(report, path: path, request: request) } catch { throw arguments.usageError(error.message) }
         let defaultName = "rank.\(request.format == .table ? "txt" : request.format.rawValue)"

@@ -6,8 +6,14 @@ import Support
 /// the report JSON Schema, then read into a typed `Report`, so a command acting on it never
 /// meets a missing key later. Every error names the file.
 enum ReportFile {
-    static func load(_ path: String, limits: JSONLimits = JSONLimits()) throws(CLIError) -> Report {
-        try decode(JSONFileOptions.contents(of: path, limits: limits), path: path, maxDepth: limits.maxDepth)
+    /// `measuredFor`: the command that needs measured influence (`rank`, `merge`, `plan --criterion
+    /// measured`), which then refuses a `--measure none` report (exit 2); nil accepts one.
+    static func load(_ path: String, limits: JSONLimits = JSONLimits(), measuredFor command: String?) throws(CLIError) -> Report {
+        let report = try decode(JSONFileOptions.contents(of: path, limits: limits), path: path, maxDepth: limits.maxDepth)
+        if let command {
+            do { try report.requireMeasured(by: command) } catch { throw CLIError.input("\(path): \(error.description)") }
+        }
+        return report
     }
 
     /// Parses and validates report bytes already in memory; `path` only names them in errors.

@@ -19,9 +19,9 @@ final class ReportItemTests: XCTestCase {
         XCTAssertEqual(read.kind, .group)
         XCTAssertEqual(read.group, 3)
         XCTAssertNil(read.channel)
-        XCTAssertEqual(read.influence.mean, 0.5)
-        XCTAssertNil(read.influence.ciHigh)
-        XCTAssertEqual(read.influence.n, 4)
+        XCTAssertEqual(read.influence?.mean, 0.5)
+        XCTAssertNil(read.influence?.ciHigh)
+        XCTAssertEqual(read.influence?.n, 4)
         XCTAssertEqual(read.metrics, ["kl": 0.5, "top1": 0.25])
         XCTAssertEqual(read.rank, 2)
     }

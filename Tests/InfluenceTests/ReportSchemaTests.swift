@@ -72,7 +72,7 @@ final class ReportSchemaTests: XCTestCase {
         }
         check({ t, _ in t["schema"] = "weakspot.report/2" }, expect: "$.schema")
         check({ t, _ in t["model"] = nil }, expect: "missing required key 'model'")
-        check({ _, i in i["rank"] = "1" }, expect: "$.items[0].rank: expected integer, got string")
+        check({ _, i in i["rank"] = "1" }, expect: "$.items[0].rank: expected integer or null, got string")
         check({ _, i in i["latent"] = "maybe" }, expect: "$.items[0].latent")
         check({ _, i in i["kind"] = "neuron" }, expect: "$.items[0].kind")
         check({ _, i in i["influence"] = ["mean": 1.0] }, expect: "missing required key 'ciHigh'")

@@ -32,6 +32,8 @@ public enum ProfileReport {
         let groupScores = GroupScoreTable(options: options, rawChannelScores: rawScores)
         return m.measurements.map { measurement in
             let item = measurement.item
+            let estimated = estimatorValues(item, options: options, estimators: estimators, channelScores: channelScores, groupScores: groupScores)
+            if options.measurement == .estimatesOnly { return estimatesOnlyObject(item, estimators: estimated) }
             // The influence is the chosen metric at the last (largest) level.
             let last = measurement.metrics.last ?? PerInputMetrics(values: [:])
             let values = last.values[options.metric] ?? []
@@ -46,7 +48,7 @@ public enum ProfileReport {
                 "influence": .object(["mean": .float(Float(stats.mean)), "std": .float(Float(stats.std)), "ciLow": .float(Float(stats.ciLow)),
                                       "ciHigh": .float(Float(stats.ciHigh)), "n": .int(stats.n)]),
                 "metrics": .object(metrics),
-                "estimators": .object(estimatorValues(item, options: options, estimators: estimators, channelScores: channelScores, groupScores: groupScores)),
+                "estimators": .object(estimated),
                 "weak": .bool(ReportWarnings.isWeak(ciHigh: Double(Float(stats.ciHigh)), n: stats.n, threshold: options.weakThreshold)), "latent": .string("none"),
             ]
             if let stability = RankStability.itemObject(values: values, seed: options.seed) { object["stability"] = stability }
@@ -68,6 +70,24 @@ public enum ProfileReport {
             }
             return .object(object)
         }
+    }
+
+    /// An item of a `--measure none` report: what identifies it and its estimator scores; every
+    /// field that only a measurement could fill (influence, metrics, rank, weak, latent) is null,
+    /// so no reader can take a zero for a measured value.
+    static func estimatesOnlyObject(_ item: InfluenceItem, estimators: [String: JSONValue]) -> JSONValue {
+        .object(["id": .string(item.id), "index": .int(item.index), "kind": .string(item.kind.rawValue),
+                 "layer": .string(item.layer), "output": .string(item.output),
+                 "channel": item.channel.map { .int($0) } ?? .null, "group": item.group.map { .int($0) } ?? .null,
+                 "params": .int(item.params), "macs": .int(item.macs),
+                 "influence": .null, "metrics": .null, "estimators": .object(estimators),
+                 "rank": .null, "weak": .null, "latent": .null])
+    }
+
+    /// Whether a report (or a report's header) holds measured influence: false for `--measure none`
+    /// (`settings.measure`), true for reports written before that setting existed.
+    public static func isMeasured(_ report: JSONValue?) -> Bool {
+        report?["settings"]?["measure"]?.stringValue != MeasureMode.estimatesOnly.rawValue
     }
 
     /// An item's estimator scores: a channel's own, a group's reduced over its parts; normalised
@@ -137,6 +157,7 @@ public enum ProfileReport {
     /// influential; ties by layer name, then channel, then id), each layer given its sweep curve.
     public static func assemble(header: [String: JSONValue], items: [JSONValue], timing: JSONValue?) -> JSONValue {
         var items = items.sorted { ($0["index"]?.intValue ?? 0) < ($1["index"]?.intValue ?? 0) }
+        guard isMeasured(.object(header)) else { return assembleEstimatesOnly(header: header, items: items, timing: timing) }
         // Ranks run within each kind: a layer and one of its channels are not rivals.
         let order = items.indices.sorted { a, b in
             let (ka, kb) = (ItemKind(rawValue: items[a]["kind"]?.stringValue ?? "") ?? .tensor, ItemKind(rawValue: items[b]["kind"]?.stringValue ?? "") ?? .tensor)
@@ -195,6 +216,26 @@ public enum ProfileReport {
         return .object(report)
     }
 
+    /// A `--measure none` report: the items in index order with their estimator scores; no ranks,
+    /// no agreement (nothing measured to agree with), no stability; the summary's counts of weak
+    /// and latent items are null, and a warning says that nothing was measured.
+    static func assembleEstimatesOnly(header: [String: JSONValue], items: [JSONValue], timing: JSONValue?) -> JSONValue {
+        var report = header
+        if case .array(let layers)? = header["layers"] {
+            report["layers"] = .array(layers.map { layer in
+                guard case .object(var o) = layer else { return layer }
+                o["sensitivity"] = .array([])
+                return .object(o)
+            })
+        }
+        report["agreement"] = .object([:])
+        report["items"] = .array(items)
+        report["summary"] = .object(["items": .int(items.count), "weak": .null, "classDamaging": .null, "hiddenCritical": .null, "hiddenWeak": .null])
+        report["warnings"] = .array([.string(ReportWarnings.estimatesOnly)])
+        if let timing { report["timing"] = timing }
+        return .object(report)
+    }
+
     /// `--weak-threshold q:F`: the influence mean below which the fraction F of the items of the
     /// finest kind lie (the F-quantile, lower interpolation). An item is then weak when its whole
     /// interval lies below that value.
@@ -224,6 +265,9 @@ public enum ProfileReport {
     /// The caller validates each report against the schema first (`ReportSchema`).
     public static func merge(_ reports: [(path: String, report: JSONValue)]) throws -> JSONValue {
         guard let first = reports.first else { throw InfluenceError("merge: no reports given") }
+        if let unmeasured = reports.first(where: { !isMeasured($0.report) }) {
+            throw InfluenceError("\(unmeasured.path): \(ReportWarnings.estimatesOnlyRefusal(command: "merge"))")
+        }
         func strip(_ settings: JSONValue?) -> JSONValue? {
             guard case .object(var o)? = settings else { return settings }
             o["shard"] = .null
@@ -237,6 +281,7 @@ public enum ProfileReport {
         var items: [Int: JSONValue] = [:]
         var totalSeconds = 0.0
         var floorSeconds: Double? = 0
+        var peakMemory: [Int] = []
         for (path, report) in reports {
             guard report["schema"]?.stringValue == schema else { throw InfluenceError("\(path): expected schema \(schema)") }
             // Settings first: shards measured with different options are named as such, not as
@@ -260,6 +305,7 @@ public enum ProfileReport {
             }
             totalSeconds += report["timing"]?["seconds"]?.doubleValue ?? 0
             floorSeconds = floorSeconds.flatMap { total in report["timing"]?["floorSeconds"]?.doubleValue.map { total + $0 } }
+            if let peak = report["timing"]?["peakMemoryBytes"]?.intValue { peakMemory.append(peak) }
         }
         let expected = first.report["itemsTotal"]?.intValue ?? (items.keys.max().map { $0 + 1 } ?? 0)
         if items.count != expected {
@@ -274,6 +320,8 @@ public enum ProfileReport {
             timing["floorSeconds"] = .double(floorSeconds)
             timing["floorRatio"] = floorSeconds > 0 ? .double((totalSeconds / floorSeconds * 1000).rounded() / 1000) : .null
         }
+        // Shards run as separate processes: the merged run needed as much as the largest of them.
+        if peakMemory.count == reports.count, let peak = peakMemory.max() { timing["peakMemoryBytes"] = .int(peak) }
         return assemble(header: header, items: Array(items.values), timing: .object(timing))
     }
 }

@@ -19,11 +19,15 @@ public struct Report: Sendable {
     public var modelSHA256: String
     /// `model.outputKind`; nil in reports written before it was recorded.
     public var outputKind: OutputKind?
-    /// `summary.hiddenCritical`.
-    public var hiddenCritical: Int
-    /// `summary.weak`, `baseline.count` (inputs measured on), and `timing.seconds` (optional:
-    /// merged reports have no single duration).
-    public var weakCount: Int
+    /// False for a `--measure none` report (`settings.measure`): estimator scores, no influence.
+    /// Then every item's influence, rank and weak flag are nil, and so are `hiddenCritical` and
+    /// `weakCount`; a command that acts on influence calls `requireMeasured` first.
+    public var measured: Bool
+    /// `summary.hiddenCritical`; nil when not measured.
+    public var hiddenCritical: Int?
+    /// `summary.weak` (nil when not measured), `baseline.count` (inputs measured on), and
+    /// `timing.seconds` (optional: merged reports have no single duration).
+    public var weakCount: Int?
     public var inputs: Int
     public var seconds: Double?
 
@@ -34,9 +38,18 @@ public struct Report: Sendable {
             return s
         }
         self.json = json
+        measured = ProfileReport.isMeasured(json)
         items = try ReportItem.all(of: json)
-        for (position, item) in items.enumerated() where item.rank == nil {
-            throw InfluenceError("items[\(position)].rank: expected an integer, got null")
+        // A measured report has every measured field; one of `--measure none` has none of them.
+        for (position, item) in items.enumerated() {
+            let place = "items[\(position)]"
+            if measured {
+                if item.rank == nil { throw InfluenceError("\(place).rank: expected an integer, got null") }
+                if item.influence == nil { throw InfluenceError("\(place).influence: expected an object, got null (only a --measure none report has none)") }
+                if item.weak == nil { throw InfluenceError("\(place).weak: expected true or false, got null") }
+            } else if item.rank != nil || item.influence != nil || item.weak != nil {
+                throw InfluenceError("\(place): expected null influence, rank and weak in a --measure none report (settings.measure is \"none\")")
+            }
         }
         guard let layers = json["layers"]?.arrayValue else { throw InfluenceError("layers: expected an array") }
         var names: [String] = [], macs: [Int] = []
@@ -55,17 +68,20 @@ public struct Report: Sendable {
             }
             outputKind = k
         }
-        guard let hidden = json["summary"]?["hiddenCritical"]?.intValue else {
-            throw InfluenceError("summary.hiddenCritical: expected an integer, got \(json["summary"]?["hiddenCritical"]?.rendered(pretty: false) ?? "nothing")")
-        }
-        hiddenCritical = hidden
         func integer(_ value: JSONValue?, _ place: String) throws(InfluenceError) -> Int {
             guard let v = value?.intValue else { throw InfluenceError("\(place): expected an integer, got \(value?.rendered(pretty: false) ?? "nothing")") }
             return v
         }
-        weakCount = try integer(json["summary"]?["weak"], "summary.weak")
+        hiddenCritical = measured ? try integer(json["summary"]?["hiddenCritical"], "summary.hiddenCritical") : nil
+        weakCount = measured ? try integer(json["summary"]?["weak"], "summary.weak") : nil
         inputs = try integer(json["baseline"]?["count"], "baseline.count")
         seconds = json["timing"]?["seconds"]?.doubleValue
+    }
+
+    /// Refuses a `--measure none` report for a command that acts on measured influence (`rank`,
+    /// `gate`, `merge`, `plan --criterion measured`), naming the command.
+    public func requireMeasured(by command: String) throws(InfluenceError) {
+        guard measured else { throw InfluenceError(ReportWarnings.estimatesOnlyRefusal(command: command)) }
     }
 
     /// The kinds the report holds, finest first (channel, group, layer, tensor).
@@ -77,7 +93,7 @@ public struct Report: Sendable {
     /// The items of one kind in rank order (rank 1, the weakest, first; file order among equal ranks).
     public func ranked(_ kind: ItemKind) -> [ReportItem] {
         items.enumerated().filter { $0.element.kind == kind }
-            .sorted { ($0.element.rank!, $0.offset) < ($1.element.rank!, $1.offset) }.map(\.element)
+            .sorted { ($0.element.rank ?? .max, $0.offset) < ($1.element.rank ?? .max, $1.offset) }.map(\.element)
     }
 
     /// `--kind` text (`channel` or `channels`) as a kind the report holds; the error names the

@@ -20,10 +20,13 @@ public struct ReportItem: Sendable, Equatable {
     public var group: Int?
     public var params: Int
     public var macs: Int
-    public var influence: Influence
-    /// The mean of every metric measured (`kl`, `mse`, `top1`, …) at the item's last level.
+    /// nil in a `--measure none` report (JSON null): nothing was measured.
+    public var influence: Influence?
+    /// The mean of every metric measured (`kl`, `mse`, `top1`, …) at the item's last level;
+    /// empty in a `--measure none` report.
     public var metrics: [String: Double]
-    public var weak: Bool
+    /// nil in a `--measure none` report: weak is a claim about measured influence.
+    public var weak: Bool?
     /// nil in a shard being merged (ranks are given when the report is assembled).
     public var rank: Int?
     public var json: JSONValue
@@ -62,18 +65,23 @@ public struct ReportItem: Sendable, Equatable {
         params = try integer(try field("params"), "params")
         macs = try integer(try field("macs"), "macs")
         let i = try field("influence")
-        guard let n = i["n"] else { throw InfluenceError("\(place).influence.n: expected an integer, got nothing") }
-        guard i["mean"] != nil else { throw InfluenceError("\(place).influence.mean: expected a number or null, got nothing") }
-        influence = Influence(mean: try number(i["mean"], "influence.mean"), std: try number(i["std"], "influence.std"),
-                              ciLow: try number(i["ciLow"], "influence.ciLow"), ciHigh: try number(i["ciHigh"], "influence.ciHigh"),
-                              n: try integer(n, "influence.n"))
+        if i == .null {
+            influence = nil
+        } else {
+            guard let n = i["n"] else { throw InfluenceError("\(place).influence.n: expected an integer, got nothing") }
+            guard i["mean"] != nil else { throw InfluenceError("\(place).influence.mean: expected a number or null, got nothing") }
+            influence = Influence(mean: try number(i["mean"], "influence.mean"), std: try number(i["std"], "influence.std"),
+                                  ciLow: try number(i["ciLow"], "influence.ciLow"), ciHigh: try number(i["ciHigh"], "influence.ciHigh"),
+                                  n: try integer(n, "influence.n"))
+        }
         var metrics: [String: Double] = [:]
         for (key, value) in json["metrics"]?.objectValue ?? [:] {
             if let d = try number(value, "metrics.\(key)") { metrics[key] = d }
         }
         self.metrics = metrics
-        guard let w = try field("weak").boolValue else { throw InfluenceError("\(place).weak: expected true or false") }
-        weak = w
+        let w = try field("weak")
+        guard w == .null || w.boolValue != nil else { throw InfluenceError("\(place).weak: expected true, false or null") }
+        weak = w.boolValue
         rank = json["rank"].map { $0 == .null ? nil : $0.intValue } ?? nil
         self.json = json
         if kind == .group && group == nil { throw InfluenceError("\(place).group: expected the group index of a group item, got null") }

@@ -70,7 +70,8 @@ extension ReportSchema {
         "untilStable": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
         "labels": {"type": ["string", "null"]},
         "skipBad": {"type": "boolean"},
-        "outputKind": {"enum": ["auto", "logits", "probs", "log-probs"]}
+        "outputKind": {"enum": ["auto", "logits", "probs", "log-probs"]},
+        "measure": {"enum": ["influence", "none"], "description": "none: profile --measure none; every item's influence, metrics, rank, weak and latent are null, and so are the summary's counts of weak and latent items."}
       }
     },
     "baseline": {
@@ -140,13 +141,13 @@ extension ReportSchema {
       "required": ["items", "weak", "hiddenCritical", "hiddenWeak"],
       "properties": {
         "items": {"type": "integer", "minimum": 0},
-        "weak": {"type": "integer", "minimum": 0},
-        "hiddenCritical": {"type": "integer", "minimum": 0},
-        "hiddenWeak": {"type": "integer", "minimum": 0},
-        "classDamaging": {"type": "integer", "minimum": 0}
+        "weak": {"type": ["integer", "null"], "minimum": 0},
+        "hiddenCritical": {"type": ["integer", "null"], "minimum": 0},
+        "hiddenWeak": {"type": ["integer", "null"], "minimum": 0},
+        "classDamaging": {"type": ["integer", "null"], "minimum": 0}
       }
     },
-    "timing": {"type": "object", "required": ["seconds"], "properties": {"seconds": {"type": "number", "minimum": 0}, "floorSeconds": {"type": "number", "minimum": 0, "description": "Every measured item's downstream cone once per input and level at the engine's own forward speed (docs/performance.md); absent in reports written before it was added."}, "floorRatio": {"type": ["number", "null"], "minimum": 0, "description": "seconds / floorSeconds."}, "engineMACsPerSecond": {"type": "number", "minimum": 0, "description": "The rate the floor assumes: MACs of one forward pass at the run's batch over its best time of three."}}},
+    "timing": {"type": "object", "required": ["seconds"], "properties": {"seconds": {"type": "number", "minimum": 0}, "peakMemoryBytes": {"type": "integer", "minimum": 0, "description": "The profiling process's peak resident memory (VmHWM; getrusage elsewhere); the largest of the shards' after merge."}, "floorSeconds": {"type": "number", "minimum": 0, "description": "Every measured item's downstream cone once per input and level at the engine's own forward speed (docs/performance.md); absent in reports written before it was added."}, "floorRatio": {"type": ["number", "null"], "minimum": 0, "description": "seconds / floorSeconds."}, "engineMACsPerSecond": {"type": "number", "minimum": 0, "description": "The rate the floor assumes: MACs of one forward pass at the run's batch over its best time of three."}}},
     "warnings": {"type": "array", "items": {"type": "string"}, "description": "What the figures cannot support (too few inputs, items without an interval); absent in reports written before it was added."},
     "itemsTotal": {"type": "integer", "minimum": 1, "description": "Items of the whole run over all shards; merge counts missing items against it."}
   },
@@ -166,7 +167,7 @@ extension ReportSchema {
         "params": {"type": "integer", "minimum": 0},
         "macs": {"type": "integer", "minimum": 0},
         "influence": {
-          "type": "object",
+          "type": ["object", "null"],
           "required": ["mean", "std", "ciLow", "ciHigh", "n"],
           "properties": {
             "mean": {"$ref": "#/$defs/nullableNumber"},
@@ -178,7 +179,7 @@ extension ReportSchema {
           "additionalProperties": false
         },
         "metrics": {
-          "type": "object",
+          "type": ["object", "null"],
           "required": ["kl", "mse", "top1"],
           "properties": {
             "kl": {"$ref": "#/$defs/nullableNumber"},
@@ -202,9 +203,9 @@ extension ReportSchema {
           },
           "additionalProperties": false
         },
-        "rank": {"type": "integer", "minimum": 1},
-        "weak": {"type": "boolean"},
-        "latent": {"enum": ["none", "hiddenCritical", "hiddenWeak"]},
+        "rank": {"type": ["integer", "null"], "minimum": 1},
+        "weak": {"type": ["boolean", "null"]},
+        "latent": {"enum": ["none", "hiddenCritical", "hiddenWeak", null]},
         "stability": {
           "type": "object",
           "required": ["halves", "resamples"],

@@ -15,6 +15,14 @@ public enum ReportWarnings {
         n >= minimumInputsForWeak && ciHigh < threshold
     }
 
+    /// The one warning of a `--measure none` report.
+    public static let estimatesOnly = "no influence was measured (--measure none): items carry estimator scores only; influence, metrics, rank and weak are null"
+
+    /// Why a command that acts on measured influence refuses a `--measure none` report.
+    public static func estimatesOnlyRefusal(command: String) -> String {
+        "written by 'profile --measure none': it holds estimator scores and no measured influence, which \(command) needs; profile without --measure none (plan accepts it with --criterion l1, l2, bn or taylor)"
+    }
+
     /// The warnings for a report measured on `inputs` inputs with these items.
     public static func list(inputs: Int?, items: [JSONValue]) -> [String] {
         var warnings: [String] = []
