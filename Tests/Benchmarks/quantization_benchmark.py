@@ -140,13 +140,13 @@ class Reader:
         pass
 
 
-def ort_quantize(model: str, calib: np.ndarray, method: str, out: str, work: str, notes: list[str]) -> str:
+def ort_quantize(model: str, calib: np.ndarray, method: str, out: str, work: str, notes: list[str], reuse: bool) -> str:
     from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     source = model
     pre = os.path.join(work, "preprocessed.onnx")
-    if not os.path.exists(pre):
+    if not (reuse and os.path.exists(pre)):
         try:
             quant_pre_process(model, pre)
         except Exception as error:  # noqa: BLE001 - reported, then the raw model is quantized
@@ -335,7 +335,7 @@ def bench_model(key: str, model: str, size: int, label: str, binary: str, args, 
         out = os.path.join(work, f"ort_{method.lower()}.qdq.onnx")
         start = time.time()
         if not (args.reuse and os.path.exists(out)):
-            ort_quantize(model, calib, method, out, work, notes)
+            ort_quantize(model, calib, method, out, work, notes, args.reuse or method != "MinMax")
         timings[f"ort_{method}"] = round(time.time() - start, 1)
         count, elements, scales, acts = ort_quantized_weights(out)
         rows.append({"row": f"ORT {method}", "kind": "ort", "quantizes": f"{count} Conv/Gemm weights int8 per-channel; {acts} activation tensors uint8 ({method})",
