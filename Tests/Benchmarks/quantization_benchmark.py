@@ -357,6 +357,8 @@ def bench_model(key: str, model: str, size: int, label: str, binary: str, args, 
     a8 = ["--quantize-activations", "8", "--calibrate", cal_npy, "--calibration", "minmax"]
     specs = [("WeakSpot int8 w", sweep, ["--target", "bits=8"], "every Conv/Gemm weight int8 per-channel; activations float"),
              ("WeakSpot int8 w+a8", sweep, ["--target", "bits=8"] + a8, "every Conv/Gemm weight int8 per-channel; each layer's output (after its BN/ReLU6 tail) uint8, minmax"),
+             ("WeakSpot int8 w+a8 percentile", sweep, ["--target", "bits=8", "--quantize-activations", "8", "--calibrate", cal_npy, "--calibration", "percentile"],
+              "every Conv/Gemm weight int8 per-channel; each layer's output uint8, ORT's Percentile calibrator (needs a binary newer than c3da735)"),
              (f"WeakSpot measured @{args.bits}", sweep, ["--target", f"bits={args.bits}"], "Conv/Gemm weights at planned bits (measured damage); activations float"),
              (f"WeakSpot weight-MSE @{args.bits}", sweep, ["--target", f"bits={args.bits}", "--criterion", "mse"], "Conv/Gemm weights at planned bits (weight-MSE proxy); activations float"),
              ("WeakSpot uniform 4-bit", sweep4, ["--target", "bits=4"], "every Conv/Gemm weight 4-bit per-channel; activations float"),
@@ -379,8 +381,11 @@ def bench_model(key: str, model: str, size: int, label: str, binary: str, args, 
                  "planSeconds": seconds}
         if exporter:
             qdq = os.path.join(work, slug + ".qdq.onnx")
-            cached_run([binary, "quantize", model, plan_path, "--calibrate", cal_npy, "-o", qdq], qdq, plan_key, args.reuse, log)
+            cached_run([binary, "quantize", model, plan_path, "-o", qdq] + (["--calibrate", cal_npy] if plan.get("activations") else []),
+                       qdq, plan_key, args.reuse, log)
             entry["fileFrom"] = "weakspot quantize"
+        elif plan.get("activations", {}) and plan["activations"]["calibration"] != "minmax":
+            continue
         else:
             qdq = replica(model, plan, calib, os.path.join(work, slug + ".replica.onnx"), args.threads)
             entry["fileFrom"] = "replica (this script)"
