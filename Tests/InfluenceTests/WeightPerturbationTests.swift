@@ -179,12 +179,15 @@ final class ActivationQuantizationTests: XCTestCase {
                     let producer = g.nodes.firstIndex { $0.outputs.contains(end) }!
                     let f = FakeQuantization(scale: scale, zeroPoint: zero, dequantizeScale: scale, dequantizeZeroPoint: zero, lowest: 0, highest: Float(qmax))
                     g.nodes.insert(Node(name: "round", op: .fakeQuantize(f), inputs: [end], outputs: [rounded]), at: producer + 1)
-                    let slow = baseline.compare(try ExecutionPlan(graph: g, options: ExecutionOptions(threads: 2)).run(x)[0].storage).means[.kl]!
+                    let slow = baseline.compare(try ExecutionPlan(graph: g, options: ExecutionOptions(threads: 2, fuse: false)).run(x)[0].storage).means[.kl]!
                     let fast = baseline.compare(try profiler.perturbedLogits(item, level: Float(bits), cache: cache).storage).means[.kl]!
                     XCTAssertGreaterThan(slow, 0, "\(item.id) at \(bits) bits")
-                    // Rounding is discontinuous: activations that differ by an ulp between the cached
-                    // and the whole-graph pass may round apart, so the two agree to ~1%, not to 1e-6.
-                    XCTAssertEqual(fast, slow, accuracy: max(1e-7, 2e-2 * slow), "\(target) \(item.id) at \(bits) bits")
+                    // The unfused whole-graph pass computes the cached tail ends to the bit, so
+                    // rounding the activations alone agrees to 1e-6. With the weights too, the
+                    // profiler adds conv(x, ΔW) to the cached output instead of convolving again:
+                    // values an ulp apart can round a whole step apart, so ~1% (seen: ≤ 0.36%).
+                    let tolerance = target == .activations ? 1e-6 : 1e-2
+                    XCTAssertEqual(fast, slow, accuracy: max(1e-9, tolerance * slow), "\(target) \(item.id) at \(bits) bits")
                     checked += 1
                 }
             }
