@@ -46,6 +46,48 @@ public struct QuantizationPlan: Sendable, Equatable {
 }
 
 extension QuantizationPlan {
+    /// What `weakspot quantize` needs of a plan — `schema`, `layers` [{`name`, `bits`}] (32: a
+    /// float layer), `granularity` (default channel) and `activations` ({`bits`, `calibration`} or
+    /// null) — read alone, so a hand-written plan works (as `Plan.groups(of:)` is for pruning).
+    /// `init(json:)` reads these keys through it. Errors name the JSON path.
+    public static func assignment(of json: JSONValue) throws(PlanInputError) -> QuantizationAssignment {
+        let reader = PlanFieldReader(json, place: "")
+        guard json.objectValue != nil else { throw PlanInputError("expected a JSON object") }
+        let found = try reader.string("schema")
+        guard found == schema else {
+            throw PlanInputError("schema: expected \"\(schema)\", got \"\(found)\"\(found == Plan.schema ? " (a pruning plan: apply it with weakspot prune)" : "")")
+        }
+        var bits: [String: Int] = [:]
+        for (i, layer) in try reader.array("layers").enumerated() {
+            let r = PlanFieldReader(layer, place: "layers[\(i)]")
+            guard let name = layer["name"]?.stringValue, !name.isEmpty else { throw r.fail("name", "a layer name") }
+            guard let b = layer["bits"]?.intValue, (2...16).contains(b) || b == 32 else { throw r.fail("bits", "an integer in 2...16, or 32 for a float layer") }
+            guard bits[name] == nil else { throw PlanInputError("layers[\(i)].name: '\(name)' is listed twice") }
+            // 32 bits: the planner lists float layers too; they stay as they are.
+            if b < 32 { bits[name] = b }
+        }
+        var granularity = QuantizationGranularity.channel
+        if let g = json["granularity"], g != .null {
+            guard let value = g.stringValue.flatMap(QuantizationGranularity.init(rawValue:)) else { throw reader.fail("granularity", "\"channel\" or \"tensor\"") }
+            granularity = value
+        }
+        var activationBits: Int? = nil
+        var calibration = CalibrationMethod.minmax
+        if let a = json["activations"], a != .null {
+            guard a.objectValue != nil else { throw reader.fail("activations", "{\"bits\", \"calibration\"} or null") }
+            let r = PlanFieldReader(a, place: "activations")
+            guard let b = a["bits"]?.intValue, (2...16).contains(b) else { throw r.fail("bits", "an integer in 2...16") }
+            activationBits = b
+            if let c = a["calibration"], c != .null {
+                guard let method = c.stringValue.flatMap(CalibrationMethod.init(rawValue:)) else {
+                    throw r.fail("calibration", "one of " + CalibrationMethod.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                calibration = method
+            }
+        }
+        return QuantizationAssignment(weightBits: bits, granularity: granularity, activationBits: activationBits, calibration: calibration)
+    }
+
     public var json: JSONValue {
         func metrics(_ m: [String: Double]?) -> JSONValue {
             guard let m else { return .null }
@@ -69,26 +111,14 @@ extension QuantizationPlan {
     /// Reads a whole plan; errors name the key (`layers[3].bits: expected an integer`).
     public init(json: JSONValue) throws(PlanInputError) {
         let reader = PlanFieldReader(json, place: "")
-        guard try reader.string("schema") == Self.schema else { throw reader.fail("schema", "\"\(Self.schema)\"") }
         model = try reader.objectField("model")
         data = try reader.value("data")
         settings = try reader.objectField("settings")
-        guard let g = QuantizationGranularity(rawValue: try reader.string("granularity")) else { throw reader.fail("granularity", "channel or tensor") }
-        granularity = g
-        let activations = try reader.value("activations")
-        if activations == .null {
-            activationBits = nil
-            calibration = .minmax
-        } else {
-            let a = PlanFieldReader(activations, place: "activations")
-            let bits = try a.integer("bits")
-            guard (2...16).contains(bits) else { throw a.fail("bits", "an integer in 2...16") }
-            guard let c = CalibrationMethod(rawValue: try a.string("calibration")) else {
-                throw a.fail("calibration", CalibrationMethod.allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            activationBits = bits
-            calibration = c
-        }
+        // Granularity, activations and every layer's bits are checked once, by the reader `quantize` uses too.
+        let assignment = try Self.assignment(of: json)
+        granularity = assignment.granularity
+        activationBits = assignment.activationBits
+        calibration = assignment.calibration
         bitsBefore = try reader.number("bitsBefore")
         bitsAfter = try reader.number("bitsAfter")
         bytesBefore = try reader.integer("bytesBefore")
@@ -98,15 +128,10 @@ extension QuantizationPlan {
                               classAccuracyBefore: nil, classAccuracyAfter: nil,
                               targetMet: try reader.bool("targetMet"), limitsMet: try reader.bool("limitsMet"), backedOff: try reader.bool("backedOff"),
                               evaluations: try reader.integer("evaluations"), latencyBeforeMs: nil, latencyAfterMs: nil)
-        var seen = Set<String>()
-        layers = []
-        for (i, item) in try reader.array("layers").enumerated() {
+        layers = try reader.array("layers").enumerated().map { (i, item) throws(PlanInputError) in
             let r = PlanFieldReader(item, place: "layers[\(i)]")
-            let name = try r.string("name")
-            guard seen.insert(name).inserted else { throw PlanInputError("layers[\(i)].name: layer '\(name)' appears twice") }
-            let bits = try r.integer("bits")
-            guard (2...16).contains(bits) || bits == 32 else { throw r.fail("bits", "an integer in 2...16, or 32 for a float layer") }
-            layers.append(Layer(name: name, op: try r.string("op"), params: try r.integer("params"), bits: bits, predicted: try r.metrics("predicted")))
+            return Layer(name: try r.string("name"), op: try r.string("op"), params: try r.integer("params"), bits: try r.integer("bits"),
+                         predicted: try r.metrics("predicted"))
         }
         note = try reader.string("note")
     }
