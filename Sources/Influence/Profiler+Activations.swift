@@ -29,23 +29,16 @@ extension Profiler {
         return result
     }
 
-    /// Logits with the item's output activations rounded (weights untouched): the rounded tail
-    /// ends replace the cached ones and the downstream cone runs again.
+    /// Logits with the item's output activations rounded (weights untouched): the cached tail
+    /// ends rounded in place, the downstream cone run again.
     func activationQuantizedLogits(_ item: InfluenceItem, bits: Int, cache: BatchCache, threads: Int?) throws -> Tensor {
-        var replaced: [ValueID: Tensor] = [:]
-        for (v, round) in try activationInterventions(item, bits: bits) {
-            guard var t = cache.values[v] else { throw InfluenceError("internal: '\(graph.values[v].name)' was not kept for activation rounding") }
-            round(&t)
-            replaced[v] = t
+        let rounding = try activationInterventions(item, bits: bits)
+        var cached: [ValueID: Tensor] = [:]
+        for v in rounding.keys {
+            guard let t = cache.values[v] else { throw InfluenceError("internal: '\(graph.values[v].name)' was not kept for activation rounding") }
+            cached[v] = t
         }
-        let cone = graph.downstreamCone(of: Set(replaced.keys))
-        let recomputed = Set(cone.flatMap { graph.nodes[$0].outputs })
-        var known: [ValueID: Tensor] = [:]
-        for (v, t) in cache.values where !recomputed.contains(v) { known[v] = t }
-        for (v, t) in replaced { known[v] = t }
-        let result = try plan.run(known: known, outputs: [logitsValue], batch: cache.batch,
-                                  interventions: baseInterventions.filter { recomputed.contains($0.key) }, threads: threads)
-        return result[logitsValue]!
+        return try rerunCone(replacing: cached, rounding: rounding, changed: [:], cache: cache, threads: threads)
     }
 
     /// The calibrated range of every profiled layer's tail end over `batches` (min–max of the

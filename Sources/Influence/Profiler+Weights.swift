@@ -125,26 +125,34 @@ extension Profiler {
             replaced[out] = y
             changed[out] = Array(Set(delta.weight.keys).union(delta.bias.keys)).sorted()
         }
+        // `--quantize-target both`: the layer's output is rounded too.
+        let rounding = roundsActivations ? try activationInterventions(item, bits: Int(level)) : [:]
+        return try rerunCone(replacing: replaced, rounding: rounding, changed: changed, cache: cache, threads: threads)
+    }
+
+    /// The logits with `replaced` standing in for cached values and their downstream cone run
+    /// again. Each `rounding` intervention applies where the cone passes its value, or to the
+    /// replaced value itself when that is not recomputed (an activation rounded in place; a
+    /// classifier, whose tail end is its own output). `changed` lists channels per replaced value
+    /// for an incremental run; rounding changes every channel, so it runs in full.
+    func rerunCone(replacing replaced: [ValueID: Tensor], rounding: [ValueID: Intervention] = [:], changed: [ValueID: [Int]],
+                   cache: BatchCache, threads: Int?) throws -> Tensor {
         let cone = graph.downstreamCone(of: Set(replaced.keys))
         let recomputed = Set(cone.flatMap { graph.nodes[$0].outputs })
         var known: [ValueID: Tensor] = [:]
         for (v, t) in cache.values where !recomputed.contains(v) { known[v] = t }
         for (v, t) in replaced { known[v] = t }
         var interventions = baseInterventions.filter { recomputed.contains($0.key) }
-        // `--quantize-target both`: the layer's output is rounded too, where its cone passes its tail end.
-        let rounding = roundsActivations ? try activationInterventions(item, bits: Int(level)) : [:]
         for (v, round) in rounding {
             if recomputed.contains(v) {
                 if let base = interventions[v] { interventions[v] = { t in base(&t); round(&t) } } else { interventions[v] = round }
             } else if var t = known[v], replaced[v] != nil {
-                // A layer without a per-channel tail (the classifier): its tail end is its output.
                 round(&t)
                 known[v] = t
             } else {
                 throw InfluenceError("internal: '\(graph.values[v].name)' is neither recomputed nor replaced")
             }
         }
-        // Rounding changes every channel of the tail end, which an incremental update cannot describe.
         let incremental = options.incremental && rounding.isEmpty ? IncrementalBase(cache: cache.values, changed: changed) : nil
         let result = try plan.run(known: known, outputs: [logitsValue], batch: cache.batch,
                                   interventions: interventions, incremental: incremental, threads: threads)
