@@ -105,6 +105,21 @@ public struct Graph: Sendable {
         return cone
     }
 
+    /// Inserts a node right after the producer of `value` that reads `value` (and `extraInputs`)
+    /// and writes a new value named `value`'s name + `suffix`; every consumer of `value`, and the
+    /// graph outputs, read the new value instead. How WeakSpot splices a mask or a rounding into
+    /// a copy of a model. Returns the new value, nil when `value` has no producer.
+    @discardableResult
+    public mutating func insertAfter(_ value: ValueID, op: Operator, name: String, suffix: String, extraInputs: [ValueID] = []) -> ValueID? {
+        guard let producer = nodes.firstIndex(where: { $0.outputs.contains(value) }) else { return nil }
+        let new = values.count
+        values.append(Value(name: values[value].name + suffix))
+        for i in nodes.indices { nodes[i].inputs = nodes[i].inputs.map { $0 == value ? new : $0 } }
+        outputs = outputs.map { $0 == value ? new : $0 }
+        nodes.insert(Node(name: name, op: op, inputs: [value] + extraInputs, outputs: [new]), at: producer + 1)
+        return new
+    }
+
     public func node(named name: String) -> Int? { nodes.firstIndex { $0.name == name } }
 
     public func value(named name: String) -> ValueID? { values.firstIndex { $0.name == name } }

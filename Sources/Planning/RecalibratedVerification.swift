@@ -15,8 +15,8 @@ extension PlanVerifier {
         var g = graph
         let shapes = try g.inferShapes(batch: 1)
         for (v, list) in removedChannels(removed).sorted(by: { $0.key < $1.key }) {
-            guard let shape = shapes[v], let producer = g.nodes.firstIndex(where: { $0.outputs.contains(v) }) else {
-                throw PlanInputError("--recalibrate: the tail end '\(g.values[v].name)' has no known shape or producer")
+            guard let shape = shapes[v] else {
+                throw PlanInputError("--recalibrate: the tail end '\(g.values[v].name)' has no known shape")
             }
             let axis = tailAxis[v] ?? 1
             var maskShape = [Int](repeating: 1, count: shape.count)
@@ -26,11 +26,9 @@ extension PlanVerifier {
             let maskValue = g.values.count
             g.values.append(Value(name: "weakspot.mask:" + g.values[v].name))
             g.constants[maskValue] = Tensor(shape: maskShape, storage: mask)
-            let masked = g.values.count
-            g.values.append(Value(name: g.values[v].name + ":masked"))
-            for i in g.nodes.indices { g.nodes[i].inputs = g.nodes[i].inputs.map { $0 == v ? masked : $0 } }
-            g.outputs = g.outputs.map { $0 == v ? masked : $0 }
-            g.nodes.insert(Node(name: "weakspot.mask:" + g.values[v].name, op: .mul, inputs: [v, maskValue], outputs: [masked]), at: producer + 1)
+            guard g.insertAfter(v, op: .mul, name: "weakspot.mask:" + g.values[v].name, suffix: ":masked", extraInputs: [maskValue]) != nil else {
+                throw PlanInputError("--recalibrate: the tail end '\(g.values[v].name)' has no producer")
+            }
         }
         return g
     }

@@ -59,14 +59,9 @@ public enum QuantizedGraph {
         for v in try activationValues(graph, assignment: assignment) {
             guard let range = ranges[v] else { throw Failure("activation '\(graph.values[v].name)' has no calibrated range") }
             let f = ActivationQuantizer.fakeQuantization(range: range, bits: bits)
-            guard let producer = g.nodes.firstIndex(where: { $0.outputs.contains(v) }) else {
+            guard g.insertAfter(v, op: .fakeQuantize(f), name: "weakspot.quantize:" + graph.values[v].name, suffix: ":quantized") != nil else {
                 throw Failure("activation '\(graph.values[v].name)' has no producer")
             }
-            let quantized = g.values.count
-            g.values.append(Value(name: graph.values[v].name + ":quantized"))
-            for i in g.nodes.indices { g.nodes[i].inputs = g.nodes[i].inputs.map { $0 == v ? quantized : $0 } }
-            g.outputs = g.outputs.map { $0 == v ? quantized : $0 }
-            g.nodes.insert(Node(name: "weakspot.quantize:" + graph.values[v].name, op: .fakeQuantize(f), inputs: [v], outputs: [quantized]), at: producer + 1)
         }
         return g
     }
