@@ -37,7 +37,7 @@ let package = Package(
         .testTarget(name: "ONNXFormatTests", dependencies: ["ONNXFormat", "TestSupport"]),
         .testTarget(name: "ExecutionTests", dependencies: ["Execution", "NetworkIR", "ONNXFormat", "DataInput", "TestSupport"]),
         .testTarget(name: "InfluenceTests", dependencies: ["Influence", "Reporting", "Gradients", "ChannelGroups", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "Support", "TestSupport"]),
-        .testTarget(name: "PlanningTests", dependencies: ["Planning", "Quantization", "Pruning", "Influence", "ChannelGroups", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "Support", "TestSupport"]),
+        .testTarget(name: "PlanningTests", dependencies: ["Planning", "Quantization", "Pruning", "Influence", "ChannelGroups", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "Training", "Support", "TestSupport"]),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Influence", "ChannelGroups", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "Support", "TestSupport"]),
         .testTarget(name: "GradientsTests", dependencies: ["Gradients", "Influence", "NetworkIR", "ONNXFormat", "DataInput", "Support", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Pruning", "Execution", "NetworkIR", "ONNXFormat", "DataInput", "Support", "TestSupport"]),

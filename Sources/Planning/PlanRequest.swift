@@ -1,4 +1,5 @@
 import Foundation
+import Pruning
 import Quantization
 import Support
 
@@ -14,6 +15,8 @@ public struct PlanRequest: OptionRequest {
     public var steps = 1
     /// `--recalibrate N`: verify candidates after BatchNormalization recalibration on N inputs.
     public var recalibrate: Int? = nil
+    /// `--recalibration`: how (RecalibrationRule); nil picks by the model.
+    public var recalibration: RecalibrationRule? = nil
     public var maxInputs: Int? = nil
     public var batch = 16
     public var threads: Int? = nil
@@ -80,7 +83,10 @@ public struct PlanRequest: OptionRequest {
             throw OptionError("--uniform ranks within each layer by an estimator: give --criterion l1, l2 or bn")
         }
         if recalibrate != nil && data == nil {
-            throw OptionError("--recalibrate measures candidates after re-estimating BatchNormalization statistics on --data: give --data")
+            throw OptionError("--recalibrate measures candidates after recalibrating on --data: give --data")
+        }
+        if recalibration != nil && recalibrate == nil {
+            throw OptionError("--recalibration chooses how --recalibrate N recalibrates: give --recalibrate N")
         }
         if plan.criterion == .taylor && data == nil {
             throw OptionError("--criterion taylor needs --data (gradients over the inputs)")
@@ -116,7 +122,9 @@ public struct PlanRequest: OptionRequest {
         .flag("prune-first", \.plan.pruneFirst, help: "Allow pruning the first layer (kept by default).", effect: .result),
         .value("steps", "k", \.steps, .integer(in: 1...100), help: "Prune in K rounds, re-profiling between rounds.", effect: .result, sample: "2"),
         .value("recalibrate", "n", \.recalibrate, ValueParser<Int>.integer(in: 1...10_000_000).optional,
-               help: "Verify candidates after re-estimating BatchNormalization statistics on the first N --data inputs.", effect: .result, sample: "2"),
+               help: "Verify candidates after recalibrating on the first N --data inputs (--recalibration).", effect: .result, sample: "2"),
+        .value("recalibration", "rule", \.recalibration, ValueParser<RecalibrationRule>.choice.optional, help: RecalibrationRule.help,
+               effect: .result, sample: "match"),
         .value("max-inputs", "n", \.maxInputs, ValueParser<Int>.integer(in: 1...10_000_000).optional, help: "Measure on at most N inputs.",
                effect: .result, sample: "4"),
         .value("batch", "b", \.batch, .integer(in: 1...4096), help: "Inputs per pass.", effect: .result, sample: "4"),

@@ -50,10 +50,13 @@ public struct PlanRun {
         let verifier = batches.isEmpty ? nil : try PlanVerifier(graph: graph, analysis: discovery.dependencies, batches: batches, threads: options.threads,
                                                                    outputKind: outputKind)
         if let n = request.recalibrate {
-            guard !TrainableParameters(graph: graph).runningStatistics.isEmpty else {
-                throw PlanInputError("--recalibrate \(n): the model has no BatchNormalization with stored running statistics (exports usually fold it into the convolutions); recalibrating folded models is not built")
+            let hasStatistics = !TrainableParameters(graph: graph).runningStatistics.isEmpty
+            let rule = RecalibrationRule.resolve(request.recalibration, hasBatchNormStatistics: hasStatistics)
+            guard rule != .estimate || hasStatistics else {
+                throw PlanInputError("--recalibrate \(n) --recalibration estimate: the model has no BatchNormalization with stored running statistics (exports usually fold it into the convolutions); use --recalibration match")
             }
             verifier?.recalibrateInputs = n
+            verifier?.recalibrationRule = rule
         }
         let planner = try planner(report: report, reportPath: reportPath, taylor: try taylorScores(batches, threads: options.threads), verifier: verifier)
         let candidates = planner.candidates

@@ -2,6 +2,7 @@ import ChannelGroups
 import Execution
 import Influence
 import NetworkIR
+import Pruning
 
 /// The joint effect of removing many groups at once, measured: every removed channel zeroed
 /// where its consumers read it (the masked model, whose outputs the pruned model reproduces),
@@ -25,6 +26,8 @@ public final class PlanVerifier: @unchecked Sendable {
     /// `plan --recalibrate N`: measure candidates after BatchNormalization recalibration on the
     /// first N inputs (RecalibratedVerification.swift).
     public var recalibrateInputs: Int? = nil
+    /// How `recalibrateInputs` recalibrates.
+    public var recalibrationRule: RecalibrationRule = .estimate
 
     /// `outputKind` nil reads the kind from the graph (`OutputKind.detect`).
     public init(graph: Graph, analysis: DependencyAnalysis, batches: [(input: Tensor, labels: [Int]?)], threads: Int,

@@ -11,8 +11,8 @@ import NetworkIR
 /// layer sees what the recalibrated earlier layers give it), and each running statistic becomes
 /// the plain average over batches of the batch mean and of the unbiased batch variance
 /// (variance · n/(n − 1), n = N·H·W). Nothing else changes. Models whose BatchNormalization was
-/// folded into the convolutions have no statistics to recalibrate and are refused
-/// (docs/recalibration.md).
+/// folded into the convolutions have no statistics to re-estimate: `StatisticsMatching` serves
+/// them (docs/recalibration.md).
 public enum Recalibration {
     public struct Summary: Sendable, Equatable {
         /// BatchNormalization nodes whose statistics were replaced.
@@ -33,7 +33,7 @@ public enum Recalibration {
     public static func batchNormalization(_ graph: inout Graph, batches: [Tensor], threads: Int) throws(TrainingError) -> Summary {
         let slots = TrainableParameters(graph: graph).runningStatistics
         guard !slots.isEmpty else {
-            throw TrainingError("--recalibrate: the model has no BatchNormalization with stored running statistics (exports usually fold it into the convolutions); recalibrating folded models is not built")
+            throw TrainingError("--recalibrate: the model has no BatchNormalization with stored running statistics to re-estimate (exports usually fold it into the convolutions); plan and prune recalibrate such models with --recalibration match")
         }
         guard !batches.isEmpty else { throw TrainingError("--recalibrate: expected at least one input, got none") }
         let engine: GraphGradients

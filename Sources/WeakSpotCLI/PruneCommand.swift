@@ -3,6 +3,7 @@ import Foundation
 import Influence
 import NetworkIR
 import ONNXFormat
+import Planning
 import Pruning
 import Support
 import Training
@@ -18,11 +19,13 @@ enum PruneCommand: Command {
         readers' input channels (Gemm columns after Flatten included), depthwise groups; Concat \
         offsets follow. The pruned model's outputs equal those of the original with the removed \
         channels zeroed. The plan must have been made for this model (its sha256), unless --force. \
-        --recalibrate N --data DATA then re-estimates every BatchNormalization's running \
-        statistics on the first N inputs (adaptive BN, as model.train() with momentum=None; \
-        docs/recalibration.md); models whose BatchNormalization is folded are refused.
+        --recalibrate N --data DATA then recalibrates on the first N inputs \
+        (docs/recalibration.md): --recalibration estimate re-estimates every BatchNormalization's \
+        running statistics (adaptive BN, as model.train() with momentum=None); match gives each \
+        layer downstream of the cut the unpruned model's per-channel mean and deviation, written \
+        into its weights and bias (the default for models whose BatchNormalization is folded).
         """,
-        usage: "prune <model> <plan.json> -o <pruned.onnx> [--force] [--recalibrate <n> --data <data>]",
+        usage: "prune <model> <plan.json> -o <pruned.onnx> [--force] [--recalibrate <n> --data <data> [--recalibration estimate|match]]",
         arguments: [ArgumentSpec(name: "MODEL", help: "The ONNX model file."),
                     ArgumentSpec(name: "PLAN", help: "The plan (plan.json) to apply.")],
         options: OptionSpec.declared(PruneRequest.self) + PreprocessOptions.specs + [ModelOptions.inputShape] + ModelOptions.limits + JSONFileOptions.specs)
@@ -49,9 +52,17 @@ enum PruneCommand: Command {
         let analysis: DependencyAnalysis
         do { analysis = try DependencyAnalysis(graph: loaded.graph) } catch { throw CLIError.input("\(modelPath): \(error)") }
         let removed = try plan.dependencyGroups(graph: loaded.graph, analysis: analysis)
+        let rule = RecalibrationRule.resolve(request.recalibration,
+                                             hasBatchNormStatistics: !TrainableParameters(graph: loaded.graph).runningStatistics.isEmpty)
+        // `match` corrects the original's constants for this cut; the cut then carries them over.
+        var source = (model: model, graph: loaded.graph)
+        if let count = request.recalibrate, let data = request.data, rule == .match {
+            source = try matched(model, removing: removed, analysis: analysis, request: request, count: count, data: data, arguments,
+                                 loaded: loaded, console: console)
+        }
         var pruned: ONNXModel
         do {
-            pruned = try ChannelPruner(model: model, graph: loaded.graph, analysis: analysis).pruned(removing: removed)
+            pruned = try ChannelPruner(model: source.model, graph: source.graph, analysis: analysis).pruned(removing: removed)
         } catch {
             throw CLIError.input("\(modelPath) with \(planPath): \(error)")
         }
@@ -61,7 +72,7 @@ enum PruneCommand: Command {
         } catch {
             throw CLIError.internal("the pruned model does not import: \(error)")
         }
-        if let count = request.recalibrate, let data = request.data {
+        if let count = request.recalibrate, let data = request.data, rule == .estimate {
             pruned = try recalibrated(pruned, graph: &prunedGraph, request: request, count: count, data: data, arguments, loaded: loaded, console: console)
         }
         let batch = inputShape?.first ?? 1
@@ -83,9 +94,7 @@ enum PruneCommand: Command {
     /// re-estimated on the first N inputs (Recalibration.swift).
     static func recalibrated(_ pruned: ONNXModel, graph: inout Graph, request: PruneRequest, count: Int, data: String, _ arguments: ParsedArguments,
                              loaded: LoadedModel, console: Console) throws -> ONNXModel {
-        let batches = try DataBatches.read(data: data, labelsPath: nil, preprocess: try PreprocessOptions.spec(arguments, input: loaded.input),
-                                           skipBad: request.skipBad, arguments, model: loaded, batch: request.batch,
-                                           threads: ProcessInfo.processInfo.activeProcessorCount, maxInputs: count)
+        let batches = try calibrationInputs(data: data, count: count, request: request, arguments, loaded: loaded)
         let summary: Recalibration.Summary
         do {
             summary = try Recalibration.batchNormalization(&graph, batches: batches.map(\.input), threads: ProcessInfo.processInfo.activeProcessorCount)
@@ -97,6 +106,37 @@ enum PruneCommand: Command {
         do { return try pruned.replacingFloatConstants(Recalibration.statistics(of: graph)) } catch {
             throw CLIError.internal("writing the recalibrated statistics: \(error)")
         }
+    }
+
+    /// `--recalibrate N --recalibration match`: the original model and graph with every layer
+    /// downstream of the cut corrected to the unpruned model's per-channel statistics on the first
+    /// N inputs (StatisticsMatching), as the masked model measures them.
+    static func matched(_ model: ONNXModel, removing removed: Set<Int>, analysis: DependencyAnalysis, request: PruneRequest, count: Int, data: String,
+                        _ arguments: ParsedArguments, loaded: LoadedModel, console: Console) throws -> (model: ONNXModel, graph: Graph) {
+        let threads = ProcessInfo.processInfo.activeProcessorCount
+        let batches = try calibrationInputs(data: data, count: count, request: request, arguments, loaded: loaded)
+        let summary: StatisticsMatching.Summary, constants: [String: [Float]]
+        do {
+            let verifier = try PlanVerifier(graph: loaded.graph, analysis: analysis, batches: batches.map { ($0.input, nil) }, threads: threads)
+            (constants, summary) = try verifier.matchedConstants(removing: removed, inputs: count)
+        } catch { throw CLIError.input("\(loaded.path): \(error)") }
+        if summary.inputs < count {
+            console.printError("warning: --recalibrate \(count): \(data) holds \(summary.inputs) inputs; recalibrated on those")
+        }
+        var graph = loaded.graph
+        do { try StatisticsMatching.apply(summary.corrected, to: &graph) } catch { throw CLIError.internal("\(error)") }
+        let skipped = summary.uncorrected.isEmpty ? "" : "; \(summary.uncorrected.count) without a place for the correction left as they are: " + summary.uncorrected.prefix(5).joined(separator: ", ") + (summary.uncorrected.count > 5 ? ", …" : "")
+        console.print("matched the statistics of \(summary.corrected.count) layers on \(summary.inputs) inputs\(skipped)")
+        do { return (try model.replacingFloatConstants(constants), graph) } catch {
+            throw CLIError.internal("writing the matched constants: \(error)")
+        }
+    }
+
+    /// The first `count` inputs of `--data`, in `--batch` batches, preprocessed as `profile` does.
+    static func calibrationInputs(data: String, count: Int, request: PruneRequest, _ arguments: ParsedArguments, loaded: LoadedModel) throws -> [(input: Tensor, labels: [Int]?)] {
+        try DataBatches.read(data: data, labelsPath: nil, preprocess: try PreprocessOptions.spec(arguments, input: loaded.input),
+                             skipBad: request.skipBad, arguments, model: loaded, batch: request.batch,
+                             threads: ProcessInfo.processInfo.activeProcessorCount, maxInputs: count)
     }
 
     static func percent(_ a: Int, _ b: Int) -> String {

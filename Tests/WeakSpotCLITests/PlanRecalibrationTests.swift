@@ -59,13 +59,64 @@ final class PlanRecalibrationTests: XCTestCase {
         XCTAssertLessThan(abs(measured - kl) / kl, 1e-3, "plan's recalibrated measurement \(measured) vs the pruned, recalibrated model \(kl)")
     }
 
+    /// KL of `prune --recalibrate 4 [extra]`'s model against the original, and plan's measured KL
+    /// with the same options.
+    func planAndPrune(model: String, data: String, extra: [String], folder: String, name: String) throws -> (measured: Double, pruned: Double) {
+        let report = folder + "/\(name).report.json"
+        let profiled = weakspot("profile", model, "--data", data, "--items", "groups", "--estimators", "l1", "--measure", "none", "-o", report, "--quiet")
+        XCTAssertEqual(profiled.code, 0, profiled.error)
+        let planPath = folder + "/\(name).plan.json"
+        let planned = weakspot(["plan", model, report, "--target", "macs=0.7", "--criterion", "l1", "--data", data, "--batch", "2", "--threads", "2",
+                                "--recalibrate", "4", "-o", planPath, "--quiet"] + extra)
+        XCTAssertEqual(planned.code, 0, planned.error)
+        let prunedPath = folder + "/\(name).pruned.onnx"
+        let pruned = weakspot(["prune", model, planPath, "-o", prunedPath, "--recalibrate", "4", "--data", data, "--batch", "2"] + extra)
+        XCTAssertEqual(pruned.code, 0, pruned.error)
+        XCTAssertTrue(pruned.output.contains("matched the statistics of"), pruned.output)
+        for (m, out) in [(model, "\(name).original.npy"), (prunedPath, "\(name).pruned.npy")] {
+            let run = weakspot("run", m, "--data", data, "-o", folder + "/" + out, "--quiet")
+            XCTAssertEqual(run.code, 0, run.error)
+        }
+        let original = try NPYArray.read(path: folder + "/\(name).original.npy"), after = try NPYArray.read(path: folder + "/\(name).pruned.npy")
+        return (try measuredKL(planPath), meanKL(original.floats(), after.floats(), classes: original.shape.last!))
+    }
+
+    /// `--recalibration match` on a model whose convolutions feed BatchNormalization: the
+    /// corrections go into the BatchNormalization constants, and plan's measurement is the file.
+    func testMatchedVerificationIsThePrunedMatchedModel() throws {
+        let folder = try temporaryFolder(self)
+        let (measured, kl) = try planAndPrune(model: model, data: data, extra: ["--recalibration", "match"], folder: folder, name: "match")
+        XCTAssertGreaterThan(kl, 0)
+        XCTAssertLessThan(abs(measured - kl) / kl, 1e-3, "plan's matched measurement \(measured) vs the pruned, matched model \(kl)")
+        let plan = try parseJSON(try String(contentsOfFile: folder + "/match.plan.json", encoding: .utf8))
+        XCTAssertEqual((plan["settings"] as? [String: Any])?["recalibration"] as? String, "match")
+    }
+
+    /// A BN-folded model (no BatchNormalization): `--recalibrate N` matches statistics by default,
+    /// writing weights and biases; `--recalibration estimate` is refused naming the alternative.
+    func testFoldedModelIsMatchedByDefault() throws {
+        let folded = FixturePaths.path("models/mobilenet_v2.onnx"), input = FixturePaths.path("models/mobilenet_v2.input.npy")
+        let folder = try temporaryFolder(self)
+        let (measured, kl) = try planAndPrune(model: folded, data: input, extra: [], folder: folder, name: "folded")
+        XCTAssertGreaterThan(kl, 0)
+        XCTAssertLessThan(abs(measured - kl) / kl, 1e-3, "plan's matched measurement \(measured) vs the pruned, matched model \(kl)")
+        let estimate = weakspot("prune", folded, folder + "/folded.plan.json", "-o", folder + "/e.onnx", "--recalibrate", "4", "--data", input,
+                                "--recalibration", "estimate")
+        XCTAssertEqual(estimate.code, 2)
+        XCTAssertTrue(estimate.error.contains("match"), estimate.error)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/e.onnx"))
+        let noCount = weakspot("prune", folded, folder + "/folded.plan.json", "-o", folder + "/n.onnx", "--recalibration", "match")
+        XCTAssertEqual(noCount.code, 2)
+        XCTAssertTrue(noCount.error.contains("--recalibration chooses how --recalibrate N recalibrates"), noCount.error)
+    }
+
     func testRefusals() throws {
         let folder = try temporaryFolder(self)
         let report = folder + "/r.json"
         XCTAssertEqual(weakspot("profile", model, "--data", data, "--items", "groups", "-o", report, "--quiet").code, 0)
         let noData = weakspot("plan", model, report, "--target", "macs=0.8", "--recalibrate", "4", "-o", folder + "/p.json", "--quiet")
         XCTAssertEqual(noData.code, 2)
-        XCTAssertTrue(noData.error.contains("--recalibrate measures candidates after re-estimating"), noData.error)
+        XCTAssertTrue(noData.error.contains("--recalibrate measures candidates after recalibrating"), noData.error)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/p.json"))
     }
 }
