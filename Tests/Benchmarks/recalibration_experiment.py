@@ -245,6 +245,8 @@ def main() -> None:
     parser.add_argument("--measured", action="store_true", help="add the measured criterion (needs a real groups profile)")
     parser.add_argument("--recalibrate", default="64,16", help="N values for prune --recalibrate; the first is the main comparison")
     parser.add_argument("--recal-batch", type=int, default=None, help="prune --batch for recalibration (default: weakspot's)")
+    parser.add_argument("--recalibration", default=None, choices=["estimate", "match"],
+                        help="prune --recalibration (default: weakspot's choice for the model)")
     parser.add_argument("--calib-count", type=int, default=64)
     parser.add_argument("--heldout-count", type=int, default=192)
     parser.add_argument("--same-count", type=int, default=64,
@@ -331,6 +333,8 @@ def main() -> None:
                     extra = ["--recalibrate", str(n), "--data", calib_npy]
                     if args.recal_batch:
                         extra += ["--batch", str(args.recal_batch)]
+                    if args.recalibration:
+                        extra += ["--recalibration", args.recalibration]
                     rec, rec_agree, rec_kl = prune_and_judge(binary, model, stem + ".plan.json", stem + f".recal{n}.onnx",
                                                              extra, log, original, heldout, args.threads, macs0,
                                                              plan_key, args.reuse, same)
@@ -362,7 +366,8 @@ def main() -> None:
             json.dump(empty, f, indent=2)
         control = {}
         for n in ns:
-            extra = ["--recalibrate", str(n), "--data", calib_npy] + (["--batch", str(args.recal_batch)] if args.recal_batch else [])
+            extra = ["--recalibrate", str(n), "--data", calib_npy] + (["--batch", str(args.recal_batch)] if args.recal_batch else []) \
+                + (["--recalibration", args.recalibration] if args.recalibration else [])
             figures, _, _ = prune_and_judge(binary, model, empty_plan, os.path.join(mwork, f"unpruned.recal{n}.onnx"), extra,
                                             log, original, heldout, args.threads, macs0,
                                             {**key, "calib": sha256_array(calib), "binary": sha256_file(binary)}, args.reuse, same)
