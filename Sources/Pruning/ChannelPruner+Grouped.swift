@@ -113,6 +113,21 @@ extension ChannelPruner {
         rewrite.replacements[index] = nodes
     }
 
+    /// A Gather along the channel axis whose input loses channels: its indices become the kept
+    /// output positions' channels, numbered in the pruned input (a new initializer).
+    func rewriteGather(_ a: GatherAttributes, onnxIndex index: Int, inKept: [Int], outKept: [Int]?, onnx: ONNXGraph,
+                       names: inout ONNXNames, rewrite: inout NodeRewrite) {
+        let position = Dictionary(uniqueKeysWithValues: inKept.enumerated().map { ($0.element, $0.offset) })
+        let kept = outKept ?? Array(a.indices.indices)
+        let indices = kept.compactMap { position[a.indices[$0]] }
+        var node = onnx.nodes[index]
+        let name = names.fresh(node.inputs[1])
+        rewrite.initializers.append(ONNXTensor(name: name, int64s: indices.map(Int64.init), dims: [indices.count]))
+        rewrite.released.insert(node.inputs[1])
+        node.inputs[1] = name
+        rewrite.replacements[index] = [node]
+    }
+
     /// A channel shuffle whose input loses channels. When it is the usual Reshape (N, g, C/g, …)
     /// → Transpose swapping axes 1 and 2 → Reshape (N, C, …) and every input group keeps the
     /// same positions (kept = {i·C/g + k : k ∈ K}), it stays that chain with C/g and C written
@@ -195,6 +210,11 @@ extension ChannelPruner {
         var nodes: [ONNXNode] = []
         for (i, n) in onnx.nodes.enumerated() { if let r = rewrite.replacements[i] { nodes += r } else { nodes.append(n) } }
         onnx.nodes = nodes
+        // Models of IR version < 4 list every initializer among the graph inputs: so do the new ones.
+        let declared = Set(onnx.inputs.map(\.name))
+        if onnx.initializers.contains(where: { declared.contains($0.name) }) {
+            onnx.inputs += rewrite.initializers.map { ONNXValueInfo(name: $0.name, elementType: $0.dataType, shape: $0.dims.map { .value($0) }) }
+        }
         onnx.initializers += rewrite.initializers
         var released = rewrite.released
         while true {

@@ -134,6 +134,10 @@ public struct ChannelPruner: Sendable {
                     let aligned = (selection.axis[out] ?? 1) - (rank - dims.count)
                     if aligned >= 0, dims[aligned] == n { edit(slot, [Cut(axis: aligned, keep: k)]) }
                 }
+            case .gather(let a):
+                if let k = inKept, a.axis == (live.first.flatMap { selection.axis[$0] } ?? 1) {
+                    rewriteGather(a, onnxIndex: index, inKept: k, outKept: outKept, onnx: onnx, names: &names, rewrite: &rewrite)
+                }
             case .reshape(let template):
                 // The target's entry on the channel axis (1, or where the reshape put the channels).
                 let j = selection.axis[out] ?? 1

@@ -73,9 +73,11 @@ final class GroupedPruningTests: XCTestCase {
         XCTAssertEqual(permutations.count, 1)
         XCTAssertEqual(permutations.first?.source, [0, 4, 1, 5, 2, 6, 3, 7])
         XCTAssertEqual(permutations.first?.nodes.count, 3)
-        // conv0 (8), conv1 (6), conv2 (4): each channel its own group, all prunable.
-        XCTAssertEqual(c.analysis.groups.count, 18)
+        // conv0 (8), conv1 (6), conv2 (4): each channel its own group, all prunable; the Gemm's
+        // 3 outputs are the graph output.
+        XCTAssertEqual(c.analysis.groups.count, 21)
         XCTAssertEqual(c.analysis.groups.filter(\.prunable).count, 18, "\(c.analysis.groups.compactMap(\.reason))")
+        XCTAssertEqual(c.analysis.groups.filter { !$0.prunable }.compactMap(\.reason).filter { $0.contains("graph output") }.count, 3)
         // conv1 reads conv0's channel i·4 + k at its input k·2 + i (through the shuffle).
         let conv1 = try XCTUnwrap(c.graph.nodes.firstIndex { $0.name == "conv1" })
         let conv0 = try XCTUnwrap(c.graph.nodes.firstIndex { $0.name == "conv0" })

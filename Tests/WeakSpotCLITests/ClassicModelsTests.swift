@@ -49,8 +49,8 @@ final class ClassicModelsTests: XCTestCase {
     static let refusedByPlan: [String: String] = [:]
 
     /// Further `--target` budgets run through plan, prune and the masked comparison after
-    /// macs=0.9: ShuffleNet v1 at 0.8 (0.77 is its floor under --max-layer-sparsity 0.9) reaches its grouped convolutions' uneven removals (split
-    /// per group) and shuffles written as Gathers.
+    /// macs=0.9: ShuffleNet v1 at 0.8 (0.77 is its floor under --max-layer-sparsity 0.9), where
+    /// grouped convolutions keep their group, split per group, and shuffles stay or become Gathers.
     static let moreTargets: [String: [String]] = ["shufflenet_v1": ["macs=0.8"]]
 
     func testEveryClassicModelThroughThePipeline() throws {
