@@ -187,6 +187,27 @@ def reduction_and_broadcast_cases():
         {"x": rand(rng_for("tile"), 2, 3, 2, 2)}, {"r": i64([1, 2, 2, 3])}, ["y"], "repeats on C, H, W", 13)
 
 
+def gather_cases():
+    """Gather of an activation with constant indices: what `weakspot prune` writes for a channel
+    shuffle it cannot keep as Reshape/Transpose/Reshape, and for each group's inputs of a grouped
+    convolution it splits. Opset 9 (no negative indices yet), 11 (negative indices) and 13."""
+    x = rand(rng_for("gather"), 2, 5, 4, 3)
+    one("gather_channels_opset9", "Gather", helper.make_node("Gather", ["x", "i"], ["y"], axis=1),
+        {"x": x}, {"i": i64([3, 0, 4, 1])}, ["y"], "channel selection and permutation along axis 1 (a pruned shuffle)", 9)
+    one("gather_repeat_opset13", "Gather", helper.make_node("Gather", ["x", "i"], ["y"], axis=1),
+        {"x": x}, {"i": i64([2, 2, 0, 4, 2])}, ["y"], "repeated indices", 13)
+    one("gather_negative_opset11", "Gather", helper.make_node("Gather", ["x", "i"], ["y"], axis=-1),
+        {"x": x}, {"i": i64([-1, 0, -3])}, ["y"], "negative axis and negative indices (opset 11+)", 11)
+    one("gather_scalar_opset13", "Gather", [scalar("i", np.int64(3)), helper.make_node("Gather", ["x", "i"], ["y"], axis=1)],
+        {"x": x}, {}, ["y"], "a rank-0 index drops the axis: (2,5,4,3) -> (2,4,3)", 13)
+    one("gather_matrix_indices_opset13", "Gather", helper.make_node("Gather", ["x", "i"], ["y"], axis=2),
+        {"x": x}, {"i": i64([[3, 0], [1, 1]])}, ["y"], "2-D indices on H: (2,5,4,3) -> (2,5,2,2,3)", 13)
+    one("gather_into_conv_opset9", "Gather",
+        [helper.make_node("Gather", ["x", "i"], ["g"], axis=1), helper.make_node("Conv", ["g", "w"], ["y"], kernel_shape=[1, 1])],
+        {"x": x}, {"i": i64([4, 1]), "w": rand(rng_for("gather_conv"), 3, 2, 1, 1)}, ["y"],
+        "a group's kept inputs gathered into a 1x1 Conv (a split grouped convolution)", 9)
+
+
 def selection_cases():
     rng = rng_for("where")
     a, b = rand(rng, 2, 3, 4, 4), rand(rng, 2, 3, 4, 4)
@@ -326,7 +347,8 @@ def torch_exports():
 FUZZ = mo.fc.FIXTURES / "fuzz" / "graph"
 FUZZ_VALID = ["resize_linear_half_pixel_opset13", "upsample_nearest_opset7", "split_num_outputs_opset18",
               "convtranspose_same_upper", "lrn_alexnet_opset9", "instancenorm_opset9", "reducesum_noop_opset13",
-              "tile_opset13", "expand_opset13", "where_greater_opset13"]
+              "tile_opset13", "expand_opset13", "where_greater_opset13", "gather_channels_opset9", "gather_negative_opset11",
+              "gather_scalar_opset13"]
 
 
 def fuzz_seeds():
@@ -364,6 +386,11 @@ def fuzz_seeds():
         {"w": np.zeros((3, 2, 3, 3), np.float32)})
     bad("lrn_zero_size", helper.make_node("LRN", ["x"], ["y"], size=0), {})
     bad("reducesum_axis_out_of_range", helper.make_node("ReduceSum", ["x", "a"], ["y"]), {"a": i64([7])})
+    bad("gather_index_out_of_range", helper.make_node("Gather", ["x", "i"], ["y"], axis=1), {"i": i64([0, 3])})
+    bad("gather_negative_index_opset9", helper.make_node("Gather", ["x", "i"], ["y"], axis=1), {"i": i64([-1])}, opset=9)
+    bad("gather_batch_axis", helper.make_node("Gather", ["x", "i"], ["y"], axis=0), {"i": i64([0])})
+    bad("gather_axis_out_of_range", helper.make_node("Gather", ["x", "i"], ["y"], axis=4), {"i": i64([0])})
+    bad("gather_float_indices", helper.make_node("Gather", ["x", "i"], ["y"], axis=1), {"i": f32([0.0, 1.0])})
 
 
 def main() -> None:
@@ -375,6 +402,7 @@ def main() -> None:
     resampling_cases()
     conv_transpose_cases()
     reduction_and_broadcast_cases()
+    gather_cases()
     selection_cases()
     legacy_cases()
     structural_model_case()

@@ -14,8 +14,8 @@ public struct GroupMember: Sendable, Equatable, Hashable {
 }
 
 /// A set of channels that structural pruning must remove together (a DepGraph group): channels
-/// tied by residual Adds, Mul/Sub/Div between activations (squeeze-excite), Concat offsets and
-/// depthwise convolutions.
+/// tied by residual Adds, Mul/Sub/Div between activations (squeeze-excite), Concat offsets,
+/// depthwise convolutions and channel shuffles (a channel and the one it becomes).
 public struct DependencyGroup: Sendable, Equatable {
     /// Producer channels in the group, ordered by node, then channel.
     public var members: [GroupMember]
@@ -36,7 +36,9 @@ public struct DependencyGroup: Sendable, Equatable {
 /// exports put it on axis 3 between Transposes), a Reshape/Flatten that keeps each channel on one
 /// output axis maps positions to slots, a ReduceMean over other axes shifts it. Operators that
 /// read channels on axis 1 (Conv, BatchNormalization, pooling, Gemm) block slots that sit on
-/// another axis, since they would mix or treat them as something else.
+/// another axis, since they would mix or treat them as something else. A chain of layout
+/// operators that permutes channels (`ChannelPermutation`, a channel shuffle) maps slot j of its
+/// output to slot source[j] of its input; a Gather along the channel axis maps them by its indices.
 public struct DependencyAnalysis: Sendable {
     public var groups: [DependencyGroup]
     /// For each producer node, the group index of each of its output channels.
@@ -92,8 +94,18 @@ public struct DependencyAnalysis: Sendable {
             block(fresh)
             slots[input.value] = fresh
         }
+        let permutations = try graph.channelPermutations()
+        let permutationStart = Dictionary(uniqueKeysWithValues: permutations.map { ($0.nodes[0], $0) })
+        var followed = Set<Int>()
         for (index, node) in graph.nodes.enumerated() {
             let out = node.outputs[0]
+            if followed.contains(index) { continue }
+            // A channel shuffle: output channel j is input channel source[j] (ChannelPermutation).
+            if let p = permutationStart[index], slotAxis[p.input] == 1, let s = slots[p.input], s.count == p.source.count {
+                slots[p.output] = p.source.map { s[$0] }
+                followed.formUnion(p.nodes.dropFirst())
+                continue
+            }
             var ins = node.inputs.map { graph.constants[$0] == nil ? slots[$0] : nil }
             let outShape = shapes[out] ?? []
             let outChannels = outShape.count >= 2 ? outShape[1] : 1
@@ -110,14 +122,15 @@ public struct DependencyAnalysis: Sendable {
             switch node.op {
             case .conv(let a):
                 let fresh = (0..<outChannels).map { newSlot(GroupMember(producer: index, channel: $0)) }
-                if a.groups == 1, let input = ins[0] { readerSlots.append((index, input)) }
-                if let input = ins[0], a.groups > 1 {
-                    if a.groups == input.count && a.groups == outChannels {
+                if let input = ins[0] {
+                    if a.groups > 1, a.groups == input.count, a.groups == outChannels {
+                        // Depthwise: each output channel is its input channel filtered.
                         for c in 0..<outChannels { unite(fresh[c], input[c]) }
                     } else {
-                        // Grouped (not depthwise) convolution: channels are tied within groups in a
-                        // way the planner does not prune through.
-                        block(input); block(fresh)
+                        // Group 1 or grouped: output channels are fresh, input channel c is read by
+                        // group c / (Cin/g) as its weight column c mod (Cin/g). The pruner keeps
+                        // the layer one Conv or splits it per group (ChannelPruner+Grouped).
+                        readerSlots.append((index, input))
                     }
                 }
                 slots[out] = fresh
@@ -229,6 +242,17 @@ public struct DependencyAnalysis: Sendable {
                 // Per channel (the importer refuses scaling axis 1). With `sizes` the ONNX file
                 // spells the channel count out, which the pruner does not rewrite: blocked below.
                 slots[out] = ins[0]
+            case .gather(let a):
+                // Along the channel axis with a list of indices: output position j is channel
+                // indices[j] (a selection, permutation or repetition); along another axis the
+                // channels pass.
+                if let s = ins[0], a.indicesShape.count == 1 {
+                    slots[out] = a.axis == inAxis ? a.indices.map { s[$0] } : s
+                    slotAxis[out] = inAxis
+                } else {
+                    if let s = ins[0] { block(s) }
+                    slots[out] = opaque(outChannels)
+                }
             case .slice, .lrn, .resize, .convTranspose, .reduceSum, .reduceMax, .expand, .tile, .whereSelect, .compare:
                 // Mixes channels (LRN, ConvTranspose, a reduction over them) or is not followed by
                 // the pruner (docs/plan.md, "Structural operators"): such channels stay.
@@ -237,7 +261,7 @@ public struct DependencyAnalysis: Sendable {
                 block(slots[out]!)
             }
         }
-        try Self.blockNonZeroReads(graph: graph, slots: slots, find: find, block: block)
+        try Self.blockNonZeroReads(graph: graph, slots: slots, permutations: permutations, find: find, block: block)
         for o in graph.outputs { if let s = slots[o] { block(s, "its channels reach the graph output '\(graph.values[o].name)'") } }
 
         // Classes → groups, ordered by their first member.
@@ -287,12 +311,19 @@ extension DependencyAnalysis {
     ///
     /// Tracked per value as the slot classes (roots) that may be non-zero there, with the node
     /// that made them so.
-    private static func blockNonZeroReads(graph: Graph, slots: [[Int]?], find: (Int) -> Int, block: ([Int], String) -> Void) throws(GraphError) {
+    private static func blockNonZeroReads(graph: Graph, slots: [[Int]?], permutations: [ChannelPermutation],
+                                          find: (Int) -> Int, block: ([Int], String) -> Void) throws(GraphError) {
         let tailEnds = Set(try graph.channelTails().map(\.end))
+        let permuting = Set(permutations.flatMap { $0.nodes })
         var nonZero = [[Int: String]](repeating: [:], count: graph.values.count)
-        for node in graph.nodes {
+        for (index, node) in graph.nodes.enumerated() {
             let out = node.outputs[0]
             let live = node.inputs.filter { graph.constants[$0] == nil }
+            if permuting.contains(index), let x = live.first {
+                // A permutation moves values, zero or not, whole.
+                nonZero[out] = nonZero[x]
+                continue
+            }
             let label = "\(node.name) (\(node.op.onnxName))"
             let outRoots = Set((slots[out] ?? []).map(find))
             func all() -> [Int: String] { Dictionary(uniqueKeysWithValues: outRoots.map { ($0, label) }) }
@@ -302,7 +333,11 @@ extension DependencyAnalysis {
                 return result
             }
             var readsChannels = graph.isChannelProducer(node)
-            if case .conv(let a) = node.op, a.groups > 1 { readsChannels = false }
+            if case .conv(let a) = node.op, a.groups > 1, let x = live.first, a.groups == slots[x]?.count, a.groups == slots[out]?.count {
+                // Depthwise: a non-zero removed channel comes out as a removed channel of the same
+                // group (its own output channel), which the masks zero at the tail end.
+                readsChannels = false
+            }
             if readsChannels, let x = live.first, let xs = slots[x] {
                 for s in xs {
                     if let by = nonZero[x][find(s)] {

@@ -61,6 +61,7 @@ extension ExecutionPlan {
             case .lrn, .instanceNormalization, .resize, .convTranspose, .expand, .whereSelect, .compare: continue
             case .reduceSum(let axes, _), .reduceMax(let axes, _): if axes.contains(0) { return false }
             case .tile(let repeats): if repeats.first != 1 { return false }
+            case .gather: continue
             }
         }
         return true

@@ -177,6 +177,7 @@ struct PlanBuilder {
         case .reduceSum, .reduceMax: return ReduceKernel(op: node.op)
         case .expand, .tile: return BroadcastCopyKernel(op: node.op)
         case .whereSelect, .compare: return SelectionKernel(op: node.op)
+        case .gather(let a): return GatherKernel(attributes: a)
         case .conv, .batchNormalization, .add, .sub, .mul, .div:
             throw GraphError(.structure, "internal: \(node.op.onnxName) reached the generic kernel table", node: node.name)
         }

@@ -81,7 +81,7 @@ enum BackwardRules {
             return [ElementwiseBackward.softmax(output: y, outputGradient: g, axis: axis)]
         case .unary, .prelu, .pow, .variadic, .softmaxFamily:
             return try ActivationBackward.backward(node, outputGradient: g, context: context)
-        case .lrn, .instanceNormalization, .resize, .convTranspose, .reduceSum, .reduceMax, .expand, .tile, .whereSelect, .compare:
+        case .lrn, .instanceNormalization, .resize, .convTranspose, .reduceSum, .reduceMax, .expand, .tile, .whereSelect, .compare, .gather:
             return try StructuralBackward.backward(node, input: x, outputGradient: g, context: context)
         }
     }

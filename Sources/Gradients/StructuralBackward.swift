@@ -22,6 +22,7 @@ enum StructuralBackward {
         case .reduceMax(let axes, _): return [reduceMax(axes, input: x, output: try context.value(node.outputs[0]), outputGradient: g)]
         case .expand: return [ElementwiseBackward.sum(g, toShape: x.shape)]
         case .tile: return [tile(g, inputShape: x.shape)]
+        case .gather(let a): return [gather(a, g, inputShape: x.shape)]
         case .whereSelect:
             let c = x, a = try context.value(node.inputs[1]), b = try context.value(node.inputs[2])
             let r = whereSelect(condition: c, outputGradient: g)
@@ -192,6 +193,22 @@ enum StructuralBackward {
     }
 
     /// Tile's gradient: every copy's gradient added back onto the cell it copied.
+    /// Gather's adjoint: each output block's gradient is added to the input block it copied (a
+    /// repeated index accumulates, an index never gathered gets zero).
+    static func gather(_ a: GatherAttributes, _ g: Tensor, inputShape: [Int]) -> Tensor {
+        var dx = [Float](repeating: 0, count: inputShape.reduce(1, *))
+        let outer = inputShape[..<a.axis].reduce(1, *), inner = inputShape[(a.axis + 1)...].reduce(1, *), extent = inputShape[a.axis]
+        var o = 0
+        for block in 0..<outer {
+            for i in a.indices {
+                let to = (block * extent + i) * inner
+                for k in 0..<inner { dx[to + k] += g.storage[o + k] }
+                o += inner
+            }
+        }
+        return Tensor(shape: inputShape, storage: dx)
+    }
+
     static func tile(_ g: Tensor, inputShape: [Int]) -> Tensor {
         var dx = [Float](repeating: 0, count: inputShape.reduce(1, *))
         let strides = broadcastStrides(inputShape, rank: inputShape.count)

@@ -11,6 +11,8 @@ public struct ItemDiscovery: Sendable {
     let consumers: [[Int]]
     /// Position of each producer's tail in `tails`.
     let tailIndex: [Int: Int]
+    /// First node of each channel permutation (shuffle) → the value it ends in.
+    let permutationEnd: [Int: ValueID]
 
     public init(graph: Graph) throws(GraphError) {
         self.graph = graph
@@ -22,6 +24,7 @@ public struct ItemDiscovery: Sendable {
         var index: [Int: Int] = [:]
         for (i, t) in tails.enumerated() { index[t.producer] = i }
         self.tailIndex = index
+        self.permutationEnd = Dictionary(uniqueKeysWithValues: try graph.channelPermutations().map { ($0.nodes[0], $0.output) })
     }
 
     public func tail(ofProducer producer: Int) -> ChannelTail? { tailIndex[producer].map { tails[$0] } }
@@ -90,14 +93,17 @@ public struct ItemDiscovery: Sendable {
     }
 
     /// The nodes that read `value`, looking through Transposes (an NHWC export puts one between a
-    /// tail end and the next Conv), so savings count the layers that really lose input channels.
+    /// tail end and the next Conv) and channel shuffles, so savings count the layers that really
+    /// lose input channels.
     func readers(of value: ValueID) -> [Int] {
         var result: [Int] = []
         var pending = consumers[value]
         var seen = Set<Int>()
         while let j = pending.popLast() {
             guard seen.insert(j).inserted else { continue }
-            if case .transpose = graph.nodes[j].op { pending += consumers[graph.nodes[j].outputs[0]] } else { result.append(j) }
+            if case .transpose = graph.nodes[j].op { pending += consumers[graph.nodes[j].outputs[0]] } else if let end = permutationEnd[j] {
+                pending += consumers[end]
+            } else { result.append(j) }
         }
         return result.sorted()
     }

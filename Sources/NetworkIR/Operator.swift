@@ -75,6 +75,8 @@ public enum Operator: Sendable, Equatable {
     case whereSelect
     /// Equal/Less/Greater on activations, 1 or 0 in float32.
     case compare(ComparisonKind)
+    /// ONNX `Gather` of an activation with constant indices (a channel selection or permutation).
+    case gather(GatherAttributes)
 }
 
 public enum PadMode: String, Sendable, Equatable {
@@ -326,6 +328,7 @@ extension Operator {
         case .tile: "Tile"
         case .whereSelect: "Where"
         case .compare(let kind): kind.rawValue
+        case .gather: "Gather"
         }
     }
 

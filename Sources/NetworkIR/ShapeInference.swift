@@ -131,7 +131,7 @@ extension Operator {
             for r in s.resolve(shape: x) { out[r.axis] = r.count }
             return out
         case .unary, .prelu, .pow, .variadic, .softmaxFamily: return try elementwiseOutputShape(shapes)
-        case .lrn, .instanceNormalization, .resize, .convTranspose, .reduceSum, .reduceMax, .expand, .tile, .whereSelect, .compare:
+        case .lrn, .instanceNormalization, .resize, .convTranspose, .reduceSum, .reduceMax, .expand, .tile, .whereSelect, .compare, .gather:
             return try structuralOutputShape(shapes, batch: batch)
         }
     }

@@ -169,6 +169,22 @@ public struct ConvTransposeAttributes: Sendable, Equatable {
     }
 }
 
+/// ONNX `Gather` of an activation along a non-batch axis with constant indices: output
+/// [i₀…i_{a−1}, j…, i_{a+1}…] = input [i₀…i_{a−1}, indices[j…], i_{a+1}…]. Indices are stored
+/// flat (row-major over `indicesShape`) and already non-negative; a rank-0 `indicesShape`
+/// (one index) drops the axis.
+public struct GatherAttributes: Sendable, Equatable {
+    public var axis: Int
+    public var indices: [Int]
+    public var indicesShape: [Int]
+
+    public init(axis: Int, indices: [Int], indicesShape: [Int]) {
+        self.axis = axis
+        self.indices = indices
+        self.indicesShape = indicesShape
+    }
+}
+
 /// Element comparisons on activations; the result is 1 where true and 0 where false (WeakSpot
 /// computes in float32, and `Where` reads any non-zero condition as true).
 public enum ComparisonKind: String, Sendable, Equatable {
@@ -236,6 +252,12 @@ extension Operator {
         case .compare:
             guard shapes.count == 2 else { throw GraphError(.structure, "expected 2 inputs, got \(shapes.count)") }
             out = try broadcastShapes(x, shapes[1])
+        case .gather(let a):
+            guard a.axis > 0, a.axis < x.count else { throw GraphError(.shape, "Gather axis \(a.axis) out of range for rank \(x.count) (axis 0, the batch, is not supported)") }
+            guard a.indices.allSatisfy({ $0 >= 0 && $0 < x[a.axis] }) else {
+                throw GraphError(.shape, "Gather indices must lie in 0..<\(x[a.axis]) (the size of axis \(a.axis) of \(x))")
+            }
+            out = Array(x[..<a.axis]) + a.indicesShape + Array(x[(a.axis + 1)...])
         case .whereSelect:
             guard shapes.count == 3 else { throw GraphError(.structure, "expected 3 inputs, got \(shapes.count)") }
             out = try broadcastShapes(try broadcastShapes(x, shapes[1]), shapes[2])

@@ -43,6 +43,7 @@ public struct TorchExport {
     /// - Throws: `PruningError` naming the layer when no Conv/Linear member of a pruned group has
     ///   a module path in the ONNX file (docs/pytorch.md, "Limits").
     public func torchDocument(removing removed: Set<Int>) throws(PruningError) -> JSONValue {
+        try refuseGroupedOrShuffled(removed)
         var removedSoFar: [Int: Set<Int>] = [:]
         var entries: [JSONValue] = []
         for group in layerGroups where group.dependencyGroups.contains(where: removed.contains) {
@@ -72,6 +73,7 @@ public struct TorchExport {
     ///
     /// - Throws: `PruningError` naming the layer when a pruned layer has no module path.
     public func nniConfigList(removing removed: Set<Int>) throws(PruningError) -> JSONValue {
+        try refuseGroupedOrShuffled(removed)
         var items: [JSONValue] = []
         for group in layerGroups where group.dependencyGroups.contains(where: removed.contains) {
             let ratio = Double(group.dependencyGroups.filter(removed.contains).count) / Double(group.channels)
@@ -113,8 +115,26 @@ public struct TorchExport {
     }
 
     func isDepthwise(_ producer: Int) -> Bool {
-        if case .conv(let a) = graph.nodes[producer].op { return a.groups > 1 }
-        return false
+        guard case .conv(let a) = graph.nodes[producer].op, a.groups > 1, let w = graph.constants[graph.nodes[producer].inputs[1]] else { return false }
+        return w.shape.count == 4 && w.shape[1] == 1 && w.shape[0] == a.groups
+    }
+
+    /// Torch-Pruning ties the channels of grouped (not depthwise) convolutions and of channel
+    /// shuffles its own way, so a plan of such a model cannot be told as the same channels:
+    /// refused (exit 2) rather than exported wrong.
+    func refuseGroupedOrShuffled(_ removed: Set<Int>) throws(PruningError) {
+        guard !removed.isEmpty else { return }
+        let grouped = graph.nodes.indices.filter { i in
+            if case .conv(let a) = graph.nodes[i].op { return a.groups > 1 && !isDepthwise(i) }
+            return false
+        }
+        let shuffles: [ChannelPermutation]
+        do { shuffles = try graph.channelPermutations() } catch { throw PruningError("\(error)") }
+        guard grouped.isEmpty, shuffles.isEmpty else {
+            let names = (grouped.map { graph.nodes[$0].name } + shuffles.map { graph.nodes[$0.nodes[0]].name }).prefix(3)
+            throw PruningError("the model has grouped (not depthwise) convolutions or channel shuffles (\(names.joined(separator: ", "))…), "
+                               + "whose channels Torch-Pruning ties differently from WeakSpot: the export would not name the same channels")
+        }
     }
 
     func isLinear(_ producer: Int) -> Bool {

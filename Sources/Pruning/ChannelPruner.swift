@@ -13,7 +13,11 @@ import ONNXFormat
 /// NCHW Flatten, columns {i·C + c} after an NHWC one — and MatMul rows); depthwise convolutions
 /// (weight axis 0 and `group`); a Reshape target that hard-codes the channel count on the
 /// channel axis; per-channel constants on whichever axis holds the channels (after a Transpose,
-/// an NHWC (1,1,1,C) or (C) bias). Concat offsets follow by themselves. A constant
+/// an NHWC (1,1,1,C) or (C) bias); a Gather's indices along the channel axis. Grouped (not
+/// depthwise) convolutions stay one Conv when every group keeps as many channels as the others,
+/// and are otherwise split into one Conv per group (ChannelPruner+Grouped.swift); a channel
+/// shuffle keeps its Reshape–Transpose–Reshape form when the kept channels allow it and becomes
+/// a Gather otherwise. Concat offsets follow by themselves. A constant
 /// shared by nodes that need different slices is cloned. Node names, opsets, metadata and doc
 /// strings are kept; `value_info` entries of values whose shape changes are dropped.
 public struct ChannelPruner: Sendable {
@@ -70,7 +74,12 @@ public struct ChannelPruner: Sendable {
         do { shapes = try graph.inferShapes(batch: 1) } catch { throw PruningError("\(error)") }
 
         var edits: [NodeSlot: Edit] = [:]
-        for node in graph.nodes {
+        var rewrite = NodeRewrite()
+        for p in selection.permutations {
+            try rewriteShuffle(p, selection: selection, nodeOfOutput: nodeOfOutput, onnx: &onnx, names: &names, edits: &edits, rewrite: &rewrite)
+        }
+        let permuting = Set(selection.permutations.flatMap { $0.nodes })
+        for (nodeIndex, node) in graph.nodes.enumerated() where !permuting.contains(nodeIndex) {
             let out = node.outputs[0]
             let live = node.inputs.filter { !graph.isConstant($0) }
             let outKept = selection.kept[out]
@@ -88,6 +97,8 @@ public struct ChannelPruner: Sendable {
                 }
             }
             switch node.op {
+            case .conv(let a) where a.groups > 1 && !ChannelSelection.isDepthwise(node, channels: selection.channels):
+                try rewriteGrouped(node, a, onnxIndex: index, inKept: inKept, outKept: outKept, onnx: &onnx, names: &names, rewrite: &rewrite)
             case .conv(let a):
                 let depthwise = a.groups > 1
                 edit(1, [outKept.map { Cut(axis: 0, keep: $0) }, depthwise ? nil : inKept.map { Cut(axis: 1, keep: $0) }])
@@ -123,6 +134,10 @@ public struct ChannelPruner: Sendable {
                     let aligned = (selection.axis[out] ?? 1) - (rank - dims.count)
                     if aligned >= 0, dims[aligned] == n { edit(slot, [Cut(axis: aligned, keep: k)]) }
                 }
+            case .gather(let a):
+                if let k = inKept, a.axis == (live.first.flatMap { selection.axis[$0] } ?? 1) {
+                    rewriteGather(a, onnxIndex: index, inKept: k, outKept: outKept, onnx: onnx, names: &names, rewrite: &rewrite)
+                }
             case .reshape(let template):
                 // The target's entry on the channel axis (1, or where the reshape put the channels).
                 let j = selection.axis[out] ?? 1
@@ -142,6 +157,7 @@ public struct ChannelPruner: Sendable {
         }
         try apply(edits, to: &onnx, names: &names)
         dropChangedValueInfo(&onnx, names: names, runtime: runtime, selection: selection)
+        applyRewrite(rewrite, to: &onnx)
         var result = model
         result.graph = onnx
         return result

@@ -18,6 +18,8 @@ public struct ChannelSelection: Sendable {
     public var channels: [ValueID: Int]
     /// The channel axis of every activation that loses channels, when it is not 1.
     public var axis: [ValueID: Int]
+    /// The graph's channel permutations (shuffles), whose inner values carry no `kept` entry.
+    public var permutations: [ChannelPermutation]
 
     /// - Throws: `PruningError` when a removed channel reaches a layer non-zero, or an operator
     ///   through which channels cannot be followed (which `DependencyAnalysis` marks unprunable).
@@ -27,6 +29,7 @@ public struct ChannelSelection: Sendable {
         do {
             shapes = try graph.inferShapes(batch: 1)
             tails = try graph.channelTails()
+            permutations = try graph.channelPermutations()
         } catch {
             throw PruningError("\(error)")
         }
@@ -38,9 +41,21 @@ public struct ChannelSelection: Sendable {
         var nonZeroSince: [ValueID: String] = [:]
         for (v, s) in shapes.enumerated() { if let s, s.count >= 2 { channels[v] = s[1] } }
 
+        let permutationStart = Dictionary(uniqueKeysWithValues: permutations.map { ($0.nodes[0], $0) })
+        var followed = Set<Int>()
         for (index, node) in graph.nodes.enumerated() {
             let label = "\(node.name) (\(node.op.onnxName))"
             let out = node.outputs[0]
+            if followed.contains(index) { continue }
+            if let p = permutationStart[index], axisOf[p.input] == nil {
+                // A channel shuffle: the kept channels come out at their permuted positions.
+                followed.formUnion(p.nodes.dropFirst())
+                if let k = kept[p.input] {
+                    kept[p.output] = p.outputPositions(keeping: k)
+                    if let s = nonZeroSince[p.input] { nonZeroSince[p.output] = s }
+                }
+                continue
+            }
             let live = node.inputs.filter { !graph.isConstant($0) }
             let removing = live.filter { kept[$0] != nil }
             func requireNone(_ why: String) throws(PruningError) {
@@ -68,13 +83,9 @@ public struct ChannelSelection: Sendable {
                 try requireNone("an operator that reads channels on axis 1, after a layout operator moved them to another axis")
             }
             if graph.isChannelProducer(node) {
-                if case .conv(let a) = node.op, a.groups > 1 {
-                    if let input = live.first, kept[input] != nil {
-                        guard a.groups == channels[input], a.groups == channels[out] else {
-                            throw PruningError("removed channels reach a grouped convolution that is not depthwise", node: label)
-                        }
-                    }
-                } else if let input = live.first {
+                let depthwise = Self.isDepthwise(node, channels: channels)
+                if !depthwise, let input = live.first {
+                    // Group 1 and grouped convolutions read their input channels as weights do.
                     try requireZero(input)
                 }
                 let groupOf = analysis.groupOfChannel[index] ?? []
@@ -86,7 +97,7 @@ public struct ChannelSelection: Sendable {
                     kept[out] = survivors
                     nonZeroSince[out] = label
                 }
-                if case .conv(let a) = node.op, a.groups > 1, let input = live.first, kept[input] != kept[out] {
+                if depthwise, let input = live.first, kept[input] != kept[out] {
                     throw PruningError("a depthwise convolution must lose the same channels as its input", node: label)
                 }
             } else {
@@ -153,6 +164,17 @@ public struct ChannelSelection: Sendable {
                     pass(x)
                     axisOf[out] = moved
                     channels[out] = shapes[out]?[moved]
+                case .gather(let a):
+                    guard let x = live.first, let k = kept[x] else { break }
+                    let channelAxis = axisOf[x] ?? 1
+                    guard a.indicesShape.count == 1 else { try requireNone("a Gather with indices of rank \(a.indicesShape.count)"); break }
+                    pass(x)
+                    if a.axis == channelAxis {
+                        // Output position j holds input channel indices[j]: kept where that channel is.
+                        let set = Set(k)
+                        kept[out] = a.indices.indices.filter { set.contains(a.indices[$0]) }
+                        channels[out] = a.indices.count
+                    }
                 case .slice, .softmax:
                     try requireNone("an operator that mixes or moves channels")
                 case .unary(let f):
@@ -181,6 +203,13 @@ public struct ChannelSelection: Sendable {
         self.kept = kept
         self.channels = channels
         self.axis = axisOf
+    }
+
+    /// Whether `node` is a depthwise Conv (groups = input channels = output channels), which
+    /// passes its input channels on one to one.
+    static func isDepthwise(_ node: Node, channels: [ValueID: Int]) -> Bool {
+        guard case .conv(let a) = node.op, a.groups > 1, let x = node.inputs.first else { return false }
+        return a.groups == channels[x] && a.groups == channels[node.outputs[0]]
     }
 
     /// Add, Sub, Mul, Div: two activations of the same channels stay aligned (the analysis tied

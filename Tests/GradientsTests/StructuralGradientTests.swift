@@ -48,6 +48,14 @@ extension OperatorGradientTests {
         try single(.tile(repeats: [1, 2, 1, 3]), input: [2, 2, 2, 2])
     }
 
+    /// Gather's scatter-add: a permutation, a repeated index (gradients add up), an index never
+    /// gathered (zero gradient), 2-D indices along H.
+    func testGather() throws {
+        try single(.gather(GatherAttributes(axis: 1, indices: [3, 0, 2, 1], indicesShape: [4])), input: [2, 4, 2, 3])
+        try single(.gather(GatherAttributes(axis: 1, indices: [2, 2, 0], indicesShape: [3])), input: [2, 4, 3])
+        try single(.gather(GatherAttributes(axis: 2, indices: [1, 0, 1, 2], indicesShape: [2, 2])), input: [1, 2, 3, 2])
+    }
+
     /// Where(x > 0, x, tanh(x)·k): the gradient follows the branch each element took; the
     /// condition takes none (so neither does the comparison's constant).
     func testWhereAndCompare() throws {

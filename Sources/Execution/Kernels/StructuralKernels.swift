@@ -228,3 +228,31 @@ struct SelectionKernel: StepKernel {
         return Tensor(shape: shape, storage: result)
     }
 }
+
+/// Gather along a non-batch axis with constant indices: each (outer, index) block of `inner`
+/// contiguous elements is copied from the input's (outer, indices[j]) block.
+struct GatherKernel: StepKernel {
+    let attributes: GatherAttributes
+    func run(_ inputs: [Tensor], batch: Int, threads: Int) throws(ExecutionError) -> Tensor {
+        let x = inputs[0]
+        let shape: [Int]
+        do { shape = try Operator.gather(attributes).outputShape([x.shape], batch: batch) } catch { throw ExecutionError(error.message) }
+        let axis = attributes.axis
+        let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *), extent = x.shape[axis]
+        let indices = attributes.indices
+        var result = [Float](repeating: 0, count: shape.reduce(1, *))
+        x.storage.withUnsafeBufferPointer { src in
+            result.withUnsafeMutableBufferPointer { dst in
+                var o = 0
+                for block in 0..<outer {
+                    for i in indices {
+                        let from = (block * extent + i) * inner
+                        for k in 0..<inner { dst[o + k] = src[from + k] }
+                        o += inner
+                    }
+                }
+            }
+        }
+        return Tensor(shape: shape, storage: result)
+    }
+}

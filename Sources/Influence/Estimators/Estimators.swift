@@ -114,11 +114,14 @@ public struct Estimators: Sendable {
         var total = 0.0
         func add(_ v: Float) { let a = Double(abs(v)); total += power == 1 ? a : a * a }
         switch node.op {
-        case .conv:
+        case .conv(let a):
+            // Input channel i of a grouped conv is column i mod (Cin/g) of its group's filters.
             let (o, c) = (w.shape[0], w.shape[1])
             let k = w.count / (o * c)
-            guard reader.input < c else { return nil }
-            for oc in 0..<o { for t in 0..<k { add(w.storage[(oc * c + reader.input) * k + t]) } }
+            let groups = max(a.groups, 1), perGroup = o / groups
+            guard reader.input < c * groups else { return nil }
+            let group = reader.input / c, column = reader.input % c
+            for oc in group * perGroup ..< (group + 1) * perGroup { for t in 0..<k { add(w.storage[(oc * c + column) * k + t]) } }
         case .gemm(_, _, _, let transB):
             let (rows, cols) = (w.shape[0], w.shape[1])
             if transB { guard reader.input < cols else { return nil }; for r in 0..<rows { add(w.storage[r * cols + reader.input]) } }

@@ -54,6 +54,31 @@ extension OperatorBuilder {
         return (.expand(ShapeTemplate(dims)), [0])
     }
 
+    /// Gather of an activation: the indices must be a constant integer tensor; negative indices
+    /// count from the end since opset 11 (earlier opsets require them in range).
+    func gather() throws(GraphError) -> (Operator, [Int]) {
+        guard let c = try constantOperand(1, "indices") else { throw GraphError(.structure, "Gather of an activation needs constant indices") }
+        guard c.kind == .integer else { throw GraphError(.attribute, "Gather indices must be integers") }
+        let r = try rank(0)
+        var axis = try attributes.int("axis") ?? 0
+        if axis < 0 { axis += r }
+        guard axis >= 0, axis < r else { throw GraphError(.attribute, "attribute 'axis': \(axis) out of range for rank \(r)") }
+        guard axis > 0 else { throw GraphError(.unsupportedOperator, "Gather along axis 0 (the batch) of an activation is not supported") }
+        guard case .runtime(_, let s1, _)? = inputs[0] else { throw GraphError(.structure, "Gather data must be an activation here") }
+        let dim = s1[axis]
+        let raw = try c.integers("indices")
+        var indices: [Int] = []
+        indices.reserveCapacity(raw.count)
+        for i in raw {
+            guard i < dim, i >= -dim, i >= 0 || opset >= 11 else {
+                throw GraphError(.attribute, "Gather index \(i) out of range for axis \(axis) of size \(dim)\(i < 0 && opset < 11 ? " (negative indices need opset 11)" : "")")
+            }
+            indices.append(i < 0 ? i + dim : i)
+        }
+        guard c.shape.count + r - 1 <= 8 else { throw GraphError(.attribute, "Gather indices of rank \(c.shape.count) give an output of rank above 8") }
+        return (.gather(GatherAttributes(axis: axis, indices: indices, indicesShape: c.shape)), [0])
+    }
+
     func tile() throws(GraphError) -> (Operator, [Int]) {
         guard let c = try constantOperand(1, "repeats") else { throw GraphError(.structure, "Tile needs repeats") }
         let repeats = try c.integers("repeats")

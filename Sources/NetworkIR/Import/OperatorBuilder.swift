@@ -72,6 +72,7 @@ struct OperatorBuilder {
         case "ReduceSum", "ReduceMax": return try reduceSumOrMax()
         case "Expand": return try expand()
         case "Tile": return try tile()
+        case "Gather": return try gather()
         case "Where": return (.whereSelect, [0, 1, 2])
         case "Equal", "Less", "Greater": return (.compare(ComparisonKind(rawValue: opType) ?? .equal), [0, 1])
         default:
