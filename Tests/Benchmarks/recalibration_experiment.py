@@ -67,7 +67,9 @@ DEFAULT_MODELS = [os.path.join(REPO, "Fixtures", "demo", "efficientnet_lite0.onn
                   os.path.join(REPO, "Fixtures", "models", "mobilenet_v2_trained.onnx")]
 SEEDS = {"calib": 0, "heldout": 1, "samePhotos": 5}
 PLANS = {"l1": ["--criterion", "l1"], "l2": ["--criterion", "l2"], "bn": ["--criterion", "bn"],
-         "l1-uniform": ["--criterion", "l1", "--uniform"], "measured": ["--criterion", "measured"]}
+         "l1-uniform": ["--criterion", "l1", "--uniform"], "measured": ["--criterion", "measured"],
+         "taylor": ["--criterion", "taylor"]}
+DATA_PLANS = {"measured", "taylor"}  # criteria that read `plan --data` (the profile views)
 MODEL_COLOURS = [(214, 39, 40), (31, 119, 180), (44, 160, 44), (148, 103, 189)]
 
 
@@ -142,6 +144,48 @@ def summarise(rows: list[dict], n: str) -> dict:
         "samePhotosAgreement": {"meanDiff": float(np.mean(d_same)), "bootstrap95": bootstrap_mean(np.array(d_same)),
                                 "signTest": sign_test(d_same)},
     }
+
+
+def groups_report(binary: str, model: str, profile_npy: str, profile_views: np.ndarray, mwork: str, adaptive: bool,
+                  threads: int, reuse: bool, log: list[dict], measure: bool = True) -> tuple[str, dict, float | None]:
+    """`weakspot profile MODEL --data PROFILE --items groups` into MWORK/groups.json, reused with
+    --reuse when the model, the profile views and --adaptive are unchanged (MWORK/groups.json.key.json).
+    With measure=False, `--measure none --estimators l1`: the groups and their L1 scores only, in
+    seconds, enough for the estimator criteria (l1, l2, bn, taylor) but not for `measured`.
+    Returns (report path, key, profile wall seconds or None when reused)."""
+    report = os.path.join(mwork, "groups.json")
+    key = {"model": sha256_file(model), "profile": sha256_array(profile_views), "adaptive": adaptive}
+    if not measure:
+        key["measure"] = "none"
+    keyfile = report + ".key.json"
+    if reuse and os.path.exists(report) and os.path.exists(keyfile):
+        with open(keyfile) as f:
+            if json.load(f) == key:
+                print(f"{os.path.basename(mwork)}: reusing {report}", flush=True)
+                return report, key, None
+    command = [binary, "profile", model, "--data", profile_npy, "--items", "groups",
+               "--threads", str(threads), "--quiet", "-o", report]
+    if adaptive:
+        command.append("--adaptive")
+    if not measure:
+        command += ["--measure", "none", "--estimators", "l1"]
+    seconds = round(run(command, log), 1)
+    with open(keyfile, "w") as f:
+        json.dump(key, f)
+    print(f"{os.path.basename(mwork)}: profiled groups on {len(profile_views)} inputs in {seconds:.0f} s", flush=True)
+    return report, key, seconds
+
+
+def make_plan(binary: str, model: str, report: str, budget: float, plan_name: str, profile_npy: str, stem: str,
+              plan_key: dict, threads: int, reuse: bool, log: list[dict]) -> float:
+    """`weakspot plan MODEL REPORT --target macs=BUDGET` with PLANS[plan_name] into STEM.plan.json
+    (cached by cached_run); the measured and taylor criteria read the profile views as --data."""
+    command = [binary, "plan", model, report, "--target", f"macs={budget:g}",
+               "--threads", str(threads), "--quiet", "-o", stem + ".plan.json", *PLANS[plan_name]]
+    if plan_name in DATA_PLANS:
+        command += ["--data", profile_npy]
+    seconds, _ = cached_run(command, stem + ".plan.json", plan_key, reuse, log)
+    return seconds
 
 
 def prune_and_judge(binary, model, plan, out, extra, log, original, heldout, threads, macs0, key, reuse, same=None):
@@ -291,23 +335,8 @@ def main() -> None:
         stem_name = os.path.splitext(os.path.basename(model))[0]
         mwork = os.path.join(work, stem_name)
         os.makedirs(mwork, exist_ok=True)
-        report = os.path.join(mwork, "groups.json")
-        key = {"model": sha256_file(model), "profile": sha256_array(calib[:args.profile_count]),
-               "adaptive": args.adaptive}
-        keyfile = report + ".key.json"
-        cached = args.reuse and os.path.exists(report) and os.path.exists(keyfile) and json.load(open(keyfile)) == key
-        if cached:
-            print(f"{stem_name}: reusing {report}", flush=True)
-            profile_seconds = None
-        else:
-            command = [binary, "profile", model, "--data", profile_npy, "--items", "groups",
-                       "--threads", str(args.threads), "--quiet", "-o", report]
-            if args.adaptive:
-                command.append("--adaptive")
-            profile_seconds = round(run(command, log), 1)
-            with open(keyfile, "w") as f:
-                json.dump(key, f)
-            print(f"{stem_name}: profiled groups on {args.profile_count} inputs in {profile_seconds:.0f} s", flush=True)
+        report, key, profile_seconds = groups_report(binary, model, profile_npy, calib[:args.profile_count], mwork,
+                                                     args.adaptive, args.threads, args.reuse, log)
         macs0, params0 = count_macs(binary, model)
         original = logits_of(model, heldout, args.threads)
         same = (logits_of(model, same_views, args.threads), same_views)
@@ -317,13 +346,10 @@ def main() -> None:
         for budget in budgets:
             for plan_name in plans:
                 stem = os.path.join(mwork, f"{plan_name}_{budget:g}")
-                plan_command = [binary, "plan", model, report, "--target", f"macs={budget:g}",
-                                "--threads", str(args.threads), "--quiet", "-o", stem + ".plan.json", *PLANS[plan_name]]
-                if plan_name == "measured":
-                    plan_command += ["--data", profile_npy]
                 plan_key = {**key, "report": sha256_file(report), "calib": sha256_array(calib),
                             "binary": sha256_file(binary)}
-                plan_seconds, _ = cached_run(plan_command, stem + ".plan.json", plan_key, args.reuse, log)
+                plan_seconds = make_plan(binary, model, report, budget, plan_name, profile_npy, stem, plan_key,
+                                         args.threads, args.reuse, log)
                 row = {"model": stem_name, "budget": budget, "plan": plan_name, "planSeconds": round(plan_seconds, 1)}
                 raw, raw_agree, raw_kl = prune_and_judge(binary, model, stem + ".plan.json", stem + ".raw.onnx", [],
                                                          log, original, heldout, args.threads, macs0, plan_key, args.reuse, same)
