@@ -349,8 +349,12 @@ def main() -> None:
             result = {"mergedFrom": {p: {k: v for k, v in part.items() if k not in ("rows", "commands", "statistics")}
                                      for p, part in zip(args.merge.split(","), parts)},
                       "budgets": parts[0]["budgets"], "models": {k: v for part in parts for k, v in part["models"].items()},
-                      "rows": list({(r["model"], r["budget"], r["plan"]): r
-                                    for part in reversed(parts) for r in part["rows"]}.values())}
+                      "rows": []}
+            seen = set()
+            for r in (r for part in parts for r in part["rows"]):  # a plan in two files: the first one's row
+                if (r["model"], r["budget"], r["plan"]) not in seen:
+                    seen.add((r["model"], r["budget"], r["plan"]))
+                    result["rows"].append(r)
         else:
             with open(args.out) as f:
                 result = json.load(f)
