@@ -108,9 +108,10 @@ def bn_count(model: str) -> int:
     return sum(n.op_type == "BatchNormalization" for n in onnx.load(model, load_external_data=False).graph.node)
 
 
-def cached_logits(model: str, inputs: np.ndarray, set_name: str, threads: int) -> np.ndarray:
-    """ONNX Runtime logits of MODEL on INPUTS, kept beside the model and reused while both are unchanged."""
-    path = f"{model}.{set_name}.logits.npy"
+def cached_logits(model: str, inputs: np.ndarray, set_name: str, threads: int, stem: str | None = None) -> np.ndarray:
+    """ONNX Runtime logits of MODEL on INPUTS, kept at STEM (default: beside the model) and reused
+    while both are unchanged."""
+    path = f"{stem or model}.{set_name}.logits.npy"
     key = {"model": sha256_file(model), "inputs": sha256_array(inputs)}
     if os.path.exists(path) and os.path.exists(path + ".key.json"):
         with open(path + ".key.json") as f:
@@ -408,7 +409,8 @@ def main() -> None:
                                                      mwork, False, args.threads, args.reuse, log,
                                                      measure=not args.estimators_only)
         macs0, params0 = count_macs(binary, model)
-        original = {s: cached_logits(model, views[s], s, args.threads) for s in ("calib", "heldout")}
+        original = {s: cached_logits(model, views[s], s, args.threads, os.path.join(mwork, "original"))
+                    for s in ("calib", "heldout")}
         result["models"][stem_name] = {"path": os.path.relpath(model, REPO) if model.startswith(REPO) else model,
                                        "sha256": sha256_file(model), "inputSize": size, "batchNormalization": bn_count(model),
                                        "macs": macs0, "params": params0, "profileSeconds": profile_seconds}
