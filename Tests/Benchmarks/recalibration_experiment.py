@@ -287,6 +287,9 @@ def main() -> None:
     parser.add_argument("--question-budgets", default="0.75,0.5", help="budgets the summary is also given for alone")
     parser.add_argument("--plans", default="l1,l2,bn,l1-uniform", help=f"comma-separated, of {', '.join(PLANS)}")
     parser.add_argument("--measured", action="store_true", help="add the measured criterion (needs a real groups profile)")
+    parser.add_argument("--size", type=int, default=224, help="input side of every model (240 for EfficientNet-Lite1)")
+    parser.add_argument("--estimators-only", action="store_true",
+                        help="profile the groups with --measure none (seconds; enough for l1, l2, bn, l1-uniform, not --measured)")
     parser.add_argument("--recalibrate", default="64,16", help="N values for prune --recalibrate; the first is the main comparison")
     parser.add_argument("--recal-batch", type=int, default=None, help="prune --batch for recalibration (default: weakspot's)")
     parser.add_argument("--recalibration", default=None, choices=["estimate", "match"],
@@ -321,6 +324,12 @@ def main() -> None:
     calib, calib_sources = build_set(PROFILE_PHOTOS, args.calib_count, SEEDS["calib"])
     heldout, heldout_sources = build_set(HELDOUT_PHOTOS, args.heldout_count, SEEDS["heldout"])
     same_views, _ = build_set(PROFILE_PHOTOS, args.same_count, SEEDS["samePhotos"])
+    if args.size != 224:
+        # The same draws resized to the models' input size (EfficientNet-Lite1: 240).
+        from quantization_benchmark import build_set as build_sized_set
+        calib = build_sized_set(PROFILE_PHOTOS, args.calib_count, SEEDS["calib"], args.size)
+        heldout = build_sized_set(HELDOUT_PHOTOS, args.heldout_count, SEEDS["heldout"], args.size)
+        same_views = build_sized_set(PROFILE_PHOTOS, args.same_count, SEEDS["samePhotos"], args.size)
     calib_npy, heldout_npy = os.path.join(work, "calib.npy"), os.path.join(work, "heldout.npy")
     profile_npy = os.path.join(work, "profile.npy")
     np.save(calib_npy, calib)
@@ -336,7 +345,8 @@ def main() -> None:
         mwork = os.path.join(work, stem_name)
         os.makedirs(mwork, exist_ok=True)
         report, key, profile_seconds = groups_report(binary, model, profile_npy, calib[:args.profile_count], mwork,
-                                                     args.adaptive, args.threads, args.reuse, log)
+                                                     args.adaptive, args.threads, args.reuse, log,
+                                                     measure=not args.estimators_only)
         macs0, params0 = count_macs(binary, model)
         original = logits_of(model, heldout, args.threads)
         same = (logits_of(model, same_views, args.threads), same_views)
