@@ -29,7 +29,9 @@ public struct PlanRequest: OptionRequest {
     public var quantize = false
     /// `--quantize-activations B`: verify (and record) activations quantized at B bits.
     public var quantizeActivations: Int? = nil
-    public var calibration: CalibrationMethod = .minmax
+    public var calibration: PlanCalibration = .minmax
+    /// `--float-rung`: a rung above the sweep's most bits, where a layer's weights stay float.
+    public var floatRung = false
     /// `--calibrate DATA`: calibrate activation ranges on these inputs instead of `--data`, so a
     /// plan can be verified on held-out inputs that calibration never saw.
     public var calibrate: String? = nil
@@ -63,6 +65,10 @@ public struct PlanRequest: OptionRequest {
             if let t = target, case .quantization = t { throw OptionError("--target \(t) is a quantization target: add --quantize") }
             if plan.criterion == .mse { throw OptionError("--criterion mse ranks quantization widths: add --quantize") }
             if quantizeActivations != nil { throw OptionError("--quantize-activations needs --quantize") }
+        }
+        if floatRung && !quantize { throw OptionError("--float-rung is a rung of the bits ladder: add --quantize") }
+        if calibration == .measured && quantizeActivations == nil {
+            throw OptionError("--calibration measured chooses each activation's calibrator by its measured damage: add --quantize-activations B and --data")
         }
         if calibrate != nil && quantizeActivations == nil {
             throw OptionError("--calibrate gives activation ranges: add --quantize-activations B")
@@ -143,11 +149,22 @@ public struct PlanRequest: OptionRequest {
         .value("calibrate", "data", \.calibrate, ValueParser<String>.text.optional,
                help: "With --quantize-activations: calibrate activation ranges on these inputs (default: --data).", effect: .result, sample: "synthetic:2"),
         .value("calibration", "method", \.calibration, .choice,
-               help: "How activation ranges are calibrated: minmax, percentile or entropy (onnxruntime's calibrators, docs/quantization.md).", effect: .result, sample: "percentile"),
+               help: "How activation ranges are calibrated: minmax, percentile or entropy (onnxruntime's calibrators, docs/quantization.md), or measured: for each activation the one of the three whose range does the least measured damage on --data.", effect: .result, sample: "percentile"),
+        .flag("float-rung", \.floatRung,
+              help: "With --quantize: a rung above the sweep's most bits where a layer's weights stay float (damage 0, 32 bits), paid for by other layers at fewer bits.", effect: .result),
         .flag("force", \.force, help: "Use a report made for another model file (sha256 differs).", effect: .presentation),
         .flag("skip-bad", \.skipBad, help: "Skip images that cannot be decoded.", effect: .result),
         .flag("quiet", short: "q", \.quiet, help: "No progress on standard error.", effect: .presentation),
     ]
+}
+
+/// `plan --calibration`: one of onnxruntime's calibrators for every activation, or `measured`:
+/// for each activation the calibrator whose range does the least damage, measured on `--data`.
+public enum PlanCalibration: String, Sendable, CaseIterable, Equatable {
+    case minmax, percentile, entropy, measured
+
+    /// The one method for every activation (nil for measured).
+    public var method: CalibrationMethod? { CalibrationMethod(rawValue: rawValue) }
 }
 
 extension PlanTarget {

@@ -91,6 +91,17 @@ public final class PlanVerifier: @unchecked Sendable {
         return compare(outputs)
     }
 
+    /// The model with `interventions` applied to its values (tail ends, which the verifier's plan
+    /// keeps observable), measured against the original: one forward pass per batch, no new plan.
+    public func measure(interventions: [ValueID: Intervention]) throws -> (means: [String: Double], classAccuracy: [Int: Double]?) {
+        compare(try batches.map { b in
+            try plan.run(known: [graph.inputs[0].value: b.input], outputs: [logits], interventions: interventions)[logits]!
+        })
+    }
+
+    /// Whether `value` can take an intervention in `measure(interventions:)`.
+    public func observes(_ value: ValueID) -> Bool { tailAxis[value] != nil }
+
     /// The same measurement for another graph with the original's input and output (a quantized
     /// copy, `QuantizedGraph`): its outputs on every batch against the original's.
     public func measure(graph other: Graph) throws -> (means: [String: Double], classAccuracy: [Int: Double]?) {

@@ -38,7 +38,8 @@ public struct QuantizationBudget: Sendable {
     public func bytes(_ bits: [String: Int]) -> Int {
         var total = totalParams * 4
         for l in layers {
-            guard let b = bits[l.name] else { continue }
+            // 32 bits: the float rung, stored as float32 like a layer the plan leaves alone.
+            guard let b = bits[l.name], b < 32 else { continue }
             total += (l.params * b + 7) / 8 + l.scales * 5 - l.params * 4
         }
         return total
@@ -50,7 +51,7 @@ public struct QuantizationBudget: Sendable {
     public func storedBytes(_ bits: [String: Int], opset: Int) -> Int {
         var total = totalParams * 4
         for l in layers {
-            guard let b = bits[l.name] else { continue }
+            guard let b = bits[l.name], b < 32 else { continue }
             let storage = IntegerStorage.weight(bits: b, opset: opset)
             total += l.params * storage.bytes + l.scales * (4 + (storage.hasZeroPoint ? storage.bytes : 0)) - l.params * 4
         }
@@ -140,7 +141,32 @@ public struct QuantizationPlanner {
             bits[move.step.layer] = move.step.to
             steps.append(move.step)
         }
+        if let target { giveBack(target, bits: &bits, steps: &steps) }
         return (start, steps)
+    }
+
+    /// The greedy's last move can overshoot the target by far (a large layer, or a float-rung
+    /// layer dropping 24 bits at once), leaving moves taken before it no longer needed. While the
+    /// target still holds with a layer's last move undone, the undo that saves the most damage is
+    /// made (ties: the later move); moves that cost nothing stay.
+    func giveBack(_ target: QuantizationTarget, bits: inout [String: Int], steps: inout [QuantizationStep]) {
+        let byName = Dictionary(uniqueKeysWithValues: table.layers.map { ($0.name, $0) })
+        while true {
+            var best: (gain: Double, index: Int)? = nil
+            var last: [String: Int] = [:]
+            for (i, s) in steps.enumerated() { last[s.layer] = i }
+            for i in last.values.sorted() {
+                let s = steps[i], l = byName[s.layer]!
+                var probe = bits
+                probe[s.layer] = s.from
+                guard budget.meets(target, probe) else { continue }
+                let gain = (l.damage[s.to] ?? .infinity) - (l.damage[s.from] ?? 0)
+                if gain > 0 && (best == nil || gain >= best!.gain) { best = (gain, i) }
+            }
+            guard let undo = best else { return }
+            bits[steps[undo.index].layer] = steps[undo.index].from
+            steps.remove(at: undo.index)
+        }
     }
 
     static func apply(_ steps: ArraySlice<QuantizationStep>, to start: [String: Int]) -> [String: Int] {

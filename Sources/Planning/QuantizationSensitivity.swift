@@ -77,6 +77,27 @@ public struct QuantizationSensitivity: Sendable {
         return result
     }
 
+    /// The bits of the float rung: a layer whose weights stay float32.
+    public static let floatBits = 32
+
+    /// The table with a rung above its most bits where a layer's weights stay float
+    /// (`plan --float-rung`): 32 bits, no damage — a float weight is the float model's, so the
+    /// measurement is known without running it (the sweep measures weights alone: with quantized
+    /// activations the plan still quantizes a float-rung layer's output, as it does every
+    /// planned layer's, and the joint verification measures that). The greedy then starts with
+    /// every layer float and moves down until the target holds.
+    public func withFloatRung() -> QuantizationSensitivity {
+        guard ladder.first != Self.floatBits else { return self }
+        var result = self
+        result.ladder = [Self.floatBits] + ladder
+        for i in result.layers.indices {
+            result.layers[i].damage[Self.floatBits] = 0
+            let names = Set(result.layers[i].measured.values.flatMap(\.keys))
+            result.layers[i].measured[Self.floatBits] = Dictionary(uniqueKeysWithValues: names.map { ($0, 0.0) })
+        }
+        return result
+    }
+
     static func scaleCount(_ q: QuantizableLayer, graph: Graph, _ granularity: QuantizationGranularity) -> Int {
         granularity == .channel ? graph.constants[q.weight]!.shape[q.axis] : 1
     }

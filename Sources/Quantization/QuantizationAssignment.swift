@@ -12,14 +12,33 @@ public struct QuantizationAssignment: Sendable, Equatable {
     /// Bits of the activation at the end of each quantized layer's per-channel tail (what its
     /// consumers read); nil leaves activations in float.
     public var activationBits: Int?
+    /// How each quantized activation's range is calibrated, unless `layerCalibration` names the
+    /// method for its layer.
     public var calibration: CalibrationMethod
+    /// Layers whose weights stay float while their output activation is quantized like every
+    /// quantized layer's (the planner's float rung, `plan --quantize --float-rung`): with
+    /// activations quantized, a float-weight layer still hands its consumers uint8 values, as
+    /// onnxruntime quantizes every activation. Ignored when activations stay float.
+    public var floatLayers: Set<String>
+    /// The calibration method of a layer's output activation, by layer name, where it is not
+    /// `calibration` (`plan --calibration measured` chooses one per tensor). Layers sharing an
+    /// activation must agree.
+    public var layerCalibration: [String: CalibrationMethod]
 
     public init(weightBits: [String: Int], granularity: QuantizationGranularity = .channel, activationBits: Int? = nil,
-                calibration: CalibrationMethod = .minmax) {
+                calibration: CalibrationMethod = .minmax, floatLayers: Set<String> = [], layerCalibration: [String: CalibrationMethod] = [:]) {
         self.weightBits = weightBits
         self.granularity = granularity
         self.activationBits = activationBits
         self.calibration = calibration
+        self.floatLayers = floatLayers
+        self.layerCalibration = layerCalibration
+    }
+
+    /// Whether the layer's output activation is quantized (its weights quantized, or kept float
+    /// on the float rung), when activations are.
+    public func quantizesOutput(of layer: String) -> Bool {
+        activationBits != nil && (weightBits[layer] != nil || floatLayers.contains(layer))
     }
 }
 

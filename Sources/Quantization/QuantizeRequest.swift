@@ -41,7 +41,7 @@ public struct QuantizeRequest: OptionRequest {
         .value("granularity", "g", \.granularity, ValueParser<QuantizationGranularity>.choice.optional,
                help: "Weight scales per output channel or one per tensor.", effect: .result, default: "the plan's, else channel", sample: "tensor"),
         .value("calibration", "method", \.calibration, ValueParser<CalibrationMethod>.choice.optional,
-               help: "How activation ranges are chosen: minmax or percentile.", effect: .result, default: "the plan's, else minmax", sample: "percentile"),
+               help: "How activation ranges are chosen: minmax, percentile or entropy, for every activation (replacing a plan's per-layer choices).", effect: .result, default: "the plan's, else minmax", sample: "percentile"),
         .value("max-inputs", "n", \.maxInputs, ValueParser<Int>.integer(in: 1...10_000_000).optional, help: "Calibrate on at most N inputs.",
                effect: .result, default: "all", sample: "2"),
         .value("batch", "b", \.batch, .integer(in: 1...4096), help: "Calibration inputs per pass.", effect: .presentation, sample: "2"),

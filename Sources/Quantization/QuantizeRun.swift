@@ -34,8 +34,7 @@ public enum QuantizeRun {
         if !activations.isEmpty && calibration.isEmpty {
             throw QuantizationError("quantized activations need calibration inputs (their ranges are measured on them)")
         }
-        let ranges = try QuantizedGraph.calibrate(graph, values: activations, method: assignment.calibration, batches: calibration,
-                                                  threads: threads, progress: progress)
+        let ranges = try QuantizedGraph.calibrate(graph, assignment: assignment, batches: calibration, threads: threads, progress: progress)
         let built = try QuantizedGraph.build(graph, assignment: assignment, ranges: ranges)
         let exported = try QDQExport(model: model, graph: graph).exported(assignment, ranges: ranges)
         let imported = try QDQCheck(expected: built, weights: weights.entries.map { graph.values[$0.weight].name },

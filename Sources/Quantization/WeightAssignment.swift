@@ -21,6 +21,12 @@ public struct QuantizedWeightAssignment: Sendable, Equatable {
         for name in assignment.weightBits.keys.sorted() where !known.contains(name) {
             throw QuantizedGraph.Failure("layer '\(name)' is not a Conv, Gemm or MatMul with a constant weight in this model")
         }
+        for name in assignment.floatLayers.union(assignment.layerCalibration.keys).sorted() where !known.contains(name) {
+            throw QuantizedGraph.Failure("layer '\(name)' is not a Conv, Gemm or MatMul with a constant weight in this model")
+        }
+        for name in assignment.floatLayers.sorted() where assignment.weightBits[name] != nil {
+            throw QuantizedGraph.Failure("layer '\(name)' is both quantized at \(assignment.weightBits[name]!) bits and kept float")
+        }
         var index: [ValueID: Int] = [:]
         entries = []
         for layer in layers {

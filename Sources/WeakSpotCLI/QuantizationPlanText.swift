@@ -29,6 +29,14 @@ enum QuantizationPlanText {
         return ExitCode.success
     }
 
+    /// The plan's calibration; for `measured`, how many outputs each calibrator was chosen for.
+    static func calibrationText(_ p: QuantizationPlan) -> String {
+        guard p.calibration == .measured else { return p.calibration.rawValue }
+        var counts: [String: Int] = [:]
+        for l in p.layers { if let m = l.activation { counts[m.rawValue, default: 0] += 1 } }
+        return "measured: " + counts.keys.sorted().map { "\(counts[$0]!) \($0)" }.joined(separator: ", ")
+    }
+
     static func printSummary(_ p: QuantizationPlan, seconds: Double, output: String, console: Console) {
         var widths: [Int: (layers: Int, params: Int)] = [:]
         for l in p.layers { let w = widths[l.bits] ?? (0, 0); widths[l.bits] = (w.layers + 1, w.params + l.params) }
@@ -38,7 +46,7 @@ enum QuantizationPlanText {
         console.output.write(table.rendered())
         console.print("average bits per weight: \(NumberText.fixed(p.bitsBefore, decimals: 2)) → \(NumberText.fixed(p.bitsAfter, decimals: 2)); "
                       + "bytes: \(NumberText.grouped(p.bytesBefore)) → \(NumberText.grouped(p.bytesAfter)) packed (\(NumberText.grouped(p.storedBytesAfter)) as `weakspot quantize` stores them)"
-                      + (p.activationBits.map { "; activations at \($0) bits (\(p.calibration.rawValue))" } ?? ""))
+                      + (p.activationBits.map { "; activations at \($0) bits (\(calibrationText(p)))" } ?? ""))
         var metrics = TextTable(headers: ["metric", "predicted", "measured"], alignments: [.left, .right, .right])
         for name in ["kl", "mse", "top1", "acc"] where p.predicted?[name] != nil || p.measured?[name] != nil {
             metrics.rows.append([name, p.predicted?[name].map { NumberText.scientific($0) } ?? "-", p.measured?[name].map { NumberText.scientific($0) } ?? "-"])

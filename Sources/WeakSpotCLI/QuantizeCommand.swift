@@ -15,7 +15,9 @@ enum QuantizeCommand: Command {
         per output channel or per tensor) behind a DequantizeLinear; with quantized activations, \
         a QuantizeLinear → DequantizeLinear pair (uint8, range calibrated on --calibrate's inputs) \
         follows each quantized layer's per-channel tail. The plan (plan --quantize, schema \
-        weakspot.quantize-plan/1) names the layers and their bits; without a plan, --bits B \
+        weakspot.quantize-plan/1) names the layers, their bits (32: float weights) and the \
+        calibrator of each quantized output (a float-rung layer keeps float weights and a \
+        quantized output); without a plan, --bits B \
         quantizes every Conv, Gemm and MatMul weight at B bits and --activations 8 the \
         activations. The written model is read back and checked to be, bit for bit, the \
         fake-quantized model WeakSpot measures (docs/quantization.md).
@@ -47,11 +49,12 @@ enum QuantizeCommand: Command {
             assignment.weightBits = Dictionary(uniqueKeysWithValues: QuantizableLayer.all(in: loaded.graph).map { ($0.name, bits) })
             guard !assignment.weightBits.isEmpty else { throw CLIError.input("\(modelPath): no Conv, Gemm or MatMul with a constant weight to quantize") }
         }
-        if let planPath, assignment.weightBits.isEmpty {
+        if let planPath, assignment.weightBits.isEmpty && (assignment.activationBits == nil || assignment.floatLayers.isEmpty) {
             throw CLIError.input("\(planPath): layers: the plan quantizes no layer, so there is nothing to write")
         }
         if let g = request.granularity { assignment.granularity = g }
-        if let c = request.calibration { assignment.calibration = c }
+        // --calibration replaces the plan's, each layer's measured choice included.
+        if let c = request.calibration { assignment.calibration = c; assignment.layerCalibration = [:] }
         let threads = request.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let calibration = try calibrationInputs(request, assignment: assignment, arguments, loaded: loaded, threads: threads)
         var progress: ProgressReporter? = nil

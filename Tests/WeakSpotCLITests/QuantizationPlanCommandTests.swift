@@ -68,6 +68,42 @@ final class QuantizationPlanCommandTests: XCTestCase {
         XCTAssertEqual((try plan(folder + "/m.json")["settings"] as? [String: Any])?["criterion"] as? String, "mse")
     }
 
+    /// `--float-rung` and `--calibration measured` from the command line: a budget between float
+    /// and int8 keeps some layers float, every measured layer's output is quantized with its
+    /// recorded calibrator, and `quantize` writes the plan with `count` giving the plan's stored
+    /// bytes (float layers 4 per weight).
+    func testFloatRungAndMeasuredCalibration() throws {
+        let folder = try temporaryFolder(self)
+        let report = folder + "/r.json", out = folder + "/q.json"
+        XCTAssertEqual(weakspot("profile", model, "--data", data, "--items", "layers", "--perturb", "quantize:8,4,2", "-o", report, "--quiet").code, 0)
+        let planned = weakspot("plan", model, report, "--quantize", "--target", "bits=12", "--float-rung", "--data", data, "--quantize-activations", "8",
+                               "--calibrate", data, "--calibration", "measured", "--threads", "2", "-o", out)
+        XCTAssertEqual(planned.code, 0, planned.error)
+        XCTAssertTrue(planned.output.contains("activations at 8 bits (measured: "), planned.output)
+        XCTAssertTrue(planned.error.contains("plan: calibration measured: "), planned.error)
+        let p = try plan(out)
+        XCTAssertEqual((p["activations"] as? [String: Any])?["calibration"] as? String, "measured")
+        XCTAssertEqual((p["settings"] as? [String: Any])?["floatRung"] as? Bool, true)
+        let layers = try XCTUnwrap(p["layers"] as? [[String: Any]])
+        XCTAssertEqual(layers.count, 16)
+        let bits = layers.compactMap { $0["bits"] as? Int }
+        XCTAssertTrue(bits.contains(32) && bits.contains { $0 < 32 }, "some layers float, some quantized: \(bits)")
+        XCTAssertTrue(Set(bits).isSubset(of: [32, 8, 4, 2]), "\(bits)")
+        XCTAssertLessThanOrEqual(try XCTUnwrap(p["bitsAfter"] as? Double), 12)
+        let methods = layers.compactMap { $0["activation"] as? String }
+        XCTAssertEqual(methods.count, 16, "every measured layer's output is quantized, float-rung layers' too")
+        XCTAssertTrue(Set(methods).isSubset(of: ["minmax", "percentile", "entropy"]), "\(methods)")
+        let stored = try XCTUnwrap(p["storedBytesAfter"] as? Int)
+        let exported = weakspot("quantize", model, out, "--calibrate", data, "-o", folder + "/q.onnx")
+        XCTAssertEqual(exported.code, 0, exported.error)
+        let quantized = bits.filter { $0 < 32 }.count
+        XCTAssertTrue(exported.output.hasPrefix("quantized \(quantized) weight tensors"), exported.output)
+        XCTAssertTrue(exported.output.contains(", 16 activations uint8"), exported.output)
+        let counted = try XCTUnwrap(try parseJSON(weakspot("count", folder + "/q.onnx", "--format", "json").output)["totals"] as? [String: Any])
+        XCTAssertEqual(counted["bytes"] as? Int, stored, "count on the file: the plan's storedBytesAfter")
+        XCTAssertEqual(weakspot("gate", out, "--max-bytes", String(try XCTUnwrap(p["bytesAfter"] as? Int))).code, 0)
+    }
+
     func testRefusals() throws {
         let folder = try temporaryFolder(self)
         let report = folder + "/r.json", channels = folder + "/c.json"
@@ -82,6 +118,8 @@ final class QuantizationPlanCommandTests: XCTestCase {
             ([model, channels, "--quantize", "--target", "bits=4"], "quantize:8,6,4"),
             ([model, report, "--quantize", "--target", "bits=x"], "bits=B"),
             ([model, report, "--quantize", "--target", "bits=4", "--steps", "2"], "--steps"),
+            ([model, report, "--target", "macs=0.5", "--float-rung"], "--float-rung is a rung of the bits ladder: add --quantize"),
+            ([model, report, "--quantize", "--target", "bits=4", "--data", data, "--calibration", "measured"], "--calibration measured chooses each activation's calibrator"),
         ]
         for (arguments, expected) in cases {
             let r = weakspot(["plan"] + arguments + ["-o", folder + "/p.json", "--quiet"])
@@ -105,6 +143,10 @@ final class QuantizationPlanCommandTests: XCTestCase {
         let settings = try XCTUnwrap(try plan(folder + "/both.json")["settings"] as? [String: Any])
         XCTAssertEqual(settings["quantizeTarget"] as? String, "both")
         XCTAssertEqual(settings["calibrate"] as? String, data)
+        // The float rung gives a float weight no damage: true of a weights sweep, not of one that rounds activations too.
+        let rungOnBoth = weakspot("plan", model, folder + "/both.json", "--quantize", "--target", "bits=8", "--float-rung", "-o", folder + "/p.json", "--quiet")
+        XCTAssertEqual(rungOnBoth.code, 2, rungOnBoth.error)
+        XCTAssertTrue(rungOnBoth.error.contains("--float-rung gives a float weight no damage"), rungOnBoth.error)
         let badBits = weakspot("profile", model, "--data", data, "--perturb", "quantize:8,1", "-o", folder + "/x.json", "--quiet")
         XCTAssertEqual(badBits.code, 2)
         XCTAssertTrue(badBits.error.contains("'1'"), badBits.error)

@@ -68,6 +68,48 @@ final class QuantizeCommandTests: XCTestCase {
         XCTAssertEqual(scales.map(\.dims), [[]])
     }
 
+    /// A hand-written plan with the float rung and per-layer calibrators: a layer at 32 bits with
+    /// an `activation` keeps float weights and a quantized output; each output is calibrated by
+    /// its layer's method. `--calibration` replaces every per-layer method: the file is then the
+    /// one a plan with no per-layer methods writes.
+    func testPlanWithFloatLayersAndPerLayerCalibration() throws {
+        let folder = try temporaryFolder(self)
+        let all = try layers()
+        let (a, b, c) = (all[0], all[1], all[2])
+        func write(_ name: String, _ entries: String, calibration: String) throws -> String {
+            let path = folder + "/" + name
+            try "{\"schema\": \"weakspot.quantize-plan/1\", \"layers\": [\(entries)], \"activations\": {\"bits\": 8, \"calibration\": \"\(calibration)\"}}"
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let mixed = try write("mixed.json", "{\"name\": \"\(a.name)\", \"bits\": 32, \"activation\": \"percentile\"}, {\"name\": \"\(b.name)\", \"bits\": 8, \"activation\": \"entropy\"}, {\"name\": \"\(c.name)\", \"bits\": 6, \"activation\": \"minmax\"}",
+                              calibration: "measured")
+        let result = weakspot("quantize", model, mixed, "--calibrate", data, "-o", folder + "/m.onnx", "-q")
+        XCTAssertEqual(result.code, 0, result.error)
+        XCTAssertTrue(result.output.hasPrefix("quantized 2 weight tensors (1 at 8 bits, 1 at 6 bits), 3 activations uint8"), result.output)
+        let written = try ONNXModel.load(path: folder + "/m.onnx")
+        let graph = try Importer.importGraph(try ONNXModel.load(path: model))
+        let floatWeight = graph.values[a.weight].name
+        XCTAssertEqual(written.graph.initializers.first { $0.name == floatWeight }?.dataType, .float, "the float-rung layer's weight is stored as it was")
+        XCTAssertEqual(written.graph.nodes.filter { $0.opType == "QuantizeLinear" }.count, 3)
+        // Each output by its layer's method: the activation scales differ from an all-minmax plan's exactly where the method does.
+        let minmaxPath = try write("minmax.json", "{\"name\": \"\(a.name)\", \"bits\": 32, \"activation\": \"minmax\"}, {\"name\": \"\(b.name)\", \"bits\": 8}, {\"name\": \"\(c.name)\", \"bits\": 6}",
+                                   calibration: "minmax")
+        XCTAssertEqual(weakspot("quantize", model, minmaxPath, "--calibrate", data, "-o", folder + "/n.onnx", "-q").code, 0)
+        let overridden = weakspot("quantize", model, mixed, "--calibrate", data, "--calibration", "minmax", "-o", folder + "/o.onnx", "-q")
+        XCTAssertEqual(overridden.code, 0, overridden.error)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder + "/o.onnx")), try Data(contentsOf: URL(fileURLWithPath: folder + "/n.onnx")),
+                       "--calibration minmax replaces every layer's method")
+        let minmax = try ONNXModel.load(path: folder + "/n.onnx")
+        func scale(_ m: ONNXModel, _ layer: QuantizableLayer) throws -> [Float] {
+            let tails = try graph.channelTails()
+            let name = graph.values[try XCTUnwrap(tails.first { $0.producer == layer.node }).end].name
+            return try XCTUnwrap(m.graph.initializers.first { $0.name == name + "_scale" }).floats()
+        }
+        XCTAssertNotEqual(try scale(written, a), try scale(minmax, a), "percentile's range, not minmax's")
+        XCTAssertEqual(try scale(written, c), try scale(minmax, c), "minmax as named")
+    }
+
     func testMalformedPlansNameTheJSONPath() throws {
         let folder = try temporaryFolder(self)
         let cases: [(String, String)] = [
@@ -80,6 +122,12 @@ final class QuantizeCommandTests: XCTestCase {
             ("{\"schema\": \"weakspot.quantize-plan/1\", \"layers\": [], \"activations\": {\"bits\": 8, \"calibration\": \"bogus\"}}", "activations.calibration: expected one of minmax, percentile"),
             ("{\"schema\": \"weakspot.quantize-plan/1\", \"layers\": [{\"name\": \"no_such_layer\", \"bits\": 8}]}", "layer 'no_such_layer' is not a Conv, Gemm or MatMul with a constant weight in this model"),
             ("{\"schema\": \"weakspot.quantize-plan/1\", \"layers\": [], \"activations\": {\"bits\": 8}}", "layers: the plan quantizes no layer"),
+            ("{\"schema\": \"weakspot.quantize-plan/1\", \"layers\": [{\"name\": \"a\", \"bits\": 8, \"activation\": \"bogus\"}], \"activations\": {\"bits\": 8}}",
+             "layers[0].activation: expected null or one of minmax, percentile, entropy, got \"bogus\""),
+            ("{\"schema\": \"weakspot.quantize-plan/1\", \"layers\": [{\"name\": \"a\", \"bits\": 32, \"activation\": \"minmax\"}], \"activations\": null}",
+             "layers[0].activation: the plan quantizes no activations"),
+            ("{\"schema\": \"weakspot.quantize-plan/1\", \"layers\": [{\"name\": \"a\", \"bits\": 8}], \"activations\": {\"bits\": 8, \"calibration\": \"measured\"}}",
+             "layers[0].activation: expected the calibration of the layer's output (activations.calibration is measured"),
         ]
         for (i, (text, message)) in cases.enumerated() {
             let path = folder + "/plan\(i).json"
