@@ -479,8 +479,10 @@ def table(result: dict) -> str:
         size = f"{r['bytesAfter']:,}" if r.get("bytesAfter") is not None else "n/a"
         own = r.get("weakspotMeasured")
         own_text = f"{own['agreement']:.4f} / {own['kl']:.5f}" if own and "kl" in own else "—"
-        hist = f" (bits: {', '.join(('float' if k == '32' else k) + f'×{v}' for k, v in r['bitsHistogram'].items())}"
-        hist += (f"; calibrators: {', '.join(f'{m}×{n}' for m, n in r['calibrators'].items())})" if r.get("calibrators") else ")") if r.get("bitsHistogram") else ""
+        hist = ""
+        if r.get("bitsHistogram"):  # ORT rows have none
+            hist = f" (bits: {', '.join(('float' if k == '32' else k) + f'×{v}' for k, v in r['bitsHistogram'].items())}"
+            hist += f"; calibrators: {', '.join(f'{m}×{n}' for m, n in r['calibrators'].items())})" if r.get("calibrators") else ")"
         lines.append(f"| {r['row']} | {r['quantizes']}{hist} | {bits} | {size} | {o['agreement']:.4f} {interval(o['agreement95'], 4)} | "
                      f"{o['kl']:.5f} {interval(o['kl95'], 5)} | {d['agreement']:.4f} / {d['kl']:.5f} | {own_text} | {r.get('fileFrom', 'quantize_static')} |")
     return "\n".join(lines)
