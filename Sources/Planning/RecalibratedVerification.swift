@@ -47,7 +47,7 @@ extension PlanVerifier {
     /// The masked model recalibrated by `recalibrationRule` on the first `count` verification
     /// inputs; with `match`, also the corrections (which `prune --recalibrate` writes into the
     /// original's constants before cutting).
-    func recalibratedGraph(removing removed: Set<Int>, inputs count: Int) throws -> (graph: Graph, matching: StatisticsMatching.Summary?) {
+    func recalibratedGraph(removing removed: Set<Int>, inputs count: Int, rule: RecalibrationRule? = nil) throws -> (graph: Graph, matching: StatisticsMatching.Summary?) {
         var g = try maskedGraph(removing: removed)
         var calibration: [Tensor] = [], taken = 0
         for b in batches where taken < count {
@@ -56,7 +56,7 @@ extension PlanVerifier {
             calibration.append(n == b.input.shape[0] ? b.input : Tensor(shape: [n] + Array(b.input.shape.dropFirst()), storage: Array(b.input.storage[0..<(n * per)])))
             taken += n
         }
-        switch recalibrationRule {
+        switch rule ?? recalibrationRule {
         case .estimate:
             do { try Recalibration.batchNormalization(&g, batches: calibration, threads: threads) } catch {
                 throw PlanInputError("\(error)")
@@ -80,10 +80,7 @@ extension PlanVerifier {
     /// corrections that match the statistics of the model without `removed` (by constant name),
     /// and the layers that had no place for one.
     public func matchedConstants(removing removed: Set<Int>, inputs count: Int) throws -> (constants: [String: [Float]], summary: StatisticsMatching.Summary) {
-        let previous = recalibrationRule
-        recalibrationRule = .match
-        defer { recalibrationRule = previous }
-        guard let summary = try recalibratedGraph(removing: removed, inputs: count).matching else {
+        guard let summary = try recalibratedGraph(removing: removed, inputs: count, rule: .match).matching else {
             throw PlanInputError("--recalibrate: statistics matching gave no corrections")
         }
         var corrected = graph

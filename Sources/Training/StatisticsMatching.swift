@@ -46,9 +46,10 @@ public enum StatisticsMatching {
         // Layers downstream of the cut, in graph order, that exist in the original under the same name.
         var layers: [(masked: Int, original: Int)] = []
         var uncorrected: [String] = []
+        let readers = masked.consumers()
         for n in masked.downstreamCone(of: changed) where isLayer(masked.nodes[n].op) {
             guard let o = original.node(named: masked.nodes[n].name) else { continue }
-            if placement(of: n, in: masked) == nil { uncorrected.append(masked.nodes[n].name) } else { layers.append((n, o)) }
+            if placement(of: n, in: masked, readers: readers) == nil { uncorrected.append(masked.nodes[n].name) } else { layers.append((n, o)) }
         }
         guard !layers.isEmpty else { return Summary(corrected: [], uncorrected: uncorrected, inputs: batch) }
 
@@ -105,8 +106,9 @@ public enum StatisticsMatching {
     @discardableResult
     public static func apply(_ corrections: [LayerCorrection], to graph: inout Graph) throws(TrainingError) -> [String] {
         var changed: [String] = []
+        let readers = graph.consumers()
         for c in corrections {
-            guard let n = graph.node(named: c.node), let place = placement(of: n, in: graph) else {
+            guard let n = graph.node(named: c.node), let place = placement(of: n, in: graph, readers: readers) else {
                 throw TrainingError("--recalibrate: layer '\(c.node)' has no place for its correction in this graph")
             }
             switch place {
@@ -159,9 +161,10 @@ public enum StatisticsMatching {
         }
     }
 
-    static func placement(of n: Int, in graph: Graph) -> Placement? {
+    /// `readers` is `graph.consumers()`, computed once by the caller (one walk of the graph per
+    /// recalibration, not one per layer).
+    static func placement(of n: Int, in graph: Graph, readers: [[Int]]) -> Placement? {
         let node = graph.nodes[n]
-        let readers = graph.consumers()
         func ownConstant(_ v: ValueID) -> Bool {
             graph.constants[v] != nil && readers[v].count == 1 && !graph.outputs.contains(v)
         }
