@@ -84,11 +84,15 @@ public final class ProfileRun {
             modelObject = .object(o)
         }
         // `itemsTotal`: every item of the unsharded run, so `merge` can say which shard is missing.
+        let assembling = DispatchTime.now().uptimeNanoseconds
         let header = try ProfileReport.header(graph: graph, discovery: profiler.discovery, model: modelObject,
                                               data: data(measurements.baseline.count), request: request, baseline: measurements.baseline,
                                               itemsTotal: profiler.allItems.count)
-        var report = ProfileReport.assemble(header: header, items: ProfileReport.itemObjects(measurements, options: options, discovery: profiler.discovery),
-                                            timing: try timing(seconds: seconds, measurements: measurements.measurements))
+        let items = ProfileReport.itemObjects(measurements, options: options, discovery: profiler.discovery)
+        let assembly = ProfilePhases.seconds(since: assembling)
+        var report = ProfileReport.assemble(header: header, items: items,
+                                            timing: try timing(seconds: seconds, measurements: measurements.measurements,
+                                                               phases: session.phases, assemblySeconds: assembly))
         if let target = request.untilStable, let s = session.stability, case .object(var o) = report, case .object(var stability)? = o["stability"] {
             stability["untilStable"] = .object(["target": .double(target), "reached": .bool(s.reached), "inputs": .int(s.inputs)])
             o["stability"] = .object(stability)
@@ -97,15 +101,20 @@ public final class ProfileRun {
         return report
     }
 
-    /// The report's `timing`: the wall time, the run's floor (`ProfileFloor`) and their ratio.
-    func timing(seconds: Double, measurements: [ItemMeasurement]) throws -> JSONValue {
-        var timing: [String: JSONValue] = ["seconds": .double((seconds * 1000).rounded() / 1000)]
+    /// The report's `timing`: the wall time and where it went (`ProfilePhases`), the run's floor
+    /// (`ProfileFloor`) and their ratio. The report's assembly (statistics, bootstrap intervals)
+    /// and the floor's own timing passes come after `seconds` and are given beside it.
+    func timing(seconds: Double, measurements: [ItemMeasurement], phases: ProfilePhases, assemblySeconds: Double) throws -> JSONValue {
+        func rounded(_ x: Double) -> JSONValue { .double((x * 1000).rounded() / 1000) }
+        var timing: [String: JSONValue] = ["seconds": rounded(seconds), "phases": phases.json(total: seconds),
+                                           "assemblySeconds": rounded(assemblySeconds)]
         if let peak = PeakMemory.bytes() { timing["peakMemoryBytes"] = .int(peak) }
         // A run that measured nothing (`--measure none`) has no cones and no floor.
         guard request.measure.measurement == .influence else { return .object(timing) }
         let metric = request.options.metric
+        let measuring = DispatchTime.now().uptimeNanoseconds
         let floor = try profiler.floor(inputs: measurements.map { $0.metrics.last?.values[metric]?.count ?? 0 }, batch: request.measure.batchSize)
-        func rounded(_ x: Double) -> JSONValue { .double((x * 1000).rounded() / 1000) }
+        timing["floorMeasurementSeconds"] = rounded(ProfilePhases.seconds(since: measuring))
         timing["floorSeconds"] = rounded(floor.seconds)
         timing["floorRatio"] = floor.seconds > 0 ? rounded(seconds / floor.seconds) : .null
         timing["engineMACsPerSecond"] = .double(floor.rate.rounded())

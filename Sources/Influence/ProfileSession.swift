@@ -45,8 +45,12 @@ public final class ProfileSession {
     /// error), so a requeued cluster task's log shows that it resumed.
     public var note: (String) -> Void = { _ in }
 
+    /// Where the run's time went (`timing.phases`); the profiler adds its items' work to it.
+    public let phases = ProfilePhases()
+
     public init(profiler: Profiler, checkpointPath: String?, fingerprint: String) {
         self.profiler = profiler
+        profiler.phases = phases
         self.checkpointPath = checkpointPath
         self.fingerprint = fingerprint
     }
@@ -99,16 +103,18 @@ public final class ProfileSession {
         var activations = profiler.options.estimators.contains(where: \.needsActivations) ? ActivationStatistics() : nil
         var taylor = wantsTaylor ? TaylorAccumulator(reduction: profiler.options.groupReduction, groups: profiler.options.kinds.contains(.group)) : nil
         let tailEnds = profiler.tailEnds
-        while let (input, labels) = try nextBatch() {
+        while let (input, labels) = try phases.time(.inputs, { try nextBatch() }) {
             if let labels { labelsSeen += labels; anyLabels = true }
             // `--measure none`: no item is perturbed; the batch only feeds the estimators and the baseline.
             let pending = profiler.options.measurement == .estimatesOnly ? []
                 : (0..<profiler.items.count).filter { state.chunksDone[$0] == chunk && !state.stopped[$0] }
             if !pending.isEmpty || chunk >= state.baselineChunks.count || wantsActivations {
-                let cache = try profiler.cache(input: input)
-                activations?.add(values: cache.values, tails: tailEnds)
-                try taylor?.add(discovery: profiler.discovery, input: input, logits: cache.logits, labels: labels,
-                                outputKind: profiler.outputKind, threads: profiler.options.threads)
+                let cache = try phases.time(.baseline) { try profiler.cache(input: input) }
+                try phases.time(.estimators) {
+                    activations?.add(values: cache.values, tails: tailEnds)
+                    try taylor?.add(discovery: profiler.discovery, input: input, logits: cache.logits, labels: labels,
+                                    outputKind: profiler.outputKind, threads: profiler.options.threads)
+                }
                 if chunk >= state.baselineChunks.count { state.baselineChunks.append(cache.logits.storage) }
                 let baseline = Baseline(logits: cache.logits.storage, count: cache.batch, labels: labels, kind: profiler.outputKind)
                 // Items run side by side, one thread each: small cone steps cannot keep several
@@ -121,7 +127,9 @@ public final class ProfileSession {
                 while start < pending.count {
                     let wave = Array(pending[start ..< min(pending.count, start + workers * ProfileSession.itemsPerThreadPerWave)])
                     start += wave.count
-                    let results = try measureSideBySide(wave, cache: cache, baseline: baseline, threadsPerItem: workers > 1 && wave.count > 1 ? 1 : profiler.options.threads)
+                    let results = try phases.time(.items) {
+                        try measureSideBySide(wave, cache: cache, baseline: baseline, threadsPerItem: workers > 1 && wave.count > 1 ? 1 : profiler.options.threads)
+                    }
                     for (i, levels) in zip(wave, results) {
                         for (l, m) in levels.enumerated() {
                             for (name, values) in m.values { state.values[i][l][name.rawValue, default: []] += values }
@@ -133,7 +141,7 @@ public final class ProfileSession {
                         done += 1
                         progress(ProfileProgress(done: done, total: totalWork, elapsed: Date().timeIntervalSince(start0)))
                         if let path = checkpointPath, Date().timeIntervalSince(lastSave) >= checkpointInterval {
-                            try state.save(path: path)
+                            try phases.time(.checkpoints) { try state.save(path: path) }
                             lastSave = Date()
                         }
                     }
@@ -144,7 +152,7 @@ public final class ProfileSession {
                 }
             }
             chunk += 1
-            if let path = checkpointPath { try state.save(path: path); lastSave = Date() }
+            if let path = checkpointPath { try phases.time(.checkpoints) { try state.save(path: path) }; lastSave = Date() }
             if shouldStop() { throw ProfileInterrupted(checkpointPath: checkpointPath) }
             if let target = stableAt {
                 let tau = halvesKendall(state), inputs = state.baselineChunks.reduce(0) { $0 + $1.count } / max(profiler.classCount, 1)

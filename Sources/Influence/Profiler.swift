@@ -1,4 +1,5 @@
 import ChannelGroups
+import Dispatch
 import Execution
 import Foundation
 import NetworkIR
@@ -95,6 +96,9 @@ public final class Profiler: @unchecked Sendable {
     /// measured against the masked model.
     public var baseInterventions: [ValueID: Intervention] = [:]
 
+    /// Where item work is tallied (`timing.phases.itemThreadSeconds`), when a session asks.
+    public var phases: ProfilePhases? = nil
+
     /// Each producer's weight tensor quantized at each bit width (`quantize:`), computed once:
     /// channel items of one layer share it.
     let quantizedWeights = Locked<[QuantizedWeightKey: Tensor]>([:])
@@ -180,8 +184,11 @@ public final class Profiler: @unchecked Sendable {
                 do {
                     var levels: [PerInputMetrics] = []
                     for level in self.levels(for: items[j]) {
+                        let start = DispatchTime.now().uptimeNanoseconds
                         let logits = try self.perturbedLogits(items[j], level: level, cache: cache, threads: threadsPerItem)
+                        let computed = DispatchTime.now().uptimeNanoseconds
                         levels.append(baseline.compare(logits.storage))
+                        self.phases?.addItemWork(cone: Double(computed &- start) / 1e9, metrics: ProfilePhases.seconds(since: computed))
                     }
                     results.set(j, .success(levels))
                 } catch {

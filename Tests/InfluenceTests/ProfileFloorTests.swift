@@ -1,7 +1,9 @@
+import DataInput
 import Execution
 import Foundation
 import Influence
 import NetworkIR
+import Support
 import XCTest
 
 /// The profile floor (`ProfileFloor`): an item's cone MACs counted from the cost model, the floor
@@ -27,5 +29,53 @@ final class ProfileFloorTests: XCTestCase {
         let only = try profiler.floor(inputs: profiler.items.map { firstLayer.contains($0) ? 1 : 0 }, batch: 2)
         let stem = Double(cost.layers.first { $0.name == graph.nodes[profiler.items[0].producers[0]].name }!.macs)
         XCTAssertEqual(only.macs, Double(firstLayer.count) * (total - stem), accuracy: 1e-6 * only.macs, "a stem channel's cone: everything after the stem")
+    }
+
+    /// A report's `timing`: the floor and its ratio, and `phases`, whose wall phases fit within
+    /// `seconds`, with each batch's read, baseline and item waves counted and the workers' cone
+    /// time at least the waves' (items ran, so each is positive); a checkpointed run counts its
+    /// saves.
+    func testReportTimingSaysWhereTheTimeWent() throws {
+        let graph = try ProfileFixtures.graph("models/tiny_resnet.onnx")
+        let x = Tensor(shape: [6, 3, 64, 64], storage: SyntheticNormalGenerator(seed: 5).elements(from: 0, count: 6 * 3 * 64 * 64))
+        let checkpoint = FileManager.default.temporaryDirectory.appendingPathComponent("phases-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: checkpoint) }
+        var request = ProfileRequest()
+        request.data = "test"
+        request.measure.batchSize = 3
+        request.measure.layerPattern = "/layer2*"
+        request.measure.bootstrapResamples = 20
+        request.threads = 2
+        request.checkpoint = checkpoint
+        let run = try ProfileRun(request: request, graph: graph, identity: "test")
+        var read = 0
+        let source = ReplayableInputs(count: 6) { size in
+            let next = try ReplayableInputs(x, labels: nil).open(size)
+            return { read += 1; return try next() }
+        }
+        let report = try run.run(inputs: .replayable(source), model: ["path": "m"], data: { _ in .null }, progress: { _ in })
+        let timing = try XCTUnwrap(report["timing"])
+        let seconds = try XCTUnwrap(timing["seconds"]?.doubleValue)
+        XCTAssertGreaterThan(try XCTUnwrap(timing["floorSeconds"]?.doubleValue), 0)
+        XCTAssertNotNil(timing["floorRatio"]?.doubleValue)
+        XCTAssertNotNil(timing["assemblySeconds"]?.doubleValue)
+        XCTAssertNotNil(timing["floorMeasurementSeconds"]?.doubleValue)
+        let phases = try XCTUnwrap(timing["phases"])
+        var wall = 0.0
+        for name in ["inputs", "baseline", "estimators", "items", "checkpoints", "other"] {
+            let value = try XCTUnwrap(phases[name]?.doubleValue, name)
+            XCTAssertGreaterThanOrEqual(value, 0, name)
+            wall += value
+        }
+        XCTAssertEqual(wall, seconds, accuracy: 0.005 + 1e-3 * seconds, "the phases and other add up to seconds")
+        for name in ["baseline", "items", "checkpoints"] { XCTAssertGreaterThan(phases[name]?.doubleValue ?? 0, 0, name) }
+        XCTAssertEqual(read, 3, "two batches and the end")
+        let cones = try XCTUnwrap(phases["itemThreadSeconds"]?["cones"]?.doubleValue)
+        XCTAssertGreaterThan(cones, 0)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(phases["itemThreadSeconds"]?["metrics"]?.doubleValue), 0)
+        // Two workers: their summed cone time cannot exceed twice the waves' wall time.
+        XCTAssertLessThanOrEqual(cones, 2 * (phases["items"]?.doubleValue ?? 0) + 0.01)
+        // The test's stand-in model and data objects are not schema-valid; timing must be.
+        XCTAssertEqual(ReportSchema.validator.violations(of: report).filter { $0.hasPrefix("$.timing") }, [])
     }
 }
