@@ -1,6 +1,7 @@
 import Dispatch
 import Execution
 import NetworkIR
+import Support
 
 /// What an exact profile cannot go below on this engine: every measured item's downstream cone
 /// recomputed once per input and level at the engine's own forward speed. The report's `timing`
@@ -18,7 +19,12 @@ public struct ProfileFloor: Sendable {
     public var macs: Double
     /// MACs per second of a whole forward pass on this engine.
     public var rate: Double
+    /// MACs per CPU-second of the same passes (all threads' CPU time): what the floor costs in
+    /// CPU time, which other jobs on a shared machine do not inflate. Nil when CPU time cannot
+    /// be read.
+    public var cpuRate: Double? = nil
     public var seconds: Double { rate > 0 ? macs / rate : 0 }
+    public var cpuSeconds: Double? { cpuRate.flatMap { $0 > 0 ? macs / $0 : nil } }
 }
 
 extension Profiler {
@@ -58,11 +64,18 @@ extension Profiler {
         let shape = input.shape(batch: batch)
         let sample = Tensor(shape: shape, storage: WeightPerturbation.normals(shape.reduce(1, *), seed: 0))
         var best = Double.infinity
-        for _ in 0..<3 {
+        let passes = 3
+        let cpuStart = ProcessCPUTime.seconds()
+        for _ in 0..<passes {
             let start = DispatchTime.now().uptimeNanoseconds
             _ = try plan.run(known: [input.value: sample], outputs: [logitsValue])
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        return ProfileFloor(macs: macs, rate: best > 0 ? Double(cost.macs) * Double(shape[0]) / best : 0)
+        let passMACs = Double(cost.macs) * Double(shape[0])
+        var floor = ProfileFloor(macs: macs, rate: best > 0 ? passMACs / best : 0)
+        if let cpuStart, let cpuEnd = ProcessCPUTime.seconds(), cpuEnd > cpuStart {
+            floor.cpuRate = passMACs * Double(passes) / (cpuEnd - cpuStart)
+        }
+        return floor
     }
 }

@@ -54,6 +54,7 @@ public final class ProfileRun {
                     progress: (ProfileProgress) -> Void) throws -> JSONValue {
         let options = request.options
         let started = DispatchTime.now().uptimeNanoseconds
+        let cpuStarted = ProcessCPUTime.seconds()
         var next: () throws -> (Tensor, [Int]?)?
         var firstSliceBatches = 1
         switch inputs {
@@ -76,6 +77,7 @@ public final class ProfileRun {
             note("warning: --until-stable \(target): the data ran out after \(s.inputs) inputs at halves Kendall τ \(s.tau.map { String(format: "%.3f", $0) } ?? "n/a"); the report's stability.estimate says how many more might reach it")
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let cpuSeconds = cpuStarted.flatMap { start in ProcessCPUTime.seconds().map { $0 - start } }
         // What the metrics took the output for, and which output: known once the profiler read the graph.
         var modelObject = model
         if case .object(var o) = model {
@@ -91,7 +93,7 @@ public final class ProfileRun {
         let items = ProfileReport.itemObjects(measurements, options: options, discovery: profiler.discovery)
         let assembly = ProfilePhases.seconds(since: assembling)
         var report = ProfileReport.assemble(header: header, items: items,
-                                            timing: try timing(seconds: seconds, measurements: measurements.measurements,
+                                            timing: try timing(seconds: seconds, cpuSeconds: cpuSeconds, measurements: measurements.measurements,
                                                                phases: session.phases, assemblySeconds: assembly))
         if let target = request.untilStable, let s = session.stability, case .object(var o) = report, case .object(var stability)? = o["stability"] {
             stability["untilStable"] = .object(["target": .double(target), "reached": .bool(s.reached), "inputs": .int(s.inputs)])
@@ -104,10 +106,13 @@ public final class ProfileRun {
     /// The report's `timing`: the wall time and where it went (`ProfilePhases`), the run's floor
     /// (`ProfileFloor`) and their ratio. The report's assembly (statistics, bootstrap intervals)
     /// and the floor's own timing passes come after `seconds` and are given beside it.
-    func timing(seconds: Double, measurements: [ItemMeasurement], phases: ProfilePhases, assemblySeconds: Double) throws -> JSONValue {
+    /// `cpuSeconds` (all threads) gives the same ratio in CPU time, `floorCPURatio`, which
+    /// other jobs on a shared machine do not inflate.
+    func timing(seconds: Double, cpuSeconds: Double?, measurements: [ItemMeasurement], phases: ProfilePhases, assemblySeconds: Double) throws -> JSONValue {
         func rounded(_ x: Double) -> JSONValue { .double((x * 1000).rounded() / 1000) }
         var timing: [String: JSONValue] = ["seconds": rounded(seconds), "phases": phases.json(total: seconds),
                                            "assemblySeconds": rounded(assemblySeconds)]
+        if let cpuSeconds { timing["cpuSeconds"] = rounded(cpuSeconds) }
         if let peak = PeakMemory.bytes() { timing["peakMemoryBytes"] = .int(peak) }
         // A run that measured nothing (`--measure none`) has no cones and no floor.
         guard request.measure.measurement == .influence else { return .object(timing) }
@@ -118,6 +123,11 @@ public final class ProfileRun {
         timing["floorSeconds"] = rounded(floor.seconds)
         timing["floorRatio"] = floor.seconds > 0 ? rounded(seconds / floor.seconds) : .null
         timing["engineMACsPerSecond"] = .double(floor.rate.rounded())
+        if let cpuRate = floor.cpuRate, let floorCPU = floor.cpuSeconds, let cpuSeconds {
+            timing["engineMACsPerCPUSecond"] = .double(cpuRate.rounded())
+            timing["floorCPUSeconds"] = .double(floorCPU)  // unrounded: a small run's floor is well below a millisecond
+            timing["floorCPURatio"] = floorCPU > 0 ? rounded(cpuSeconds / floorCPU) : .null
+        }
         return .object(timing)
     }
 
