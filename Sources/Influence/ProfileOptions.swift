@@ -33,9 +33,16 @@ public struct ProfileOptions: Sendable {
     /// Incremental runs: while a change stays in a few channels, convolutions reading it are
     /// updated from the cache with a convolution of only those channels (exact up to rounding).
     public var incremental: Bool = true
-    /// `--adaptive`: after each batch, items whose 95% interval lies wholly above or below the weak
-    /// threshold stop; the others go on to the next batch. The first batch is the "first slice".
+    /// `--adaptive`: after each batch, items whose decision is settled stop (`AdaptiveRule`): not
+    /// weak for certain, or weak at level `adaptiveLevel`; the others go on to the next batch.
     public var adaptive: Bool = false
+    /// α of the adaptive weak decisions (`--adaptive-level`): the chance, under the range
+    /// assumption and a random input order, that an item decided weak early is not weak by the
+    /// exact rule on all inputs.
+    public var adaptiveLevel: Double = 0.01
+    /// `--adaptive-range`: the assumed largest per-input value of kl or mse (metric units); nil
+    /// means `defaultAdaptiveRange` × the weak threshold. top1 and acc have their own range.
+    public var adaptiveRange: Double? = nil
     /// Cheap criteria computed alongside (`--estimators`), and how group scores combine their parts.
     public var estimators: [EstimatorKind] = []
     public var groupReduction: GroupReduction = .sum
@@ -50,9 +57,11 @@ public struct ProfileOptions: Sendable {
     /// the estimators (one forward pass per batch, plus a backward for taylor), so a caller who
     /// wants l1 or taylor scores does not pay for the measurement.
     public var measurement: MeasureMode = .influence
-    /// Adaptive mode decides no item on fewer inputs than this: a bootstrap interval of two or
-    /// three values is too narrow to trust.
-    public static let adaptiveMinimumInputs = 4
+    /// The default `--adaptive-range`, in weak thresholds: see docs/influence.md, "Adaptive decisions".
+    public static let defaultAdaptiveRange = 10.0
+    /// The range the adaptive rule assumes for kl and mse: `adaptiveRange`, else
+    /// `defaultAdaptiveRange` × the weak threshold.
+    public var resolvedAdaptiveRange: Double { adaptiveRange ?? Self.defaultAdaptiveRange * weakThreshold }
 
     public init() {}
 }

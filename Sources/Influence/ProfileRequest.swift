@@ -56,9 +56,23 @@ public struct ProfileRequest: OptionRequest {
         return o
     }
 
-    /// The `adaptive-slice` default: a quarter of the inputs, never fewer than the adaptive minimum.
+    /// The `adaptive-slice` default: one input (a decision can be taken after any number of inputs).
     public func adaptiveFirstSlice(inputs: Int) -> Int {
-        adaptiveSlice ?? max(ProfileOptions.adaptiveMinimumInputs, inputs / 4)
+        adaptiveSlice ?? 1
+    }
+
+    /// The adaptive batches after a first slice of `first` inputs: each as large as all the inputs
+    /// read so far, capped at `batch` (1, 1, 2, 4, 8, 16, 16… from a first slice of one), so an item
+    /// is looked at after 1, 2, 4, 8… inputs while the passes stay wide enough for the kernels.
+    /// The last size repeats until the data runs out.
+    public static func adaptiveSchedule(after first: Int, batch: Int) -> [Int] {
+        var sizes: [Int] = [], read = max(1, first)
+        while true {
+            let next = min(batch, read)
+            sizes.append(next)
+            if next == batch { return sizes }
+            read += next
+        }
     }
 
     public func validate() throws(OptionError) {
@@ -156,9 +170,20 @@ public struct ProfileRequest: OptionRequest {
                .number(above: 0, inclusive: false, upTo: 0.5, expected: "a number in (0, 0.5]"),
                help: "q of the latent rule: estimator's weakest q but measured strongest q, or the reverse.", effect: .result, sample: "0.1"),
         .flag("adaptive", \.measure.adaptive,
-              help: "Measure every item on a first slice of the inputs, the rest only where the interval straddles the threshold.", effect: .result),
+              help: "Stop measuring an item once its weak decision is settled: not weak for certain, or weak at --adaptive-level (a confidence sequence).",
+              effect: .result),
         .value("adaptive-slice", "n", \.adaptiveSlice, ValueParser<Int>.integer(in: 1...1_000_000).optional,
-               help: "Inputs in the adaptive first slice.", effect: .result, default: "a quarter of the inputs, at least 4", sample: "2"),
+               help: "Inputs measured before the first adaptive decision.", effect: .result, default: "1", sample: "2"),
+        .value("adaptive-level", "alpha", \.measure.adaptiveLevel,
+               .number(above: 0, inclusive: false, upTo: 0.5, expected: "a level in (0, 0.5]"),
+               help: "α: the chance that an item --adaptive decides weak early is not weak on all inputs (under --adaptive-range).",
+               effect: .result, sample: "0.05", record: { request in
+                   [("adaptiveLevel", .double(request.measure.adaptiveLevel)), ("adaptiveSequence", .string(AdaptiveRule.sequence))]
+               }),
+        .value("adaptive-range", "x", \.measure.adaptiveRange,
+               ValueParser<Double>.number(above: 0, inclusive: false, expected: "a positive number").optional,
+               help: "The largest per-input kl or mse --adaptive assumes (metric units): items are decided weak early only under it.",
+               effect: .result, default: "10 × the weak threshold", sample: "0.5"),
         .value("hard-examples", "k", \.hardExamples, ValueParser<Int>.integer(in: 1...1_000_000).optional,
                help: "Measure on the K inputs with the smallest top-1 margin.", effect: .result, sample: "2"),
         .value("until-stable", "t", \.untilStable,

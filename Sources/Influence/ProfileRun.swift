@@ -57,17 +57,19 @@ public final class ProfileRun {
         let cpuStarted = ProcessCPUTime.seconds()
         var next: () throws -> (Tensor, [Int]?)?
         var firstSliceBatches = 1
+        var count: Int? = nil
         switch inputs {
         case .stream(let reader):
             next = reader
         case .replayable(let source):
-            (next, firstSliceBatches) = try batches(source, options: options)
+            (next, firstSliceBatches, count) = try batches(source, options: options)
         case .all(let x, let y):
-            (next, firstSliceBatches) = try batches(ReplayableInputs(x, labels: y), options: options)
+            (next, firstSliceBatches, count) = try batches(ReplayableInputs(x, labels: y), options: options)
         }
         if profiler.roundsActivations { try profiler.calibrateActivations(calibration) }
         let session = ProfileSession(profiler: profiler, checkpointPath: request.checkpoint, fingerprint: fingerprint)
         session.firstSliceBatches = firstSliceBatches
+        session.population = count
         session.jsonLimits = jsonLimits
         session.shouldStop = shouldStop
         session.stableAt = request.untilStable
@@ -136,7 +138,7 @@ public final class ProfileRun {
     /// smallest margins (`HardExamples.Selector`); the reading pass then keeps only those inputs.
     /// In adaptive mode the first slice (a quarter of the inputs by default) is cut into batches
     /// of at most `--batch`, so its cached activations stay within `--max-memory` too.
-    func batches(_ source: ReplayableInputs, options: ProfileOptions) throws -> (next: () throws -> (Tensor, [Int]?)?, firstSliceBatches: Int) {
+    func batches(_ source: ReplayableInputs, options: ProfileOptions) throws -> (next: () throws -> (Tensor, [Int]?)?, firstSliceBatches: Int, count: Int?) {
         let batch = options.batchSize
         var keep: Set<Int>? = nil
         var count = source.count
@@ -161,11 +163,12 @@ public final class ProfileRun {
         var firstSliceBatches = 1
         if options.adaptive, let count {
             let first = min(request.adaptiveFirstSlice(inputs: count), count)
-            sizes = Array(repeating: batch, count: first / batch) + (first % batch > 0 ? [first % batch] : []) + [batch]
-            firstSliceBatches = max(1, sizes.count - 1)
+            sizes = Array(repeating: batch, count: first / batch) + (first % batch > 0 ? [first % batch] : [])
+            firstSliceBatches = max(1, sizes.count)
+            sizes += ProfileRequest.adaptiveSchedule(after: first, batch: batch)
         }
         let cutter = BatchCutter(source: try source.open(batch), keep: keep, sizes: sizes)
-        return (cutter.next, firstSliceBatches)
+        return (cutter.next, firstSliceBatches, count)
     }
 }
 

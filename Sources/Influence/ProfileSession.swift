@@ -61,6 +61,8 @@ public final class ProfileSession {
     /// `--adaptive`: batches that make up the first slice (read in several batches when it holds
     /// more inputs than fit in one); no item is decided before they are all measured.
     public var firstSliceBatches = 1
+    /// `--adaptive`: the number of inputs of the run (N), which the decisions are about.
+    public var population: Int? = nil
     public static let minimumStableInputs = 8
     /// Where `stableAt` left the run: the last τ, the inputs read, and whether T was reached.
     public private(set) var stability: (tau: Double?, inputs: Int, reached: Bool)? = nil
@@ -103,6 +105,11 @@ public final class ProfileSession {
         var activations = profiler.options.estimators.contains(where: \.needsActivations) ? ActivationStatistics() : nil
         var taylor = wantsTaylor ? TaylorAccumulator(reduction: profiler.options.groupReduction, groups: profiler.options.kinds.contains(.group)) : nil
         let tailEnds = profiler.tailEnds
+        var rule: AdaptiveRule? = nil
+        if profiler.options.adaptive && profiler.options.measurement == .influence {
+            guard let population else { throw InfluenceError("--adaptive needs the number of inputs before the first batch (a replayable source)") }
+            rule = AdaptiveRule(population: population, options: profiler.options)
+        }
         while let (input, labels) = try phases.time(.inputs, { try nextBatch() }) {
             if let labels { labelsSeen += labels; anyLabels = true }
             // `--measure none`: no item is perturbed; the batch only feeds the estimators and the baseline.
@@ -135,7 +142,8 @@ public final class ProfileSession {
                             for (name, values) in m.values { state.values[i][l][name.rawValue, default: []] += values }
                         }
                         state.chunksDone[i] = chunk + 1
-                        if profiler.options.adaptive && chunk + 1 >= firstSliceBatches && decided(state.values[i].last?[profiler.options.metric.rawValue] ?? [], item: profiler.items[i]) {
+                        if let rule, chunk + 1 >= firstSliceBatches,
+                           decision(state.values[i].last?[profiler.options.metric.rawValue] ?? [], item: profiler.items[i], rule: rule) != .allInputs {
                             state.stopped[i] = true
                         }
                         done += 1
@@ -174,7 +182,11 @@ public final class ProfileSession {
             let metrics = state.values[i].map { level in
                 PerInputMetrics(values: Dictionary(uniqueKeysWithValues: level.compactMap { k, v in MetricName(rawValue: k).map { ($0, v) } }))
             }
-            measurements.append(ItemMeasurement(item: item, levels: profiler.levels(for: item), metrics: metrics))
+            var measurement = ItemMeasurement(item: item, levels: profiler.levels(for: item), metrics: metrics)
+            if let rule {
+                measurement.adaptive = state.stopped[i] ? decision(state.values[i].last?[profiler.options.metric.rawValue] ?? [], item: item, rule: rule) : .allInputs
+            }
+            measurements.append(measurement)
         }
         return ProfileMeasurements(baseline: baseline, measurements: measurements, resumedItems: resumed, activations: activations, taylor: taylor)
     }
@@ -196,13 +208,10 @@ extension ProfileSession {
         try profiler.measure(items.map { profiler.items[$0] }, cache: cache, baseline: baseline, threadsPerItem: threadsPerItem)
     }
 
-    /// Adaptive mode: an item is decided once its interval lies wholly on one side of the weak
-    /// threshold; it then uses no more inputs.
-    func decided(_ values: [Double], item: InfluenceItem) -> Bool {
-        guard values.count >= ProfileOptions.adaptiveMinimumInputs else { return false }
-        let o = profiler.options
-        let stats = InfluenceStatistics(values: values, resamples: o.bootstrapResamples, seed: o.seed ^ stableHash(item.id))
-        return stats.ciHigh < o.weakThreshold || stats.ciLow > o.weakThreshold
+    /// Adaptive mode: the item's decision on the values measured so far (`AdaptiveRule`); an item
+    /// decided one way or the other uses no more inputs.
+    func decision(_ values: [Double], item: InfluenceItem, rule: AdaptiveRule) -> AdaptiveDecision {
+        rule.decide(values, seed: profiler.options.seed ^ stableHash(item.id))
     }
 }
 

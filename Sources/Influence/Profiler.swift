@@ -12,6 +12,8 @@ public struct ItemMeasurement: Sendable, Equatable {
     /// values of every metric, in input order.
     public var levels: [Float]
     public var metrics: [PerInputMetrics]
+    /// `--adaptive`: how the item was decided (nil in exact mode).
+    public var adaptive: AdaptiveDecision? = nil
 }
 
 /// Measures influence by perturbing items and re-running only the part of the network the

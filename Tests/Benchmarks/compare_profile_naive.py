@@ -26,6 +26,12 @@ WeakSpot: `weakspot profile MODEL --data inputs.npy --items channels --layers GL
 (and its peak RSS read from `/usr/bin/time -v` when available). When the binary has no `profile`
 command, only the naive part runs (exit 0).
 
+--reuse-exact BENCH.json: an adaptive-only run (saves the exact profile's minutes when only the
+adaptive side changed): the inputs, the exact report (exact.json beside them) and the exact run's
+timing are read from an earlier run's --out JSON of the same inputs; the naive loop is re-timed
+(so the ratios compare one sitting), then `--adaptive` runs. `--repeat R` times the adaptive run R
+times and reports the median (wall and CPU).
+
 Prints and writes to --out as JSON: naive estimated seconds (and per channel), WeakSpot exact and
 adaptive seconds, the speed-up ratios, the fraction of items whose `weak` decision is the same in
 adaptive and exact mode, peak RSS of each, and the spot check: the largest relative difference
@@ -408,6 +414,24 @@ def weak_agreement(exact: dict[str, dict], adaptive: dict[str, dict]) -> dict:
     }
 
 
+def adaptive_breakdown(exact: dict[str, dict], adaptive: dict[str, dict], threshold: float = 1e-3) -> dict:
+    """How the adaptive run decided its items, and where it disagrees with exact mode."""
+    decisions: dict[str, int] = {}
+    inputs: list[int] = []
+    disagreements = []
+    for key, item in adaptive.items():
+        decision = (item.get("adaptive") or {}).get("decision", "n/a")
+        decisions[decision] = decisions.get(decision, 0) + 1
+        inputs.append((item.get("influence") or {}).get("n", 0))
+        if key in exact and bool(exact[key].get("weak")) != bool(item.get("weak")):
+            disagreements.append({"id": key, "decision": decision, "inputs": inputs[-1],
+                                  "exactMean": (exact[key].get("influence") or {}).get("mean"),
+                                  "exactCIHigh": (exact[key].get("influence") or {}).get("ciHigh")})
+    return {"decisions": decisions, "meanInputs": statistics.mean(inputs) if inputs else None,
+            "inputsHistogram": {str(n): inputs.count(n) for n in sorted(set(inputs))},
+            "disagreements": disagreements[:50], "disagreementCount": len(disagreements)}
+
+
 def spot_check(naive_channels: list[dict], exact: dict[str, dict]) -> dict:
     rows, missing = [], []
     for channel in naive_channels:
@@ -449,13 +473,27 @@ def main() -> int:
     parser.add_argument("--layers", default="*Conv", help="the --layers glob passed to weakspot")
     parser.add_argument("--out", default="/tmp/profile_bench.json")
     parser.add_argument("--keep", default=None, help="folder to keep inputs.npy and the reports in")
+    parser.add_argument("--reuse-exact", default=None, metavar="BENCH_JSON",
+                        help="adaptive only: reuse the inputs, exact.json and exact timing of an earlier run's --out")
+    parser.add_argument("--repeat", type=int, default=1, help="adaptive runs to time (the median is reported)")
+    parser.add_argument("--adaptive-args", default="", help="extra weakspot options for the adaptive run (space-separated)")
     args = parser.parse_args()
 
-    folder = args.keep or tempfile.mkdtemp(prefix="profile_bench_")
-    os.makedirs(folder, exist_ok=True)
-    inputs, names = build_inputs(args.inputs)
-    data_path = os.path.join(folder, "inputs.npy")
-    np.save(data_path, inputs)
+    reused = None
+    if args.reuse_exact:
+        with open(args.reuse_exact) as handle:
+            reused = json.load(handle)
+        data_path = reused["data"]
+        folder = args.keep or os.path.dirname(data_path)
+        inputs = np.load(data_path)
+        names = reused["inputNames"]
+        args.inputs = len(names)
+    else:
+        folder = args.keep or tempfile.mkdtemp(prefix="profile_bench_")
+        os.makedirs(folder, exist_ok=True)
+        inputs, names = build_inputs(args.inputs)
+        data_path = os.path.join(folder, "inputs.npy")
+        np.save(data_path, inputs)
     result: dict = {"model": os.path.abspath(args.model), "threads": args.threads, "inputs": len(names),
                     "inputNames": names, "data": data_path}
     print(f"model {args.model}, {len(names)} inputs ({inputs.shape}), {args.threads} threads")
@@ -486,9 +524,23 @@ def main() -> int:
     common = [binary, "profile", args.model, "--data", data_path, "--items", "channels",
               "--layers", args.layers, "--batch", str(args.inputs), "--threads", str(args.threads), "--quiet"]
     exact_path, adaptive_path = os.path.join(folder, "exact.json"), os.path.join(folder, "adaptive.json")
-    exact_run = run_timed(common + ["-o", exact_path])
-    adaptive_run = run_timed(common + ["--adaptive", "-o", adaptive_path])
+    if reused:
+        exact_path = os.path.join(os.path.dirname(reused["data"]), "exact.json")
+        exact_run = dict(reused["weakspot"]["exact"], reused=args.reuse_exact)
+    else:
+        exact_run = run_timed(common + ["-o", exact_path])
+    adaptive_runs = [run_timed(common + ["--adaptive", *args.adaptive_args.split(), "-o", adaptive_path])
+                     for _ in range(max(1, args.repeat))]
+    adaptive_run = dict(adaptive_runs[len(adaptive_runs) // 2] if len(adaptive_runs) % 2 else adaptive_runs[0])
+    adaptive_run["seconds"] = statistics.median(r["seconds"] for r in adaptive_runs)
+    if all(r["cpuSeconds"] for r in adaptive_runs):
+        adaptive_run["cpuSeconds"] = statistics.median(r["cpuSeconds"] for r in adaptive_runs)
+    adaptive_run["runs"] = [{"seconds": r["seconds"], "cpuSeconds": r["cpuSeconds"], "exitCode": r["exitCode"]} for r in adaptive_runs]
+    adaptive_run["exitCode"] = max(r["exitCode"] for r in adaptive_runs)
     result["weakspot"] = {"binary": binary, "exact": exact_run, "adaptive": adaptive_run}
+    if len(adaptive_runs) > 1:
+        listed = ", ".join(f"{r['seconds']:.1f}" for r in adaptive_runs)
+        print(f"adaptive runs: {listed} s (median {adaptive_run['seconds']:.1f} s)")
     for label, run in (("exact", exact_run), ("adaptive", adaptive_run)):
         print(f"weakspot {label}: {run['seconds']:.1f} s (CPU {fmt(run['cpuSeconds'], '.1f', ' s')}), exit {run['exitCode']}, "
               f"peak RSS {fmt(run['peakRSSMiB'], '.0f', ' MiB')}")
@@ -509,7 +561,8 @@ def main() -> int:
               "plainForwardOverAdaptive": naive["estimatedTotalSecondsPlainForward"] / adaptive_run["seconds"]}
     agreement = weak_agreement(exact, adaptive)
     check = spot_check(naive["channels"], exact)
-    result.update({"ratios": ratios, "weakAgreement": agreement, "spotCheck": check})
+    breakdown = adaptive_breakdown(exact, adaptive)
+    result.update({"ratios": ratios, "weakAgreement": agreement, "spotCheck": check, "adaptiveBreakdown": breakdown})
     print(f"speed-up (naive estimate / weakspot wall time): exact {ratios['naiveOverExact']:.2f}x (bar 4x), "
           f"adaptive {ratios['naiveOverAdaptive']:.2f}x (bar 12x)")
     if exact_run["cpuSeconds"] and adaptive_run["cpuSeconds"]:
@@ -522,6 +575,8 @@ def main() -> int:
     print(f"weak decisions equal, adaptive vs exact: {agreement['equalWeakDecisions']}/{agreement['items']} "
           f"= {fmt(agreement['fraction'], '.4f')} (bar 0.95); weak: exact {agreement['weakExact']}, "
           f"adaptive {agreement['weakAdaptive']}")
+    print(f"adaptive decisions: {breakdown['decisions']}; mean inputs per item {fmt(breakdown['meanInputs'], '.2f')} "
+          f"of {args.inputs}; inputs histogram {breakdown['inputsHistogram']}")
     print(f"spot check, {check['compared']} sampled channels with kl > {KL_FLOOR:g} "
           f"({check['belowFloor']} below, {len(check['missing'])} missing from the report): "
           f"max relative kl difference naive vs weakspot exact {fmt(check['maxRelativeDiff'], '.2e')} (bar 1e-3)")

@@ -33,6 +33,7 @@ enum ProfileFixtures {
                        labels: [Int]? = nil) throws -> JSONValue {
         let profiler = try Profiler(graph: graph, options: options)
         let session = ProfileSession(profiler: profiler, checkpointPath: checkpoint, fingerprint: "test")
+        session.population = input.shape[0]
         var pending = batches(input, size: options.batchSize)
         var pendingLabels = labels.map { l in stride(from: 0, to: l.count, by: options.batchSize).map { Array(l[$0 ..< min(l.count, $0 + options.batchSize)]) } }
         let m = try session.run(resume: resume, nextBatch: {

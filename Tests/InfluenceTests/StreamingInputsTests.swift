@@ -45,6 +45,7 @@ final class StreamingInputsTests: XCTestCase {
         let profiler = try Profiler(graph: graph, options: options)
         let session = ProfileSession(profiler: profiler, checkpointPath: nil, fingerprint: "test")
         session.firstSliceBatches = firstSliceBatches
+        session.population = batches.reduce(0) { $0 + $1.shape[0] }
         var pending = batches
         let m = try session.run(resume: false, nextBatch: { pending.isEmpty ? nil : (pending.removeFirst(), nil) }, progress: { _ in })
         return ProfileReport.itemObjects(m, options: options, discovery: profiler.discovery).map(withoutRank)
@@ -63,12 +64,12 @@ final class StreamingInputsTests: XCTestCase {
 
     /// `--hard-examples 16 --adaptive --batch 4` on 24 inputs, read from a replayable source that
     /// counts its passes: two passes (select, read), each in batches of at most 4; the items equal
-    /// those measured on the hard examples chosen from one whole-set forward pass, cut as before
-    /// (first slice 16 / 4 = 4 inputs). With `--hard-examples 32` of 40 the first slice (8) is
-    /// read as two batches and decided after both, as the one batch of 8 was.
+    /// those measured on the hard examples chosen from one whole-set forward pass, cut by the
+    /// adaptive schedule (a first slice of one input, then 1, 2, 4, 4… at `--batch 4`). With
+    /// `--adaptive-slice 6` the first slice is read as two batches (4 and 2) and decided after both.
     func testReplayedHardExamplesMeasureWhatTheInMemoryCutMeasured() throws {
         let graph = try ProfileFixtures.graph("models/tiny_resnet.onnx")
-        for (total, k) in [(24, 16), (40, 32)] {
+        for (total, k, slice) in [(24, 16, nil), (40, 32, 6)] as [(Int, Int, Int?)] {
             let x = Tensor(shape: [total, 3, 64, 64], storage: SyntheticNormalGenerator(seed: 3).elements(from: 0, count: total * 3 * 64 * 64))
             var request = ProfileRequest()
             request.data = "test"
@@ -77,6 +78,7 @@ final class StreamingInputsTests: XCTestCase {
             request.measure.layerPattern = "/layer2*"
             request.measure.bootstrapResamples = 20
             request.hardExamples = k
+            request.adaptiveSlice = slice
             request.threads = 2
             let run = try ProfileRun(request: request, graph: graph, identity: "test")
             var passes = 0, largest = 0
@@ -91,11 +93,18 @@ final class StreamingInputsTests: XCTestCase {
             XCTAssertEqual(largest, 4)
             let logits = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: 2)).run(x)[0]
             let chosen = rows(x, HardExamples.select(logits: logits.storage, count: total, k: k))
-            let first = k / 4
-            let cut = [first] + stride(from: first, to: k, by: 4).map { _ in 4 }
-            var batches: [Tensor] = [], start = 0
-            for size in cut { batches.append(rows(chosen, Array(start ..< start + size))); start += size }
-            let expected = try referenceItems(graph: graph, options: request.options, batches: batches)
+            let first = slice ?? 1
+            let firstCut = Array(repeating: 4, count: first / 4) + (first % 4 > 0 ? [first % 4] : [])
+            let schedule = ProfileRequest.adaptiveSchedule(after: first, batch: 4)
+            var batches: [Tensor] = [], start = 0, position = 0
+            while start < k {
+                let want = position < firstCut.count ? firstCut[position] : schedule[min(position - firstCut.count, schedule.count - 1)]
+                let size = min(want, k - start)
+                batches.append(rows(chosen, Array(start ..< start + size)))
+                start += size
+                position += 1
+            }
+            let expected = try referenceItems(graph: graph, options: request.options, batches: batches, firstSliceBatches: firstCut.count)
             let items = try XCTUnwrap(report["items"]?.arrayValue).map(withoutRank)
             XCTAssertEqual(items.count, expected.count)
             XCTAssertGreaterThan(items.count, 30)

@@ -47,6 +47,37 @@ final class RecordedSettingsTests: XCTestCase {
         XCTAssertEqual(settings["adaptiveSlice"]?.intValue, 3)
     }
 
+    /// `--adaptive-level` and `--adaptive-range` change which items stop early: both are recorded,
+    /// with the sequence's name, and every item says how it was decided.
+    func testAdaptiveLevelAndRangeAreRecorded() throws {
+        let folder = try temporaryFolder(self)
+        let result = weakspot("profile", model, "--data", "synthetic:12:1", "--layers", "/layer1*", "--adaptive",
+                              "--adaptive-level", "0.05", "--adaptive-range", "0.5", "-o", folder + "/r.json", "--quiet")
+        XCTAssertEqual(result.code, 0, result.error)
+        let report = try JSONValue.parse(String(contentsOfFile: folder + "/r.json", encoding: .utf8))
+        XCTAssertEqual(report["settings"]?["adaptiveLevel"]?.doubleValue, 0.05)
+        XCTAssertEqual(report["settings"]?["adaptiveRange"]?.doubleValue, 0.5)
+        XCTAssertEqual(report["settings"]?["adaptiveSequence"]?.stringValue, AdaptiveRule.sequence)
+        let items = try XCTUnwrap(report["items"]?.arrayValue)
+        XCTAssertFalse(items.isEmpty)
+        for item in items {
+            XCTAssertEqual(item["adaptive"]?["inputs"]?.intValue, item["influence"]?["n"]?.intValue)
+            XCTAssertNotNil(item["adaptive"]?["decision"]?.stringValue)
+        }
+        var request = ProfileRequest()
+        request.measure.adaptive = true
+        let before = request.fingerprint
+        request.measure.adaptiveLevel = 0.05
+        XCTAssertNotEqual(request.fingerprint, before)
+        let level = request.fingerprint
+        request.measure.adaptiveRange = 0.5
+        XCTAssertNotEqual(request.fingerprint, level)
+        for bad in [["--adaptive-level", "0"], ["--adaptive-level", "0.7"], ["--adaptive-range", "-1"]] {
+            let refused = weakspot(["profile", model, "--data", data, "--adaptive"] + bad + ["-o", folder + "/x.json", "--quiet"])
+            XCTAssertEqual(refused.code, 2, "\(bad): \(refused.error)")
+        }
+    }
+
     func testMergeRefusesShardsOfDifferentPruneModes() throws {
         let folder = try temporaryFolder(self)
         func shard(_ index: Int, mode: String) throws -> String {

@@ -51,6 +51,12 @@ public enum ProfileReport {
                 "estimators": .object(estimated),
                 "weak": .bool(ReportWarnings.isWeak(ciHigh: Double(Float(stats.ciHigh)), n: stats.n, threshold: options.weakThreshold)), "latent": .string("none"),
             ]
+            if let decision = measurement.adaptive {
+                // An item decided early carries its decision: the interval of its k values is not the question asked.
+                object["adaptive"] = .object(["decision": .string(decision.rawValue), "inputs": .int(stats.n)])
+                if decision == .weak { object["weak"] = .bool(true) }
+                if decision == .notWeak { object["weak"] = .bool(false) }
+            }
             if let stability = RankStability.itemObject(values: values, seed: options.seed) { object["stability"] = stability }
             if let damage = ClassDamage.itemObject(accValues: last.values[.acc] ?? [], labels: m.baseline.labels) { object["classDamage"] = damage }
             if case .quantize = options.perturbation {

@@ -66,6 +66,9 @@ extension ReportSchema {
         "calibrate": {"type": ["string", "null"]},
         "maxMemory": {"type": "integer", "minimum": 1},
         "adaptiveSlice": {"type": ["integer", "null"], "minimum": 1},
+        "adaptiveLevel": {"type": "number", "minimum": 0, "maximum": 0.5, "description": "alpha of the adaptive weak decisions (docs/influence.md, Adaptive decisions)"},
+        "adaptiveRange": {"type": ["number", "null"], "minimum": 0, "description": "the assumed largest per-input kl or mse; null: 10 x weakThreshold"},
+        "adaptiveSequence": {"type": "string"},
         "hardExamples": {"type": ["integer", "null"], "minimum": 1},
         "untilStable": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
         "labels": {"type": ["string", "null"]},
@@ -200,6 +203,16 @@ extension ReportSchema {
             "meanact": {"type": "number", "minimum": 0},
             "random": {"type": "number", "minimum": 0},
             "taylor": {"type": "number", "minimum": 0}
+          },
+          "additionalProperties": false
+        },
+        "adaptive": {
+          "type": "object",
+          "description": "--adaptive only: how the item was decided and on how many inputs",
+          "required": ["decision", "inputs"],
+          "properties": {
+            "decision": {"enum": ["notWeak", "weak", "allInputs"]},
+            "inputs": {"type": "integer", "minimum": 0}
           },
           "additionalProperties": false
         },

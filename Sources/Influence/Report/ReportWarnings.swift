@@ -30,7 +30,8 @@ public enum ReportWarnings {
             warnings.append("the intervals are not meaningful: measured on \(inputs) input\(inputs == 1 ? "" : "s"), fewer than \(meaningfulInputs); "
                             + "a bootstrap over so few inputs understates the spread, so rank and weak flags are guesses: measure on more inputs")
         }
-        let degenerate = items.filter { ($0["influence"]?["n"]?.intValue ?? 0) < minimumInputsForWeak }.count
+        // An adaptive item decided on one input carries its decision: it is not missing an interval.
+        let degenerate = items.filter { ($0["influence"]?["n"]?.intValue ?? 0) < minimumInputsForWeak && ($0["adaptive"]?["decision"]?.stringValue ?? "allInputs") == "allInputs" }.count
         if degenerate > 0 {
             warnings.append("\(degenerate) item\(degenerate == 1 ? " was" : "s were") measured on fewer than \(minimumInputsForWeak) inputs: "
                             + "no interval (ciLow = ciHigh), so none of them is marked weak")
