@@ -202,20 +202,24 @@ struct ConvolutionBackward {
         if let failure = failures.compactMap({ $0 }).first { throw failure }
         guard ownTargets else { return }
         let (count, rows, columns) = (w.count, outputs, reduction)
+        let (rowStride, columnStride) = weightsTransposed ? (1, rows) : (columns, 1)
         partials.withUnsafeBufferPointer { pp in
             dw.withUnsafeMutableBufferPointer { pdw in
                 let (source, target) = (pp.baseAddress!, pdw.baseAddress!)
-                // dw[o, r] = Σ over parts in order of part[o, r] (or, transposed, part[r, o]); blocks
-                // of 16 rows o, each written by one thread.
-                parallelFor((rows + 15) / 16, threads: threads, minimumPerThread: 4) { blocks in
-                    for block in blocks {
-                        let o0 = block * 16, o1 = min(o0 + 16, rows)
-                        for r in 0..<columns {
-                            for o in o0..<o1 {
-                                let at = weightsTransposed ? r * rows + o : o * columns + r
-                                var sum = source[at]
-                                for part in 1..<max(parts, 1) { sum += source[part * count + at] }
-                                target[o * columns + r] = sum
+                // dw[o, r] = Σ over parts in order of part[o, r] (transposed: part[r, o]), in 16×16
+                // tiles so that reads and writes both use whole cache lines; strips of 16 columns r
+                // split over the threads.
+                parallelFor((columns + 15) / 16, threads: threads, minimumPerThread: 4) { strips in
+                    for strip in strips {
+                        let r0 = strip * 16, r1 = min(r0 + 16, columns)
+                        for o0 in stride(from: 0, to: rows, by: 16) {
+                            for o in o0..<min(o0 + 16, rows) {
+                                for r in r0..<r1 {
+                                    let at = o * rowStride + r * columnStride
+                                    var sum = source[at]
+                                    for part in 1..<max(parts, 1) { sum += source[part * count + at] }
+                                    target[o * columns + r] = sum
+                                }
                             }
                         }
                     }
