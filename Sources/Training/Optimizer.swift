@@ -80,13 +80,36 @@ public struct Optimizer: Sendable {
                     g.withUnsafeBufferPointer { g in
                         let (p, m, v, g) = (p.baseAddress!, m.baseAddress!, v.baseAddress!, g.baseAddress!)
                         parallelFor(parameterCount, threads: threads, minimumPerThread: 1 << 15) { range in
-                            for j in range {
+                            var j = range.lowerBound
+                            if !decoupled && wd == 0 {
+                                // Plain Adam four lanes at a time: each lane the scalar loop's
+                                // operations in its order (no contraction), so the same bits.
+                                typealias V = SIMD4<Float>
+                                let (b1v, b2v) = (V(repeating: 1 - b1), V(repeating: b2))
+                                let (b2c, rootv, epsv, stepv) = (V(repeating: 1 - b2), V(repeating: correction2Root), V(repeating: eps), V(repeating: stepSize))
+                                while j + 4 <= range.upperBound {
+                                    let grad = UnsafeRawPointer(g + j).loadUnaligned(as: V.self)
+                                    var mv = UnsafeRawPointer(m + j).loadUnaligned(as: V.self)
+                                    var vv = UnsafeRawPointer(v + j).loadUnaligned(as: V.self)
+                                    var pv = UnsafeRawPointer(p + j).loadUnaligned(as: V.self)
+                                    mv += (grad - mv) * b1v
+                                    vv = vv * b2v + b2c * grad * grad
+                                    let denominator = vv.squareRoot() / rootv + epsv
+                                    pv -= stepv * (mv / denominator)
+                                    UnsafeMutableRawPointer(m + j).storeBytes(of: mv, as: V.self)
+                                    UnsafeMutableRawPointer(v + j).storeBytes(of: vv, as: V.self)
+                                    UnsafeMutableRawPointer(p + j).storeBytes(of: pv, as: V.self)
+                                    j += 4
+                                }
+                            }
+                            while j < range.upperBound {
                                 var grad = g[j]
                                 if decoupled { p[j] *= 1 - lr * wd } else if wd != 0 { grad += wd * p[j] }
                                 m[j] += (grad - m[j]) * (1 - b1)
                                 v[j] = v[j] * b2 + (1 - b2) * grad * grad
                                 let denominator = v[j].squareRoot() / correction2Root + eps
                                 p[j] -= stepSize * (m[j] / denominator)
+                                j += 1
                             }
                         }
                     }
