@@ -42,7 +42,7 @@ enum BackwardRules {
             return [r.input, r.gamma, r.beta, nil, nil]
         case .relu, .leakyRelu, .clip, .sigmoid, .hardSigmoid, .hardSwish, .tanh, .fakeQuantize:
             let y = try context.value(node.outputs[0])
-            return [ElementwiseBackward.unary(node.op, input: x, output: y, outputGradient: g)]
+            return [ElementwiseBackward.unary(node.op, input: x, output: y, outputGradient: g, threads: context.threads)]
         case .add, .sub, .mul, .div:
             let b = try context.value(node.inputs[1])
             let r = ElementwiseBackward.binary(node.op, a: x, b: b, outputGradient: g)

@@ -46,23 +46,22 @@ struct ConvolutionBackward {
         guard g.shape == [batch, outputs, outputHeight, outputWidth] else {
             throw GradientError("Conv backward: output gradient \(g.shape) does not match the output [\(batch), \(outputs), \(outputHeight), \(outputWidth)]")
         }
-        var dx = [Float](repeating: 0, count: needsInput ? x.count : 0)
+        let transposed = channels / groups == 1 || !needsInput ? nil : transposedForInput
+        // The transposed convolution writes every element of dx; the other paths add into it.
+        var dx = [Float](repeating: 0, count: needsInput && transposed == nil ? x.count : 0)
         var dw = [Float](repeating: 0, count: w.count)
         let plane = outputHeight * outputWidth
         var db = [Float](repeating: 0, count: outputs)
-        for n in 0..<batch {
-            for o in 0..<outputs {
-                var s: Float = 0
-                let base = (n * outputs + o) * plane
-                for i in 0..<plane { s += g.storage[base + i] }
-                db[o] += s
+        g.storage.withUnsafeBufferPointer { pg in
+            for n in 0..<batch {
+                for o in 0..<outputs { db[o] += Self.sum(pg.baseAddress! + (n * outputs + o) * plane, count: plane) }
             }
         }
         if channels / groups == 1 {
             direct(x: x, w: w, g: g, dx: &dx, dw: &dw, needsInput: needsInput)
-        } else if needsInput, let transposed = transposedForInput {
+        } else if let transposed {
             try viaGEMM(x: x, w: w, g: g, dx: &dx, dw: &dw, needsInput: false, threads: threads)
-            try inputGradient(by: transposed, weights: w, outputGradient: g, batch: batch, into: &dx, threads: threads)
+            dx = try inputGradient(by: transposed, weights: w, outputGradient: g, batch: batch, count: x.count, threads: threads)
         } else {
             try viaGEMM(x: x, w: w, g: g, dx: &dx, dw: &dw, needsInput: needsInput, threads: threads)
         }
@@ -87,9 +86,24 @@ struct ConvolutionBackward {
                             dilationHeight: dilationHeight, dilationWidth: dilationWidth)
     }
 
-    /// dx = conv(dY, W') with W'[c, o, ky, kx] = W[o, c, kh−1−ky, kw−1−kx] (see `transposedForInput`).
+    /// Σ p[i] over `count` floats in eight interleaved chains (element i in chain i mod 8).
+    static func sum(_ p: UnsafePointer<Float>, count: Int) -> Float {
+        var chains = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= count {
+            chains += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+            i += 8
+        }
+        var tail: Float = 0
+        while i < count { tail += p[i]; i += 1 }
+        let half = chains.lowHalf + chains.highHalf
+        return ((half[0] + half[1]) + (half[2] + half[3])) + tail
+    }
+
+    /// dx = conv(dY, W') with W'[c, o, ky, kx] = W[o, c, kh−1−ky, kw−1−kx] (see `transposedForInput`),
+    /// `count` floats, every one written by the convolution.
     private func inputGradient(by geometry: ConvGeometry, weights w: Tensor, outputGradient g: Tensor, batch: Int,
-                               into dx: inout [Float], threads: Int) throws(GradientError) {
+                               count: Int, threads: Int) throws(GradientError) -> [Float] {
         let taps = kernelHeight * kernelWidth
         var flipped = [Float](repeating: 0, count: w.count)
         for o in 0..<outputs {
@@ -100,15 +114,28 @@ struct ConvolutionBackward {
         }
         do {
             let convolution = try Conv2D(weights: flipped, bias: nil, geometry: geometry)
-            try g.storage.withUnsafeBufferPointer { pg in
-                try dx.withUnsafeMutableBufferPointer { pdx in
+            return try g.storage.withUnsafeBufferPointer { pg in
+                try [Float](unsafeUninitializedCapacity: count) { pdx, initialized in
                     try convolution.run(input: pg.baseAddress!, batch: batch, inputHeight: outputHeight, inputWidth: outputWidth,
                                         output: pdx.baseAddress!, residual: nil, activation: .none, threads: threads)
+                    initialized = count
                 }
             }
         } catch {
             throw GradientError("Conv backward (input gradient as a transposed convolution): \(error)")
         }
+    }
+
+    /// Whether dW is computed transposed, dWᵀ[Cg·kh·kw × O] = col·dYᵀ (ungrouped convolutions):
+    /// the product's rows are then the reduction (a multiple of the tile's rows for 3×3 kernels
+    /// over an even channel count) and its B block (depth × O) is small enough to stay in L2, where
+    /// dY·colᵀ has O rows (64 = 10 tiles and 4 rows) and streams a depth × Cg·kh·kw block of colᵀ
+    /// from memory once per row tile.
+    var weightsTransposed: Bool { groups == 1 }
+
+    /// An array of `count` floats that the caller overwrites before reading (no zero fill).
+    static func scratch(_ count: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
     }
 
     /// Images split over the threads when there are several (each thread its own im2col buffers
@@ -124,9 +151,12 @@ struct ConvolutionBackward {
         // more images); that path gathers into scratch of its own, so no per-image im2col buffer.
         let together = !needsInput && batch >= 2 * parts ? (imagesPerWeightProduct ?? 1) : 1
         let scratch = isPointwise || together > 1 ? 0 : reduction * outputHeight * outputWidth
-        var partials = [Float](repeating: 0, count: parts > 1 ? parts * w.count : 0)
-        var cols = [Float](repeating: 0, count: parts * scratch)
-        var dcols = [Float](repeating: 0, count: needsInput ? parts * scratch : 0)
+        // Per-part dW (or dWᵀ), summed into dw at the end; a single part with dW itself writes dw.
+        let ownTargets = parts > 1 || weightsTransposed
+        var partials = [Float](repeating: 0, count: ownTargets ? parts * w.count : 0)
+        // im2col writes every element of its buffer, and the dcol product overwrites its own.
+        var cols = Self.scratch(parts * scratch)
+        var dcols = Self.scratch(needsInput ? parts * scratch : 0)
         var failures = [GradientError?](repeating: nil, count: parts)
         x.storage.withUnsafeBufferPointer { px in
             g.storage.withUnsafeBufferPointer { pg in
@@ -141,7 +171,7 @@ struct ConvolutionBackward {
                                             let (dwBase, partBase, dxBase) = (pdw.baseAddress!, ppart.baseAddress, needsInput ? pdx.baseAddress : nil)
                                             let (colBase, dcolBase, failBase) = (pcol.baseAddress, pdcol.baseAddress, pfail.baseAddress!)
                                             let body: (Int) -> Void = { part in
-                                                let target = parts > 1 ? partBase! + part * w.count : dwBase
+                                                let target = ownTargets ? partBase! + part * w.count : dwBase
                                                 let col = colBase.map { $0 + part * scratch }
                                                 let dcol = dcolBase.map { $0 + part * scratch }
                                                 do throws(GradientError) {
@@ -170,9 +200,31 @@ struct ConvolutionBackward {
             }
         }
         if let failure = failures.compactMap({ $0 }).first { throw failure }
-        for part in 0..<(parts > 1 ? parts : 0) {
-            let base = part * w.count
-            for i in 0..<w.count { dw[i] += partials[base + i] }
+        guard ownTargets else { return }
+        let (count, rows, columns) = (w.count, outputs, reduction)
+        let (rowStride, columnStride) = weightsTransposed ? (1, rows) : (columns, 1)
+        partials.withUnsafeBufferPointer { pp in
+            dw.withUnsafeMutableBufferPointer { pdw in
+                let (source, target) = (pp.baseAddress!, pdw.baseAddress!)
+                // dw[o, r] = Σ over parts in order of part[o, r] (transposed: part[r, o]), in 16×16
+                // tiles so that reads and writes both use whole cache lines; strips of 16 columns r
+                // split over the threads.
+                parallelFor((columns + 15) / 16, threads: threads, minimumPerThread: 4) { strips in
+                    for strip in strips {
+                        let r0 = strip * 16, r1 = min(r0 + 16, columns)
+                        for o0 in stride(from: 0, to: rows, by: 16) {
+                            for o in o0..<min(o0 + 16, rows) {
+                                for r in r0..<r1 {
+                                    let at = o * rowStride + r * columnStride
+                                    var sum = source[at]
+                                    for part in 1..<max(parts, 1) { sum += source[part * count + at] }
+                                    target[o * columns + r] = sum
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -187,7 +239,7 @@ struct ConvolutionBackward {
         return 512 / plane
     }
 
-    /// dW += [dY₁ … dY_k]·[col₁ … col_k]ᵀ for `together` images at a time: each image's dY
+    /// dWᵀ += [col₁ … col_k]·[dY₁ … dY_k]ᵀ for `together` images at a time: each image's dY
     /// plane rows and im2col columns copied side by side into scratch of this call's own.
     private func weightGradient(images: [Int], together: Int, x: UnsafePointer<Float>, g: UnsafePointer<Float>,
                                 dw: UnsafeMutablePointer<Float>, threads: Int) throws(GradientError) {
@@ -206,12 +258,13 @@ struct ConvolutionBackward {
                     (gradients + o * span + slot * plane).update(from: g + (n * outputs + o) * plane, count: plane)
                 }
             }
-            try MatrixBackward.product(UnsafePointer(gradients), transA: false, UnsafePointer(columns), transB: true,
-                                       m: outputs, n: reduction, k: span, into: dw, accumulate: true, threads: threads)
+            try MatrixBackward.product(UnsafePointer(columns), transA: false, UnsafePointer(gradients), transB: true,
+                                       m: reduction, n: outputs, k: span, into: dw, accumulate: true, threads: threads)
         }
     }
 
-    /// One image and group: dW += dY·colᵀ, and dx += col2im(Wᵀ·dY) when `dx` is given.
+    /// One image and group: dW += dY·colᵀ (ungrouped: dWᵀ += col·dYᵀ, see `weightsTransposed`),
+    /// and dx += col2im(Wᵀ·dY) when `dx` is given.
     private func image(_ n: Int, group gi: Int, x: UnsafePointer<Float>, g: UnsafePointer<Float>, w: UnsafePointer<Float>,
                        dw: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?, col: UnsafeMutablePointer<Float>?,
                        dcol: UnsafeMutablePointer<Float>?, threads: Int) throws(GradientError) {
@@ -228,8 +281,13 @@ struct ConvolutionBackward {
             im2col(x + xOffset, channels: cg, into: col!)
             source = UnsafePointer(col!)
         }
-        try MatrixBackward.product(g + gOffset, transA: false, source, transB: true, m: og, n: reduction, k: plane,
-                                   into: dw + wOffset, accumulate: true, threads: threads)
+        if weightsTransposed {
+            try MatrixBackward.product(source, transA: false, g + gOffset, transB: true, m: reduction, n: og, k: plane,
+                                       into: dw, accumulate: true, threads: threads)
+        } else {
+            try MatrixBackward.product(g + gOffset, transA: false, source, transB: true, m: og, n: reduction, k: plane,
+                                       into: dw + wOffset, accumulate: true, threads: threads)
+        }
         guard let dx else { return }
         if isPointwise {
             try MatrixBackward.product(w + wOffset, transA: true, g + gOffset, transB: false, m: reduction, n: plane, k: og,

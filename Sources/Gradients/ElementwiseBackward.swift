@@ -1,10 +1,17 @@
 import NetworkIR
+import Support
 
 /// Backward rules of the activations, the broadcasting binary operators and Softmax.
 enum ElementwiseBackward {
+    /// Elements per thread below which an elementwise backward loop stays on one thread.
+    static let elementsPerThread = 1 << 16
+
     /// dx = g · f'(x). Kinks follow PyTorch: Relu passes where x > 0; Clip (ReLU6, hardtanh)
-    /// strictly inside its bounds; HardSwish's slope is x/3 + 1/2 on [-3, 3].
-    static func unary(_ op: Operator, input x: Tensor, output y: Tensor, outputGradient g: Tensor) -> Tensor {
+    /// strictly inside its bounds; HardSwish's slope is x/3 + 1/2 on [-3, 3]. Relu is written
+    /// into a fresh tensor, split over `threads` (each element by itself, so any split gives the
+    /// same bits).
+    static func unary(_ op: Operator, input x: Tensor, output y: Tensor, outputGradient g: Tensor, threads: Int = 1) -> Tensor {
+        if case .relu = op { return relu(input: x, outputGradient: g, threads: threads) }
         var d = g
         let n = d.count
         d.storage.withUnsafeMutableBufferPointer { dp in
@@ -32,9 +39,49 @@ enum ElementwiseBackward {
         return d
     }
 
-    /// Gradients of both operands, each summed back over the axes it was broadcast along.
+    /// dx = g where x > 0, else 0 (a NaN input passes no gradient).
+    static func relu(input x: Tensor, outputGradient g: Tensor, threads: Int) -> Tensor {
+        Tensor(shape: g.shape) { d in
+            x.storage.withUnsafeBufferPointer { xp in
+                g.storage.withUnsafeBufferPointer { gp in
+                    let (xs, gs, ds) = (xp.baseAddress!, gp.baseAddress!, d.baseAddress!)
+                    parallelFor(d.count, threads: threads, minimumPerThread: elementsPerThread) { range in
+                        // Eight lanes at a time with a mask (a per-element branch mispredicts on
+                        // about half of the elements), then the tail.
+                        var i = range.lowerBound
+                        while i + 8 <= range.upperBound {
+                            let xv = UnsafeRawPointer(xs + i).loadUnaligned(as: SIMD8<Float>.self)
+                            let gv = UnsafeRawPointer(gs + i).loadUnaligned(as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(ds + i).storeBytes(of: SIMD8<Float>().replacing(with: gv, where: xv .> 0),
+                                                                      as: SIMD8<Float>.self)
+                            i += 8
+                        }
+                        while i < range.upperBound { ds[i] = xs[i] > 0 ? gs[i] : 0; i += 1 }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gradients of both operands, each summed back over the axes it was broadcast along. An Add
+    /// of two operands shaped like its output passes g to both unchanged (shared storage).
     static func binary(_ op: Operator, a: Tensor, b: Tensor, outputGradient g: Tensor) -> (a: Tensor, b: Tensor) {
-        binary(a: a, b: b, outputGradient: g) { partials(op, $0, $1) }
+        if case .add = op, a.shape == g.shape, b.shape == g.shape { return (g, g) }
+        return binary(a: a, b: b, outputGradient: g) { partials(op, $0, $1) }
+    }
+
+    /// a + b elementwise (equal shapes), split over `threads`.
+    static func sum(_ a: Tensor, _ b: Tensor, threads: Int) -> Tensor {
+        Tensor(shape: a.shape) { out in
+            a.storage.withUnsafeBufferPointer { ap in
+                b.storage.withUnsafeBufferPointer { bp in
+                    let (xs, ys, os) = (ap.baseAddress!, bp.baseAddress!, out.baseAddress!)
+                    parallelFor(out.count, threads: threads, minimumPerThread: elementsPerThread) { range in
+                        for i in range { os[i] = xs[i] + ys[i] }
+                    }
+                }
+            }
+        }
     }
 
     /// The same for any f(a, b) given its partial derivatives (∂f/∂a, ∂f/∂b) at (a, b).

@@ -152,7 +152,7 @@ public final class GraphGradients: Sendable {
             for (v, dg) in zip(node.inputs, inputGrads) {
                 guard let dg else { continue }
                 if let existing = grads[v] {
-                    grads[v] = Tensor(shape: existing.shape, storage: zip(existing.storage, dg.storage).map { $0 + $1 })
+                    grads[v] = ElementwiseBackward.sum(existing, dg, threads: threads)
                 } else {
                     grads[v] = dg
                 }

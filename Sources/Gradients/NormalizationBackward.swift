@@ -38,8 +38,33 @@ enum NormalizationBackward {
         WorkerThreads.run(parts: parts) { part in body(WorkerThreads.share(part, of: parts, count: channels)) }
     }
 
+    /// Σ x[i] and Σ (x[i] − shift)² over `count` floats, in Double, in four interleaved chains
+    /// (element i in chain i mod 4, chains added in order at the end).
+    @inline(__always)
+    static func sums(_ x: UnsafePointer<Float>, count: Int, shift: Double?) -> Double {
+        var (s0, s1, s2, s3) = (0.0, 0.0, 0.0, 0.0)
+        var i = 0
+        if let shift {
+            while i + 4 <= count {
+                let (d0, d1) = (Double(x[i]) - shift, Double(x[i + 1]) - shift)
+                let (d2, d3) = (Double(x[i + 2]) - shift, Double(x[i + 3]) - shift)
+                s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3
+                i += 4
+            }
+            while i < count { let d = Double(x[i]) - shift; s0 += d * d; i += 1 }
+        } else {
+            while i + 4 <= count {
+                s0 += Double(x[i]); s1 += Double(x[i + 1]); s2 += Double(x[i + 2]); s3 += Double(x[i + 3])
+                i += 4
+            }
+            while i < count { s0 += Double(x[i]); i += 1 }
+        }
+        return (s0 + s1) + (s2 + s3)
+    }
+
     /// Training form forward: per channel, the batch mean and biased variance over (N, spatial)
-    /// (two passes, in Double), then y = (x − μ_B)·γ/√(σ²_B + ε) + β.
+    /// (two passes, in Double), then y = (x − μ_B)·γ/√(σ²_B + ε) + β. Channels split over the
+    /// threads.
     static func trainingForward(input x: Tensor, gamma: [Float], beta: [Float], epsilon: Float,
                                 threads: Int = 1) -> (Tensor, BatchStatistics) {
         let channels = x.shape[1]
@@ -47,28 +72,26 @@ enum NormalizationBackward {
         let batch = x.shape[0]
         let count = batch * inner
         var mean = [Float](repeating: 0, count: channels), variance = [Float](repeating: 0, count: channels)
-        var y = x
-        x.storage.withUnsafeBufferPointer { px in
-            y.storage.withUnsafeMutableBufferPointer { py in
+        let y = Tensor(shape: x.shape) { py in
+            x.storage.withUnsafeBufferPointer { px in
                 mean.withUnsafeMutableBufferPointer { pm in
                     variance.withUnsafeMutableBufferPointer { pv in
                         let (xs, ys, ms, vs) = (px.baseAddress!, py.baseAddress!, pm.baseAddress!, pv.baseAddress!)
                         overChannels(channels, threads: threads) { range in
                             for c in range {
                                 var sum = 0.0
-                                for n in 0..<batch { let base = (n * channels + c) * inner; for i in 0..<inner { sum += Double(xs[base + i]) } }
+                                for n in 0..<batch { sum += sums(xs + (n * channels + c) * inner, count: inner, shift: nil) }
                                 let m = sum / Double(count)
                                 var squares = 0.0
-                                for n in 0..<batch {
-                                    let base = (n * channels + c) * inner
-                                    for i in 0..<inner { let d = Double(xs[base + i]) - m; squares += d * d }
-                                }
+                                for n in 0..<batch { squares += sums(xs + (n * channels + c) * inner, count: inner, shift: m) }
                                 ms[c] = Float(m)
                                 vs[c] = Float(squares / Double(count))
                                 let scale = gamma[c] / (vs[c] + epsilon).squareRoot()
+                                let (mc, bc) = (ms[c], beta[c])
                                 for n in 0..<batch {
                                     let base = (n * channels + c) * inner
-                                    for i in 0..<inner { ys[base + i] = (xs[base + i] - ms[c]) * scale + beta[c] }
+                                    let (src, dst) = (xs + base, ys + base)
+                                    for i in 0..<inner { dst[i] = (src[i] - mc) * scale + bc }
                                 }
                             }
                         }
@@ -80,18 +103,20 @@ enum NormalizationBackward {
     }
 
     /// Training form backward, with x̂ = (x − μ_B)/√(σ²_B + ε) and M elements per channel:
-    /// dx = γ/√(σ²_B + ε) · (g − mean(g) − x̂ · mean(g·x̂)), dγ = Σ g·x̂, dβ = Σ g.
+    /// dx = γ/√(σ²_B + ε) · (g − mean(g) − x̂ · mean(g·x̂)), dγ = Σ g·x̂, dβ = Σ g. The sums run in
+    /// Double (four interleaved chains); dx per element in Float as
+    /// s·(g − mean(g)) − k·(x − μ_B) with s = γ/√(σ²_B + ε), k = s·mean(g·x̂)/√(σ²_B + ε).
+    /// Channels split over the threads.
     static func trainingBatchNorm(input x: Tensor, gamma: [Float], statistics: BatchStatistics, epsilon: Float,
                                   outputGradient g: Tensor, threads: Int = 1) -> (input: Tensor, gamma: Tensor, beta: Tensor) {
         let channels = x.shape[1]
         let inner = x.shape[2...].reduce(1, *)
         let batch = x.shape[0]
         let count = Double(batch * inner)
-        var dx = g
         var dGamma = [Float](repeating: 0, count: channels), dBeta = [Float](repeating: 0, count: channels)
-        x.storage.withUnsafeBufferPointer { px in
-            g.storage.withUnsafeBufferPointer { pg in
-                dx.storage.withUnsafeMutableBufferPointer { pdx in
+        let dx = Tensor(shape: x.shape) { pdx in
+            x.storage.withUnsafeBufferPointer { px in
+                g.storage.withUnsafeBufferPointer { pg in
                     dGamma.withUnsafeMutableBufferPointer { pdg in
                         dBeta.withUnsafeMutableBufferPointer { pdb in
                             let (xs, gs, dxs, dgs, dbs) = (px.baseAddress!, pg.baseAddress!, pdx.baseAddress!, pdg.baseAddress!, pdb.baseAddress!)
@@ -102,21 +127,31 @@ enum NormalizationBackward {
                                     var sg = 0.0, sgx = 0.0
                                     for n in 0..<batch {
                                         let base = (n * channels + c) * inner
-                                        for i in 0..<inner {
-                                            let gi = Double(gs[base + i])
-                                            sg += gi
-                                            sgx += gi * (Double(xs[base + i]) - mean) * inverse
+                                        let (gp, xp) = (gs + base, xs + base)
+                                        var (a0, a1, a2, a3) = (0.0, 0.0, 0.0, 0.0)
+                                        var (b0, b1, b2, b3) = (0.0, 0.0, 0.0, 0.0)
+                                        var i = 0
+                                        while i + 4 <= inner {
+                                            let (g0, g1, g2, g3) = (Double(gp[i]), Double(gp[i + 1]), Double(gp[i + 2]), Double(gp[i + 3]))
+                                            a0 += g0; a1 += g1; a2 += g2; a3 += g3
+                                            b0 += g0 * (Double(xp[i]) - mean); b1 += g1 * (Double(xp[i + 1]) - mean)
+                                            b2 += g2 * (Double(xp[i + 2]) - mean); b3 += g3 * (Double(xp[i + 3]) - mean)
+                                            i += 4
                                         }
+                                        while i < inner { let gi = Double(gp[i]); a0 += gi; b0 += gi * (Double(xp[i]) - mean); i += 1 }
+                                        sg += (a0 + a1) + (a2 + a3)
+                                        sgx += (b0 + b1) + (b2 + b3)
                                     }
+                                    sgx *= inverse
                                     dbs[c] = Float(sg)
                                     dgs[c] = Float(sgx)
                                     let scale = Double(gamma[c]) * inverse
+                                    let s = Float(scale), k = Float(scale * inverse * sgx / count)
+                                    let (mg, mc) = (Float(sg / count), Float(mean))
                                     for n in 0..<batch {
                                         let base = (n * channels + c) * inner
-                                        for i in 0..<inner {
-                                            let xhat = (Double(xs[base + i]) - mean) * inverse
-                                            dxs[base + i] = Float(scale * (Double(gs[base + i]) - sg / count - xhat * sgx / count))
-                                        }
+                                        let (gp, xp, dp) = (gs + base, xs + base, dxs + base)
+                                        for i in 0..<inner { dp[i] = s * (gp[i] - mg) - k * (xp[i] - mc) }
                                     }
                                 }
                             }

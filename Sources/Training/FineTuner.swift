@@ -140,7 +140,8 @@ public final class FineTuner {
                 throw TrainingError("no gradient reached '\(parameter.name)' (\(parameter.node)); the gradient engine does not differentiate this use")
             }
             var tensor = graph.constants.removeValue(forKey: parameter.value)!
-            optimizer.apply(i, parameter: &tensor.storage, gradient: gradient.storage, state: &optimizerState, learningRate: rate)
+            optimizer.apply(i, parameter: &tensor.storage, gradient: gradient.storage, state: &optimizerState, learningRate: rate,
+                            threads: settings.threads)
             graph.constants[parameter.value] = tensor
         }
         if settings.trainBatchNorm {

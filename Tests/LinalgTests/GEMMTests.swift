@@ -68,6 +68,25 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    /// Operands read along their contiguous axis as depth (A not transposed, B transposed, as in a
+    /// convolution's dW = dY·colᵀ) are packed by 8×8 transposes: sizes around the tile and the
+    /// 8-wide groups, depths with and without a remainder of 8, and blocks past MC, KC and NC.
+    func testTransposingPackAroundTheTileAndCacheBlocks() throws {
+        for isa in KernelISA.available {
+            let (mr, nr) = isa.tile
+            for m in [1, 7, mr, mr + 1, 2 * mr + 3, 8 + mr] {
+                for n in [5, 8, nr - 1, nr, nr + 9, 3 * nr + 5] where n > 0 {
+                    for k in [8, 13, 64, 271] {
+                        try check(isa: isa, m: m, n: n, k: k, transposeB: true)
+                    }
+                }
+            }
+            try check(isa: isa, m: 250, n: 1100, k: 530, transposeB: true)
+            try check(isa: isa, m: 250, n: 1100, k: 530, accumulate: true)
+            try check(isa: isa, m: 131, n: 40, k: 777, transposeA: true, transposeB: true)
+        }
+    }
+
     func testZeroSizes() throws {
         for isa in KernelISA.available {
             try check(isa: isa, m: 0, n: 5, k: 3)

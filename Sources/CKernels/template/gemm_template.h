@@ -256,6 +256,42 @@ static const CK_FN(tile_fn) CK_FN(tiles)[CK_MR + 1] = {
 static inline int64_t ck_min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t ck_round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
+/*
+ * 8 x 8 transposes for the packing of operands whose depth is their contiguous axis (dW = dY . colT
+ * in a convolution's backward pass): eight 8-float loads, three rounds of shuffles, eight 8-float
+ * stores, in place of 64 single-float stores. Plain data movement, so bit-identical to the scalar
+ * loops.
+ */
+typedef float ck_v8 __attribute__((vector_size(32)));
+typedef float ck_v8u __attribute__((vector_size(32), aligned(4)));
+
+/* out[q][i] = in[i][q] for q, i < 8: in[i] at src + i * ld (8 floats each). */
+static inline __attribute__((always_inline)) void CK_FN(transpose8)(const float *src, ptrdiff_t ld, ck_v8 out[8]) {
+    ck_v8 r[8];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 8; i++) r[i] = *(const ck_v8u *)(src + i * ld);
+    ck_v8 t[8], u[8];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = __builtin_shufflevector(r[2 * i], r[2 * i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[2 * i + 1] = __builtin_shufflevector(r[2 * i], r[2 * i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+#pragma clang loop unroll(full)
+    for (int h = 0; h < 2; h++) {
+        /* t[4h + 0..3] hold rows 4h..4h+3 interleaved in pairs. */
+        u[4 * h + 0] = __builtin_shufflevector(t[4 * h + 0], t[4 * h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[4 * h + 1] = __builtin_shufflevector(t[4 * h + 0], t[4 * h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        u[4 * h + 2] = __builtin_shufflevector(t[4 * h + 1], t[4 * h + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[4 * h + 3] = __builtin_shufflevector(t[4 * h + 1], t[4 * h + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+    /* u[q] (q < 4) holds columns q (low half) and q + 4 (high half) of rows 0..3; u[4 + q] of rows 4..7. */
+#pragma clang loop unroll(full)
+    for (int q = 0; q < 4; q++) {
+        out[q] = __builtin_shufflevector(u[q], u[4 + q], 0, 1, 2, 3, 8, 9, 10, 11);
+        out[q + 4] = __builtin_shufflevector(u[q], u[4 + q], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+}
+
 /* Packs rows [i0, i0 + mc) x depth [p0, p0 + kc) of a strided A into MR-row panels, zero rows past m. */
 static void CK_FN(pack_a_block)(int64_t m, const float *src, ptrdiff_t rs, ptrdiff_t cs, int64_t i0,
                                 int64_t mc, int64_t p0, int64_t kc, float *restrict dst) {
@@ -263,7 +299,44 @@ static void CK_FN(pack_a_block)(int64_t m, const float *src, ptrdiff_t rs, ptrdi
         float *panel = dst + ir * kc;
         int64_t rows = ck_min64(CK_MR, m - (i0 + ir));
         if (rows < CK_MR) memset(panel, 0, sizeof(float) * (size_t)(kc * CK_MR));
-        for (int64_t i = 0; i < rows; i++) {
+        int64_t i = 0;
+        if (cs == 1) {
+            /* Groups of 8 rows, 8 depths at a time: panel[k][i .. i+7] from rows i .. i+7. */
+            for (; i + 8 <= rows; i += 8) {
+                const float *row = src + (i0 + ir + i) * rs + p0;
+                int64_t k = 0;
+                for (; k + 8 <= kc; k += 8) {
+                    ck_v8 out[8];
+                    CK_FN(transpose8)(row + k, rs, out);
+#pragma clang loop unroll(full)
+                    for (int q = 0; q < 8; q++) *(ck_v8u *)(panel + (k + q) * CK_MR + i) = out[q];
+                }
+                for (int64_t r = 0; r < 8; r++)
+                    for (int64_t kk = k; kk < kc; kk++) panel[kk * CK_MR + i + r] = row[r * rs + kk];
+            }
+#if CK_MR % 8 != 0
+            /* A group of MR mod 8 rows (the tile's last rows): rows past `rows` read as zero. */
+            if (i + (CK_MR % 8) == CK_MR && rows == CK_MR) {
+                enum { W = CK_MR % 8 };
+                const float *row = src + (i0 + ir + i) * rs + p0;
+                int64_t k = 0;
+                for (; k + 8 <= kc; k += 8) {
+                    float block[8][8];
+#pragma clang loop unroll(full)
+                    for (int r = 0; r < 8; r++)
+                        *(ck_v8u *)block[r] = r < W ? *(const ck_v8u *)(row + r * rs + k) : (ck_v8){0};
+                    ck_v8 out[8];
+                    CK_FN(transpose8)(&block[0][0], 8, out);
+#pragma clang loop unroll(full)
+                    for (int q = 0; q < 8; q++) memcpy(panel + (k + q) * CK_MR + i, &out[q], sizeof(float) * W);
+                }
+                for (int64_t r = 0; r < W; r++)
+                    for (int64_t kk = k; kk < kc; kk++) panel[kk * CK_MR + i + r] = row[r * rs + kk];
+                i += W;
+            }
+#endif
+        }
+        for (; i < rows; i++) {
             const float *row = src + (i0 + ir + i) * rs + p0 * cs;
             if (cs == 1) {
                 for (int64_t k = 0; k < kc; k++) panel[k * CK_MR + i] = row[k];
@@ -285,7 +358,21 @@ static void CK_FN(pack_b_block)(int64_t n, const float *src, ptrdiff_t rs, ptrdi
             for (int64_t k = 0; k < kc; k++) memcpy(panel + k * CK_NR, base + k * rs, sizeof(float) * CK_NR);
         } else if (rs == 1) {
             if (cols < CK_NR) memset(panel, 0, sizeof(float) * (size_t)(kc * CK_NR));
-            for (int64_t j = 0; j < cols; j++) {
+            int64_t j = 0;
+            /* Groups of 8 columns, 8 depths at a time (see transpose8). */
+            for (; j + 8 <= cols; j += 8) {
+                const float *columns = base + j * cs;
+                int64_t k = 0;
+                for (; k + 8 <= kc; k += 8) {
+                    ck_v8 out[8];
+                    CK_FN(transpose8)(columns + k, cs, out);
+#pragma clang loop unroll(full)
+                    for (int q = 0; q < 8; q++) *(ck_v8u *)(panel + (k + q) * CK_NR + j) = out[q];
+                }
+                for (int64_t c = 0; c < 8; c++)
+                    for (int64_t kk = k; kk < kc; kk++) panel[kk * CK_NR + j + c] = columns[c * cs + kk];
+            }
+            for (; j < cols; j++) {
                 const float *column = base + j * cs;
                 for (int64_t k = 0; k < kc; k++) panel[k * CK_NR + j] = column[k];
             }
