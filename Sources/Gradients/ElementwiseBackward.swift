@@ -41,23 +41,29 @@ enum ElementwiseBackward {
 
     /// dx = g where x > 0, else 0 (a NaN input passes no gradient).
     static func relu(input x: Tensor, outputGradient g: Tensor, threads: Int) -> Tensor {
-        Tensor(shape: g.shape) { d in
-            x.storage.withUnsafeBufferPointer { xp in
-                g.storage.withUnsafeBufferPointer { gp in
-                    let (xs, gs, ds) = (xp.baseAddress!, gp.baseAddress!, d.baseAddress!)
-                    parallelFor(d.count, threads: threads, minimumPerThread: elementsPerThread) { range in
-                        // Eight lanes at a time with a mask (a per-element branch mispredicts on
-                        // about half of the elements), then the tail.
-                        var i = range.lowerBound
-                        while i + 8 <= range.upperBound {
-                            let xv = UnsafeRawPointer(xs + i).loadUnaligned(as: SIMD8<Float>.self)
-                            let gv = UnsafeRawPointer(gs + i).loadUnaligned(as: SIMD8<Float>.self)
-                            UnsafeMutableRawPointer(ds + i).storeBytes(of: SIMD8<Float>().replacing(with: gv, where: xv .> 0),
-                                                                      as: SIMD8<Float>.self)
-                            i += 8
-                        }
-                        while i < range.upperBound { ds[i] = xs[i] > 0 ? gs[i] : 0; i += 1 }
-                    }
+        elementwise(x, g, threads: threads) { xs, gs, ds, range in
+            // Eight lanes at a time with a mask (a per-element branch mispredicts on about half
+            // of the elements), then the tail.
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                let xv = UnsafeRawPointer(xs + i).loadUnaligned(as: SIMD8<Float>.self)
+                let gv = UnsafeRawPointer(gs + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(ds + i).storeBytes(of: SIMD8<Float>().replacing(with: gv, where: xv .> 0), as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < range.upperBound { ds[i] = xs[i] > 0 ? gs[i] : 0; i += 1 }
+        }
+    }
+
+    /// A fresh tensor shaped like `b` from two equal-sized tensors, `body` run on disjoint index
+    /// ranges split over `threads` (each element by itself, so any split gives the same bits).
+    static func elementwise(_ a: Tensor, _ b: Tensor, threads: Int,
+                            _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void) -> Tensor {
+        Tensor(shape: b.shape) { out in
+            a.storage.withUnsafeBufferPointer { ap in
+                b.storage.withUnsafeBufferPointer { bp in
+                    let (xs, ys, os) = (ap.baseAddress!, bp.baseAddress!, out.baseAddress!)
+                    parallelFor(out.count, threads: threads, minimumPerThread: elementsPerThread) { range in body(xs, ys, os, range) }
                 }
             }
         }
@@ -72,16 +78,7 @@ enum ElementwiseBackward {
 
     /// a + b elementwise (equal shapes), split over `threads`.
     static func sum(_ a: Tensor, _ b: Tensor, threads: Int) -> Tensor {
-        Tensor(shape: a.shape) { out in
-            a.storage.withUnsafeBufferPointer { ap in
-                b.storage.withUnsafeBufferPointer { bp in
-                    let (xs, ys, os) = (ap.baseAddress!, bp.baseAddress!, out.baseAddress!)
-                    parallelFor(out.count, threads: threads, minimumPerThread: elementsPerThread) { range in
-                        for i in range { os[i] = xs[i] + ys[i] }
-                    }
-                }
-            }
-        }
+        elementwise(a, b, threads: threads) { xs, ys, os, range in for i in range { os[i] = xs[i] + ys[i] } }
     }
 
     /// The same for any f(a, b) given its partial derivatives (∂f/∂a, ∂f/∂b) at (a, b).

@@ -56,10 +56,9 @@ public struct ProfileRequest: OptionRequest {
         return o
     }
 
-    /// The `adaptive-slice` default: one input (a decision can be taken after any number of inputs).
-    public func adaptiveFirstSlice(inputs: Int) -> Int {
-        adaptiveSlice ?? 1
-    }
+    /// Inputs measured before the first adaptive decision: `--adaptive-slice`, by default one (a
+    /// decision can be taken after any number of inputs).
+    public var adaptiveFirstSlice: Int { adaptiveSlice ?? 1 }
 
     /// The adaptive batches after a first slice of `first` inputs: each as large as all the inputs
     /// read so far, capped at `batch` (1, 1, 2, 4, 8, 16, 16… from a first slice of one), so an item

@@ -136,8 +136,9 @@ public final class ProfileRun {
     /// The run's batches from a replayable source, and how many of them make up the adaptive first
     /// slice. With `--hard-examples K` a first pass runs the model batch by batch and keeps the K
     /// smallest margins (`HardExamples.Selector`); the reading pass then keeps only those inputs.
-    /// In adaptive mode the first slice (a quarter of the inputs by default) is cut into batches
-    /// of at most `--batch`, so its cached activations stay within `--max-memory` too.
+    /// In adaptive mode the first slice (`ProfileRequest.adaptiveFirstSlice`) is cut into batches
+    /// of at most `--batch`, so its cached activations stay within `--max-memory` too, and the
+    /// rest follows `ProfileRequest.adaptiveSchedule`. `count` is the inputs the run will read.
     func batches(_ source: ReplayableInputs, options: ProfileOptions) throws -> (next: () throws -> (Tensor, [Int]?)?, firstSliceBatches: Int, count: Int?) {
         let batch = options.batchSize
         var keep: Set<Int>? = nil
@@ -162,7 +163,7 @@ public final class ProfileRun {
         var sizes = [batch]
         var firstSliceBatches = 1
         if options.adaptive, let count {
-            let first = min(request.adaptiveFirstSlice(inputs: count), count)
+            let first = min(request.adaptiveFirstSlice, count)
             sizes = Array(repeating: batch, count: first / batch) + (first % batch > 0 ? [first % batch] : [])
             firstSliceBatches = max(1, sizes.count)
             sizes += ProfileRequest.adaptiveSchedule(after: first, batch: batch)

@@ -110,6 +110,8 @@ public final class ProfileSession {
             guard let population else { throw InfluenceError("--adaptive needs the number of inputs before the first batch (a replayable source)") }
             rule = AdaptiveRule(population: population, options: profiler.options)
         }
+        // Each decision as taken; items stopped before a resume are decided again from their values.
+        var decisions = [AdaptiveDecision?](repeating: nil, count: profiler.items.count)
         while let (input, labels) = try phases.time(.inputs, { try nextBatch() }) {
             if let labels { labelsSeen += labels; anyLabels = true }
             // `--measure none`: no item is perturbed; the batch only feeds the estimators and the baseline.
@@ -142,9 +144,9 @@ public final class ProfileSession {
                             for (name, values) in m.values { state.values[i][l][name.rawValue, default: []] += values }
                         }
                         state.chunksDone[i] = chunk + 1
-                        if let rule, chunk + 1 >= firstSliceBatches,
-                           decision(state.values[i].last?[profiler.options.metric.rawValue] ?? [], item: profiler.items[i], rule: rule) != .allInputs {
-                            state.stopped[i] = true
+                        if let rule, chunk + 1 >= firstSliceBatches {
+                            let decided = decision(state.values[i].last?[profiler.options.metric.rawValue] ?? [], item: profiler.items[i], rule: rule)
+                            if decided != .allInputs { state.stopped[i] = true; decisions[i] = decided }
                         }
                         done += 1
                         progress(ProfileProgress(done: done, total: totalWork, elapsed: Date().timeIntervalSince(start0)))
@@ -184,7 +186,8 @@ public final class ProfileSession {
             }
             var measurement = ItemMeasurement(item: item, levels: profiler.levels(for: item), metrics: metrics)
             if let rule {
-                measurement.adaptive = state.stopped[i] ? decision(state.values[i].last?[profiler.options.metric.rawValue] ?? [], item: item, rule: rule) : .allInputs
+                measurement.adaptive = !state.stopped[i] ? .allInputs
+                    : decisions[i] ?? decision(state.values[i].last?[profiler.options.metric.rawValue] ?? [], item: item, rule: rule)
             }
             measurements.append(measurement)
         }

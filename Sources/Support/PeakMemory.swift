@@ -11,12 +11,10 @@ public enum PeakMemory {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             if fields.count >= 2, let kib = Int(fields[1]) { return kib * 1024 }
         }
-        var usage = rusage()
+        guard let usage = ResourceUsage.ofProcess() else { return nil }
         #if os(Linux)
-        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return nil }
         return Int(usage.ru_maxrss) * 1024
         #else
-        guard getrusage(RUSAGE_SELF, &usage) == 0 else { return nil }
         return Int(usage.ru_maxrss)
         #endif
     }

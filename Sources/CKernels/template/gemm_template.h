@@ -292,6 +292,21 @@ static inline __attribute__((always_inline)) void CK_FN(transpose8)(const float 
     }
 }
 
+/* Eight lines of `src` (`stride` apart, each read along depth 0..kc-1) into eight adjacent
+   columns of a panel `width` floats wide: panel[k * width + r] = src[r * stride + k]. The A pack
+   (lines = rows, width MR) and the B pack (lines = columns, width NR) share it. */
+static inline void CK_FN(pack8_by_depth)(const float *src, ptrdiff_t stride, int64_t kc, float *panel, int64_t width) {
+    int64_t k = 0;
+    for (; k + 8 <= kc; k += 8) {
+        ck_v8 out[8];
+        CK_FN(transpose8)(src + k, stride, out);
+#pragma clang loop unroll(full)
+        for (int q = 0; q < 8; q++) *(ck_v8u *)(panel + (k + q) * width) = out[q];
+    }
+    for (int64_t r = 0; r < 8; r++)
+        for (int64_t kk = k; kk < kc; kk++) panel[kk * width + r] = src[r * stride + kk];
+}
+
 /* Packs rows [i0, i0 + mc) x depth [p0, p0 + kc) of a strided A into MR-row panels, zero rows past m. */
 static void CK_FN(pack_a_block)(int64_t m, const float *src, ptrdiff_t rs, ptrdiff_t cs, int64_t i0,
                                 int64_t mc, int64_t p0, int64_t kc, float *restrict dst) {
@@ -302,18 +317,7 @@ static void CK_FN(pack_a_block)(int64_t m, const float *src, ptrdiff_t rs, ptrdi
         int64_t i = 0;
         if (cs == 1) {
             /* Groups of 8 rows, 8 depths at a time: panel[k][i .. i+7] from rows i .. i+7. */
-            for (; i + 8 <= rows; i += 8) {
-                const float *row = src + (i0 + ir + i) * rs + p0;
-                int64_t k = 0;
-                for (; k + 8 <= kc; k += 8) {
-                    ck_v8 out[8];
-                    CK_FN(transpose8)(row + k, rs, out);
-#pragma clang loop unroll(full)
-                    for (int q = 0; q < 8; q++) *(ck_v8u *)(panel + (k + q) * CK_MR + i) = out[q];
-                }
-                for (int64_t r = 0; r < 8; r++)
-                    for (int64_t kk = k; kk < kc; kk++) panel[kk * CK_MR + i + r] = row[r * rs + kk];
-            }
+            for (; i + 8 <= rows; i += 8) CK_FN(pack8_by_depth)(src + (i0 + ir + i) * rs + p0, rs, kc, panel + i, CK_MR);
 #if CK_MR % 8 != 0
             /* A group of MR mod 8 rows (the tile's last rows): rows past `rows` read as zero. */
             if (i + (CK_MR % 8) == CK_MR && rows == CK_MR) {
@@ -360,18 +364,7 @@ static void CK_FN(pack_b_block)(int64_t n, const float *src, ptrdiff_t rs, ptrdi
             if (cols < CK_NR) memset(panel, 0, sizeof(float) * (size_t)(kc * CK_NR));
             int64_t j = 0;
             /* Groups of 8 columns, 8 depths at a time (see transpose8). */
-            for (; j + 8 <= cols; j += 8) {
-                const float *columns = base + j * cs;
-                int64_t k = 0;
-                for (; k + 8 <= kc; k += 8) {
-                    ck_v8 out[8];
-                    CK_FN(transpose8)(columns + k, cs, out);
-#pragma clang loop unroll(full)
-                    for (int q = 0; q < 8; q++) *(ck_v8u *)(panel + (k + q) * CK_NR + j) = out[q];
-                }
-                for (int64_t c = 0; c < 8; c++)
-                    for (int64_t kk = k; kk < kc; kk++) panel[kk * CK_NR + j + c] = columns[c * cs + kk];
-            }
+            for (; j + 8 <= cols; j += 8) CK_FN(pack8_by_depth)(base + j * cs, cs, kc, panel + j, CK_NR);
             for (; j < cols; j++) {
                 const float *column = base + j * cs;
                 for (int64_t k = 0; k < kc; k++) panel[k * CK_NR + j] = column[k];

@@ -54,8 +54,7 @@ public enum ProfileReport {
             if let decision = measurement.adaptive {
                 // An item decided early carries its decision: the interval of its k values is not the question asked.
                 object["adaptive"] = .object(["decision": .string(decision.rawValue), "inputs": .int(stats.n)])
-                if decision == .weak { object["weak"] = .bool(true) }
-                if decision == .notWeak { object["weak"] = .bool(false) }
+                if decision != .allInputs { object["weak"] = .bool(decision == .weak) }
             }
             if let stability = RankStability.itemObject(values: values, seed: options.seed) { object["stability"] = stability }
             if let damage = ClassDamage.itemObject(accValues: last.values[.acc] ?? [], labels: m.baseline.labels) { object["classDamage"] = damage }
