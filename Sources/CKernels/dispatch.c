@@ -13,7 +13,14 @@
     size_t ck_f32_depthwise_scratch_floats__##isa(const ck_im2col *g);                              \
     void ck_f32_depthwise__##isa(const ck_im2col *g, int64_t c0, int64_t c1, const float *input,    \
                                  const float *weights, float *output, const ck_epilogue *e,         \
-                                 float *scratch);
+                                 float *scratch);                                                   \
+    size_t ck_f32_winograd_input_scratch_floats__##isa(const ck_winograd *g);                        \
+    void ck_f32_winograd_input__##isa(const ck_winograd *g, const float *input, int64_t image_stride, \
+                                      int64_t c0, int64_t c1, int64_t r0, int64_t r1, int64_t row_base, \
+                                      float *v, int64_t pitch, float *scratch);                     \
+    void ck_f32_winograd_output__##isa(const ck_winograd *g, const float *m, int64_t pitch, int64_t k0, \
+                                       int64_t k1, int64_t r0, int64_t r1, int64_t row_base,          \
+                                       float *output, int64_t image_stride, const ck_epilogue *e);
 
 CK_DECLARE(generic)
 #if defined(__x86_64__)
@@ -85,6 +92,22 @@ size_t ck_f32_depthwise_scratch_floats(const ck_im2col *g) {
 void ck_f32_depthwise(ck_isa isa, const ck_im2col *g, int64_t c0, int64_t c1, const float *input,
                       const float *weights, float *output, const ck_epilogue *e, float *scratch) {
     CK_ALL(ck_f32_depthwise, g, c0, c1, input, weights, output, e, scratch)
+}
+
+size_t ck_f32_winograd_input_scratch_floats(const ck_winograd *g) {
+    return ck_f32_winograd_input_scratch_floats__generic(g);
+}
+
+void ck_f32_winograd_input(ck_isa isa, const ck_winograd *g, const float *input, int64_t image_stride,
+                           int64_t c0, int64_t c1, int64_t r0, int64_t r1, int64_t row_base,
+                           float *v, int64_t pitch, float *scratch) {
+    CK_ALL(ck_f32_winograd_input, g, input, image_stride, c0, c1, r0, r1, row_base, v, pitch, scratch)
+}
+
+void ck_f32_winograd_output(ck_isa isa, const ck_winograd *g, const float *m, int64_t pitch, int64_t k0,
+                            int64_t k1, int64_t r0, int64_t r1, int64_t row_base, float *output,
+                            int64_t image_stride, const ck_epilogue *e) {
+    CK_ALL(ck_f32_winograd_output, g, m, pitch, k0, k1, r0, r1, row_base, output, image_stride, e)
 }
 
 void ck_cpu_relax(void) {

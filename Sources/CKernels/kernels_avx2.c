@@ -19,5 +19,6 @@
 #define CK_KERNEL_SYMBOL ck_f32_gemm_6x16__avx2
 #include "template/gemm_template.h"
 #include "template/depthwise_template.h"
+#include "template/winograd_template.h"
 #pragma clang attribute pop
 #endif

@@ -42,5 +42,6 @@
     } while (0)
 #include "template/gemm_template.h"
 #include "template/depthwise_template.h"
+#include "template/winograd_template.h"
 #pragma clang attribute pop
 #endif

@@ -15,3 +15,4 @@
 #define CK_KERNEL_SYMBOL ck_f32_gemm_6x8__generic
 #include "template/gemm_template.h"
 #include "template/depthwise_template.h"
+#include "template/winograd_template.h"

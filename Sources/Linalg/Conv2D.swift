@@ -23,17 +23,27 @@ public final class Conv2D: @unchecked Sendable {
     let transposedCache = Locked<TransposedWeights?>(nil)
     /// When `run` takes the pixel-rows path (Conv2DPixelRows.swift).
     public let pixelRows: PixelRowsChoice
+    /// When `run` takes the Winograd path (Conv2DWinograd.swift).
+    public let winograd: WinogradChoice
+    let winogradCache = Locked<WinogradWeights?>(nil)
 
     /// `automatic`: output planes of at most 14×14 pixels where the other paths waste enough
     /// (see `usesPixelRows`); `always`/`never` are for tests and measurements. Depthwise and grouped convolutions never take it.
     public enum PixelRowsChoice: Sendable { case automatic, always, never }
+
+    /// `automatic`: 3×3 stride-1 convolutions with at least 16 channels in and out, when the call
+    /// has enough 4×4 tiles to fill the GEMMs (see `usesWinograd`) and `WEAKSPOT_WINOGRAD` is not
+    /// `off`; `always` (still only for eligible geometries) and `never` are for tests and
+    /// measurements.
+    public enum WinogradChoice: Sendable { case automatic, always, never }
 
     /// How `run` computes: `depthwise` direct kernel; `pointwise` GEMM on the input; `shifted`
     /// GEMM on shifted views of zero-padded, stride-phase-split copies of the input, without
     /// packing B (kernels with kh·kw ≥ 4·sh·sw, e.g. 3×3 stride 1, 7×7 stride 2); `im2col` GEMM
     /// with B gathered from the input while packing. `shifted` and `im2col` give bit-identical
     /// results (same products in the same order); `shifted` falls back to `im2col` when its
-    /// scratch would exceed 64 MiB for a single image.
+    /// scratch would exceed 64 MiB for a single image. Independently of the path, eligible 3×3
+    /// stride-1 calls may run as Winograd F(4×4, 3×3) (`winograd`, `usesWinograd`).
     public enum Path: Sendable { case depthwise, pointwise, shifted, im2col }
     public var path: Path {
         if geometry.usesDirectDepthwise { return .depthwise }
@@ -46,8 +56,9 @@ public final class Conv2D: @unchecked Sendable {
     ///   - bias: one value per output channel, or nil.
     /// - Throws: `LinalgError` for an invalid geometry or wrong weight or bias counts.
     ///   - pixelRows: when to compute output pixels as GEMM rows (see `PixelRowsChoice`).
+    ///   - winograd: when to run eligible 3×3 stride-1 calls as Winograd F(4×4, 3×3).
     public init(weights: [Float], bias: [Float]?, geometry: ConvGeometry, isa: KernelISA = .selected,
-                pixelRows: PixelRowsChoice = .automatic) throws {
+                pixelRows: PixelRowsChoice = .automatic, winograd: WinogradChoice = .automatic) throws {
         let count = try geometry.weightCount()
         guard weights.count == count else {
             throw LinalgError("conv weights: expected \(count) values (OIHW), got \(weights.count)")
@@ -59,6 +70,7 @@ public final class Conv2D: @unchecked Sendable {
         self.isa = isa.effective
         self.bias = bias
         self.pixelRows = pixelRows
+        self.winograd = winograd
         originalWeights = geometry.usesDirectDepthwise || geometry.groups != 1 ? [] : weights
         let groups = geometry.groups
         let rowsPerGroup = geometry.outputChannels / groups
@@ -131,7 +143,11 @@ public final class Conv2D: @unchecked Sendable {
         let epilogue = Epilogue(bias: .none, residual: residual, activation: activation)
         bias.withUnsafeBufferPointer(fallback: ()) { biasPointer in
             withUnsafePointer(to: &shape) { shapePointer in
-                if usesPixelRows(inputWidth: inputWidth, outputHeight: oh, outputWidth: ow),
+                if usesWinograd(batch: batch, outputHeight: oh, outputWidth: ow) {
+                    runWinograd(batch: batch, input: input, inputHeight: inputHeight, inputWidth: inputWidth,
+                                outputHeight: oh, outputWidth: ow, output: output, bias: biasPointer,
+                                epilogue: epilogue, inImage: inImage, outImage: outImage, threads: threads)
+                } else if usesPixelRows(inputWidth: inputWidth, outputHeight: oh, outputWidth: ow),
                    path == .pointwise || shiftedPlan(shape: shapePointer.pointee) != nil {
                     runPixelRows(plan: path == .pointwise ? nil : shiftedPlan(shape: shapePointer.pointee), batch: batch,
                                  input: input, output: output, bias: biasPointer, epilogue: epilogue,

@@ -142,6 +142,33 @@ void ck_f32_conv_compact(const float *virtual_out, ptrdiff_t ldv, int64_t m, int
 void ck_f32_conv_compact_pixel_rows(const float *ct, ptrdiff_t ldct, int64_t m, int64_t plane, int64_t out_image,
                                     int64_t i0, int64_t i1, float *output, const ck_epilogue *epilogue);
 
+/**
+ * Winograd F(4x4, 3x3) for 3x3, stride-1, dilation-1 convolutions (template/winograd_template.h
+ * says how). One image is ih x iw in, oh x ow out, with zero padding pt (top) and pl (left); it
+ * has th rows of tw tiles of 4x4 output pixels. Tile rows are numbered across the batch
+ * (r = image * th + ty). c is the channel count of the transformed matrices: input channels for
+ * the input transform, output channels for the output transform.
+ *
+ * ck_f32_winograd_input writes V[xi][ch][t] = (B^T d B)[xi] for channels [c0, c1) and tile rows
+ * [r0, r1) at v[(xi * c + ch) * pitch + (r - row_base) * tw + tx]; pitch must leave 8 floats of
+ * slack after the chunk's last tile, and rows of one channel must be transformed in increasing
+ * order by one caller. scratch holds ck_f32_winograd_input_scratch_floats floats.
+ * ck_f32_winograd_output reads M (same layout, c = output channels) and writes the pixels of
+ * output channels [k0, k1) and tile rows [r0, r1) with the epilogue (bias per channel; the
+ * residual has the output's layout and may be the output itself).
+ */
+typedef struct {
+    int64_t c, ih, iw, oh, ow, pt, pl, th, tw;
+} ck_winograd;
+
+size_t ck_f32_winograd_input_scratch_floats(const ck_winograd *g);
+void ck_f32_winograd_input(ck_isa isa, const ck_winograd *g, const float *input, int64_t image_stride,
+                           int64_t c0, int64_t c1, int64_t r0, int64_t r1, int64_t row_base,
+                           float *v, int64_t pitch, float *scratch);
+void ck_f32_winograd_output(ck_isa isa, const ck_winograd *g, const float *m, int64_t pitch, int64_t k0,
+                            int64_t k1, int64_t r0, int64_t r1, int64_t row_base, float *output,
+                            int64_t image_stride, const ck_epilogue *epilogue);
+
 /** Pooling window geometry over one NCHW plane (ih x iw in, oh x ow out). */
 typedef struct {
     int64_t ih, iw, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow;
