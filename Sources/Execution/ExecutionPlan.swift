@@ -19,15 +19,22 @@ public struct ExecutionOptions: Sendable {
     /// at least two images per thread and the graph is batch-separable (ImageParallel.swift).
     /// Same bits either way.
     public var imageParallel: Bool
+    /// Let eligible 3×3 stride-1 convolutions run as Winograd F(4×4, 3×3) (docs/kernels.md): about
+    /// 2.4× faster, with rounding errors ~10× the direct paths' (still 1.8e-6 of Σ|v·w|). Gradient
+    /// engines turn it off: backpropagation through a randomly initialised BatchNormalization
+    /// network amplifies those errors past the 1e-3 agreement with PyTorch that the gradient
+    /// tests hold.
+    public var winograd: Bool
 
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, fuse: Bool = true,
                 useReferenceKernels: Bool = ProcessInfo.processInfo.environment["WEAKSPOT_EXECUTOR"] == "reference",
-                observable: Set<ValueID> = [], imageParallel: Bool = true) {
+                observable: Set<ValueID> = [], imageParallel: Bool = true, winograd: Bool = true) {
         self.threads = max(1, threads)
         self.fuse = fuse
         self.useReferenceKernels = useReferenceKernels
         self.observable = observable
         self.imageParallel = imageParallel
+        self.winograd = winograd
     }
 }
 

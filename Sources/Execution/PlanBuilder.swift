@@ -66,7 +66,7 @@ struct PlanBuilder {
                     chain.append(j); output = graph.nodes[j].outputs[0]
                 }
                 kernel = ConvolutionKernel(attributes: a, weights: weights, bias: bias, activation: activation,
-                                           useReference: options.useReferenceKernels)
+                                           useReference: options.useReferenceKernels, winograd: options.winograd)
             case .gemm(let alpha, let beta, false, let transB) where graph.constants[node.inputs[1]] != nil
                 && (node.inputs.count < 3 || graph.constants[node.inputs[2]] != nil):
                 var w = graph.constants[node.inputs[1]]!

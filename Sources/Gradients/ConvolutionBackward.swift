@@ -113,7 +113,8 @@ struct ConvolutionBackward {
             }
         }
         do {
-            let convolution = try Conv2D(weights: flipped, bias: nil, geometry: geometry)
+            // Direct paths, as the forward of the gradient engine (ExecutionOptions.winograd).
+            let convolution = try Conv2D(weights: flipped, bias: nil, geometry: geometry, winograd: .never)
             return try g.storage.withUnsafeBufferPointer { pg in
                 try [Float](unsafeUninitializedCapacity: count) { pdx, initialized in
                     try convolution.run(input: pg.baseAddress!, batch: batch, inputHeight: outputHeight, inputWidth: outputWidth,

@@ -69,7 +69,8 @@ public final class GraphGradients: Sendable {
         activationIDs = ids
         for node in graph.nodes { try BackwardRules.checkSupported(node, graph: graph) }
         do {
-            plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: self.threads, fuse: false, observable: ids))
+            plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: self.threads, fuse: false, observable: ids,
+                                                                     winograd: false))
         } catch {
             throw GradientError("cannot build the forward plan: \(error)")
         }

@@ -185,8 +185,10 @@ final class ActivationQuantizationTests: XCTestCase {
                     // The unfused whole-graph pass computes the cached tail ends to the bit, so
                     // rounding the activations alone agrees to 1e-6. With the weights too, the
                     // profiler adds conv(x, ΔW) to the cached output instead of convolving again:
-                    // values an ulp apart can round a whole step apart, so ~1% (seen: ≤ 0.36%).
-                    let tolerance = target == .activations ? 1e-6 : 1e-2
+                    // values an ulp apart can round a whole step apart. Seen: ≤ 0.36% with direct
+                    // convolutions, 2.4% since the 3×3 convolutions run as Winograd (whose rounding
+                    // noise is ~10× larger, so ~10× the values land on the other side of a step).
+                    let tolerance = target == .activations ? 1e-6 : 5e-2
                     XCTAssertEqual(fast, slow, accuracy: max(1e-9, tolerance * slow), "\(target) \(item.id) at \(bits) bits")
                     checked += 1
                 }

@@ -11,12 +11,14 @@ struct ConvolutionKernel: StepKernel {
     let activation: FusedActivation
     let backend: ConvolutionBackend
 
-    init(attributes: ConvAttributes, weights: Tensor, bias: [Float]?, activation: FusedActivation, useReference: Bool) {
+    init(attributes: ConvAttributes, weights: Tensor, bias: [Float]?, activation: FusedActivation, useReference: Bool,
+         winograd: Bool) {
         self.attributes = attributes
         self.weights = weights
         self.bias = bias
         self.activation = activation
-        self.backend = useReference ? .reference : FastConvolution.make(attributes: attributes, weights: weights, bias: bias)
+        self.backend = useReference ? .reference : FastConvolution.make(attributes: attributes, weights: weights, bias: bias,
+                                                                                          winograd: winograd)
     }
 
     func run(_ inputs: [Tensor], batch: Int, threads: Int) throws(ExecutionError) -> Tensor {

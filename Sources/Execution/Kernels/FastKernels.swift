@@ -11,19 +11,21 @@ final class FastConvolution: Sendable {
     let bias: [Float]?
     let inputChannels: Int
     let outputChannels: Int
+    let winograd: Conv2D.WinogradChoice
     private let packed: Locked<[[Int]: Conv2D]>
 
-    private init(attributes: ConvAttributes, weights: Tensor, bias: [Float]?) {
+    private init(attributes: ConvAttributes, weights: Tensor, bias: [Float]?, winograd: Bool) {
         self.attributes = attributes
         self.weights = weights.storage
         self.bias = bias
         self.outputChannels = weights.shape[0]
         self.inputChannels = weights.shape[1] * attributes.groups
         self.packed = Locked([:])
+        self.winograd = winograd ? .automatic : .never
     }
 
-    static func make(attributes: ConvAttributes, weights: Tensor, bias: [Float]?) -> ConvolutionBackend {
-        let fast = FastConvolution(attributes: attributes, weights: weights, bias: bias)
+    static func make(attributes: ConvAttributes, weights: Tensor, bias: [Float]?, winograd: Bool) -> ConvolutionBackend {
+        let fast = FastConvolution(attributes: attributes, weights: weights, bias: bias, winograd: winograd)
         if attributes.autoPad == .notSet || attributes.autoPad == .valid {
             // Pack eagerly for fixed padding; a geometry Linalg refuses stays on the reference path.
             let pads = attributes.resolvedPads(inputHeight: 1, inputWidth: 1)
@@ -40,7 +42,7 @@ final class FastConvolution: Sendable {
                                     strideHeight: a.strides[0], strideWidth: a.strides[1],
                                     padTop: pads[0], padLeft: pads[1], padBottom: pads[2], padRight: pads[3],
                                     dilationHeight: a.dilations[0], dilationWidth: a.dilations[1], groups: a.groups)
-        let c = try Conv2D(weights: weights, bias: bias, geometry: geometry)
+        let c = try Conv2D(weights: weights, bias: bias, geometry: geometry, winograd: winograd)
         packed.withLock { $0[pads] = c }
         return c
     }
