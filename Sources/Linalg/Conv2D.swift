@@ -31,9 +31,9 @@ public final class Conv2D: @unchecked Sendable {
     /// (see `usesPixelRows`); `always`/`never` are for tests and measurements. Depthwise and grouped convolutions never take it.
     public enum PixelRowsChoice: Sendable { case automatic, always, never }
 
-    /// `automatic`: 3×3 stride-1 convolutions with at least 16 channels in and out, when the call
-    /// has enough 4×4 tiles to fill the GEMMs (see `usesWinograd`) and `WEAKSPOT_WINOGRAD` is not
-    /// `off`; `always` (still only for eligible geometries) and `never` are for tests and
+    /// `automatic`: 3×3 stride-1 convolutions with at least 16 channels in and out, when one
+    /// image has enough 4×4 tiles to fill the GEMMs (see `usesWinograd`) and `WEAKSPOT_WINOGRAD`
+    /// is not `off`; `always` (still only for eligible geometries) and `never` are for tests and
     /// measurements.
     public enum WinogradChoice: Sendable { case automatic, always, never }
 
@@ -143,7 +143,7 @@ public final class Conv2D: @unchecked Sendable {
         let epilogue = Epilogue(bias: .none, residual: residual, activation: activation)
         bias.withUnsafeBufferPointer(fallback: ()) { biasPointer in
             withUnsafePointer(to: &shape) { shapePointer in
-                if usesWinograd(batch: batch, outputHeight: oh, outputWidth: ow) {
+                if usesWinograd(outputHeight: oh, outputWidth: ow) {
                     runWinograd(batch: batch, input: input, inputHeight: inputHeight, inputWidth: inputWidth,
                                 outputHeight: oh, outputWidth: ow, output: output, bias: biasPointer,
                                 epilogue: epilogue, inImage: inImage, outImage: outImage, threads: threads)

@@ -85,26 +85,25 @@ extension Conv2D {
         return 1 << 20
     }()
 
-    /// Whether `run` takes the Winograd path for this call: the GEMM columns it pays for (36 per
-    /// tile, each chunk rounded up to the micro-kernel's width) must be at most half the direct
-    /// path's 9 per output pixel. Small planes at batch 1 (7×7: 4 tiles) stay direct.
-    public func usesWinograd(batch: Int, outputHeight: Int, outputWidth: Int) -> Bool {
+    /// Whether `run` takes the Winograd path for an output plane of this size. The rule looks at
+    /// one image only, so an image's result never depends on which images share its batch: the
+    /// profiler's adaptive slices, shards and image-parallel forward passes rely on that. The
+    /// GEMMs' columns (36 per tile) must be at most half the direct path's 9 per pixel, and one
+    /// image must have at least 16 tiles, a micro-kernel's width, so that batch 1 is not starved:
+    /// 56×56, 28×28 and 14×14 planes take it, 7×7 (4 tiles) does not.
+    public func usesWinograd(outputHeight: Int, outputWidth: Int) -> Bool {
         guard winogradEligible else { return false }
         switch winograd {
         case .never: return false
         case .always: return true
         case .automatic:
             guard !Self.winogradDisabled else { return false }
-            let tileRows = (outputHeight + 3) / 4, tileColumns = (outputWidth + 3) / 4
-            let totalRows = batch * tileRows
-            let rowsPerChunk = winogradRowsPerChunk(tileColumns: tileColumns, totalRows: totalRows)
-            let nr = isa.tile.columns
-            let full = totalRows / rowsPerChunk, rest = totalRows % rowsPerChunk
-            let columns = full * ((rowsPerChunk * tileColumns + nr - 1) / nr * nr)
-                + (rest * tileColumns + nr - 1) / nr * nr
-            return 2 * 36 * columns <= 9 * batch * outputHeight * outputWidth
+            let tiles = ((outputHeight + 3) / 4) * ((outputWidth + 3) / 4)
+            return tiles >= Self.winogradMinTiles && 2 * 36 * tiles <= 9 * outputHeight * outputWidth
         }
     }
+
+    static let winogradMinTiles = 16
 
     func winogradWeights() -> WinogradWeights {
         winogradCache.withLock { cached in

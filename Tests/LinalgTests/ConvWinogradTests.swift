@@ -122,18 +122,50 @@ final class ConvWinogradTests: XCTestCase {
         }
     }
 
-    /// Which calls take the path: eligible geometry, and enough tiles to fill the GEMMs.
+    /// An image gives the same bits alone or in a batch, on and off the path (7×7 stays direct,
+    /// 14×14 takes it, whatever the batch).
+    func testAnImagesBitsDoNotDependOnItsBatch() throws {
+        for (size, winograd) in [(7, false), (14, true)] {
+            let g = Self.geometry(32, 48)
+            var random = SeededValues(seed: UInt64(size))
+            let weights = random.array(try g.weightCount())
+            let batch = 5, plane = 32 * size * size, outPlane = 48 * size * size
+            let input = random.array(batch * plane)
+            let conv = try Conv2D(weights: weights, bias: nil, geometry: g)
+            XCTAssertEqual(conv.usesWinograd(outputHeight: size, outputWidth: size), winograd)
+            var all = [Float](repeating: .nan, count: batch * outPlane)
+            try all.withUnsafeMutableBufferPointer { out in
+                try conv.run(input: input, batch: batch, inputHeight: size, inputWidth: size, output: out.baseAddress!,
+                             residual: nil, activation: .none, threads: 2)
+            }
+            for image in [0, 3] {
+                var one = [Float](repeating: .nan, count: outPlane)
+                try input.withUnsafeBufferPointer { x in
+                    try one.withUnsafeMutableBufferPointer { out in
+                        try conv.run(input: x.baseAddress! + image * plane, batch: 1, inputHeight: size, inputWidth: size,
+                                     output: out.baseAddress!, residual: nil, activation: .none, threads: 2)
+                    }
+                }
+                XCTAssertEqual(one, Array(all[image * outPlane ..< (image + 1) * outPlane]), "\(size)×\(size) image \(image)")
+            }
+        }
+    }
+
+    /// Which calls take the path: eligible geometry, and enough tiles in one image (never the
+    /// batch, so an image's bits do not depend on its batch).
     func testPathChoice() throws {
         func conv(_ g: ConvGeometry, _ choice: Conv2D.WinogradChoice = .automatic) throws -> Conv2D {
             try Conv2D(weights: [Float](repeating: 0, count: try g.weightCount()), bias: nil, geometry: g, winograd: choice)
         }
         let resnet = Self.geometry(64, 64)
-        XCTAssertTrue(try conv(resnet).usesWinograd(batch: 1, outputHeight: 56, outputWidth: 56))
-        XCTAssertTrue(try conv(Self.geometry(256, 256)).usesWinograd(batch: 1, outputHeight: 14, outputWidth: 14))
-        XCTAssertFalse(try conv(Self.geometry(512, 512)).usesWinograd(batch: 1, outputHeight: 7, outputWidth: 7),
+        XCTAssertTrue(try conv(resnet).usesWinograd(outputHeight: 56, outputWidth: 56))
+        XCTAssertTrue(try conv(Self.geometry(256, 256)).usesWinograd(outputHeight: 14, outputWidth: 14))
+        XCTAssertTrue(try conv(Self.geometry(256, 256)).usesWinograd(outputHeight: 13, outputWidth: 13), "16 tiles")
+        XCTAssertFalse(try conv(Self.geometry(512, 512)).usesWinograd(outputHeight: 7, outputWidth: 7),
                        "4 tiles cannot fill a 16-column micro-kernel")
-        XCTAssertTrue(try conv(Self.geometry(512, 512)).usesWinograd(batch: 16, outputHeight: 7, outputWidth: 7))
-        XCTAssertFalse(try conv(resnet, .never).usesWinograd(batch: 1, outputHeight: 56, outputWidth: 56))
+        XCTAssertFalse(try conv(Self.geometry(64, 64)).usesWinograd(outputHeight: 1, outputWidth: 64),
+                       "16 tiles, but three quarters of each tile's rows wasted")
+        XCTAssertFalse(try conv(resnet, .never).usesWinograd(outputHeight: 56, outputWidth: 56))
         var strided = resnet
         strided.strideHeight = 2; strided.strideWidth = 2
         XCTAssertFalse(try conv(strided, .always).winogradEligible)
