@@ -19,16 +19,13 @@ public struct ExecutionOptions: Sendable {
     /// at least two images per thread and the graph is batch-separable (ImageParallel.swift).
     /// Same bits either way.
     public var imageParallel: Bool
-    /// Let eligible 3×3 stride-1 convolutions run as Winograd F(4×4, 3×3) (docs/kernels.md): about
-    /// 2.4× faster, with rounding errors ~10× the direct paths' (still 1.8e-6 of Σ|v·w|). Gradient
-    /// engines turn it off: backpropagation through a randomly initialised BatchNormalization
-    /// network amplifies those errors past the 1e-3 agreement with PyTorch that the gradient
-    /// tests hold.
-    public var winograd: Bool
+    /// Which 3×3 stride-1 convolutions run as Winograd F(4×4, 3×3) (docs/kernels.md): about 2.4×
+    /// faster, with rounding errors ~10× the direct paths' (still 1.8e-6 of Σ|v·w|).
+    public var winograd: WinogradUse
 
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, fuse: Bool = true,
                 useReferenceKernels: Bool = ProcessInfo.processInfo.environment["WEAKSPOT_EXECUTOR"] == "reference",
-                observable: Set<ValueID> = [], imageParallel: Bool = true, winograd: Bool = true) {
+                observable: Set<ValueID> = [], imageParallel: Bool = true, winograd: WinogradUse = .largePlanes) {
         self.threads = max(1, threads)
         self.fuse = fuse
         self.useReferenceKernels = useReferenceKernels
@@ -36,6 +33,21 @@ public struct ExecutionOptions: Sendable {
         self.imageParallel = imageParallel
         self.winograd = winograd
     }
+}
+
+/// Where a plan uses Winograd convolutions. Every choice looks at one image's plane only, so an
+/// image's results never depend on the batch it is in.
+public enum WinogradUse: Sendable {
+    /// Direct convolutions only. Gradient engines use it: backpropagation through a randomly
+    /// initialised BatchNormalization network amplifies Winograd's rounding past the 1e-3
+    /// agreement with PyTorch that the gradient tests hold.
+    case off
+    /// Planes of at least 16 tiles (14×14 and up): faster at every batch size. The default.
+    case largePlanes
+    /// Also planes of 4 to 15 tiles (7×7). Their transformed weights are 4× the direct ones, which
+    /// a single image streams from memory for few multiplies; many images share them. For plans
+    /// that run many images per call, such as the profiler's cones.
+    case allPlanes
 }
 
 /// A rewrite of an activation in place (for example, zeroing some channels).

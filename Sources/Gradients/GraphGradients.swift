@@ -70,7 +70,7 @@ public final class GraphGradients: Sendable {
         for node in graph.nodes { try BackwardRules.checkSupported(node, graph: graph) }
         do {
             plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: self.threads, fuse: false, observable: ids,
-                                                                     winograd: false))
+                                                                     winograd: .off))
         } catch {
             throw GradientError("cannot build the forward plan: \(error)")
         }

@@ -72,7 +72,9 @@ public final class Profiler: @unchecked Sendable {
             // Raw convolution outputs stay tensors, so an incremental run can update them from the cache.
             for node in graph.nodes { if case .conv = node.op { observable.insert(node.outputs[0]) } }
         }
-        plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: options.threads, observable: observable))
+        // Cones run many images per call, where 7×7 Winograd pays too (ExecutionOptions.winograd).
+        plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: options.threads, observable: observable,
+                                                                         winograd: .allPlanes))
     }
 
     /// The value an item's mask applies to, for one of its producers.

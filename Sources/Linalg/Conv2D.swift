@@ -25,17 +25,20 @@ public final class Conv2D: @unchecked Sendable {
     public let pixelRows: PixelRowsChoice
     /// When `run` takes the Winograd path (Conv2DWinograd.swift).
     public let winograd: WinogradChoice
-    let winogradCache = Locked<WinogradWeights?>(nil)
+    /// Transformed weights packed for each GEMM orientation, built on first use.
+    let winogradCache = Locked<[Bool: WinogradWeights]>([:])
 
     /// `automatic`: output planes of at most 14×14 pixels where the other paths waste enough
     /// (see `usesPixelRows`); `always`/`never` are for tests and measurements. Depthwise and grouped convolutions never take it.
     public enum PixelRowsChoice: Sendable { case automatic, always, never }
 
     /// `automatic`: 3×3 stride-1 convolutions with at least 16 channels in and out, when one
-    /// image has enough 4×4 tiles to fill the GEMMs (see `usesWinograd`) and `WEAKSPOT_WINOGRAD`
-    /// is not `off`; `always` (still only for eligible geometries) and `never` are for tests and
-    /// measurements.
-    public enum WinogradChoice: Sendable { case automatic, always, never }
+    /// image has at least 16 4×4 tiles that waste little enough (see `usesWinograd`) and
+    /// `WEAKSPOT_WINOGRAD` is not `off`; `includingSmallPlanes` also from 4 tiles (7×7), for
+    /// callers that run many images per call; `always` (still only for eligible geometries) and `never` are for tests and
+    /// measurements, as are `tilesAsRows` and `channelsAsRows`, which also force the orientation
+    /// of the GEMMs (the bits are the same either way).
+    public enum WinogradChoice: Sendable { case automatic, includingSmallPlanes, always, never, tilesAsRows, channelsAsRows }
 
     /// How `run` computes: `depthwise` direct kernel; `pointwise` GEMM on the input; `shifted`
     /// GEMM on shifted views of zero-padded, stride-phase-split copies of the input, without

@@ -3,16 +3,18 @@ import Foundation
 import Support
 
 /// The transformed weights of the Winograd path: U[ξ] = G·g·Gᵀ for each of the 36 positions ξ
-/// of a 6×6 tile, each packed once as the A operand (output × input channels) of its GEMM.
-/// Built on the first call that takes the path, so models that never take it pay nothing; 4×
-/// the memory of the direct weights (36 against 9 values per channel pair).
+/// of a 6×6 tile, each packed once for its GEMM: as the A operand (output × input channels) when
+/// the GEMMs put channels on their rows, as the B operand (Uᵀ, input × output channels) when
+/// they put tiles on their rows. Built on the first call that needs it, so models that never
+/// take the path pay nothing; 4× the memory of the direct weights (36 against 9 values per
+/// channel pair).
 final class WinogradWeights: @unchecked Sendable {
     let packed: UnsafeMutablePointer<Float>
     /// Floats between the packed panels of consecutive positions ξ.
     let stride: Int
 
     /// `weights` OIHW with 3×3 kernels; transformed in Double, then rounded once.
-    init(weights: [Float], outputs: Int, inputs: Int, isa: KernelISA) {
+    init(weights: [Float], outputs: Int, inputs: Int, isa: KernelISA, tilesAsRows: Bool) {
         let g: [[Double]] = [[1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
                              [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
         let pairs = outputs * inputs
@@ -36,13 +38,20 @@ final class WinogradWeights: @unchecked Sendable {
                 }
             }
         }
-        stride = Int(ck_f32_packed_a_count(isa.cValue, Int64(outputs), Int64(inputs)))
+        stride = tilesAsRows ? Int(ck_f32_packed_b_count(isa.cValue, Int64(inputs), Int64(outputs)))
+            : Int(ck_f32_packed_a_count(isa.cValue, Int64(outputs), Int64(inputs)))
         packed = .allocate(capacity: max(36 * stride, 1))
         transformed.withUnsafeBufferPointer { source in
             guard let base = source.baseAddress else { return }
             for xi in 0..<36 {
-                ck_f32_pack_a(isa.cValue, Int64(outputs), Int64(inputs), base + xi * pairs, inputs, 1,
-                              packed + xi * stride)
+                // U[ξ] is outputs × inputs, row-major; as B it is read transposed.
+                if tilesAsRows {
+                    ck_f32_pack_b(isa.cValue, Int64(inputs), Int64(outputs), base + xi * pairs, 1, inputs,
+                                  packed + xi * stride)
+                } else {
+                    ck_f32_pack_a(isa.cValue, Int64(outputs), Int64(inputs), base + xi * pairs, inputs, 1,
+                                  packed + xi * stride)
+                }
             }
         }
     }
@@ -88,29 +97,41 @@ extension Conv2D {
     /// Whether `run` takes the Winograd path for an output plane of this size. The rule looks at
     /// one image only, so an image's result never depends on which images share its batch: the
     /// profiler's adaptive slices, shards and image-parallel forward passes rely on that. The
-    /// GEMMs' columns (36 per tile) must be at most half the direct path's 9 per pixel, and one
-    /// image must have at least 16 tiles, a micro-kernel's width, so that batch 1 is not starved:
-    /// 56×56, 28×28 and 14×14 planes take it, 7×7 (4 tiles) does not.
+    /// GEMMs' work (36 per tile) must be at most half the direct path's (9 per pixel), with at
+    /// least 16 tiles (56×56 to 14×14 planes), or 4 with `includingSmallPlanes` (7×7 too): at 7×7
+    /// one image streams 4× the direct path's weights for a quarter of its multiplies, which
+    /// pays only when many images share the call (at batch 1 on one thread, 512→512 at 7×7
+    /// took 3.6–4.2 ms against 4.4–5.0 direct).
     public func usesWinograd(outputHeight: Int, outputWidth: Int) -> Bool {
         guard winogradEligible else { return false }
         switch winograd {
         case .never: return false
-        case .always: return true
-        case .automatic:
+        case .always, .tilesAsRows, .channelsAsRows: return true
+        case .automatic, .includingSmallPlanes:
             guard !Self.winogradDisabled else { return false }
             let tiles = ((outputHeight + 3) / 4) * ((outputWidth + 3) / 4)
-            return tiles >= Self.winogradMinTiles && 2 * 36 * tiles <= 9 * outputHeight * outputWidth
+            return tiles >= (winograd == .automatic ? 16 : 4) && 2 * 36 * tiles <= 9 * outputHeight * outputWidth
         }
     }
 
-    static let winogradMinTiles = 16
+    /// The GEMMs put tiles on their rows when one image has fewer tiles than a micro-kernel has
+    /// columns (7×7: 4 tiles against 16), so a single image fills 4 of 6 rows instead of 4 of 16
+    /// columns; at batch 16 the tiles of all images stack. Each element is the same FMA chain over
+    /// input channels in either orientation, so the choice never changes a bit.
+    func winogradTilesAsRows(tilesPerImage: Int) -> Bool {
+        switch winograd {
+        case .tilesAsRows: return true
+        case .channelsAsRows: return false
+        default: return tilesPerImage < isa.tile.columns
+        }
+    }
 
-    func winogradWeights() -> WinogradWeights {
-        winogradCache.withLock { cached in
-            if let cached { return cached }
+    func winogradWeights(tilesAsRows: Bool) -> WinogradWeights {
+        winogradCache.withLock { cache in
+            if let cached = cache[tilesAsRows] { return cached }
             let built = WinogradWeights(weights: originalWeights, outputs: geometry.outputChannels,
-                                        inputs: geometry.inputChannels, isa: isa)
-            cached = built
+                                        inputs: geometry.inputChannels, isa: isa, tilesAsRows: tilesAsRows)
+            cache[tilesAsRows] = built
             return built
         }
     }
@@ -138,7 +159,8 @@ extension Conv2D {
         let chunkBytes = 36 * (cin + cout) * pitch * MemoryLayout<Float>.size
         var e = epilogue.cValue
         if let bias { e.bias_kind = CK_BIAS_PER_ROW; e.bias = bias }
-        let weights = winogradWeights()
+        let tilesAsRows = winogradTilesAsRows(tilesPerImage: tileRows * tileColumns)
+        let weights = winogradWeights(tilesAsRows: tilesAsRows)
         let isa = self.isa
         let threadCount = Parallel.clamp(threads: threads)
         let inputShape = inShape, outputShape = outShape, finalEpilogue = e
@@ -160,17 +182,24 @@ extension Conv2D {
                     }
                 }
             }
+            // Channels as rows: M[ξ] (cout × tiles) = U[ξ] · V[ξ]. Tiles as rows: M[ξ]ᵀ (tiles × cout)
+            // = V[ξ]ᵀ · U[ξ]ᵀ, written transposed into the same layout.
             var template = ck_gemm_call()
-            template.m = Int64(cout); template.n = Int64(tiles); template.k = Int64(cin)
-            template.a.kind = CK_OPERAND_PACKED
-            template.b.kind = CK_OPERAND_STRIDED
-            template.b.rs = pitch; template.b.cs = 1
-            template.rsc = pitch; template.csc = 1
+            template.k = Int64(cin)
+            template.m = Int64(tilesAsRows ? tiles : cout); template.n = Int64(tilesAsRows ? cout : tiles)
+            let packedOperand = tilesAsRows ? \ck_gemm_call.b : \ck_gemm_call.a
+            let tileOperand = tilesAsRows ? \ck_gemm_call.a : \ck_gemm_call.b
+            template[keyPath: packedOperand].kind = CK_OPERAND_PACKED
+            template[keyPath: tileOperand].kind = CK_OPERAND_STRIDED
+            template[keyPath: tileOperand].rs = tilesAsRows ? 1 : pitch
+            template[keyPath: tileOperand].cs = tilesAsRows ? pitch : 1
+            template.rsc = tilesAsRows ? 1 : pitch
+            template.csc = tilesAsRows ? pitch : 1
             let packed = UnsafePointer(weights.packed)
-            GEMMScheduler.run(jobs: 36, m: cout, n: tiles, isa: isa, threads: parts) { xi in
+            GEMMScheduler.run(jobs: 36, m: Int(template.m), n: Int(template.n), isa: isa, threads: parts) { xi in
                 var call = template
-                call.a.data = packed + xi * weights.stride
-                call.b.data = UnsafePointer(v + xi * cin * pitch)
+                call[keyPath: packedOperand].data = packed + xi * weights.stride
+                call[keyPath: tileOperand].data = UnsafePointer(v + xi * cin * pitch)
                 call.c = m + xi * cout * pitch
                 return call
             }

@@ -87,6 +87,20 @@ final class ConvWinogradTests: XCTestCase {
         XCTAssertGreaterThan(worst, 0, "Winograd's rounding differs from exact arithmetic somewhere")
     }
 
+    /// Tiles or channels on the GEMMs' rows: the same FMA chains, so the same bits, on every case.
+    func testBothGEMMOrientationsGiveTheSameBits() throws {
+        for isa in KernelISA.available {
+            for c in Self.cases {
+                let rows = try run(c, isa: isa, winograd: .tilesAsRows, residual: true, activation: .relu, threads: 2)
+                if let message = contractMismatch(rows.got, rows.reference) {
+                    XCTFail("\(isa) \(c.name), tiles as rows: \(message)")
+                }
+                let columns = try run(c, isa: isa, winograd: .channelsAsRows, residual: true, activation: .relu, threads: 2)
+                XCTAssertEqual(rows.got, columns.got, "\(isa) \(c.name): tiles as rows vs channels as rows")
+            }
+        }
+    }
+
     func testThreadCountDoesNotChangeAnyBit() throws {
         for isa in KernelISA.available {
             for c in Self.cases {
@@ -122,16 +136,17 @@ final class ConvWinogradTests: XCTestCase {
         }
     }
 
-    /// An image gives the same bits alone or in a batch, on and off the path (7×7 stays direct,
-    /// 14×14 takes it, whatever the batch).
+    /// An image gives the same bits alone or in a batch, on and off the path (3×3 stays direct;
+    /// 7×7 puts tiles on the GEMMs' rows, 14×14 channels; whatever the batch).
     func testAnImagesBitsDoNotDependOnItsBatch() throws {
-        for (size, winograd) in [(7, false), (14, true)] {
+        for (size, winograd) in [(3, false), (7, true), (14, true)] {
+            let choice: Conv2D.WinogradChoice = .includingSmallPlanes
             let g = Self.geometry(32, 48)
             var random = SeededValues(seed: UInt64(size))
             let weights = random.array(try g.weightCount())
             let batch = 5, plane = 32 * size * size, outPlane = 48 * size * size
             let input = random.array(batch * plane)
-            let conv = try Conv2D(weights: weights, bias: nil, geometry: g)
+            let conv = try Conv2D(weights: weights, bias: nil, geometry: g, winograd: choice)
             XCTAssertEqual(conv.usesWinograd(outputHeight: size, outputWidth: size), winograd)
             var all = [Float](repeating: .nan, count: batch * outPlane)
             try all.withUnsafeMutableBufferPointer { out in
@@ -161,8 +176,10 @@ final class ConvWinogradTests: XCTestCase {
         XCTAssertTrue(try conv(resnet).usesWinograd(outputHeight: 56, outputWidth: 56))
         XCTAssertTrue(try conv(Self.geometry(256, 256)).usesWinograd(outputHeight: 14, outputWidth: 14))
         XCTAssertTrue(try conv(Self.geometry(256, 256)).usesWinograd(outputHeight: 13, outputWidth: 13), "16 tiles")
-        XCTAssertFalse(try conv(Self.geometry(512, 512)).usesWinograd(outputHeight: 7, outputWidth: 7),
-                       "4 tiles cannot fill a 16-column micro-kernel")
+        XCTAssertFalse(try conv(Self.geometry(512, 512)).usesWinograd(outputHeight: 7, outputWidth: 7), "4 tiles")
+        XCTAssertTrue(try conv(Self.geometry(512, 512), .includingSmallPlanes).usesWinograd(outputHeight: 7, outputWidth: 7))
+        XCTAssertFalse(try conv(Self.geometry(512, 512), .includingSmallPlanes).usesWinograd(outputHeight: 3, outputWidth: 3),
+                       "1 tile for 9 pixels")
         XCTAssertFalse(try conv(Self.geometry(64, 64)).usesWinograd(outputHeight: 1, outputWidth: 64),
                        "16 tiles, but three quarters of each tile's rows wasted")
         XCTAssertFalse(try conv(resnet, .never).usesWinograd(outputHeight: 56, outputWidth: 56))

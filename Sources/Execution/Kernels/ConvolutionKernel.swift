@@ -12,7 +12,7 @@ struct ConvolutionKernel: StepKernel {
     let backend: ConvolutionBackend
 
     init(attributes: ConvAttributes, weights: Tensor, bias: [Float]?, activation: FusedActivation, useReference: Bool,
-         winograd: Bool) {
+         winograd: WinogradUse) {
         self.attributes = attributes
         self.weights = weights
         self.bias = bias

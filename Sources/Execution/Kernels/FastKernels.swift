@@ -14,17 +14,21 @@ final class FastConvolution: Sendable {
     let winograd: Conv2D.WinogradChoice
     private let packed: Locked<[[Int]: Conv2D]>
 
-    private init(attributes: ConvAttributes, weights: Tensor, bias: [Float]?, winograd: Bool) {
+    private init(attributes: ConvAttributes, weights: Tensor, bias: [Float]?, winograd: WinogradUse) {
         self.attributes = attributes
         self.weights = weights.storage
         self.bias = bias
         self.outputChannels = weights.shape[0]
         self.inputChannels = weights.shape[1] * attributes.groups
         self.packed = Locked([:])
-        self.winograd = winograd ? .automatic : .never
+        switch winograd {
+        case .off: self.winograd = .never
+        case .largePlanes: self.winograd = .automatic
+        case .allPlanes: self.winograd = .includingSmallPlanes
+        }
     }
 
-    static func make(attributes: ConvAttributes, weights: Tensor, bias: [Float]?, winograd: Bool) -> ConvolutionBackend {
+    static func make(attributes: ConvAttributes, weights: Tensor, bias: [Float]?, winograd: WinogradUse) -> ConvolutionBackend {
         let fast = FastConvolution(attributes: attributes, weights: weights, bias: bias, winograd: winograd)
         if attributes.autoPad == .notSet || attributes.autoPad == .valid {
             // Pack eagerly for fixed padding; a geometry Linalg refuses stays on the reference path.
