@@ -4,13 +4,7 @@ import XCTest
 /// The pixel-rows path (output pixels as GEMM rows, several images stacked) against the direct
 /// convolution, and bit for bit against the channel-rows paths it replaces on small planes.
 final class ConvPixelRowsTests: XCTestCase {
-    private struct Case {
-        var name: String
-        var geometry: ConvGeometry
-        var height: Int
-        var width: Int
-        var batch: Int
-    }
+    private typealias Case = ConvCase
 
     private static func geometry(_ cin: Int, _ cout: Int, _ kh: Int, _ kw: Int, stride: (Int, Int) = (1, 1),
                                  pads: (Int, Int, Int, Int) = (0, 0, 0, 0), dilation: (Int, Int) = (1, 1)) -> ConvGeometry {
@@ -36,26 +30,10 @@ final class ConvPixelRowsTests: XCTestCase {
 
     private func run(_ c: Case, isa: KernelISA, pixelRows: Conv2D.PixelRowsChoice, residual: Bool,
                      activation: Activation, threads: Int) throws -> (got: [Float], reference: [ReferenceValue]) {
-        let g = c.geometry
-        var random = SeededValues(seed: UInt64(c.name.utf8.count * 17 + c.batch))
-        let weights = random.array(try g.weightCount())
-        let bias = random.array(g.outputChannels)
-        let input = random.array(c.batch * g.inputChannels * c.height * c.width)
-        let (oh, ow) = try Conv2D.outputSize(geometry: g, inputHeight: c.height, inputWidth: c.width)
-        let outCount = c.batch * g.outputChannels * oh * ow
-        let residualValues = residual ? random.array(outCount) : nil
-        let conv = try Conv2D(weights: weights, bias: bias, geometry: g, isa: isa, pixelRows: pixelRows)
-        var output = [Float](repeating: .nan, count: outCount)
-        try output.withUnsafeMutableBufferPointer { out in
-            try (residualValues ?? []).withUnsafeBufferPointer { res in
-                try conv.run(input: input, batch: c.batch, inputHeight: c.height, inputWidth: c.width,
-                             output: out.baseAddress!, residual: residual ? res.baseAddress : nil,
-                             activation: activation, threads: threads)
-            }
+        try c.run(seed: UInt64(c.name.utf8.count * 17 + c.batch), residual: residual, activation: activation,
+                  threads: threads) { weights, bias, g in
+            try Conv2D(weights: weights, bias: bias, geometry: g, isa: isa, pixelRows: pixelRows)
         }
-        let reference = try referenceConv(g, batch: c.batch, height: c.height, width: c.width, input: input,
-                                          weights: weights, bias: bias, residual: residualValues, activation: activation)
-        return (output, reference)
     }
 
     func testAgainstDirectConvolutionAndOtherPaths() throws {

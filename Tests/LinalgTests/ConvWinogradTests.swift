@@ -6,13 +6,7 @@ import XCTest
 /// tiles, planes smaller than a tile), with asymmetric padding, every epilogue, several chunks,
 /// and bit for bit across thread counts.
 final class ConvWinogradTests: XCTestCase {
-    private struct Case {
-        var name: String
-        var geometry: ConvGeometry
-        var height: Int
-        var width: Int
-        var batch: Int
-    }
+    private typealias Case = ConvCase
 
     private static func geometry(_ cin: Int, _ cout: Int, pads: (Int, Int, Int, Int) = (1, 1, 1, 1)) -> ConvGeometry {
         ConvGeometry(inputChannels: cin, outputChannels: cout, kernelHeight: 3, kernelWidth: 3,
@@ -33,26 +27,10 @@ final class ConvWinogradTests: XCTestCase {
 
     private func run(_ c: Case, isa: KernelISA, winograd: Conv2D.WinogradChoice, residual: Bool,
                      activation: Activation, threads: Int) throws -> (got: [Float], reference: [ReferenceValue]) {
-        let g = c.geometry
-        var random = SeededValues(seed: UInt64(c.name.utf8.count * 31 + c.batch))
-        let weights = random.array(try g.weightCount())
-        let bias = random.array(g.outputChannels)
-        let input = random.array(c.batch * g.inputChannels * c.height * c.width)
-        let (oh, ow) = try Conv2D.outputSize(geometry: g, inputHeight: c.height, inputWidth: c.width)
-        let outCount = c.batch * g.outputChannels * oh * ow
-        let residualValues = residual ? random.array(outCount) : nil
-        let conv = try Conv2D(weights: weights, bias: bias, geometry: g, isa: isa, winograd: winograd)
-        var output = [Float](repeating: .nan, count: outCount)
-        try output.withUnsafeMutableBufferPointer { out in
-            try (residualValues ?? []).withUnsafeBufferPointer { res in
-                try conv.run(input: input, batch: c.batch, inputHeight: c.height, inputWidth: c.width,
-                             output: out.baseAddress!, residual: residual ? res.baseAddress : nil,
-                             activation: activation, threads: threads)
-            }
+        try c.run(seed: UInt64(c.name.utf8.count * 31 + c.batch), residual: residual, activation: activation,
+                  threads: threads) { weights, bias, g in
+            try Conv2D(weights: weights, bias: bias, geometry: g, isa: isa, winograd: winograd)
         }
-        let reference = try referenceConv(g, batch: c.batch, height: c.height, width: c.width, input: input,
-                                          weights: weights, bias: bias, residual: residualValues, activation: activation)
-        return (output, reference)
     }
 
     func testEveryCaseIsEligible() throws {
