@@ -3,14 +3,17 @@
 
 Usage:
   python3 Tests/Benchmarks/compare_onnxruntime.py MODEL [--threads 2] [--batch 1 16]
-          [--runs 20] [--weakspot PATH]
+          [--runs 20] [--rounds 1] [--weakspot PATH]
 
 ONNX Runtime: CPUExecutionProvider, intra_op_num_threads=T, inter_op_num_threads=1, sequential
 execution, all graph optimisations; seeded standard-normal input; warm-up runs, then the median
 of --runs timed runs. WeakSpot: `PATH bench MODEL --batch B --threads T --format json`, whose
 JSON carries `medianMs`. Prints one row per batch: model, batch, threads, ORT median ms,
-WeakSpot median ms, ratio WeakSpot/ORT. When the binary is missing or fails, ORT's figures
-are printed with the reason.
+WeakSpot median ms, ratio WeakSpot/ORT. With --rounds R the two alternate R times per batch
+(ORT, WeakSpot, ORT, WeakSpot, ...), so load that comes and goes falls on both; the row then
+gives the medians over the rounds and the median of the rounds' ratios, and each round's ratio
+is listed below the table. When the binary is missing or fails, ORT's figures are printed with
+the reason.
 """
 
 from __future__ import annotations
@@ -87,6 +90,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=1, help="alternate ORT and WeakSpot this many times per batch")
     parser.add_argument("--weakspot", default=None,
                         help="path of the weakspot binary (default: .build/release/weakspot, then PATH)")
     args = parser.parse_args()
@@ -96,21 +100,34 @@ def main() -> None:
         binary = DEFAULT_BINARY if os.path.exists(DEFAULT_BINARY) else shutil.which("weakspot")
     elif not os.path.exists(binary):
         binary = None
-    rows, notes = [], []
+    rows, notes, rounds = [], [], []
     for batch in args.batch:
-        ort_ms = time_ort(args.model, batch, args.threads, max(args.runs, 20))
-        ws_ms, why = time_weakspot(binary, args.model, batch, args.threads)
-        if why:
-            notes.append(f"batch {batch}: {why}")
-        rows.append((os.path.basename(args.model), batch, args.threads, ort_ms, ws_ms))
+        ort_times, ws_times, ratios = [], [], []
+        for _ in range(max(args.rounds, 1)):
+            ort_ms = time_ort(args.model, batch, args.threads, max(args.runs, 20))
+            ws_ms, why = time_weakspot(binary, args.model, batch, args.threads)
+            ort_times.append(ort_ms)
+            if why:
+                notes.append(f"batch {batch}: {why}")
+                break
+            ws_times.append(ws_ms)
+            ratios.append(ws_ms / ort_ms)
+        ort_ms = statistics.median(ort_times)
+        ws_ms = statistics.median(ws_times) if ws_times else None
+        ratio = statistics.median(ratios) if ratios else None
+        rows.append((os.path.basename(args.model), batch, args.threads, ort_ms, ws_ms, ratio))
+        if len(ratios) > 1:
+            rounds.append(f"batch {batch} rounds, WS/ORT: " + ", ".join(f"{r:.2f}" for r in ratios))
 
     header = f"{'model':<28} {'batch':>5} {'threads':>7} {'ORT ms':>10} {'WeakSpot ms':>12} {'WS/ORT':>7}"
     print(header)
     print("-" * len(header))
-    for model, batch, threads, ort_ms, ws_ms in rows:
+    for model, batch, threads, ort_ms, ws_ms, ratio in rows:
         ws = f"{ws_ms:12.2f}" if ws_ms is not None else f"{'-':>12}"
-        ratio = f"{ws_ms / ort_ms:7.2f}" if ws_ms is not None and ort_ms > 0 else f"{'-':>7}"
-        print(f"{model:<28} {batch:>5} {threads:>7} {ort_ms:10.2f} {ws} {ratio}")
+        shown = f"{ratio:7.2f}" if ratio is not None else f"{'-':>7}"
+        print(f"{model:<28} {batch:>5} {threads:>7} {ort_ms:10.2f} {ws} {shown}")
+    for line in rounds:
+        print(line)
     for note in notes:
         print(f"note: {note} (ONNX Runtime figures only)")
 
