@@ -265,11 +265,8 @@ static inline int64_t ck_round_up(int64_t x, int64_t m) { return (x + m - 1) / m
 typedef float ck_v8 __attribute__((vector_size(32)));
 typedef float ck_v8u __attribute__((vector_size(32), aligned(4)));
 
-/* out[q][i] = in[i][q] for q, i < 8: in[i] at src + i * ld (8 floats each). */
-static inline __attribute__((always_inline)) void CK_FN(transpose8)(const float *src, ptrdiff_t ld, ck_v8 out[8]) {
-    ck_v8 r[8];
-#pragma clang loop unroll(full)
-    for (int i = 0; i < 8; i++) r[i] = *(const ck_v8u *)(src + i * ld);
+/* out[q][i] = r[i][q] for q, i < 8 (also the depthwise kernels' layout change). */
+static inline __attribute__((always_inline)) void CK_FN(transpose8_regs)(const ck_v8 r[8], ck_v8 out[8]) {
     ck_v8 t[8], u[8];
 #pragma clang loop unroll(full)
     for (int i = 0; i < 4; i++) {
@@ -290,6 +287,14 @@ static inline __attribute__((always_inline)) void CK_FN(transpose8)(const float 
         out[q] = __builtin_shufflevector(u[q], u[4 + q], 0, 1, 2, 3, 8, 9, 10, 11);
         out[q + 4] = __builtin_shufflevector(u[q], u[4 + q], 4, 5, 6, 7, 12, 13, 14, 15);
     }
+}
+
+/* out[q][i] = in[i][q] for q, i < 8: in[i] at src + i * ld (8 floats each). */
+static inline __attribute__((always_inline)) void CK_FN(transpose8)(const float *src, ptrdiff_t ld, ck_v8 out[8]) {
+    ck_v8 r[8];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 8; i++) r[i] = *(const ck_v8u *)(src + i * ld);
+    CK_FN(transpose8_regs)(r, out);
 }
 
 /* Eight lines of `src` (`stride` apart, each read along depth 0..kc-1) into eight adjacent
