@@ -254,6 +254,7 @@ static const CK_FN(tile_fn) CK_FN(tiles)[CK_MR + 1] = {
 
 
 static inline int64_t ck_min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
 static inline int64_t ck_round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 /*
@@ -520,7 +521,15 @@ static void CK_FN(pack_b_im2col)(const ck_im2col *g, const float *image, int64_t
                 if (sw == 1) {
                     CK_COPY_RUN(o, src, lo, hi);
                 } else if (sw == 2) {
-                    for (int32_t t = lo; t < hi; t++) o[t] = src[2 * t];
+                    /* 8 outputs from 16 consecutive floats while those stay inside the input row
+                       (src[i] is in the row for i < in_row): a stem's packing was mostly this loop. */
+                    const int64_t in_row = g->iw - tab.col[tw][r];
+                    int32_t t = lo;
+                    for (; t + 8 <= hi && 2 * (int64_t)t + 16 <= in_row; t += 8) {
+                        const ck_v8 a = *(const ck_v8u *)(src + 2 * t), b = *(const ck_v8u *)(src + 2 * t + 8);
+                        *(ck_v8u *)(o + t) = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+                    }
+                    for (; t < hi; t++) o[t] = src[2 * t];
                 } else {
                     for (int32_t t = lo; t < hi; t++) o[t] = src[t * sw];
                 }
