@@ -47,15 +47,10 @@ public struct ConvGeometry: Sendable, Hashable {
     /// A GEMM on shifted views of the zero-padded, phase-split input pays off when the kernel
     /// covers each input pixel several times: packing im2col panels moves kh·kw / (sh·sw) floats
     /// per input pixel, the shifted path one (plus a pass over the output). Measured: faster for
-    /// every 3×3 stride-1 conv of resnet18 and its 7×7 stride-2 stem, slower for 3×3 stride 2 —
-    /// except with at most 4 input channels per group (an image stem), where the phase planes
-    /// are tiny and packing dominates: mobilenet_v2's 3×3 stride-2 3→32 stem at 224×224 took
-    /// 423 µs shifted against 514 µs im2col on one thread (AVX2).
+    /// every 3×3 stride-1 conv of resnet18 and its 7×7 stride-2 stem, slower for 3×3 stride 2.
     var isShiftable: Bool {
         let phases = strideHeight * strideWidth
-        let area = kernelHeight * kernelWidth
-        guard !isPointwise, phases <= 16 else { return false }
-        return area >= 4 * phases || (inputChannels / groups <= 4 && phases <= 4 && area >= 2 * phases)
+        return !isPointwise && phases <= 16 && kernelHeight * kernelWidth >= 4 * phases
     }
 
     /// 1×1, stride 1, no padding: a GEMM straight on the input.

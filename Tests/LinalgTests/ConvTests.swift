@@ -62,7 +62,7 @@ final class ConvTests: XCTestCase {
         // rows where the last vector would leave the input row.
         Case(name: "im2col 3x3 stride 2, 35 wide", geometry: geometry(5, 8, 3, 3, stride: (2, 2), pads: (1, 1, 1, 1)), height: 9, width: 70),
         Case(name: "im2col 3x3 stride 2, odd width, tf pads", geometry: geometry(6, 7, 3, 3, stride: (2, 2), pads: (0, 0, 1, 1)), height: 7, width: 67, batch: 2),
-        Case(name: "stem 3x3 stride 2 (shifted)", geometry: geometry(3, 10, 3, 3, stride: (2, 2), pads: (1, 1, 1, 1)), height: 21, width: 38, batch: 2),
+        Case(name: "stem 3x3 stride 2, 3 channels", geometry: geometry(3, 10, 3, 3, stride: (2, 2), pads: (1, 1, 1, 1)), height: 21, width: 38, batch: 2),
         // The direct depthwise body (output rows wider than 28, or row stride above 2): masked
         // vectors at both row ends, short last vectors, the zero row for padded rows.
         Case(name: "depthwise direct 5x5 s1", geometry: geometry(3, 3, 5, 5, pads: (2, 2, 2, 2), groups: 3), height: 9, width: 45),
@@ -232,9 +232,7 @@ final class ConvTests: XCTestCase {
     func testPathChoice() throws {
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 6), bias: nil, geometry: Self.geometry(3, 2, 1, 1)).path, .pointwise)
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 54), bias: nil, geometry: Self.geometry(3, 2, 3, 3, pads: (1, 1, 1, 1))).path, .shifted)
-        // 3×3 stride 2: shifted for an image stem (at most 4 input channels), im2col otherwise.
-        XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 54), bias: nil, geometry: Self.geometry(3, 2, 3, 3, stride: (2, 2))).path, .shifted)
-        XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 90), bias: nil, geometry: Self.geometry(5, 2, 3, 3, stride: (2, 2))).path, .im2col)
+        XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 54), bias: nil, geometry: Self.geometry(3, 2, 3, 3, stride: (2, 2))).path, .im2col)
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 294), bias: nil, geometry: Self.geometry(3, 2, 7, 7, stride: (2, 2))).path, .shifted)
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 54), bias: nil, geometry: Self.geometry(3, 2, 3, 3, stride: (9, 2))).path, .im2col)
         XCTAssertEqual(try Conv2D(weights: [Float](repeating: 0, count: 27), bias: nil, geometry: Self.geometry(3, 3, 3, 3, groups: 3)).path, .depthwise)
