@@ -40,6 +40,14 @@
             _mm512_mask_storeu_ps((dst) + t_, m_, _mm512_maskz_loadu_ps(m_, (src) + t_));    \
         }                                                                                    \
     } while (0)
+/* Depthwise vectors that reach past a row's ends: 8-lane masked loads and stores. */
+static inline __mmask8 ck_dw_mask__avx512(int64_t p, int64_t n) {
+    unsigned m = 0;
+    for (int l = 0; l < 8; l++) m |= (unsigned)(p + l >= 0 && p + l < n) << l;
+    return (__mmask8)m;
+}
+#define CK_DW_LOAD_PART(row, p, n) ((ck_dw8)_mm256_maskz_loadu_ps(ck_dw_mask__avx512((p), (n)), (row) + (p)))
+#define CK_DW_STORE_PART(dst, v, n) _mm256_mask_storeu_ps((dst), ck_dw_mask__avx512(0, (n)), (__m256)(v))
 #include "template/gemm_template.h"
 #include "template/depthwise_template.h"
 #include "template/winograd_template.h"

@@ -52,6 +52,26 @@ final class ConvTests: XCTestCase {
         Case(name: "depthwise 3x3 s2 at 28x28 tf pads", geometry: geometry(18, 18, 3, 3, stride: (2, 2), pads: (0, 0, 1, 1), groups: 18), height: 28, width: 28),
         Case(name: "depthwise 3x3 s1 40 wide", geometry: geometry(5, 5, 3, 3, pads: (1, 1, 1, 1), groups: 5), height: 60, width: 40, batch: 2),
         Case(name: "wide output crosses panels", geometry: geometry(2, 3, 3, 3, pads: (1, 1, 1, 1)), height: 3, width: 70),
+        // im2col with stride 2 along rows long enough for the vector gather of 16 floats, and
+        // rows where the last vector would leave the input row.
+        Case(name: "im2col 3x3 stride 2, 35 wide", geometry: geometry(5, 8, 3, 3, stride: (2, 2), pads: (1, 1, 1, 1)), height: 9, width: 70),
+        Case(name: "im2col 3x3 stride 2, odd width, tf pads", geometry: geometry(6, 7, 3, 3, stride: (2, 2), pads: (0, 0, 1, 1)), height: 7, width: 67, batch: 2),
+        Case(name: "stem 3x3 stride 2, 3 channels", geometry: geometry(3, 10, 3, 3, stride: (2, 2), pads: (1, 1, 1, 1)), height: 21, width: 38, batch: 2),
+        // The direct depthwise body (output rows wider than 28, or row stride above 2): masked
+        // vectors at both row ends, short last vectors, the zero row for padded rows.
+        Case(name: "depthwise direct 5x5 s1", geometry: geometry(3, 3, 5, 5, pads: (2, 2, 2, 2), groups: 3), height: 9, width: 45),
+        Case(name: "depthwise direct 5x5 s2 asymmetric pads", geometry: geometry(4, 4, 5, 5, stride: (2, 2), pads: (2, 1, 2, 3), groups: 4), height: 11, width: 75),
+        Case(name: "depthwise direct 3x3 s2 tf pads odd width", geometry: geometry(3, 3, 3, 3, stride: (2, 2), pads: (0, 0, 1, 1), groups: 3), height: 9, width: 61, batch: 2),
+        Case(name: "depthwise direct 3x3 s1 asymmetric pads", geometry: geometry(5, 5, 3, 3, pads: (2, 0, 0, 2), groups: 5), height: 6, width: 33),
+        Case(name: "depthwise direct 3x3 stride 3x1 width 5", geometry: geometry(3, 3, 3, 3, stride: (3, 1), pads: (1, 1, 1, 1), groups: 3), height: 10, width: 5),
+        Case(name: "depthwise direct 5x5 stride 3x2 width 9", geometry: geometry(2, 2, 5, 5, stride: (3, 2), pads: (2, 2, 1, 2), groups: 2), height: 13, width: 9),
+        // The blocked body (8 channels per vector): channel counts not a multiple of 8, both
+        // strides, planes from 1 to 28 outputs wide.
+        Case(name: "depthwise blocked 3x3 stride 2x1, 13 channels", geometry: geometry(13, 13, 3, 3, stride: (2, 1), pads: (1, 1, 1, 1), groups: 13), height: 11, width: 9),
+        Case(name: "depthwise blocked 5x5 s1 14x14, 17 channels", geometry: geometry(17, 17, 5, 5, pads: (2, 2, 2, 2), groups: 17), height: 14, width: 14, batch: 2),
+        Case(name: "depthwise blocked 3x3 s1 28 wide asymmetric", geometry: geometry(9, 9, 3, 3, pads: (0, 1, 2, 1), groups: 9), height: 27, width: 28),
+        Case(name: "depthwise blocked 5x5 s2 tf pads", geometry: geometry(8, 8, 5, 5, stride: (2, 2), pads: (1, 1, 2, 2), groups: 8), height: 15, width: 15),
+        Case(name: "depthwise blocked 3x3 s2 1x1 output", geometry: geometry(3, 3, 3, 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 3), height: 2, width: 1),
     ]
 
     private func run(_ c: Case, isa: KernelISA, bias: Bool, residual: Bool, activation: Activation,
@@ -77,8 +97,11 @@ final class ConvTests: XCTestCase {
         let activations: [Activation] = [.none, .relu, .clip(min: 0, max: 6), .clip(min: -0.3, max: 0.4)]
         let picks = Self.cases.filter { ["3x3 same batch 3", "1x1 pointwise batch 3", "depthwise 3x3 s2 tf pads", "depthwise 5x5 s1", "groups 3 batch 3",
                                               "depthwise 21 channels at 7x7",
-                                              "depthwise 3x3 s1 40 wide"].contains($0.name) }
-        XCTAssertEqual(picks.count, 7)
+                                              "depthwise 3x3 s1 40 wide", "depthwise direct 5x5 s2 asymmetric pads",
+                                              "depthwise direct 3x3 stride 3x1 width 5",
+                                              "depthwise blocked 3x3 stride 2x1, 13 channels",
+                                              "depthwise blocked 5x5 s1 14x14, 17 channels"].contains($0.name) }
+        XCTAssertEqual(picks.count, 11)
         for isa in KernelISA.available {
             for c in picks {
                 for bias in [false, true] {
@@ -97,7 +120,10 @@ final class ConvTests: XCTestCase {
 
     func testResidualMayBeTheOutputItself() throws {
         let geometries = [Self.geometry(4, 4, 3, 3, pads: (1, 1, 1, 1)), Self.geometry(4, 4, 3, 3, pads: (1, 1, 1, 1), groups: 4),
-                          Self.geometry(4, 4, 1, 1), Self.geometry(40, 4, 3, 3, pads: (1, 1, 1, 1))]
+                          Self.geometry(4, 4, 1, 1), Self.geometry(40, 4, 3, 3, pads: (1, 1, 1, 1)),
+                          // Depthwise: direct with a short last vector per row; blocked.
+                          Self.geometry(4, 4, 3, 3, groups: 4),
+                          Self.geometry(4, 4, 3, 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 4)]
         for isa in KernelISA.available {
             for geometry in geometries {
                 // Batch 4 at two threads takes the whole-image split of the shifted path.
@@ -105,7 +131,8 @@ final class ConvTests: XCTestCase {
                     var random = SeededValues(seed: 11)
                     let weights = random.array(try geometry.weightCount())
                     let input = random.array(batch * geometry.inputChannels * 6 * 40)
-                    let initial = random.array(batch * 4 * 6 * 40)
+                    let (oh, ow) = try Conv2D.outputSize(geometry: geometry, inputHeight: 6, inputWidth: 40)
+                    let initial = random.array(batch * 4 * oh * ow)
                     let conv = try Conv2D(weights: weights, bias: nil, geometry: geometry, isa: isa)
                     var output = initial
                     try output.withUnsafeMutableBufferPointer { out in
@@ -115,7 +142,7 @@ final class ConvTests: XCTestCase {
                     let reference = try referenceConv(geometry, batch: batch, height: 6, width: 40, input: input, weights: weights,
                                                       bias: nil, residual: initial, activation: .relu)
                     if let message = contractMismatch(output, reference) {
-                        XCTFail("\(isa) in-place residual, batch \(batch), \(geometry.inputChannels) in, groups \(geometry.groups): \(message)")
+                        XCTFail("\(isa) in-place residual, batch \(batch), \(geometry.inputChannels) in, groups \(geometry.groups), stride \(geometry.strideWidth), \(oh)x\(ow) out: \(message)")
                     }
                 }
             }
@@ -134,6 +161,8 @@ final class ConvTests: XCTestCase {
             Case(name: "shifted 7x7 s2 grouped, whole images per thread", geometry: Self.geometry(4, 6, 7, 7, stride: (2, 2), pads: (3, 2, 3, 3), groups: 2), height: 40, width: 45, batch: 6),
             Case(name: "pointwise K=16 large N", geometry: Self.geometry(16, 40, 1, 1), height: 112, width: 112, batch: 3),
             Case(name: "depthwise s2 112", geometry: Self.geometry(12, 12, 3, 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 12), height: 112, width: 112, batch: 3),
+            Case(name: "depthwise blocked s2, 21 channels", geometry: Self.geometry(21, 21, 3, 3, stride: (2, 2), pads: (1, 1, 1, 1), groups: 21), height: 14, width: 14, batch: 3),
+            Case(name: "depthwise direct 5x5 s2", geometry: Self.geometry(13, 13, 5, 5, stride: (2, 2), pads: (2, 2, 2, 2), groups: 13), height: 20, width: 70),
         ]
         for isa in KernelISA.available {
             for c in shapes {

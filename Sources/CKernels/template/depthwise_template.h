@@ -6,7 +6,9 @@
  * offset from the output position, with unit stride, so the output is computed as one flat loop
  * over a virtual grid of oh rows x qw columns (qw >= ow; the extra columns are discarded). That
  * keeps small planes (7x7, 14x14) vectorised. 3x3 and 5x5 have single-pass unrolled bodies;
- * other shapes accumulate tap by tap.
+ * other shapes accumulate tap by tap. Undilated 3x3 and 5x5 kernels with column stride 1 or 2
+ * (every depthwise layer of mobilenet_v2 and EfficientNet-Lite0) take the direct body of
+ * depthwise_direct.h instead, which copies nothing.
  */
 #include "CKernels.h"
 #include <string.h>
@@ -90,7 +92,17 @@ static inline int CK_FN(dw_pipelined)(const ck_im2col *g, const ck_dw_layout *l)
     return g->oh * l->qw <= 2048 && g->kh * g->kw <= 64 && g->sw <= 16;
 }
 
+/* Their helpers pass 8-float vectors; they are internal and inlined, so the generic variant's
+   warning about the ABI of such arguments is moot. */
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wpsabi"
+#include "depthwise_direct.h"
+#include "depthwise_blocked.h"
+#pragma clang diagnostic pop
+
 size_t CK_FN(f32_depthwise_scratch_floats)(const ck_im2col *g) {
+    if (CK_FN(dw_blocked_applies)(g)) return (size_t)CK_FN(dw_blocked_floats)(g);
+    if (CK_FN(dw_direct_applies)(g)) return (size_t)CK_FN(dw_direct_zero_floats)(g);
     ck_dw_layout l = CK_FN(dw_layout)(g);
     size_t plane_loop = (size_t)(g->sh * g->sw * l.plane + (g->oh * l.qw + 32) + g->kh * g->kw * 4 + 64);
     size_t pipelined = (size_t)(2 * g->sh * g->sw * l.plane + 2 * CK_FN(dw_acc_floats)(g, &l) + 64);
@@ -202,6 +214,14 @@ static void CK_FN(dw_pipelined_channels)(const ck_im2col *g, const ck_dw_layout 
 
 void CK_FN(f32_depthwise)(const ck_im2col *g, int64_t c0, int64_t c1, const float *input,
                           const float *weights, float *output, const ck_epilogue *e, float *scratch) {
+    if (CK_FN(dw_blocked_applies)(g)) {
+        CK_FN(dw_blocked_channels)(g, c0, c1, input, weights, output, e, scratch);
+        return;
+    }
+    if (CK_FN(dw_direct_applies)(g)) {
+        CK_FN(dw_direct_channels)(g, c0, c1, input, weights, output, e, scratch);
+        return;
+    }
     const ck_dw_layout l = CK_FN(dw_layout)(g);
     const int64_t sh = g->sh, sw = g->sw, phases = sh * sw;
     const int64_t taps = g->kh * g->kw, out_plane = g->oh * g->ow, in_plane = g->ih * g->iw;

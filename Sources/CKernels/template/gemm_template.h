@@ -254,6 +254,7 @@ static const CK_FN(tile_fn) CK_FN(tiles)[CK_MR + 1] = {
 
 
 static inline int64_t ck_min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
 static inline int64_t ck_round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 /*
@@ -265,11 +266,8 @@ static inline int64_t ck_round_up(int64_t x, int64_t m) { return (x + m - 1) / m
 typedef float ck_v8 __attribute__((vector_size(32)));
 typedef float ck_v8u __attribute__((vector_size(32), aligned(4)));
 
-/* out[q][i] = in[i][q] for q, i < 8: in[i] at src + i * ld (8 floats each). */
-static inline __attribute__((always_inline)) void CK_FN(transpose8)(const float *src, ptrdiff_t ld, ck_v8 out[8]) {
-    ck_v8 r[8];
-#pragma clang loop unroll(full)
-    for (int i = 0; i < 8; i++) r[i] = *(const ck_v8u *)(src + i * ld);
+/* out[q][i] = r[i][q] for q, i < 8 (also the depthwise kernels' layout change). */
+static inline __attribute__((always_inline)) void CK_FN(transpose8_regs)(const ck_v8 r[8], ck_v8 out[8]) {
     ck_v8 t[8], u[8];
 #pragma clang loop unroll(full)
     for (int i = 0; i < 4; i++) {
@@ -290,6 +288,14 @@ static inline __attribute__((always_inline)) void CK_FN(transpose8)(const float 
         out[q] = __builtin_shufflevector(u[q], u[4 + q], 0, 1, 2, 3, 8, 9, 10, 11);
         out[q + 4] = __builtin_shufflevector(u[q], u[4 + q], 4, 5, 6, 7, 12, 13, 14, 15);
     }
+}
+
+/* out[q][i] = in[i][q] for q, i < 8: in[i] at src + i * ld (8 floats each). */
+static inline __attribute__((always_inline)) void CK_FN(transpose8)(const float *src, ptrdiff_t ld, ck_v8 out[8]) {
+    ck_v8 r[8];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 8; i++) r[i] = *(const ck_v8u *)(src + i * ld);
+    CK_FN(transpose8_regs)(r, out);
 }
 
 /* Eight lines of `src` (`stride` apart, each read along depth 0..kc-1) into eight adjacent
@@ -515,7 +521,15 @@ static void CK_FN(pack_b_im2col)(const ck_im2col *g, const float *image, int64_t
                 if (sw == 1) {
                     CK_COPY_RUN(o, src, lo, hi);
                 } else if (sw == 2) {
-                    for (int32_t t = lo; t < hi; t++) o[t] = src[2 * t];
+                    /* 8 outputs from 16 consecutive floats while those stay inside the input row
+                       (src[i] is in the row for i < in_row): a stem's packing was mostly this loop. */
+                    const int64_t in_row = g->iw - tab.col[tw][r];
+                    int32_t t = lo;
+                    for (; t + 8 <= hi && 2 * (int64_t)t + 16 <= in_row; t += 8) {
+                        const ck_v8 a = *(const ck_v8u *)(src + 2 * t), b = *(const ck_v8u *)(src + 2 * t + 8);
+                        *(ck_v8u *)(o + t) = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+                    }
+                    for (; t < hi; t++) o[t] = src[2 * t];
                 } else {
                     for (int32_t t = lo; t < hi; t++) o[t] = src[t * sw];
                 }
