@@ -145,7 +145,7 @@ public final class ProfileRun {
         var count = source.count
         if let k = request.hardExamples {
             var selector = HardExamples.Selector(k: k)
-            let plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: options.threads, winograd: .allPlanes))
+            let plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: options.threads, winograd: Profiler.winograd))
             let read = try source.open(batch)
             while let (x, _) = try read() { selector.add(logits: try plan.run(x)[0].storage, count: x.shape[0]) }
             let chosen = selector.chosen

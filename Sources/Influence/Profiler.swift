@@ -23,6 +23,11 @@ public struct ItemMeasurement: Sendable, Equatable {
 /// those cached activations, applies the item's mask where its channels are read (the end of the
 /// producer's per-channel tail, or its raw output), and recomputes only the downstream cone.
 public final class Profiler: @unchecked Sendable {
+    /// The profiler's plans run 3×3 convolutions as Winograd at every plane size: cones run many
+    /// images per call, where 7×7 pays too (`WinogradUse.allPlanes`). One value for every plan a
+    /// profile builds, so their bits agree.
+    static let winograd = WinogradUse.allPlanes
+
     public let graph: Graph
     public let options: ProfileOptions
     public let discovery: ItemDiscovery
@@ -72,9 +77,8 @@ public final class Profiler: @unchecked Sendable {
             // Raw convolution outputs stay tensors, so an incremental run can update them from the cache.
             for node in graph.nodes { if case .conv = node.op { observable.insert(node.outputs[0]) } }
         }
-        // Cones run many images per call, where 7×7 Winograd pays too (ExecutionOptions.winograd).
         plan = try ExecutionPlan(graph: graph, options: ExecutionOptions(threads: options.threads, observable: observable,
-                                                                         winograd: .allPlanes))
+                                                                         winograd: Self.winograd))
     }
 
     /// The value an item's mask applies to, for one of its producers.

@@ -15,14 +15,13 @@ final class WinogradWeights: @unchecked Sendable {
 
     /// `weights` OIHW with 3×3 kernels; transformed in Double, then rounded once.
     init(weights: [Float], outputs: Int, inputs: Int, isa: KernelISA, tilesAsRows: Bool) {
-        let g: [[Double]] = [[1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
-                             [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
+        let g = Self.g
         let pairs = outputs * inputs
         var transformed = [Float](repeating: 0, count: 36 * pairs)
+        var t = [Double](repeating: 0, count: 18)
         for pair in 0..<pairs {
             let w = pair * 9
             // t = G·g (6×3), then U = t·Gᵀ (6×6).
-            var t = [Double](repeating: 0, count: 18)
             for i in 0..<6 {
                 for b in 0..<3 {
                     var sum = 0.0
@@ -57,6 +56,10 @@ final class WinogradWeights: @unchecked Sendable {
     }
 
     deinit { packed.deallocate() }
+
+    /// G of F(4, 3): the filter transform for interpolation points 0, ±1, ±2 and ∞.
+    private static let g: [[Double]] = [[1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
+                                        [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
 }
 
 extension Conv2D {
@@ -81,18 +84,16 @@ extension Conv2D {
     }()
 
     /// Tile rows per chunk: the chunk's V and M matrices (36 × (C_in + C_out) floats per tile)
-    /// stay within about 4 MiB.
+    /// stay within about 4 MiB (2²⁰ floats).
     func winogradRowsPerChunk(tileColumns: Int, totalRows: Int) -> Int {
         let perRow = 36 * (geometry.inputChannels + geometry.outputChannels) * tileColumns
-        return min(totalRows, max(1, Self.winogradChunkFloats / perRow))
+        return min(totalRows, max(1, (1 << 20) / perRow))
     }
 
-    static let winogradChunkFloats: Int = {
-        if let text = ProcessInfo.processInfo.environment["WEAKSPOT_WINOGRAD_CHUNK"], let floats = Int(text), floats > 0 {
-            return floats
-        }
-        return 1 << 20
-    }()
+    /// The 4×4 tiles covering one output plane: rows and columns of them.
+    static func winogradTiles(outputHeight: Int, outputWidth: Int) -> (rows: Int, columns: Int) {
+        ((outputHeight + 3) / 4, (outputWidth + 3) / 4)
+    }
 
     /// Whether `run` takes the Winograd path for an output plane of this size. The rule looks at
     /// one image only, so an image's result never depends on which images share its batch: the
@@ -109,7 +110,8 @@ extension Conv2D {
         case .always, .tilesAsRows, .channelsAsRows: return true
         case .automatic, .includingSmallPlanes:
             guard !Self.winogradDisabled else { return false }
-            let tiles = ((outputHeight + 3) / 4) * ((outputWidth + 3) / 4)
+            let grid = Self.winogradTiles(outputHeight: outputHeight, outputWidth: outputWidth)
+            let tiles = grid.rows * grid.columns
             return tiles >= (winograd == .automatic ? 16 : 4) && 2 * 36 * tiles <= 9 * outputHeight * outputWidth
         }
     }
@@ -145,7 +147,7 @@ extension Conv2D {
                      bias: UnsafePointer<Float>?, epilogue: Epilogue, inImage: Int, outImage: Int, threads: Int) {
         let g = geometry
         let cin = g.inputChannels, cout = g.outputChannels
-        let tileRows = (outputHeight + 3) / 4, tileColumns = (outputWidth + 3) / 4
+        let (tileRows, tileColumns) = Self.winogradTiles(outputHeight: outputHeight, outputWidth: outputWidth)
         let totalRows = batch * tileRows
         let rowsPerChunk = winogradRowsPerChunk(tileColumns: tileColumns, totalRows: totalRows)
         let chunks = (totalRows + rowsPerChunk - 1) / rowsPerChunk
